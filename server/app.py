@@ -1,0 +1,97 @@
+"""The ASGI application: the shim, the examples, the bridge and the signaling relay."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocket
+
+from .registry import Registry
+from .session import Session
+from .signaling import SignalingRelay
+
+PACKAGE_ROOT = Path(str(resources.files("rtcshim")))
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(PACKAGE_ROOT / "templates"), autoescape=True
+)
+
+
+@dataclass(frozen=True)
+class Example:
+    file: str
+    title: str
+    description: str
+
+
+def list_examples(directory: Path) -> list[Example]:
+    """Every example page, titled and described by its own <title> and meta description."""
+    examples = []
+    for page in sorted(directory.glob("*.html")):
+        text = page.read_text("utf-8")
+        title = re.search(r"<title>(.*?)</title>", text, re.S)
+        description = re.search(r'<meta name="description" content="(.*?)"', text, re.S)
+        examples.append(Example(
+            page.name,
+            title.group(1).strip() if title else page.stem,
+            description.group(1).strip() if description else "",
+        ))
+    return examples
+
+
+def create_app(*, registry: Registry | None = None, strict: bool = False) -> Starlette:
+    """`strict` validates every message the server sends against the protocol (tests)."""
+    registry = registry or Registry()
+    examples_dir = PACKAGE_ROOT / "examples"
+
+    async def shim(request: Request) -> Response:
+        return FileResponse(
+            PACKAGE_ROOT / "shim.js", media_type="text/javascript",
+            headers={"Cache-Control": "no-cache"},
+        )
+
+    async def examples_index(request: Request) -> Response:
+        page = _TEMPLATES.get_template("examples_index.html")
+        return HTMLResponse(page.render(examples=list_examples(examples_dir)))
+
+    async def home(request: Request) -> Response:
+        return RedirectResponse("/examples/")
+
+    async def bridge(websocket: WebSocket) -> None:
+        await websocket.accept()
+        session = Session(registry, strict=strict)
+
+        async def receive() -> str | bytes | None:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return None
+            text: str | None = message.get("text")
+            return text if text is not None else message.get("bytes", b"")
+
+        async def send(frame: str | bytes) -> None:
+            if isinstance(frame, str):
+                await websocket.send_text(frame)
+            else:
+                await websocket.send_bytes(frame)
+
+        await session.serve(receive, send)
+
+    app = Starlette(routes=[
+        Route("/", home),
+        Route("/shim.js", shim),
+        Route("/examples/", examples_index),
+        Mount("/examples", StaticFiles(directory=examples_dir), name="examples"),
+        Mount("/static", StaticFiles(directory=PACKAGE_ROOT / "static"), name="static"),
+        WebSocketRoute("/bridge", bridge),
+        WebSocketRoute("/signal/{room}", SignalingRelay()),
+    ])
+    app.state.registry = registry
+    return app

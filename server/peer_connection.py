@@ -1,0 +1,346 @@
+"""RTCPeerConnection: one aiortc peer connection, made to behave like a browser's.
+
+The gaps between aiortc and a browser are translated here, each in one place:
+- aiortc gathers every candidate inside setLocalDescription and never emits them; we
+  announce them as icecandidate events after the call settles, then end-of-candidates.
+- aiortc never fires negotiationneeded; `_update_negotiation_needed` follows the spec.
+- aiortc knows nothing of offerToReceiveAudio/Video; `_apply_legacy_offer_options` adds
+  or redirects transceivers as the spec's legacy extensions say.
+- aiortc reports ICE "completed" where browsers say "connected", has no "disconnected",
+  and closes itself when the remote peer does; `_report_*` map its states.
+- aiortc tracks only one local and one remote description; we keep the spec's
+  current/pending pairs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+from aiortc import RTCConfiguration, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
+from aiortc.sdp import SessionDescription, candidate_from_sdp, candidate_to_sdp
+
+from . import configuration as config
+from .data_channel import DataChannelDispatcher
+from .dispatcher import Dispatcher, Params, Result, after_reply
+from .errors import BridgeTypeError, InvalidStateError, OperationError
+
+if TYPE_CHECKING:
+    from .session import Session
+
+logger = logging.getLogger(__name__)
+
+Description = dict[str, str] | None
+
+# aiortc's ICE states as a browser names them.
+ICE_CONNECTION_STATES = {"completed": "connected"}
+
+
+class PeerConnectionDispatcher(Dispatcher):
+    interface = "PeerConnection"
+
+    def __init__(
+        self,
+        session: Session,
+        guid: str,
+        parent: Dispatcher,
+        configuration: dict[str, Any],
+        aiortc_configuration: RTCConfiguration,
+    ) -> None:
+        super().__init__(session, guid, parent)
+        self.configuration = configuration
+        self._aiortc_configuration = aiortc_configuration
+        self.peer_connection = RTCPeerConnection(aiortc_configuration)
+        # The spec's operations chain: offer/answer/description/candidate calls run one
+        # at a time, in the order the page made them.
+        self._operations = asyncio.Lock()
+        self.closed = False
+        self.signaling_state = "stable"
+        self.ice_gathering_state = "new"
+        self.ice_connection_state = "new"
+        self.connection_state = "new"
+        self.descriptions: dict[str, Description] = dict.fromkeys(
+            ("currentLocalDescription", "pendingLocalDescription",
+             "currentRemoteDescription", "pendingRemoteDescription")
+        )
+        self._announced_candidates: set[str] = set()
+        self._remote_candidates_ended = False
+        self._negotiation_needed = False
+        self.peer_connection.on("iceconnectionstatechange", self._report_ice_connection_state)
+        self.peer_connection.on("connectionstatechange", self._report_connection_state)
+        self.peer_connection.on("datachannel", self._announce_remote_data_channel)
+        self.commands = {
+            "createOffer": self.create_offer,
+            "createAnswer": self.create_answer,
+            "setLocalDescription": self.set_local_description,
+            "setRemoteDescription": self.set_remote_description,
+            "addIceCandidate": self.add_ice_candidate,
+            "setConfiguration": self.set_configuration,
+            "createDataChannel": self.create_data_channel,
+            "close": self.close,
+        }
+
+    # --- offer / answer ----------------------------------------------------------
+
+    async def create_offer(self, params: Params) -> Result:
+        async with self._operations:
+            self._check_open()
+            self._apply_legacy_offer_options(params["options"])
+            offer = await self.peer_connection.createOffer()
+            return {"description": {"type": offer.type, "sdp": offer.sdp}}
+
+    async def create_answer(self, params: Params) -> Result:
+        async with self._operations:
+            self._check_open()
+            if self.signaling_state not in ("have-remote-offer", "have-local-pranswer"):
+                raise InvalidStateError(
+                    f'createAnswer needs a remote offer; signalingState is "{self.signaling_state}"'
+                )
+            answer = await self.peer_connection.createAnswer()
+            return {"description": {"type": answer.type, "sdp": answer.sdp}}
+
+    async def set_local_description(self, params: Params) -> Result:
+        async with self._operations:
+            self._check_open()
+            description = params["description"]
+            if description is not None:
+                self._check_description_type(description["type"])
+                if not description["sdp"]:
+                    description = None  # {type} alone: the implicit description
+            await self.peer_connection.setLocalDescription(
+                None if description is None
+                else RTCSessionDescription(sdp=description["sdp"], type=description["type"])
+            )
+            local = self.peer_connection.localDescription
+            self._settle_descriptions("Local", {"type": local.type, "sdp": local.sdp})
+            after_reply(self._announce_local_candidates)
+        self._update_negotiation_needed()
+        return {}
+
+    async def set_remote_description(self, params: Params) -> Result:
+        async with self._operations:
+            self._check_open()
+            description = params["description"]
+            self._check_description_type(description["type"])
+            await self.peer_connection.setRemoteDescription(
+                RTCSessionDescription(sdp=description["sdp"], type=description["type"])
+            )
+            self._remote_candidates_ended = False
+            self._settle_descriptions("Remote", dict(description))
+        self._update_negotiation_needed()
+        return {}
+
+    def _check_description_type(self, description_type: str) -> None:
+        if description_type == "rollback":
+            raise OperationError("rollback is not supported (aiortc cannot undo a description)")
+        if description_type == "pranswer":
+            raise OperationError("provisional answers are not supported (aiortc has no pranswer)")
+
+    def _settle_descriptions(self, side: str, description: dict[str, str]) -> None:
+        """Keep the spec's current/pending descriptions; report them with the new state."""
+        other = "Remote" if side == "Local" else "Local"
+        if description["type"] == "offer":
+            self.descriptions[f"pending{side}Description"] = description
+        else:
+            self.descriptions[f"current{side}Description"] = description
+            self.descriptions[f"pending{side}Description"] = None
+            pending_offer = self.descriptions[f"pending{other}Description"]
+            if pending_offer is not None:
+                self.descriptions[f"current{other}Description"] = pending_offer
+                self.descriptions[f"pending{other}Description"] = None
+            # A completed negotiation clears the flag; the check after the operation
+            # raises it again if something is still unnegotiated.
+            self._negotiation_needed = False
+        self.signaling_state = self.peer_connection.signalingState
+        self.emit("signalingStateChange", {
+            "signalingState": self.signaling_state, "descriptions": dict(self.descriptions),
+        })
+
+    # --- ICE -------------------------------------------------------------------------
+
+    def _announce_local_candidates(self) -> None:
+        """Fire the candidates aiortc gathered during setLocalDescription, as trickle ICE."""
+        if self.closed:
+            return
+        local = SessionDescription.parse(self.peer_connection.localDescription.sdp)
+        fresh = []
+        for index, media in enumerate(local.media):
+            ufrag = media.ice.usernameFragment if media.ice else None
+            for candidate in media.ice_candidates:
+                line = "candidate:" + candidate_to_sdp(candidate)
+                # Bundled sections share a transport: announce its candidates once.
+                if (key := f"{ufrag} {line}") not in self._announced_candidates:
+                    self._announced_candidates.add(key)
+                    fresh.append({"candidate": line, "sdpMid": media.rtp.muxId,
+                                  "sdpMLineIndex": index, "usernameFragment": ufrag})
+        if not fresh:
+            return
+        self._report_ice_gathering_state("gathering")
+        for candidate in fresh:
+            self.emit("iceCandidate", {"candidate": candidate})
+        self._report_ice_gathering_state("complete")
+        self.emit("iceCandidate", {"candidate": None})
+
+    async def add_ice_candidate(self, params: Params) -> Result:
+        async with self._operations:
+            self._check_open()
+            if self.peer_connection.remoteDescription is None:
+                raise InvalidStateError("addIceCandidate needs a remote description first")
+            candidate = params["candidate"]
+            if candidate is None or not candidate["candidate"]:
+                # aiortc ends candidates for every transport at once; it refuses any
+                # candidate after that, so later ones are dropped as a browser would.
+                if not self._remote_candidates_ended:
+                    self._remote_candidates_ended = True
+                    await self.peer_connection.addIceCandidate(None)
+                return {}
+            if self._remote_candidates_ended:
+                logger.debug("%s: candidate after end-of-candidates dropped", self.guid)
+                return {}
+            await self.peer_connection.addIceCandidate(self._parse_candidate(candidate))
+        return {}
+
+    def _parse_candidate(self, candidate: dict[str, Any]) -> Any:
+        remote = SessionDescription.parse(self.peer_connection.remoteDescription.sdp)
+        mids = [media.rtp.muxId for media in remote.media]
+        mid, index = candidate["sdpMid"], candidate["sdpMLineIndex"]
+        if mid is None and index is None:
+            raise BridgeTypeError("a candidate needs an sdpMid or an sdpMLineIndex")
+        if mid is not None and mid not in mids:
+            raise OperationError(f"no media section with sdpMid {mid!r}")
+        if mid is None and index >= len(mids):
+            raise OperationError(f"no media section at sdpMLineIndex {index}")
+        line = candidate["candidate"].removeprefix("a=").removeprefix("candidate:")
+        try:
+            parsed = candidate_from_sdp(line)
+        except (AssertionError, ValueError, IndexError) as error:
+            raise OperationError(f"cannot parse candidate {candidate['candidate']!r}") from error
+        parsed.sdpMid = mid if mid is not None else mids[index]
+        parsed.sdpMLineIndex = index if index is not None else mids.index(mid)
+        return parsed
+
+    async def set_configuration(self, params: Params) -> Result:
+        self._check_open()
+        requested = params["configuration"]
+        config.check_update(self.configuration, requested)
+        config.apply_update(self._aiortc_configuration, requested)
+        self.configuration = requested
+        return {}
+
+    # --- data channels ------------------------------------------------------------
+
+    async def create_data_channel(self, params: Params) -> Result:
+        self._check_open()
+        init = params["init"]
+        if init["maxPacketLifeTime"] is not None and init["maxRetransmits"] is not None:
+            raise BridgeTypeError("maxPacketLifeTime and maxRetransmits cannot both be set")
+        if init["negotiated"] and init["id"] is None:
+            raise BridgeTypeError("a negotiated data channel needs an id")
+        try:
+            data_channel = self.peer_connection.createDataChannel(params["label"], **init)
+        except ValueError as error:
+            raise OperationError(str(error)) from error
+        DataChannelDispatcher(self.session, params["dataChannel"], self, data_channel)
+        after_reply(self._update_negotiation_needed)
+        return {}
+
+    def _announce_remote_data_channel(self, data_channel: RTCDataChannel) -> None:
+        if self.closed:
+            return
+        dispatcher = DataChannelDispatcher(
+            self.session, self.session.new_handle("DataChannel"), self, data_channel
+        )
+        dispatcher.announce()
+        self.emit("dataChannel", {"dataChannel": dispatcher.guid})
+        dispatcher.report_open()
+
+    # --- negotiation-needed ----------------------------------------------------------
+
+    def _update_negotiation_needed(self) -> None:
+        """webrtc-pc "update the negotiation-needed flag", for what aiortc can negotiate."""
+        if self.closed or self._operations.locked() or self.signaling_state != "stable":
+            return
+        if not self._is_negotiation_needed():
+            self._negotiation_needed = False
+            return
+        if not self._negotiation_needed:
+            self._negotiation_needed = True
+            self.emit("negotiationNeeded")
+
+    def _is_negotiation_needed(self) -> bool:
+        local = self.descriptions["currentLocalDescription"]
+        kinds = (
+            [media.kind for media in SessionDescription.parse(local["sdp"]).media] if local else []
+        )
+        if self.peer_connection.sctp is not None and "application" not in kinds:
+            return True
+        return any(t.mid is None and not t.stopped for t in self.peer_connection.getTransceivers())
+
+    def _apply_legacy_offer_options(self, options: dict[str, Any]) -> None:
+        """webrtc-pc legacy extensions: offerToReceiveAudio/Video shape the transceivers."""
+        for kind in ("audio", "video"):
+            wanted = options.get(f"offerToReceive{kind.capitalize()}")
+            if wanted is None:
+                continue
+            transceivers = [
+                t for t in self.peer_connection.getTransceivers()
+                if t.kind == kind and not t.stopped
+            ]
+            if wanted:
+                if not any(t.direction in ("sendrecv", "recvonly") for t in transceivers):
+                    for transceiver in transceivers:
+                        if transceiver.direction == "sendonly":
+                            transceiver.direction = "sendrecv"
+                            break
+                    else:
+                        self.peer_connection.addTransceiver(kind, direction="recvonly")
+            else:
+                for transceiver in transceivers:
+                    if transceiver.direction == "sendrecv":
+                        transceiver.direction = "sendonly"
+                    elif transceiver.direction == "recvonly":
+                        transceiver.direction = "inactive"
+
+    # --- states ------------------------------------------------------------------
+
+    def _report_ice_gathering_state(self, state: str) -> None:
+        if state != self.ice_gathering_state:
+            self.ice_gathering_state = state
+            self.emit("iceGatheringStateChange", {"iceGatheringState": state})
+
+    def _report_ice_connection_state(self) -> None:
+        state = self._browser_state(self.peer_connection.iceConnectionState)
+        state = ICE_CONNECTION_STATES.get(state, state)
+        if state != self.ice_connection_state and not self.closed:
+            self.ice_connection_state = state
+            self.emit("iceConnectionStateChange", {"iceConnectionState": state})
+
+    def _report_connection_state(self) -> None:
+        state = self._browser_state(self.peer_connection.connectionState)
+        if state != self.connection_state and not self.closed:
+            self.connection_state = state
+            self.emit("connectionStateChange", {"connectionState": state})
+
+    def _browser_state(self, aiortc_state: str) -> str:
+        # aiortc closes itself when the remote peer closes DTLS; a browser stays open
+        # and reports the peer as gone.
+        return "disconnected" if aiortc_state == "closed" else aiortc_state
+
+    # --- closing -----------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise InvalidStateError("the RTCPeerConnection is closed")
+
+    async def close(self, params: Params) -> Result:
+        await self.shutdown()
+        return {}
+
+    async def shutdown(self) -> None:
+        """close(): no event reaches the page after it; then release the handles."""
+        if not self.closed:
+            self.closed = True
+            self.signaling_state = "closed"
+            await self.peer_connection.close()
+        self.dispose()

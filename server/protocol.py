@@ -1,0 +1,271 @@
+"""The bridge protocol: loads protocol.toml, validates messages against it, frames them.
+
+protocol.toml is the contract between shim.js and the server; see its header for the
+message shapes and the type language this module implements.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import struct
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from collections.abc import Callable
+from typing import Any
+
+from .errors import BridgeTypeError
+
+HANDLE_PATTERN = re.compile(r"^([A-Z][A-Za-z]*)@[A-Za-z0-9_-]{16,64}$")
+ROOT_HANDLE = "Session"
+_LENGTH_PREFIX = struct.Struct(">I")
+
+
+@dataclass(frozen=True)
+class Command:
+    params: dict[str, str]
+    result: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Interface:
+    name: str
+    parent: str | None
+    initializer: dict[str, str]
+    commands: dict[str, Command]
+    events: dict[str, dict[str, str]]
+
+
+@dataclass
+class Protocol:
+    version: int
+    structs: dict[str, dict[str, str]]
+    interfaces: dict[str, Interface]
+    _type_cache: dict[str, _Type] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls) -> Protocol:
+        text = resources.files("rtcshim").joinpath("protocol.toml").read_text("utf-8")
+        raw = tomllib.loads(text)
+        interfaces = {}
+        for name, spec in raw["interfaces"].items():
+            commands = {
+                command: Command(dict(body.get("params", {})), dict(body.get("result", {})))
+                for command, body in spec.get("commands", {}).items()
+            }
+            interfaces[name] = Interface(
+                name=name,
+                parent=spec.get("parent"),
+                initializer=dict(spec.get("initializer", {})),
+                commands=commands,
+                events={event: dict(body) for event, body in spec.get("events", {}).items()},
+            )
+        protocol = cls(raw["version"], raw["structs"], interfaces)
+        protocol._check_types_resolve()
+        return protocol
+
+    def _check_types_resolve(self) -> None:
+        """Parse every type once, so a typo in protocol.toml fails at import."""
+        fields: list[str] = []
+        for struct_fields in self.structs.values():
+            fields.extend(struct_fields.values())
+        for interface in self.interfaces.values():
+            fields.extend(interface.initializer.values())
+            for command in interface.commands.values():
+                fields.extend(command.params.values())
+                fields.extend(command.result.values())
+            for event_fields in interface.events.values():
+                fields.extend(event_fields.values())
+        for type_text in fields:
+            self._type(type_text)
+
+    def _type(self, text: str) -> _Type:
+        cached = self._type_cache.get(text)
+        if cached is None:
+            cached = self._type_cache[text] = _parse_type(text, self.structs)
+        return cached
+
+    def validate_call(self, interface_name: str, method: str, params: Any) -> Command:
+        """Check a call's params; returns the command, raises BridgeTypeError."""
+        interface = self.interfaces[interface_name]
+        command = interface.commands.get(method)
+        if command is None:
+            raise BridgeTypeError(f"{interface_name} has no command {method!r}")
+        self._check_fields(command.params, params, f"{interface_name}.{method}")
+        return command
+
+    def validate_result(self, interface_name: str, method: str, result: Any) -> None:
+        command = self.interfaces[interface_name].commands[method]
+        self._check_fields(command.result, result, f"{interface_name}.{method} result")
+
+    def validate_event(self, interface_name: str, event: str, params: Any) -> None:
+        interface = self.interfaces[interface_name]
+        if event not in interface.events:
+            raise BridgeTypeError(f"{interface_name} has no event {event!r}")
+        self._check_fields(interface.events[event], params, f"{interface_name}.{event}")
+
+    def validate_initializer(self, interface_name: str, initializer: Any) -> None:
+        interface = self.interfaces[interface_name]
+        self._check_fields(interface.initializer, initializer, f"{interface_name} initializer")
+
+    def _check_fields(self, fields: dict[str, str], value: Any, where: str) -> None:
+        _check_struct(value, fields, where, self._type)
+
+
+# --- the type language --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Type:
+    kind: str  # string|int|number|bool|bytes|any|enum|union|list|struct|guid|new
+    optional: bool = False
+    options: tuple[str, ...] = ()
+    bounds: tuple[int, int] | None = None
+    items: tuple[_Type, ...] = ()
+    struct_name: str = ""
+    struct_fields: tuple[tuple[str, str], ...] = ()
+
+
+_PRIMITIVES = {"string", "int", "number", "bool", "bytes", "any"}
+
+
+def _parse_type(text: str, structs: dict[str, dict[str, str]]) -> _Type:
+    text = text.strip()
+    optional = text.endswith("?")
+    if optional:
+        text = text[:-1]
+    if "|" in text and not text.startswith("enum("):
+        parts = tuple(_parse_type(part, structs) for part in text.split("|"))
+        return _Type("union", optional, items=parts)
+    if text.startswith("[") and text.endswith("]"):
+        return _Type("list", optional, items=(_parse_type(text[1:-1], structs),))
+    call = re.fullmatch(r"(\w+)\((.*)\)", text)
+    if call:
+        name, argument = call.groups()
+        if name == "enum":
+            return _Type("enum", optional, options=tuple(argument.split("|")))
+        if name == "int":
+            low, high = argument.split("..")
+            return _Type("int", optional, bounds=(int(low), int(high)))
+        if name in ("guid", "new"):
+            return _Type(name, optional, struct_name=argument)
+        raise ValueError(f"unknown type constructor in protocol.toml: {text}")
+    if text in _PRIMITIVES:
+        return _Type(text, optional)
+    if text in structs:
+        return _Type("struct", optional, struct_name=text,
+                     struct_fields=tuple(structs[text].items()))
+    raise ValueError(f"unknown type in protocol.toml: {text}")
+
+
+_JSON_NAMES = {str: "string", bool: "bool", int: "int", float: "number",
+               bytes: "bytes", list: "list", dict: "object", type(None): "null"}
+
+
+def _describe(value: Any) -> str:
+    return _JSON_NAMES.get(type(value), type(value).__name__)
+
+
+_Resolve = Callable[[str], _Type]
+
+
+def _check_struct(value: Any, fields: dict[str, str], where: str, resolve: _Resolve) -> None:
+    if not isinstance(value, dict):
+        raise BridgeTypeError(f"{where}: expected an object, got {_describe(value)}")
+    unknown = set(value) - set(fields)
+    if unknown:
+        raise BridgeTypeError(f"{where}: unknown field {sorted(unknown)[0]!r}")
+    for name, type_text in fields.items():
+        _check_value(value.get(name), resolve(type_text), f"{where}.{name}", resolve)
+
+
+def _check_value(value: Any, expected: _Type, where: str, resolve: _Resolve) -> None:
+    if value is None:
+        if expected.optional:
+            return
+        raise BridgeTypeError(f"{where}: is required")
+    kind = expected.kind
+    if kind == "any":
+        return
+    if kind == "union":
+        errors = []
+        for option in expected.items:
+            try:
+                _check_value(value, option, where, resolve)
+                return
+            except BridgeTypeError as error:
+                errors.append(str(error))
+        raise BridgeTypeError(f"{where}: matches none of its types ({'; '.join(errors)})")
+    if kind in ("string", "enum"):
+        if not isinstance(value, str):
+            raise BridgeTypeError(f"{where}: expected a string, got {_describe(value)}")
+        if kind == "enum" and value not in expected.options:
+            raise BridgeTypeError(f"{where}: {value!r} is not one of {'|'.join(expected.options)}")
+        return
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise BridgeTypeError(f"{where}: expected a bool, got {_describe(value)}")
+        return
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise BridgeTypeError(f"{where}: expected an integer, got {_describe(value)}")
+        if expected.bounds and not expected.bounds[0] <= value <= expected.bounds[1]:
+            low, high = expected.bounds
+            raise BridgeTypeError(f"{where}: {value} is outside {low}..{high}")
+        return
+    if kind == "number":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise BridgeTypeError(f"{where}: expected a number, got {_describe(value)}")
+        return
+    if kind == "bytes":
+        if not isinstance(value, bytes):
+            raise BridgeTypeError(f"{where}: expected bytes, got {_describe(value)}")
+        return
+    if kind == "list":
+        if not isinstance(value, list):
+            raise BridgeTypeError(f"{where}: expected a list, got {_describe(value)}")
+        for index, item in enumerate(value):
+            _check_value(item, expected.items[0], f"{where}[{index}]", resolve)
+        return
+    if kind in ("guid", "new"):
+        match = HANDLE_PATTERN.match(value) if isinstance(value, str) else None
+        if match is None or match.group(1) != expected.struct_name:
+            raise BridgeTypeError(f"{where}: expected a {expected.struct_name} handle")
+        return
+    if kind == "struct":
+        _check_struct(value, dict(expected.struct_fields), where, resolve)
+        return
+    raise AssertionError(kind)
+
+
+# --- framing ------------------------------------------------------------------------
+
+
+def encode(message: dict[str, Any], payload: bytes | None = None) -> str | bytes:
+    """A text frame, or a binary frame when the message carries a payload."""
+    header = json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+    if payload is None:
+        return header
+    header_bytes = header.encode("utf-8")
+    return _LENGTH_PREFIX.pack(len(header_bytes)) + header_bytes + payload
+
+
+def decode(frame: str | bytes) -> Any:
+    """The message in a frame; a binary frame's payload becomes params["data"]."""
+    if isinstance(frame, str):
+        return json.loads(frame)
+    if len(frame) < _LENGTH_PREFIX.size:
+        raise BridgeTypeError("binary frame shorter than its length prefix")
+    (header_length,) = _LENGTH_PREFIX.unpack_from(frame)
+    header_end = _LENGTH_PREFIX.size + header_length
+    if header_end > len(frame):
+        raise BridgeTypeError("binary frame shorter than its header")
+    message = json.loads(frame[_LENGTH_PREFIX.size:header_end].decode("utf-8"))
+    if not isinstance(message, dict) or not isinstance(message.get("params", {}), dict):
+        raise BridgeTypeError("binary frame header is not a message object")
+    message.setdefault("params", {})["data"] = bytes(frame[header_end:])
+    return message
+
+
+PROTOCOL = Protocol.load()

@@ -1,0 +1,75 @@
+"""Running the app with uvicorn, in the foreground (the CLI) or in a thread (tests)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import Coroutine
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+import uvicorn
+
+from .app import create_app
+from .registry import Registry
+
+T = TypeVar("T")
+
+
+def uvicorn_config(app: Any, host: str, port: int, log_level: str = "info") -> uvicorn.Config:
+    # permessage-deflate halves binary throughput on the bridge and buys nothing for
+    # media or already-compact frames.
+    return uvicorn.Config(
+        app, host=host, port=port, log_level=log_level, ws_per_message_deflate=False,
+        ws_max_size=64 << 20,
+    )
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class ServerThread:
+    """The server on a free loopback port, in a thread with its own event loop.
+
+    `registry` reaches every session; `run(coroutine)` runs code on the server's loop
+    (where aiortc objects live) and returns its result.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", *, strict: bool = True) -> None:
+        self.host = host
+        self.port = free_port(host)
+        self.registry = Registry()
+        self.app = create_app(registry=self.registry, strict=strict)
+        self._server = uvicorn.Server(uvicorn_config(self.app, host, self.port, "warning"))
+        self._thread = threading.Thread(target=self._serve, name="rtcshim-server", daemon=True)
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def _serve(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.loop.run_until_complete(self._server.serve())
+
+    def start(self) -> ServerThread:
+        self._thread.start()
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError("the rtcshim server did not start")
+            self._thread.join(0.02)
+        return self
+
+    def run(self, coroutine: Coroutine[Any, Any, T], timeout: float = 30) -> T:
+        assert self.loop is not None
+        future: Future[T] = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+        return future.result(timeout)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(10)

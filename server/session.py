@@ -1,0 +1,168 @@
+"""One page's bridge: everything its WebSocket created, and the socket's two loops.
+
+The reader validates each call against the protocol and runs it in a task of its own
+(tasks start in the order calls arrive, so each object sees its calls in page order).
+The writer drains one queue, so events and replies reach the page in the order the
+server produced them. When the socket closes, every peer connection the page made is
+closed and every handle released.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from .dispatcher import Dispatcher, Params, start_call
+from .errors import BridgeError, BridgeTypeError, InvalidStateError, to_wire
+from .protocol import PROTOCOL, ROOT_HANDLE, decode, encode
+from .registry import Registry
+from .session_dispatcher import SessionDispatcher
+
+logger = logging.getLogger(__name__)
+
+Frame = str | bytes
+SendFrame = Callable[[Frame], Awaitable[None]]
+ReceiveFrame = Callable[[], Awaitable[Frame | None]]
+
+# How long closing a page's peer connections may take once its socket is gone.
+SHUTDOWN_TIMEOUT = 5.0
+
+
+class Session:
+    def __init__(self, registry: Registry, *, strict: bool = False) -> None:
+        """`strict` also validates what the server sends (tests turn it on)."""
+        self.id = secrets.token_urlsafe(12)
+        self.registry = registry
+        self.strict = strict
+        self.handles: dict[str, Dispatcher] = {}
+        self.closed = False
+        self._outgoing: asyncio.Queue[Frame | None] = asyncio.Queue()
+        self._calls: set[asyncio.Task[None]] = set()
+        self.root = SessionDispatcher(self)
+
+    # --- objects ---------------------------------------------------------------
+
+    def register(self, dispatcher: Dispatcher) -> None:
+        if dispatcher.guid in self.handles:
+            raise BridgeTypeError(f"handle {dispatcher.guid} is already in use")
+        self.handles[dispatcher.guid] = dispatcher
+        self.registry.notify("created", dispatcher)
+
+    def unregister(self, dispatcher: Dispatcher) -> None:
+        self.handles.pop(dispatcher.guid, None)
+        if dispatcher is not self.root:
+            self.send_event(dispatcher, "__dispose__", {})
+        self.registry.notify("disposed", dispatcher)
+
+    def new_handle(self, interface: str) -> str:
+        return f"{interface}@{secrets.token_urlsafe(16)}"
+
+    # --- outgoing ------------------------------------------------------------------
+
+    def send_event(
+        self, target: Dispatcher, event: str, params: Params, payload: bytes | None = None
+    ) -> None:
+        if self.closed:
+            return
+        if self.strict and not event.startswith("__"):
+            checked = params if payload is None else {**params, "data": payload}
+            PROTOCOL.validate_event(target.interface, event, checked)
+        message = {"guid": target.guid, "event": event, "params": params}
+        self._outgoing.put_nowait(encode(message, payload))
+
+    def _send_reply(self, call_id: Any, result: Params | None, error: BaseException | None) -> None:
+        if self.closed:
+            return
+        if error is None:
+            message: dict[str, Any] = {"id": call_id, "result": result}
+        else:
+            message = {"id": call_id, "error": to_wire(error)}
+        self._outgoing.put_nowait(encode(message))
+
+    # --- incoming ------------------------------------------------------------------
+
+    def receive(self, frame: Frame) -> None:
+        """Parse one frame from the page and start the call it carries.
+
+        Calls run in tasks, which start in the order they were made; the handle is
+        looked up inside the task, so a call may use an object the previous call created.
+        """
+        call_id: Any = None
+        try:
+            message = decode(frame)
+            if not isinstance(message, dict):
+                raise BridgeTypeError("a message must be a JSON object")
+            call_id = message.get("id")
+            if isinstance(call_id, bool) or not isinstance(call_id, int):
+                call_id = None
+                raise BridgeTypeError("a call needs an integer id")
+            guid, method = message.get("guid"), message.get("method")
+            if not isinstance(guid, str) or not isinstance(method, str):
+                raise BridgeTypeError("a call needs a string guid and method")
+        except (ValueError, BridgeError) as error:
+            # ValueError covers malformed JSON and UTF-8.
+            self._send_reply(call_id, None, error)
+            return
+        params = message.get("params", {})
+        task = asyncio.create_task(self._run_call(call_id, guid, method, params))
+        self._calls.add(task)
+        task.add_done_callback(self._calls.discard)
+
+    async def _run_call(self, call_id: int, guid: str, method: str, params: Any) -> None:
+        replied = start_call()
+        try:
+            target = self.handles.get(guid)
+            if target is None or target.disposed:
+                raise InvalidStateError(f"{guid} does not exist (it was closed, or never made)")
+            PROTOCOL.validate_call(target.interface, method, params)
+            result = await target.commands[method](params)
+            if self.strict:
+                PROTOCOL.validate_result(target.interface, method, result)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            if not isinstance(error, BridgeError):
+                logger.debug("%s.%s failed", guid, method, exc_info=True)
+            self._send_reply(call_id, None, error)
+        else:
+            self._send_reply(call_id, result, None)
+        for callback in replied:
+            callback()
+
+    # --- the socket ----------------------------------------------------------------
+
+    async def serve(self, receive: ReceiveFrame, send: SendFrame) -> None:
+        """Run until the page's socket closes, then release everything."""
+        self.registry.session_opened(self)
+        writer = asyncio.create_task(self._write(send))
+        self.send_event(self.root, "hello", {"version": PROTOCOL.version, "session": self.id})
+        try:
+            while (frame := await receive()) is not None:
+                self.receive(frame)
+        finally:
+            await self.close()
+            writer.cancel()
+            await asyncio.gather(writer, return_exceptions=True)
+
+    async def _write(self, send: SendFrame) -> None:
+        while (frame := await self._outgoing.get()) is not None:
+            await send(frame)
+
+    async def close(self) -> None:
+        """Close every peer connection of this page and forget every object."""
+        if self.closed:
+            return
+        self.closed = True
+        for task in list(self._calls):
+            task.cancel()
+        await asyncio.gather(*self._calls, return_exceptions=True)
+        try:
+            await asyncio.wait_for(self.root.shutdown(), SHUTDOWN_TIMEOUT)
+        except TimeoutError:
+            logger.warning("session %s: closing its peer connections timed out", self.id)
+            self.root.dispose()
+        self.handles.clear()
+        self.registry.session_closed(self)

@@ -1,0 +1,1121 @@
+/*
+ * rtcshim: the whole browser side. Include it with one <script src="/shim.js"> and the
+ * page gets a complete WebRTC API whose every call runs, over one WebSocket, in a real
+ * aiortc peer connection on the rtcshim server. No build step; plain modern JavaScript.
+ *
+ * What crosses the socket is described in server/protocol.toml; keep both in step.
+ *
+ * Options, set before this script loads:
+ *   window.rtcshimOptions = {
+ *     url: 'ws://host:port/bridge',  // default: /bridge on the origin this script came from
+ *     mode: 'replace',               // 'replace' the native API, or install only 'missing' names
+ *   };
+ * Afterwards `window.rtcshim` holds the version, the options, the native objects that
+ * were replaced (`rtcshim.native`) and `rtcshim.session()`, a promise of the server's
+ * session id for this page.
+ *
+ * Layout: helpers, the bridge (socket, calls, handle table), the interfaces (each a
+ * class; bridge events are handled in its `events` table), then the install functions,
+ * called in a fixed order at the bottom.
+ */
+(function (window) {
+  'use strict';
+
+  if (window.rtcshim && window.rtcshim.installed) {
+    return; // loaded twice: the first copy already owns the globals
+  }
+
+  const VERSION = '0.1.0';
+  const PROTOCOL_VERSION = 1;
+  const options = Object.assign({ url: null, mode: 'replace' }, window.rtcshimOptions);
+  const scriptSource = window.document && window.document.currentScript
+    ? window.document.currentScript.src : window.location.href;
+  // Guards the constructors the page must not call (RTCDataChannel has none in the spec).
+  const INTERNAL = Symbol('rtcshim internal');
+  // Keys of what the bridge uses on page objects, kept off their public surface.
+  const EVENTS = Symbol('bridge events');
+  const BRIDGE_LOST = Symbol('bridge lost');
+  const ADOPT_CHANNEL = Symbol('adopt remote data channel');
+  const MAX_MESSAGE_SIZE = Symbol('max message size');
+
+  // --- helpers ---------------------------------------------------------------
+
+  function makeError(name, message) {
+    if (name === 'TypeError') {
+      return new TypeError(message);
+    }
+    return new DOMException(message, name);
+  }
+
+  function randomHandle(type) {
+    const bytes = new Uint8Array(24);
+    window.crypto.getRandomValues(bytes);
+    let text = '';
+    for (const byte of bytes) {
+      text += 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'[byte & 63];
+    }
+    return type + '@' + text;
+  }
+
+  const utf8 = new TextEncoder();
+  const utf8Decoder = new TextDecoder();
+
+  function enumValue(value, allowed, typeName) {
+    const text = String(value);
+    if (!allowed.includes(text)) {
+      throw new TypeError(`The provided value '${text}' is not a valid enum value of type ${typeName}.`);
+    }
+    return text;
+  }
+
+  // WebIDL [EnforceRange] unsigned short / octet.
+  function enforceRange(value, max, what) {
+    const number = Number(value);
+    if (!Number.isFinite(number) || number < 0 || number > max) {
+      throw new TypeError(`${what} is outside the range [0, ${max}].`);
+    }
+    return Math.trunc(number);
+  }
+
+  // Event handler IDL attributes (onfoo) over the EventTarget the class extends.
+  const eventHandlers = new WeakMap();
+  function defineEventHandlers(proto, names) {
+    for (const name of names) {
+      Object.defineProperty(proto, 'on' + name, {
+        enumerable: true,
+        configurable: true,
+        get() {
+          const handlers = eventHandlers.get(this);
+          return (handlers && handlers.get(name)) || null;
+        },
+        set(value) {
+          let handlers = eventHandlers.get(this);
+          if (!handlers) {
+            handlers = new Map();
+            eventHandlers.set(this, handlers);
+          }
+          if (!handlers.has(name)) {
+            // The listener's place among listeners is fixed by the first assignment.
+            this.addEventListener(name, (event) => {
+              const handler = handlers.get(name);
+              if (typeof handler === 'function') {
+                handler.call(this, event);
+              }
+            });
+          }
+          handlers.set(name, typeof value === 'function' ? value : null);
+        },
+      });
+    }
+  }
+
+  // WebIDL: operations and attributes are enumerable; interfaces carry a toStringTag.
+  function exposeInterface(cls, name, lengths = {}) {
+    const proto = cls.prototype;
+    for (const key of Object.getOwnPropertyNames(proto)) {
+      if (key === 'constructor') {
+        continue;
+      }
+      const descriptor = Object.getOwnPropertyDescriptor(proto, key);
+      descriptor.enumerable = true;
+      Object.defineProperty(proto, key, descriptor);
+      if (key in lengths && typeof descriptor.value === 'function') {
+        Object.defineProperty(descriptor.value, 'length', { value: lengths[key] });
+      }
+    }
+    Object.defineProperty(proto, Symbol.toStringTag, { value: name, configurable: true });
+    return cls;
+  }
+
+  // --- the bridge ------------------------------------------------------------
+
+  // One WebSocket per page, opened on first use. Calls made before it opens wait.
+  class Bridge {
+    constructor(url) {
+      this.url = url;
+      this.nextId = 1;
+      this.pending = new Map(); // call id -> {resolve, reject}
+      this.objects = new Map(); // handle -> page object
+      this.waiting = []; // frames sent before the socket opened
+      this.lostError = null;
+      this.sessionReady = new Promise((resolve, reject) => {
+        this.sessionResolve = resolve;
+        this.sessionReject = reject;
+      });
+      this.sessionReady.catch(() => {}); // observed through rtcshim.session()
+      this.socket = new WebSocket(url);
+      this.socket.binaryType = 'arraybuffer';
+      this.socket.onopen = () => {
+        for (const frame of this.waiting) {
+          this.socket.send(frame);
+        }
+        this.waiting = [];
+      };
+      this.socket.onmessage = (message) => this.receive(message.data);
+      this.socket.onclose = () => this.lose('the connection to the rtcshim server was lost');
+      this.objects.set('Session', this);
+    }
+
+    call(guid, method, params, payload) {
+      if (this.lostError) {
+        return Promise.reject(makeError('OperationError', this.lostError));
+      }
+      const id = this.nextId++;
+      const message = { id, guid, method, params };
+      const frame = payload === undefined ? JSON.stringify(message) : binaryFrame(message, payload);
+      if (this.socket.readyState === WebSocket.OPEN) {
+        this.socket.send(frame);
+      } else {
+        this.waiting.push(frame);
+      }
+      return new Promise((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    }
+
+    receive(data) {
+      const message = typeof data === 'string' ? JSON.parse(data) : parseBinaryFrame(data);
+      if ('id' in message) {
+        const call = this.pending.get(message.id);
+        this.pending.delete(message.id);
+        if (!call) {
+          console.error('rtcshim: the server rejected a malformed message:', message.error);
+        } else if (message.error) {
+          call.reject(makeError(message.error.name, message.error.message));
+        } else {
+          call.resolve(message.result);
+        }
+        return;
+      }
+      const target = this.objects.get(message.guid);
+      if (!target) {
+        return; // an object the page already closed
+      }
+      if (message.event === '__create__') {
+        const { type, guid, initializer } = message.params;
+        this.objects.set(guid, FACTORIES[type](target, guid, initializer));
+      } else if (message.event === '__dispose__') {
+        this.objects.delete(message.guid);
+      } else {
+        target[EVENTS][message.event](message.params);
+      }
+    }
+
+    // The Session object's events.
+    [EVENTS] = {
+      hello: (params) => {
+        if (params.version !== PROTOCOL_VERSION) {
+          this.lose(`the server speaks protocol ${params.version}, this shim ${PROTOCOL_VERSION}`);
+          this.socket.close();
+          return;
+        }
+        this.sessionResolve(params.session);
+      },
+    };
+
+    register(guid, object) {
+      this.objects.set(guid, object);
+    }
+
+    lose(reason) {
+      if (this.lostError) {
+        return;
+      }
+      this.lostError = reason;
+      this.sessionReject(makeError('OperationError', reason));
+      for (const call of this.pending.values()) {
+        call.reject(makeError('OperationError', reason));
+      }
+      this.pending.clear();
+      for (const object of this.objects.values()) {
+        if (object !== this) {
+          object[BRIDGE_LOST]();
+        }
+      }
+      this.objects.clear();
+    }
+  }
+
+  function binaryFrame(message, payload) {
+    const header = utf8.encode(JSON.stringify(message));
+    const frame = new Uint8Array(4 + header.length + payload.byteLength);
+    new DataView(frame.buffer).setUint32(0, header.length);
+    frame.set(header, 4);
+    frame.set(payload, 4 + header.length);
+    return frame;
+  }
+
+  function parseBinaryFrame(buffer) {
+    const headerLength = new DataView(buffer).getUint32(0);
+    const message = JSON.parse(utf8Decoder.decode(new Uint8Array(buffer, 4, headerLength)));
+    message.params.data = buffer.slice(4 + headerLength);
+    return message;
+  }
+
+  let bridge = null;
+  function getBridge() {
+    if (!bridge) {
+      const url = options.url || (() => {
+        const address = new URL('/bridge', scriptSource);
+        address.protocol = address.protocol === 'https:' ? 'wss:' : 'ws:';
+        return address.href;
+      })();
+      bridge = new Bridge(url);
+    }
+    return bridge;
+  }
+
+  // --- RTCSessionDescription, RTCIceCandidate ------------------------------------
+
+  const SDP_TYPES = ['offer', 'pranswer', 'answer', 'rollback'];
+
+  class RTCSessionDescription {
+    #type;
+    #sdp;
+
+    constructor(descriptionInitDict) {
+      if (descriptionInitDict === null || typeof descriptionInitDict !== 'object') {
+        throw new TypeError("Failed to construct 'RTCSessionDescription': parameter 1 is not an object.");
+      }
+      if (descriptionInitDict.type === undefined) {
+        throw new TypeError("Failed to construct 'RTCSessionDescription': required member type is undefined.");
+      }
+      this.#type = enumValue(descriptionInitDict.type, SDP_TYPES, 'RTCSdpType');
+      this.#sdp = descriptionInitDict.sdp == null ? '' : String(descriptionInitDict.sdp);
+    }
+
+    get type() { return this.#type; }
+    // Writable, as in 2013 browsers: old pages munge `description.sdp` in place.
+    set type(value) { this.#type = enumValue(value, SDP_TYPES, 'RTCSdpType'); }
+    get sdp() { return this.#sdp; }
+    set sdp(value) { this.#sdp = String(value); }
+
+    toJSON() {
+      return { type: this.#type, sdp: this.#sdp };
+    }
+  }
+
+  const CANDIDATE_FIELDS = ['foundation', 'component', 'protocol', 'priority', 'address', 'port', 'type'];
+
+  // The fields of "candidate:<foundation> <component> <protocol> <priority> <address> <port> typ <type> ...".
+  function parseCandidate(text) {
+    const fields = Object.fromEntries(
+      CANDIDATE_FIELDS.concat(['tcpType', 'relatedAddress', 'relatedPort', 'usernameFragment'])
+        .map((name) => [name, null]));
+    const words = text.replace(/^(a=)?candidate:/, '').trim().split(/\s+/);
+    if (words.length < 8 || words[6] !== 'typ') {
+      return fields;
+    }
+    fields.foundation = words[0];
+    fields.component = words[1] === '1' ? 'rtp' : words[1] === '2' ? 'rtcp' : null;
+    fields.protocol = words[2].toLowerCase();
+    fields.priority = Number(words[3]);
+    fields.address = words[4];
+    fields.port = Number(words[5]);
+    fields.type = words[7];
+    const extensions = { raddr: 'relatedAddress', rport: 'relatedPort', tcptype: 'tcpType', ufrag: 'usernameFragment' };
+    for (let i = 8; i + 1 < words.length; i += 2) {
+      const name = extensions[words[i]];
+      if (name) {
+        fields[name] = name === 'relatedPort' ? Number(words[i + 1]) : words[i + 1];
+      }
+    }
+    return fields;
+  }
+
+  class RTCIceCandidate {
+    #init;
+    #fields;
+
+    constructor(candidateInitDict = {}) {
+      const init = candidateInitDict === null ? {} : candidateInitDict;
+      const candidate = init.candidate === undefined ? '' : String(init.candidate);
+      const sdpMid = init.sdpMid == null ? null : String(init.sdpMid);
+      const sdpMLineIndex = init.sdpMLineIndex == null ? null : enforceRange(init.sdpMLineIndex, 65535, 'sdpMLineIndex');
+      if (sdpMid === null && sdpMLineIndex === null) {
+        throw new TypeError("Failed to construct 'RTCIceCandidate': The 'sdpMid' and 'sdpMLineIndex' are both null.");
+      }
+      this.#fields = parseCandidate(candidate);
+      const usernameFragment = init.usernameFragment == null
+        ? this.#fields.usernameFragment : String(init.usernameFragment);
+      this.#init = { candidate, sdpMid, sdpMLineIndex, usernameFragment };
+    }
+
+    get candidate() { return this.#init.candidate; }
+    get sdpMid() { return this.#init.sdpMid; }
+    get sdpMLineIndex() { return this.#init.sdpMLineIndex; }
+    get usernameFragment() { return this.#init.usernameFragment; }
+    get foundation() { return this.#fields.foundation; }
+    get component() { return this.#fields.component; }
+    get priority() { return this.#fields.priority; }
+    get address() { return this.#fields.address; }
+    get protocol() { return this.#fields.protocol; }
+    get port() { return this.#fields.port; }
+    get type() { return this.#fields.type; }
+    get tcpType() { return this.#fields.tcpType; }
+    get relatedAddress() { return this.#fields.relatedAddress; }
+    get relatedPort() { return this.#fields.relatedPort; }
+
+    toJSON() {
+      return { ...this.#init };
+    }
+  }
+
+  // --- events ----------------------------------------------------------------
+
+  class RTCPeerConnectionIceEvent extends Event {
+    #candidate;
+    #url;
+
+    constructor(type, eventInitDict = {}) {
+      super(type, eventInitDict);
+      this.#candidate = eventInitDict.candidate || null;
+      this.#url = eventInitDict.url == null ? null : String(eventInitDict.url);
+    }
+
+    get candidate() { return this.#candidate; }
+    get url() { return this.#url; }
+  }
+
+  class RTCDataChannelEvent extends Event {
+    #channel;
+
+    constructor(type, eventInitDict) {
+      if (!eventInitDict || !(eventInitDict.channel instanceof RTCDataChannel)) {
+        throw new TypeError("Failed to construct 'RTCDataChannelEvent': required member channel is not an RTCDataChannel.");
+      }
+      super(type, eventInitDict);
+      this.#channel = eventInitDict.channel;
+    }
+
+    get channel() { return this.#channel; }
+  }
+
+  const RTC_ERROR_DETAILS = ['data-channel-failure', 'dtls-failure', 'fingerprint-failure',
+    'sctp-failure', 'sdp-syntax-error', 'hardware-encoder-not-available', 'hardware-encoder-error'];
+
+  class RTCError extends DOMException {
+    #init;
+
+    constructor(init, message = '') {
+      super(message, 'OperationError');
+      if (!init || init.errorDetail === undefined) {
+        throw new TypeError("Failed to construct 'RTCError': required member errorDetail is undefined.");
+      }
+      this.#init = {
+        errorDetail: enumValue(init.errorDetail, RTC_ERROR_DETAILS, 'RTCErrorDetailType'),
+        sdpLineNumber: init.sdpLineNumber ?? null,
+        sctpCauseCode: init.sctpCauseCode ?? null,
+        receivedAlert: init.receivedAlert ?? null,
+        sentAlert: init.sentAlert ?? null,
+        httpRequestStatusCode: init.httpRequestStatusCode ?? null,
+      };
+    }
+
+    get errorDetail() { return this.#init.errorDetail; }
+    get sdpLineNumber() { return this.#init.sdpLineNumber; }
+    get sctpCauseCode() { return this.#init.sctpCauseCode; }
+    get receivedAlert() { return this.#init.receivedAlert; }
+    get sentAlert() { return this.#init.sentAlert; }
+    get httpRequestStatusCode() { return this.#init.httpRequestStatusCode; }
+  }
+
+  class RTCErrorEvent extends Event {
+    #error;
+
+    constructor(type, eventInitDict) {
+      if (!eventInitDict || !(eventInitDict.error instanceof RTCError)) {
+        throw new TypeError("Failed to construct 'RTCErrorEvent': required member error is not an RTCError.");
+      }
+      super(type, eventInitDict);
+      this.#error = eventInitDict.error;
+    }
+
+    get error() { return this.#error; }
+  }
+
+  // --- configuration ---------------------------------------------------------
+
+  function normalizeIceServers(iceServers) {
+    if (iceServers === undefined) {
+      return [];
+    }
+    if (!Array.isArray(iceServers)) {
+      throw new TypeError("Failed to construct 'RTCPeerConnection': iceServers is not a sequence.");
+    }
+    return iceServers.map((server) => {
+      if (server === null || typeof server !== 'object') {
+        throw new TypeError('An RTCIceServer must be an object.');
+      }
+      // `url` is the 2013 name of `urls`.
+      const urls = server.urls !== undefined ? server.urls : server.url;
+      if (urls === undefined) {
+        throw new TypeError("Failed to construct 'RTCPeerConnection': required member urls is undefined.");
+      }
+      const list = (Array.isArray(urls) ? urls : [urls]).map(String);
+      if (list.length === 0) {
+        throw makeError('SyntaxError', 'An RTCIceServer needs at least one URL.');
+      }
+      for (const url of list) {
+        const scheme = /^([a-z]+):/i.exec(url);
+        if (!scheme || !['stun', 'stuns', 'turn', 'turns'].includes(scheme[1].toLowerCase())) {
+          throw makeError('SyntaxError', `'${url}' is not a valid stun or turn URL.`);
+        }
+        if (scheme[1].toLowerCase().startsWith('turn') && (server.username === undefined || server.credential === undefined)) {
+          throw makeError('InvalidAccessError', `The TURN server '${url}' needs a username and a credential.`);
+        }
+      }
+      const normalized = { urls: list };
+      if (server.username !== undefined) normalized.username = String(server.username);
+      if (server.credential !== undefined) normalized.credential = String(server.credential);
+      return normalized;
+    });
+  }
+
+  function normalizeConfiguration(configuration) {
+    const input = configuration == null ? {} : configuration;
+    if (typeof input !== 'object') {
+      throw new TypeError("Failed to construct 'RTCPeerConnection': The provided value is not of type 'RTCConfiguration'.");
+    }
+    return {
+      iceServers: normalizeIceServers(input.iceServers),
+      iceTransportPolicy: enumValue(input.iceTransportPolicy ?? 'all', ['all', 'relay'], 'RTCIceTransportPolicy'),
+      bundlePolicy: enumValue(input.bundlePolicy ?? 'balanced', ['balanced', 'max-compat', 'max-bundle'], 'RTCBundlePolicy'),
+      rtcpMuxPolicy: enumValue(input.rtcpMuxPolicy ?? 'require', ['require'], 'RTCRtcpMuxPolicy'),
+      iceCandidatePoolSize: enforceRange(input.iceCandidatePoolSize ?? 0, 255, 'iceCandidatePoolSize'),
+    };
+  }
+
+  function cloneConfiguration(configuration) {
+    return {
+      ...configuration,
+      iceServers: configuration.iceServers.map((server) => ({ ...server, urls: [...server.urls] })),
+    };
+  }
+
+  // Legacy constraints: {mandatory: {OfferToReceiveAudio: true}, optional: [{...}]}, or
+  // the flat {offerToReceiveAudio: 1}. Returns a value from either spelling, or undefined.
+  function legacyConstraint(constraints, name) {
+    if (constraints == null || typeof constraints !== 'object') {
+      return undefined;
+    }
+    const capitalized = name[0].toUpperCase() + name.slice(1);
+    const places = [constraints, constraints.mandatory || {}]
+      .concat(Array.isArray(constraints.optional) ? constraints.optional : []);
+    for (const place of places) {
+      for (const key of [name, capitalized]) {
+        if (place && place[key] !== undefined) {
+          return place[key];
+        }
+      }
+    }
+    return undefined;
+  }
+
+  function normalizeOfferOptions(options) {
+    if (options != null && typeof options !== 'object') {
+      throw new TypeError('The offer options must be an object.');
+    }
+    const normalized = {};
+    for (const name of ['offerToReceiveAudio', 'offerToReceiveVideo', 'iceRestart']) {
+      const value = legacyConstraint(options, name);
+      if (value !== undefined) {
+        // `{offerToReceiveAudio: 1}` meant "one audio stream" in 2013.
+        normalized[name] = Boolean(Number(value) || value === true);
+      }
+    }
+    return normalized;
+  }
+
+  function remoteMaxMessageSize(description) {
+    if (!description || !/^m=application /m.test(description.sdp)) {
+      return null;
+    }
+    const match = /^a=max-message-size:(\d+)/m.exec(description.sdp);
+    if (!match) {
+      return 65536; // RFC 8841's default when the attribute is absent
+    }
+    return match[1] === '0' ? Infinity : Number(match[1]);
+  }
+
+  // --- RTCPeerConnection -------------------------------------------------------
+
+  const PEER_CONNECTION_EVENTS = ['negotiationneeded', 'icecandidate', 'icecandidateerror',
+    'signalingstatechange', 'iceconnectionstatechange', 'icegatheringstatechange',
+    'connectionstatechange', 'datachannel'];
+
+  class RTCPeerConnection extends EventTarget {
+    #bridge;
+    #guid;
+    #configuration;
+    #closed = false;
+    #state = {
+      signalingState: 'stable', iceGatheringState: 'new', iceConnectionState: 'new', connectionState: 'new',
+    };
+    #descriptions = {
+      currentLocalDescription: null, pendingLocalDescription: null,
+      currentRemoteDescription: null, pendingRemoteDescription: null,
+    };
+    #dataChannels = new Set();
+
+    constructor(configuration = {}, legacyConstraints = undefined) {
+      super();
+      // legacyConstraints ({optional: [{DtlsSrtpKeyAgreement: true}]}) change nothing here:
+      // DTLS-SRTP is always on and RTP data channels are long gone; data channels use SCTP.
+      void legacyConstraints;
+      this.#configuration = normalizeConfiguration(configuration);
+      this.#bridge = getBridge();
+      this.#guid = randomHandle('PeerConnection');
+      this.#bridge.register(this.#guid, this);
+      this.#bridge.call('Session', 'createPeerConnection', {
+        peerConnection: this.#guid, configuration: this.#configuration,
+      }).catch((error) => console.error('rtcshim: RTCPeerConnection failed on the server:', error));
+    }
+
+    get signalingState() { return this.#state.signalingState; }
+    get iceGatheringState() { return this.#state.iceGatheringState; }
+    get iceConnectionState() { return this.#state.iceConnectionState; }
+    get connectionState() { return this.#state.connectionState; }
+    get localDescription() {
+      return this.#descriptions.pendingLocalDescription || this.#descriptions.currentLocalDescription;
+    }
+    get currentLocalDescription() { return this.#descriptions.currentLocalDescription; }
+    get pendingLocalDescription() { return this.#descriptions.pendingLocalDescription; }
+    get remoteDescription() {
+      return this.#descriptions.pendingRemoteDescription || this.#descriptions.currentRemoteDescription;
+    }
+    get currentRemoteDescription() { return this.#descriptions.currentRemoteDescription; }
+    get pendingRemoteDescription() { return this.#descriptions.pendingRemoteDescription; }
+    get canTrickleIceCandidates() {
+      const remote = this.remoteDescription;
+      return remote ? /^a=ice-options:.*\btrickle\b/m.test(remote.sdp) : null;
+    }
+
+    // The promise forms; installLegacyCallbacks adds the callback forms over them.
+    createOffer(options = undefined) {
+      return this.#operation(() => this.#call('createOffer', { options: normalizeOfferOptions(options) }))
+        .then(({ description }) => new RTCSessionDescription(description));
+    }
+
+    createAnswer(options = undefined) {
+      void options; // RTCAnswerOptions has no members left that aiortc could honour
+      return this.#operation(() => this.#call('createAnswer', {}))
+        .then(({ description }) => new RTCSessionDescription(description));
+    }
+
+    setLocalDescription(description = undefined) {
+      return this.#operation(() => this.#call('setLocalDescription', {
+        description: description == null ? null : descriptionInit(description),
+      })).then(() => undefined);
+    }
+
+    setRemoteDescription(description) {
+      return this.#operation(() => {
+        if (description == null || typeof description !== 'object') {
+          throw new TypeError("Failed to execute 'setRemoteDescription' on 'RTCPeerConnection': 1 argument required.");
+        }
+        return this.#call('setRemoteDescription', { description: descriptionInit(description) });
+      }).then(() => undefined);
+    }
+
+    addIceCandidate(candidate = undefined) {
+      return this.#operation(() => {
+        if (candidate == null || candidate.candidate === '') {
+          return this.#call('addIceCandidate', { candidate: null });
+        }
+        // The remote description is checked on the server, in the operations chain: a
+        // candidate may arrive while setRemoteDescription is still under way.
+        const init = candidate instanceof RTCIceCandidate ? candidate.toJSON() : new RTCIceCandidate(candidate).toJSON();
+        return this.#call('addIceCandidate', { candidate: init });
+      }).then(() => undefined);
+    }
+
+    createDataChannel(label, dataChannelDict = {}) {
+      if (arguments.length < 1) {
+        throw new TypeError("Failed to execute 'createDataChannel' on 'RTCPeerConnection': 1 argument required, but only 0 present.");
+      }
+      if (this.#closed) {
+        throw makeError('InvalidStateError', 'The RTCPeerConnection is closed.');
+      }
+      const init = normalizeDataChannelInit(dataChannelDict);
+      const labelText = String(label);
+      if (utf8.encode(labelText).length > 65535) {
+        throw new TypeError('The data channel label is longer than 65535 bytes.');
+      }
+      if (init.id !== null && [...this.#dataChannels].some((channel) => channel.id === init.id && channel.readyState !== 'closed')) {
+        throw makeError('OperationError', `A data channel with id ${init.id} already exists.`);
+      }
+      const guid = randomHandle('DataChannel');
+      const channel = new RTCDataChannel(INTERNAL, this, guid, {
+        label: labelText, ...init, readyState: 'connecting',
+      });
+      this.#adopt(guid, channel);
+      this.#call('createDataChannel', { dataChannel: guid, label: labelText, init })
+        .catch((error) => channel[EVENTS].error({ name: error.name, message: error.message, errorDetail: 'data-channel-failure' }));
+      return channel;
+    }
+
+    getConfiguration() {
+      return cloneConfiguration(this.#configuration);
+    }
+
+    setConfiguration(configuration = {}) {
+      if (this.#closed) {
+        throw makeError('InvalidStateError', 'The RTCPeerConnection is closed.');
+      }
+      const requested = normalizeConfiguration(configuration);
+      for (const key of ['bundlePolicy', 'rtcpMuxPolicy']) {
+        if (requested[key] !== this.#configuration[key]) {
+          throw makeError('InvalidModificationError', `setConfiguration cannot change ${key}.`);
+        }
+      }
+      this.#configuration = requested;
+      this.#call('setConfiguration', { configuration: requested })
+        .catch((error) => console.error('rtcshim: setConfiguration failed on the server:', error));
+    }
+
+    // The seed's updateIce(configuration, constraints): new ICE servers and policy for
+    // the gathering still to come; the mandatory IceTransports constraint sets the policy.
+    updateIce(configuration = undefined, constraints = undefined) {
+      const updated = configuration == null ? this.getConfiguration() : { ...this.getConfiguration(), ...configuration };
+      const iceTransports = legacyConstraint(constraints, 'iceTransports');
+      if (iceTransports !== undefined) {
+        updated.iceTransportPolicy = String(iceTransports) === 'relay' ? 'relay' : 'all';
+      }
+      this.setConfiguration(updated);
+    }
+
+    close() {
+      if (this.#closed) {
+        return;
+      }
+      this.#closed = true;
+      Object.assign(this.#state, { signalingState: 'closed', iceConnectionState: 'closed', connectionState: 'closed' });
+      for (const channel of this.#dataChannels) {
+        channel[EVENTS].closedByPeerConnection();
+      }
+      this.#call('close', {}).catch(() => {});
+    }
+
+    // The bridge's events for this object (protocol.toml: PeerConnection events).
+    [EVENTS] = {
+      signalingStateChange: (params) => {
+        for (const [name, init] of Object.entries(params.descriptions)) {
+          const known = this.#descriptions[name];
+          if (!init) {
+            this.#descriptions[name] = null;
+          } else if (!known || known.type !== init.type || known.sdp !== init.sdp) {
+            this.#descriptions[name] = new RTCSessionDescription(init);
+          }
+        }
+        this.#setState('signalingState', params.signalingState, 'signalingstatechange');
+      },
+      iceGatheringStateChange: (params) => {
+        this.#setState('iceGatheringState', params.iceGatheringState, 'icegatheringstatechange');
+      },
+      iceCandidate: (params) => {
+        const candidate = params.candidate && new RTCIceCandidate(params.candidate);
+        this.#fire(new RTCPeerConnectionIceEvent('icecandidate', { candidate }));
+      },
+      iceConnectionStateChange: (params) => {
+        this.#setState('iceConnectionState', params.iceConnectionState, 'iceconnectionstatechange');
+      },
+      connectionStateChange: (params) => {
+        this.#setState('connectionState', params.connectionState, 'connectionstatechange');
+      },
+      negotiationNeeded: () => {
+        this.#fire(new Event('negotiationneeded'));
+      },
+      dataChannel: (params) => {
+        const channel = this.#bridge.objects.get(params.dataChannel);
+        this.#dataChannels.add(channel);
+        this.#fire(new RTCDataChannelEvent('datachannel', { channel }));
+      },
+    };
+
+    [BRIDGE_LOST]() {
+      if (this.#closed) {
+        return;
+      }
+      this.#setState('iceConnectionState', 'failed', 'iceconnectionstatechange');
+      this.#setState('connectionState', 'failed', 'connectionstatechange');
+    }
+
+    get [MAX_MESSAGE_SIZE]() {
+      return remoteMaxMessageSize(this.remoteDescription);
+    }
+
+    [ADOPT_CHANNEL](guid, initializer) {
+      const channel = new RTCDataChannel(INTERNAL, this, guid, initializer);
+      this.#dataChannels.add(channel);
+      return channel;
+    }
+
+    #adopt(guid, channel) {
+      this.#bridge.register(guid, channel);
+      this.#dataChannels.add(channel);
+    }
+
+    #call(method, params) {
+      return this.#bridge.call(this.#guid, method, params);
+    }
+
+    // Methods of the operations chain fail at once on a closed connection; the server
+    // runs them one at a time, in call order.
+    #operation(run) {
+      if (this.#closed) {
+        return Promise.reject(makeError('InvalidStateError', 'The RTCPeerConnection is closed.'));
+      }
+      try {
+        return Promise.resolve(run());
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+
+    #setState(name, value, eventName) {
+      if (this.#closed || this.#state[name] === value) {
+        return;
+      }
+      this.#state[name] = value;
+      this.#fire(new Event(eventName));
+    }
+
+    #fire(event) {
+      if (!this.#closed) {
+        this.dispatchEvent(event);
+      }
+    }
+  }
+
+  function descriptionInit(description) {
+    if (typeof description !== 'object') {
+      throw new TypeError('The session description must be an object.');
+    }
+    const type = enumValue(description.type, SDP_TYPES, 'RTCSdpType');
+    return { type, sdp: description.sdp == null ? '' : String(description.sdp) };
+  }
+
+  // --- RTCDataChannel ------------------------------------------------------------
+
+  function normalizeDataChannelInit(dict) {
+    const input = dict == null ? {} : dict;
+    if (typeof input !== 'object') {
+      throw new TypeError('The RTCDataChannelInit must be an object.');
+    }
+    const optionalShort = (value, name) => (value == null ? null : enforceRange(value, 65535, name));
+    const init = {
+      ordered: input.ordered === undefined ? true : Boolean(input.ordered),
+      // maxRetransmitTime is the 2013 name of maxPacketLifeTime.
+      maxPacketLifeTime: optionalShort(input.maxPacketLifeTime ?? input.maxRetransmitTime, 'maxPacketLifeTime'),
+      maxRetransmits: optionalShort(input.maxRetransmits, 'maxRetransmits'),
+      protocol: input.protocol === undefined ? '' : String(input.protocol),
+      negotiated: Boolean(input.negotiated),
+      id: optionalShort(input.id, 'id'),
+    };
+    // 2013: {reliable: false} asked for an unordered channel without retransmissions.
+    if (input.reliable === false && init.maxPacketLifeTime === null && init.maxRetransmits === null) {
+      init.ordered = input.ordered === undefined ? false : init.ordered;
+      init.maxRetransmits = 0;
+    }
+    if (init.maxPacketLifeTime !== null && init.maxRetransmits !== null) {
+      throw new TypeError('maxPacketLifeTime and maxRetransmits cannot both be set.');
+    }
+    if (utf8.encode(init.protocol).length > 65535) {
+      throw new TypeError('The data channel protocol is longer than 65535 bytes.');
+    }
+    if (init.negotiated && init.id === null) {
+      throw new TypeError('A negotiated data channel needs an id.');
+    }
+    if (init.id === 65535) {
+      throw new TypeError('A data channel id must be at most 65534.');
+    }
+    return init;
+  }
+
+  const DATA_CHANNEL_EVENTS = ['open', 'bufferedamountlow', 'error', 'closing', 'close', 'message'];
+
+  class RTCDataChannel extends EventTarget {
+    #peerConnection;
+    #bridge;
+    #guid;
+    #init;
+    #id;
+    #readyState;
+    #bufferedAmount = 0;
+    #bufferedAmountLowThreshold = 0;
+    #binaryType = 'arraybuffer';
+    // While a Blob is being read, later sends wait behind it, so order is kept.
+    #outbox = null;
+
+    constructor(token, peerConnection, guid, initializer) {
+      if (token !== INTERNAL) {
+        throw new TypeError('Illegal constructor');
+      }
+      super();
+      this.#peerConnection = peerConnection;
+      this.#bridge = getBridge();
+      this.#guid = guid;
+      this.#init = initializer;
+      this.#id = initializer.id;
+      this.#readyState = initializer.readyState;
+    }
+
+    get label() { return this.#init.label; }
+    get ordered() { return this.#init.ordered; }
+    get maxPacketLifeTime() { return this.#init.maxPacketLifeTime; }
+    get maxRetransmits() { return this.#init.maxRetransmits; }
+    get protocol() { return this.#init.protocol; }
+    get negotiated() { return this.#init.negotiated; }
+    get id() { return this.#id; }
+    get readyState() { return this.#readyState; }
+    get bufferedAmount() { return this.#bufferedAmount; }
+    get bufferedAmountLowThreshold() { return this.#bufferedAmountLowThreshold; }
+    set bufferedAmountLowThreshold(value) {
+      this.#bufferedAmountLowThreshold = Number(value) >>> 0;
+    }
+    get binaryType() { return this.#binaryType; }
+    set binaryType(value) {
+      if (value === 'blob' || value === 'arraybuffer') {
+        this.#binaryType = value;
+      }
+    }
+    // The 2013 name of maxPacketLifeTime, and the 2013 reliability flag.
+    get maxRetransmitTime() { return this.#init.maxPacketLifeTime; }
+    get reliable() { return this.#init.maxPacketLifeTime === null && this.#init.maxRetransmits === null; }
+
+    send(data) {
+      if (this.#readyState !== 'open') {
+        throw makeError('InvalidStateError', `RTCDataChannel.readyState is '${this.#readyState}', not 'open'.`);
+      }
+      let payload;
+      let size;
+      if (data instanceof Blob) {
+        payload = data;
+        size = data.size;
+      } else if (data instanceof ArrayBuffer) {
+        payload = new Uint8Array(data.slice(0));
+        size = payload.byteLength;
+      } else if (ArrayBuffer.isView(data)) {
+        payload = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+        size = payload.byteLength;
+      } else {
+        payload = String(data);
+        size = utf8.encode(payload).length;
+      }
+      const limit = this.#peerConnection[MAX_MESSAGE_SIZE];
+      if (limit !== null && size > limit) {
+        throw new TypeError(`The message is ${size} bytes; the peer accepts at most ${limit}.`);
+      }
+      this.#bufferedAmount += size;
+      if (payload instanceof Blob || this.#outbox) {
+        const previous = this.#outbox || Promise.resolve();
+        const bytes = payload instanceof Blob ? payload.arrayBuffer() : Promise.resolve(payload);
+        const next = previous.then(() => bytes).then((buffer) => {
+          this.#transmit(typeof buffer === 'string' ? buffer : new Uint8Array(buffer), size);
+        });
+        this.#outbox = next;
+        next.finally(() => {
+          if (this.#outbox === next) {
+            this.#outbox = null;
+          }
+        });
+      } else {
+        this.#transmit(payload, size);
+      }
+    }
+
+    close() {
+      if (this.#readyState === 'closing' || this.#readyState === 'closed') {
+        return;
+      }
+      this.#readyState = 'closing';
+      this.#bridge.call(this.#guid, 'close', {}).catch(() => {});
+    }
+
+    // The bridge's events for this object (protocol.toml: DataChannel events).
+    [EVENTS] = {
+      open: (params) => {
+        this.#id = params.id;
+        this.#readyState = 'open';
+        this.#fire(new Event('open'));
+      },
+      message: (params) => {
+        let data = params.data;
+        if (typeof data !== 'string' && this.#binaryType === 'blob') {
+          data = new Blob([data]);
+        }
+        this.#fire(new MessageEvent('message', { data }));
+      },
+      closing: () => {
+        this.#readyState = 'closing';
+        this.#fire(new Event('closing'));
+      },
+      close: () => {
+        this.#readyState = 'closed';
+        this.#fire(new Event('close'));
+      },
+      error: (params) => {
+        const error = new RTCError({ errorDetail: params.errorDetail }, `${params.name}: ${params.message}`);
+        this.#fire(new RTCErrorEvent('error', { error }));
+      },
+      // Not from the bridge: pc.close() closes its channels without events.
+      closedByPeerConnection: () => {
+        this.#readyState = 'closed';
+      },
+    };
+
+    [BRIDGE_LOST]() {
+      if (this.#readyState === 'closed') {
+        return;
+      }
+      this[EVENTS].error({ name: 'OperationError', message: 'the rtcshim server connection was lost', errorDetail: 'sctp-failure' });
+      this[EVENTS].close();
+    }
+
+    #transmit(payload, size) {
+      if (this.#readyState === 'closed') {
+        return;
+      }
+      const sent = typeof payload === 'string'
+        ? this.#bridge.call(this.#guid, 'send', { data: payload })
+        : this.#bridge.call(this.#guid, 'send', {}, payload);
+      sent.then(() => this.#handed(size), (error) => {
+        if (this.#readyState === 'open') {
+          this[EVENTS].error({ name: error.name, message: error.message, errorDetail: 'data-channel-failure' });
+        }
+      });
+    }
+
+    #handed(size) {
+      const before = this.#bufferedAmount;
+      this.#bufferedAmount -= size;
+      if (before > this.#bufferedAmountLowThreshold && this.#bufferedAmount <= this.#bufferedAmountLowThreshold) {
+        this.#fire(new Event('bufferedamountlow'));
+      }
+    }
+
+    #fire(event) {
+      if (this.#readyState !== 'closed' || event.type === 'close' || event.type === 'error') {
+        this.dispatchEvent(event);
+      }
+    }
+  }
+
+  // Objects the server creates, by protocol type: (parent, handle, initializer) -> object.
+  const FACTORIES = {
+    DataChannel: (peerConnection, guid, initializer) => peerConnection[ADOPT_CHANNEL](guid, initializer),
+  };
+
+  // --- legacy callbacks (over our promise methods only, never a native object's) ---
+
+  // Call a promise method the 2013 way: success(result) / failure(error), resolving
+  // undefined. A missing failure callback (allowed in 2013) reports to the console.
+  function settleLegacy(promise, successCallback, failureCallback) {
+    return promise.then(
+      (result) => { if (typeof successCallback === 'function') successCallback(result); },
+      (error) => {
+        if (typeof failureCallback === 'function') failureCallback(error);
+        else console.error('rtcshim: a legacy call failed and gave no failure callback:', error);
+      });
+  }
+
+  // The W3C "legacy interface extensions" and the 2013 forms modern browsers dropped:
+  // createOffer(success), createOffer(success, null, constraints), and so on.
+  function installLegacyCallbacks() {
+    const proto = RTCPeerConnection.prototype;
+    if (proto.createOffer[INTERNAL]) {
+      return;
+    }
+    const forms = {
+      // name: [callback overload test, how to call the promise form, .length]
+      createOffer: [(args) => typeof args[0] === 'function', (fn, args) => fn(args[2]), 0],
+      createAnswer: [(args) => typeof args[0] === 'function', (fn, args) => fn(args[2]), 0],
+      setLocalDescription: [(args) => args.length >= 2, (fn, args) => fn(args[0]), 0, 1],
+      setRemoteDescription: [(args) => args.length >= 2, (fn, args) => fn(args[0]), 1, 1],
+      addIceCandidate: [(args) => args.length >= 2, (fn, args) => fn(args[0]), 0, 1],
+    };
+    for (const [name, [isLegacy, callPromiseForm, length, successIndex = 0]] of Object.entries(forms)) {
+      const promiseForm = proto[name];
+      const method = {
+        [name](...args) {
+          if (!isLegacy(args)) {
+            return promiseForm.apply(this, args);
+          }
+          const promise = callPromiseForm((arg) => promiseForm.call(this, arg), args);
+          return settleLegacy(promise, args[successIndex], args[successIndex + 1]);
+        },
+      }[name];
+      Object.defineProperty(method, 'length', { value: length });
+      method[INTERNAL] = true;
+      Object.defineProperty(proto, name, { value: method, writable: true, enumerable: true, configurable: true });
+    }
+  }
+
+  // --- install ---------------------------------------------------------------
+
+  // Expose an interface under its names, keeping any native one in rtcshim.native.
+  function installGlobal(window, names, value) {
+    for (const name of names) {
+      if (name in window) {
+        window.rtcshim.native[name] = window[name];
+        if (options.mode === 'missing') {
+          continue;
+        }
+      }
+      Object.defineProperty(window, name, { value, writable: true, configurable: true, enumerable: false });
+    }
+  }
+
+  function installRtcshim(window) {
+    Object.defineProperty(window, 'rtcshim', {
+      value: {
+        installed: true,
+        version: VERSION,
+        options,
+        native: {},
+        session: () => getBridge().sessionReady,
+      },
+      configurable: true,
+      writable: true,
+    });
+  }
+
+  function installDescriptions(window) {
+    installGlobal(window, ['RTCSessionDescription', 'mozRTCSessionDescription',
+      'webkitRTCSessionDescription', 'msRTCSessionDescription'],
+    exposeInterface(RTCSessionDescription, 'RTCSessionDescription', { toJSON: 0 }));
+    installGlobal(window, ['RTCIceCandidate', 'mozRTCIceCandidate'],
+      exposeInterface(RTCIceCandidate, 'RTCIceCandidate', { toJSON: 0 }));
+  }
+
+  function installEvents(window) {
+    installGlobal(window, ['RTCPeerConnectionIceEvent'], exposeInterface(RTCPeerConnectionIceEvent, 'RTCPeerConnectionIceEvent'));
+    installGlobal(window, ['RTCDataChannelEvent'], exposeInterface(RTCDataChannelEvent, 'RTCDataChannelEvent'));
+    installGlobal(window, ['RTCError'], exposeInterface(RTCError, 'RTCError'));
+    installGlobal(window, ['RTCErrorEvent'], exposeInterface(RTCErrorEvent, 'RTCErrorEvent'));
+  }
+
+  function installPeerConnection(window) {
+    defineEventHandlers(RTCPeerConnection.prototype, PEER_CONNECTION_EVENTS);
+    exposeInterface(RTCPeerConnection, 'RTCPeerConnection', {
+      createDataChannel: 1, getConfiguration: 0, setConfiguration: 0, updateIce: 0, close: 0,
+    });
+    // One constructor under every name 2013 pages look up.
+    installGlobal(window, ['RTCPeerConnection', 'webkitRTCPeerConnection',
+      'mozRTCPeerConnection', 'msRTCPeerConnection'], RTCPeerConnection);
+  }
+
+  function installDataChannel(window) {
+    defineEventHandlers(RTCDataChannel.prototype, DATA_CHANNEL_EVENTS);
+    exposeInterface(RTCDataChannel, 'RTCDataChannel', { send: 1, close: 0 });
+    installGlobal(window, ['RTCDataChannel'], RTCDataChannel);
+  }
+
+  // Order matters: rtcshim.native must exist before anything is replaced, and the legacy
+  // callback forms must wrap the promise methods before the constructor is published.
+  installRtcshim(window);
+  installDescriptions(window);
+  installEvents(window);
+  installDataChannel(window);
+  installLegacyCallbacks();
+  installPeerConnection(window);
+})(window);
