@@ -37,6 +37,7 @@
   const BRIDGE_LOST = Symbol('bridge lost');
   const ADOPT_CHANNEL = Symbol('adopt remote data channel');
   const MAX_MESSAGE_SIZE = Symbol('max message size');
+  const CLOSED_BY_PEER_CONNECTION = Symbol('closed by its peer connection');
 
   // --- helpers ---------------------------------------------------------------
 
@@ -199,7 +200,7 @@
       }
     }
 
-    // The Session object's events.
+    // The bridge's events for this object (protocol.toml: Session events).
     [EVENTS] = {
       hello: (params) => {
         if (params.version !== PROTOCOL_VERSION) {
@@ -690,7 +691,7 @@
       this.#closed = true;
       Object.assign(this.#state, { signalingState: 'closed', iceConnectionState: 'closed', connectionState: 'closed' });
       for (const channel of this.#dataChannels) {
-        channel[EVENTS].closedByPeerConnection();
+        channel[CLOSED_BY_PEER_CONNECTION]();
       }
       this.#call('close', {}).catch(() => {});
     }
@@ -957,11 +958,12 @@
         const error = new RTCError({ errorDetail: params.errorDetail }, `${params.name}: ${params.message}`);
         this.#fire(new RTCErrorEvent('error', { error }));
       },
-      // Not from the bridge: pc.close() closes its channels without events.
-      closedByPeerConnection: () => {
-        this.#readyState = 'closed';
-      },
     };
+
+    // pc.close() closes its channels without events.
+    [CLOSED_BY_PEER_CONNECTION]() {
+      this.#readyState = 'closed';
+    }
 
     [BRIDGE_LOST]() {
       if (this.#readyState === 'closed') {

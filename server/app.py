@@ -91,7 +91,8 @@ def create_app(*, registry: Registry | None = None, strict: bool = False) -> Sta
         Mount("/examples", StaticFiles(directory=examples_dir), name="examples"),
         Mount("/static", StaticFiles(directory=PACKAGE_ROOT / "static"), name="static"),
         WebSocketRoute("/bridge", bridge),
-        WebSocketRoute("/signal/{room}", SignalingRelay()),
+        # The bound method: Starlette runs a callable object as raw ASGI, a method as an endpoint.
+        WebSocketRoute("/signal/{room}", SignalingRelay().__call__),
     ])
     app.state.registry = registry
     return app

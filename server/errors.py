@@ -40,7 +40,7 @@ class NotSupportedError(BridgeError):
     name = "NotSupportedError"
 
 
-_AIORTC_NAMES = {
+_AIORTC_NAMES: dict[type[BaseException], str] = {
     aiortc.exceptions.InvalidStateError: "InvalidStateError",
     aiortc.exceptions.InvalidAccessError: "InvalidAccessError",
     aiortc.exceptions.OperationError: "OperationError",

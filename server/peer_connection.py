@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from typing import TYPE_CHECKING, Any
 
 from aiortc import RTCConfiguration, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
@@ -33,8 +34,18 @@ logger = logging.getLogger(__name__)
 
 Description = dict[str, str] | None
 
+SDP_LINE = re.compile(r"^[a-z]=\S")
+
 # aiortc's ICE states as a browser names them.
 ICE_CONNECTION_STATES = {"completed": "connected"}
+
+
+def check_sdp_syntax(sdp: str) -> None:
+    """RFC 8866's line syntax, which aiortc's parser does not enforce (it skips junk)."""
+    lines = sdp.replace("\r\n", "\n").rstrip("\n").split("\n")
+    for number, line in enumerate(lines, start=1):
+        if (number == 1 and line != "v=0") or not SDP_LINE.match(line):
+            raise OperationError(f"invalid SDP at line {number}: {line[:40]!r}")
 
 
 class PeerConnectionDispatcher(Dispatcher):
@@ -105,9 +116,11 @@ class PeerConnectionDispatcher(Dispatcher):
             self._check_open()
             description = params["description"]
             if description is not None:
-                self._check_description_type(description["type"])
                 if not description["sdp"]:
+                    self._check_description_type(description["type"])
                     description = None  # {type} alone: the implicit description
+                else:
+                    self._check_description(description)
             await self.peer_connection.setLocalDescription(
                 None if description is None
                 else RTCSessionDescription(sdp=description["sdp"], type=description["type"])
@@ -122,7 +135,7 @@ class PeerConnectionDispatcher(Dispatcher):
         async with self._operations:
             self._check_open()
             description = params["description"]
-            self._check_description_type(description["type"])
+            self._check_description(description)
             await self.peer_connection.setRemoteDescription(
                 RTCSessionDescription(sdp=description["sdp"], type=description["type"])
             )
@@ -130,6 +143,10 @@ class PeerConnectionDispatcher(Dispatcher):
             self._settle_descriptions("Remote", dict(description))
         self._update_negotiation_needed()
         return {}
+
+    def _check_description(self, description: dict[str, str]) -> None:
+        self._check_description_type(description["type"])
+        check_sdp_syntax(description["sdp"])
 
     def _check_description_type(self, description_type: str) -> None:
         if description_type == "rollback":
@@ -167,8 +184,8 @@ class PeerConnectionDispatcher(Dispatcher):
         fresh = []
         for index, media in enumerate(local.media):
             ufrag = media.ice.usernameFragment if media.ice else None
-            for candidate in media.ice_candidates:
-                line = "candidate:" + candidate_to_sdp(candidate)
+            for gathered in media.ice_candidates:
+                line = "candidate:" + candidate_to_sdp(gathered)
                 # Bundled sections share a transport: announce its candidates once.
                 if (key := f"{ufrag} {line}") not in self._announced_candidates:
                     self._announced_candidates.add(key)
@@ -177,8 +194,8 @@ class PeerConnectionDispatcher(Dispatcher):
         if not fresh:
             return
         self._report_ice_gathering_state("gathering")
-        for candidate in fresh:
-            self.emit("iceCandidate", {"candidate": candidate})
+        for wire_candidate in fresh:
+            self.emit("iceCandidate", {"candidate": wire_candidate})
         self._report_ice_gathering_state("complete")
         self.emit("iceCandidate", {"candidate": None})
 
@@ -195,10 +212,11 @@ class PeerConnectionDispatcher(Dispatcher):
                     self._remote_candidates_ended = True
                     await self.peer_connection.addIceCandidate(None)
                 return {}
+            parsed = self._parse_candidate(candidate)
             if self._remote_candidates_ended:
                 logger.debug("%s: candidate after end-of-candidates dropped", self.guid)
                 return {}
-            await self.peer_connection.addIceCandidate(self._parse_candidate(candidate))
+            await self.peer_connection.addIceCandidate(parsed)
         return {}
 
     def _parse_candidate(self, candidate: dict[str, Any]) -> Any:

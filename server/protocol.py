@@ -10,9 +10,9 @@ import json
 import re
 import struct
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
-from collections.abc import Callable
 from typing import Any
 
 from .errors import BridgeTypeError

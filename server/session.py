@@ -17,7 +17,7 @@ from typing import Any
 
 from .dispatcher import Dispatcher, Params, start_call
 from .errors import BridgeError, BridgeTypeError, InvalidStateError, to_wire
-from .protocol import PROTOCOL, ROOT_HANDLE, decode, encode
+from .protocol import PROTOCOL, decode, encode
 from .registry import Registry
 from .session_dispatcher import SessionDispatcher
 
@@ -67,9 +67,12 @@ class Session:
     ) -> None:
         if self.closed:
             return
-        if self.strict and not event.startswith("__"):
-            checked = params if payload is None else {**params, "data": payload}
-            PROTOCOL.validate_event(target.interface, event, checked)
+        if self.strict:
+            if event == "__create__":
+                PROTOCOL.validate_initializer(params["type"], params["initializer"])
+            elif event != "__dispose__":
+                checked = params if payload is None else {**params, "data": payload}
+                PROTOCOL.validate_event(target.interface, event, checked)
         message = {"guid": target.guid, "event": event, "params": params}
         self._outgoing.put_nowait(encode(message, payload))
 
@@ -102,8 +105,10 @@ class Session:
             guid, method = message.get("guid"), message.get("method")
             if not isinstance(guid, str) or not isinstance(method, str):
                 raise BridgeTypeError("a call needs a string guid and method")
-        except (ValueError, BridgeError) as error:
-            # ValueError covers malformed JSON and UTF-8.
+        except ValueError as error:  # malformed JSON or UTF-8
+            self._send_reply(call_id, None, BridgeTypeError(f"malformed message: {error}"))
+            return
+        except BridgeError as error:
             self._send_reply(call_id, None, error)
             return
         params = message.get("params", {})
@@ -143,9 +148,10 @@ class Session:
             while (frame := await receive()) is not None:
                 self.receive(frame)
         finally:
-            await self.close()
             writer.cancel()
-            await asyncio.gather(writer, return_exceptions=True)
+            # Shielded: even if the server cancels this connection's task, the page's
+            # peer connections are still closed.
+            await asyncio.shield(asyncio.ensure_future(self.close()))
 
     async def _write(self, send: SendFrame) -> None:
         while (frame := await self._outgoing.get()) is not None:

@@ -1,0 +1,307 @@
+"""RTCPeerConnection through the real bridge: states, events, descriptions, errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import Page
+
+from rtcshim.peer_connection import PeerConnectionDispatcher
+from rtcshim.serving import ServerThread
+
+from .loopback import LOOPBACK
+
+
+def connected_pair_events(page: Page) -> list[str]:
+    page.evaluate(LOOPBACK)
+    events: list[str] = page.evaluate("""async () => {
+      const pair = await makePair();
+      // Both ends report 'connected' before the channel opens; wait for the last event.
+      await new Promise((resolve) => {
+        const check = () => pair.b.connectionState === 'connected' ? resolve() : setTimeout(check, 10);
+        check();
+      });
+      return pair.events;
+    }""")
+    return events
+
+
+def side(events: list[str], name: str) -> list[str]:
+    """One end's events, candidates collapsed to one entry per run."""
+    result: list[str] = []
+    for event in events:
+        if not event.startswith(name + " "):
+            continue
+        event = event[len(name) + 1:]
+        if event == "icecandidate candidate" and result and result[-1] == event:
+            continue
+        result.append(event)
+    return result
+
+
+def test_connect_offerer_events_in_spec_order(shim_page: Page) -> None:
+    assert side(connected_pair_events(shim_page), "a") == [
+        "negotiationneeded",
+        "signalingstatechange have-local-offer",
+        "icegatheringstatechange gathering",
+        "icecandidate candidate",
+        "icegatheringstatechange complete",
+        "icecandidate null",
+        "signalingstatechange stable",
+        "iceconnectionstatechange checking",
+        "connectionstatechange connecting",
+        "iceconnectionstatechange connected",
+        "connectionstatechange connected",
+    ]
+
+
+def test_connect_answerer_events_in_spec_order(shim_page: Page) -> None:
+    events = side(connected_pair_events(shim_page), "b")
+    assert events[:6] == [
+        "signalingstatechange have-remote-offer",
+        "signalingstatechange stable",
+        "icegatheringstatechange gathering",
+        "icecandidate candidate",
+        "icegatheringstatechange complete",
+        "icecandidate null",
+    ]
+    assert [e for e in events if "connectionstatechange" in e] == [
+        "iceconnectionstatechange checking", "connectionstatechange connecting",
+        "iceconnectionstatechange connected", "connectionstatechange connected",
+    ]
+
+
+def test_set_local_description_getters_are_current_when_it_resolves(shim_page: Page) -> None:
+    state = shim_page.evaluate("""async () => {
+      const pc = new RTCPeerConnection();
+      pc.createDataChannel('x');
+      const before = [pc.signalingState, pc.localDescription, pc.pendingLocalDescription];
+      const offer = await pc.createOffer();
+      await pc.setLocalDescription(offer);
+      return {
+        before,
+        signalingState: pc.signalingState,
+        localType: pc.localDescription.type,
+        pendingIsLocal: pc.pendingLocalDescription === pc.localDescription,
+        current: pc.currentLocalDescription,
+        isDescription: pc.localDescription instanceof RTCSessionDescription,
+        hasApplication: /m=application/.test(pc.localDescription.sdp),
+      };
+    }""")
+    assert state == {
+        "before": ["stable", None, None], "signalingState": "have-local-offer", "localType": "offer",
+        "pendingIsLocal": True, "current": None, "isDescription": True, "hasApplication": True,
+    }
+
+
+def test_descriptions_current_and_pending_after_negotiation(shim_page: Page) -> None:
+    shim_page.evaluate(LOOPBACK)
+    state = shim_page.evaluate("""async () => {
+      const { a, b } = await makePair();
+      return {
+        a: [a.currentLocalDescription.type, a.currentRemoteDescription.type,
+            a.pendingLocalDescription, a.pendingRemoteDescription],
+        b: [b.currentLocalDescription.type, b.currentRemoteDescription.type,
+            b.pendingLocalDescription, b.pendingRemoteDescription],
+        canTrickle: [a.canTrickleIceCandidates, new RTCPeerConnection().canTrickleIceCandidates],
+      };
+    }""")
+    assert state["a"] == ["offer", "answer", None, None]
+    assert state["b"] == ["answer", "offer", None, None]
+    assert state["canTrickle"][1] is None
+    assert isinstance(state["canTrickle"][0], bool)
+
+
+def test_close_then_every_method_fails_with_invalid_state(shim_page: Page) -> None:
+    results = shim_page.evaluate("""async () => {
+      const pc = new RTCPeerConnection();
+      pc.close();
+      pc.close();  // idempotent
+      const names = {};
+      const attempts = {
+        createOffer: () => pc.createOffer(),
+        createAnswer: () => pc.createAnswer(),
+        setLocalDescription: () => pc.setLocalDescription({ type: 'offer', sdp: '' }),
+        setRemoteDescription: () => pc.setRemoteDescription({ type: 'offer', sdp: 'v=0' }),
+        addIceCandidate: () => pc.addIceCandidate({ candidate: '', sdpMid: '0' }),
+      };
+      for (const [name, attempt] of Object.entries(attempts)) {
+        names[name] = await attempt().then(() => 'resolved', (error) => error.name);
+      }
+      for (const [name, attempt] of Object.entries({
+        createDataChannel: () => pc.createDataChannel('x'),
+        setConfiguration: () => pc.setConfiguration({}),
+      })) {
+        try { attempt(); names[name] = 'returned'; } catch (error) { names[name] = error.name; }
+      }
+      names.states = [pc.signalingState, pc.iceConnectionState, pc.connectionState];
+      return names;
+    }""")
+    assert results == {
+        "createOffer": "InvalidStateError", "createAnswer": "InvalidStateError",
+        "setLocalDescription": "InvalidStateError", "setRemoteDescription": "InvalidStateError",
+        "addIceCandidate": "InvalidStateError", "createDataChannel": "InvalidStateError",
+        "setConfiguration": "InvalidStateError", "states": ["closed", "closed", "closed"],
+    }
+
+
+def test_close_fires_no_events_and_closes_the_server_side(shim_page: Page, server: ServerThread) -> None:
+    shim_page.evaluate(LOOPBACK)
+    fired = shim_page.evaluate("""async () => {
+      const { a, b, channel } = await makePair();
+      const fired = [];
+      for (const name of ['signalingstatechange', 'iceconnectionstatechange', 'connectionstatechange',
+                          'icegatheringstatechange']) {
+        a.addEventListener(name, () => fired.push(name));
+      }
+      channel.onclose = () => fired.push('channel close');
+      const until = (pc, state) => new Promise((resolve) => {
+        const check = () => (pc.connectionState === state ? resolve() : setTimeout(check, 10));
+        check();
+      });
+      await until(b, 'connected');
+      a.close();
+      await until(b, 'disconnected');  // the server did close a: b saw its peer go
+      return { fired, channelState: channel.readyState, remoteState: b.connectionState };
+    }""")
+    assert fired == {"fired": [], "channelState": "closed", "remoteState": "disconnected"}
+    remaining = [o for o in server.registry.objects() if isinstance(o, PeerConnectionDispatcher)]
+    assert len(remaining) == 1  # only b is left on the server
+
+
+def test_configuration_is_normalised_and_reaches_the_server(shim_page: Page, server: ServerThread) -> None:
+    configuration = shim_page.evaluate("""async () => {
+      window.pc = new RTCPeerConnection({
+        iceServers: [{ url: 'stun:127.0.0.1:3478' }, { urls: ['turn:127.0.0.1:3478'], username: 'u', credential: 'c' }],
+        bundlePolicy: 'max-bundle',
+      });
+      await rtcshim.session();
+      await pc.createOffer();  // a round trip: the server has the connection
+      return pc.getConfiguration();
+    }""")
+    assert configuration == {
+        "iceServers": [{"urls": ["stun:127.0.0.1:3478"]},
+                       {"urls": ["turn:127.0.0.1:3478"], "username": "u", "credential": "c"}],
+        "iceTransportPolicy": "all", "bundlePolicy": "max-bundle", "rtcpMuxPolicy": "require",
+        "iceCandidatePoolSize": 0,
+    }
+    (dispatcher,) = [o for o in server.registry.objects() if isinstance(o, PeerConnectionDispatcher)]
+    assert dispatcher.configuration == configuration
+
+
+def test_set_configuration_and_update_ice_change_the_server(shim_page: Page, server: ServerThread) -> None:
+    result = shim_page.evaluate("""async () => {
+      const pc = new RTCPeerConnection();
+      pc.updateIce({ iceServers: [{ urls: 'stun:127.0.0.1:3479' }] }, { mandatory: { IceTransports: 'relay' } });
+      let modification;
+      try { pc.setConfiguration({ bundlePolicy: 'max-compat' }); } catch (error) { modification = error.name; }
+      await pc.createOffer();
+      return { configuration: pc.getConfiguration(), modification };
+    }""")
+    assert result["modification"] == "InvalidModificationError"
+    assert result["configuration"]["iceTransportPolicy"] == "relay"
+    (dispatcher,) = [o for o in server.registry.objects() if isinstance(o, PeerConnectionDispatcher)]
+    aiortc_configuration: Any = dispatcher._aiortc_configuration
+    assert [server.urls for server in aiortc_configuration.iceServers] == [["stun:127.0.0.1:3479"]]
+    assert aiortc_configuration.iceTransportPolicy.value == "relay"
+
+
+def test_constructor_without_ice_servers_gives_aiortc_none(shim_page: Page, server: ServerThread) -> None:
+    shim_page.evaluate("async () => { const pc = new RTCPeerConnection(); await pc.createOffer(); }")
+    (dispatcher,) = [o for o in server.registry.objects() if isinstance(o, PeerConnectionDispatcher)]
+    assert dispatcher._aiortc_configuration.iceServers == []  # not aiortc's public STUN default
+
+
+def test_constructor_rejects_bad_configuration(shim_page: Page) -> None:
+    errors = shim_page.evaluate("""() => {
+      const attempts = {
+        badScheme: { iceServers: [{ urls: 'http://127.0.0.1' }] },
+        turnWithoutCredential: { iceServers: [{ urls: 'turn:127.0.0.1' }] },
+        noUrls: { iceServers: [{}] },
+        badPolicy: { iceTransportPolicy: 'some' },
+        badBundle: { bundlePolicy: 'all' },
+        poolTooLarge: { iceCandidatePoolSize: 256 },
+      };
+      const names = {};
+      for (const [name, configuration] of Object.entries(attempts)) {
+        try { new RTCPeerConnection(configuration); names[name] = 'constructed'; } catch (error) { names[name] = error.name; }
+      }
+      return names;
+    }""")
+    assert errors == {
+        "badScheme": "SyntaxError", "turnWithoutCredential": "InvalidAccessError", "noUrls": "TypeError",
+        "badPolicy": "TypeError", "badBundle": "TypeError", "poolTooLarge": "TypeError",
+    }
+
+
+def test_add_ice_candidate_errors(shim_page: Page) -> None:
+    shim_page.evaluate(LOOPBACK)
+    errors = shim_page.evaluate("""async () => {
+      const lonely = new RTCPeerConnection();
+      const candidate = { candidate: 'candidate:1 1 udp 2122260223 10.77.0.1 9 typ host', sdpMid: '0' };
+      const { a } = await makePair();
+      const name = (promise) => promise.then(() => 'resolved', (error) => error.name);
+      return {
+        noRemoteDescription: await name(lonely.addIceCandidate(candidate)),
+        unknownMid: await name(a.addIceCandidate({ ...candidate, sdpMid: 'nope' })),
+        garbage: await name(a.addIceCandidate({ candidate: 'candidate:garbage', sdpMid: '0' })),
+        noMidNorIndex: await name(a.addIceCandidate({ candidate: candidate.candidate })),
+        endOfCandidates: await name(a.addIceCandidate(null)),
+        isDomException: await a.addIceCandidate({ ...candidate, sdpMid: 'nope' }).catch((e) => e instanceof DOMException),
+      };
+    }""")
+    assert errors == {
+        "noRemoteDescription": "InvalidStateError", "unknownMid": "OperationError", "garbage": "OperationError",
+        "noMidNorIndex": "TypeError", "endOfCandidates": "resolved", "isDomException": True,
+    }
+
+
+def test_set_remote_description_errors(shim_page: Page) -> None:
+    errors = shim_page.evaluate("""async () => {
+      const pc = new RTCPeerConnection();
+      const name = (promise) => promise.then(() => 'resolved', (error) => error.name);
+      return {
+        invalidSdp: await name(pc.setRemoteDescription({ type: 'offer', sdp: 'not sdp' })),
+        answerInStable: await name(pc.setRemoteDescription({ type: 'answer', sdp: 'v=0\\r\\no=- 1 1 IN IP4 0.0.0.0\\r\\ns=-\\r\\nt=0 0\\r\\n' })),
+        badType: await name(pc.setRemoteDescription({ type: 'bogus', sdp: '' })),
+        missing: await name(pc.setRemoteDescription()),
+        answerWithoutOffer: await name(pc.createAnswer()),
+      };
+    }""")
+    assert errors == {
+        "invalidSdp": "OperationError", "answerInStable": "InvalidStateError", "badType": "TypeError",
+        "missing": "TypeError", "answerWithoutOffer": "InvalidStateError",
+    }
+
+
+def test_ice_candidate_constructor_parses_and_validates(shim_page: Page) -> None:
+    result = shim_page.evaluate("""() => {
+      const candidate = new RTCIceCandidate({
+        candidate: 'candidate:842163049 1 udp 1677729535 203.0.113.7 46154 typ srflx raddr 10.77.0.1 rport 46154 generation 0 ufrag abcd',
+        sdpMLineIndex: 0,
+      });
+      let error;
+      try { new RTCIceCandidate({ candidate: 'candidate:1 1 udp 1 1.2.3.4 5 typ host' }); } catch (e) { error = e.name; }
+      return {
+        fields: [candidate.foundation, candidate.component, candidate.protocol, candidate.priority, candidate.address,
+                 candidate.port, candidate.type, candidate.relatedAddress, candidate.relatedPort, candidate.usernameFragment],
+        json: candidate.toJSON(),
+        error,
+      };
+    }""")
+    assert result["fields"] == ["842163049", "rtp", "udp", 1677729535, "203.0.113.7", 46154, "srflx",
+                                "10.77.0.1", 46154, "abcd"]
+    assert result["json"]["sdpMid"] is None and result["json"]["sdpMLineIndex"] == 0
+    assert result["error"] == "TypeError"
+
+
+def test_session_description_legacy_sdp_is_writable(shim_page: Page) -> None:
+    result = shim_page.evaluate("""() => {
+      const description = new RTCSessionDescription({ type: 'offer', sdp: 'v=0' });
+      description.sdp = description.sdp + '\\r\\n';
+      let bad;
+      try { new RTCSessionDescription({ type: 'nonsense' }); } catch (error) { bad = error.name; }
+      return { json: JSON.stringify(description), bad, tag: Object.prototype.toString.call(description) };
+    }""")
+    assert result == {"json": '{"type":"offer","sdp":"v=0\\r\\n"}', "bad": "TypeError",
+                      "tag": "[object RTCSessionDescription]"}

@@ -1,0 +1,79 @@
+"""A page that speaks the bridge protocol from Python, for tests without a browser."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+from websockets.sync.client import ClientConnection
+
+from rtcshim.protocol import decode, encode
+
+CONFIGURATION = {
+    "iceServers": [], "iceTransportPolicy": "all", "bundlePolicy": "balanced",
+    "rtcpMuxPolicy": "require", "iceCandidatePoolSize": 0,
+}
+DATA_CHANNEL_INIT = {
+    "ordered": True, "maxPacketLifeTime": None, "maxRetransmits": None,
+    "protocol": "", "negotiated": False, "id": None,
+}
+
+
+def new_handle(interface: str) -> str:
+    return f"{interface}@{secrets.token_urlsafe(18)}"
+
+
+class FakePage:
+    """Sends calls and records, in arrival order, every event and reply."""
+
+    def __init__(self, websocket: ClientConnection) -> None:
+        self.websocket = websocket
+        self.next_id = 1
+        self.received: list[dict[str, Any]] = []
+        self.hello = self.receive()
+
+    def receive(self) -> dict[str, Any]:
+        decoded: dict[str, Any] = decode(self.websocket.recv(timeout=30))
+        self.received.append(decoded)
+        return decoded
+
+    def send_call(self, guid: str, method: str, params: dict[str, Any], payload: bytes | None = None) -> int:
+        call_id = self.next_id
+        self.next_id += 1
+        frame = encode({"id": call_id, "guid": guid, "method": method, "params": params}, payload)
+        self.websocket.send(frame)
+        return call_id
+
+    def call(self, guid: str, method: str, params: dict[str, Any], payload: bytes | None = None) -> dict[str, Any]:
+        """The reply to this call; events that came before it are in `received`."""
+        return self.reply_to(self.send_call(guid, method, params, payload))
+
+    def reply_to(self, call_id: int | None) -> dict[str, Any]:
+        while True:
+            message = self.receive()
+            if "id" in message and message["id"] == call_id:
+                return message
+
+    def send_raw(self, text: str) -> dict[str, Any]:
+        self.websocket.send(text)
+        return self.reply_to(None)
+
+    def wait_event(self, guid: str, event: str) -> dict[str, Any]:
+        for message in self.received:
+            if message.get("guid") == guid and message.get("event") == event:
+                return message
+        while True:
+            message = self.receive()
+            if message.get("guid") == guid and message.get("event") == event:
+                return message
+
+    def create_peer_connection(self) -> str:
+        guid = new_handle("PeerConnection")
+        reply = self.call("Session", "createPeerConnection", {"peerConnection": guid, "configuration": CONFIGURATION})
+        assert reply == {"id": reply["id"], "result": {}}
+        return guid
+
+
+def dumps(message: dict[str, Any]) -> str:
+    return json.dumps(message)

@@ -1,0 +1,71 @@
+"""Nothing outlives a page: tasks, handles and UDP sockets go when its socket does."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from pathlib import Path
+
+from websockets.sync.client import connect
+
+from rtcshim.serving import ServerThread
+from rtcshim.session import Session
+
+from .fake_page import DATA_CHANNEL_INIT, FakePage, new_handle
+
+PAGES = 20
+
+
+def udp_sockets() -> int:
+    """UDP sockets open in this network namespace (the tests run in one of their own)."""
+    return sum(len(Path(table).read_text().splitlines()) - 1 for table in ("/proc/net/udp", "/proc/net/udp6"))
+
+
+def server_connections(port: int) -> int:
+    """TCP connections the server still holds (not listening, not in TIME_WAIT)."""
+    local_port = f":{port:04X} "
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if local_port in fields[1] + " " and fields[3] not in ("0A", "06"):
+                count += 1
+    return count
+
+
+async def running_tasks() -> int:
+    return len(asyncio.all_tasks()) - 1  # less this coroutine's own task
+
+
+def test_abrupt_disconnects_leave_nothing_behind(server: ServerThread) -> None:
+    baseline_tasks = server.run(running_tasks())
+    baseline_udp = udp_sockets()
+    closed_sessions: list[Session] = []
+    all_closed = threading.Event()
+
+    def on_change(change: str, subject: object) -> None:
+        if change == "disposed" and isinstance(subject, Session):
+            closed_sessions.append(subject)
+            if len(closed_sessions) == PAGES:
+                all_closed.set()
+
+    server.registry.subscribe(on_change)
+
+    for index in range(PAGES):
+        with connect(server.url.replace("http", "ws") + "/bridge") as websocket:
+            page = FakePage(websocket)
+            guid = page.create_peer_connection()
+            page.call(guid, "createDataChannel", {"dataChannel": new_handle("DataChannel"), "label": "x",
+                                                 "init": DATA_CHANNEL_INIT})
+            offer = page.call(guid, "createOffer", {"options": {}})["result"]["description"]
+            page.call(guid, "setLocalDescription", {"description": offer})  # binds UDP sockets
+            if index % 2:  # every other page drops its TCP connection without a close frame
+                websocket.socket.shutdown(socket.SHUT_RDWR)
+
+    assert all_closed.wait(60)
+    assert server.registry.objects() == []
+    assert server.run(running_tasks()) <= baseline_tasks
+    # aiortc closes its transports' sockets as the sessions close.
+    assert udp_sockets() <= baseline_udp
+    assert server_connections(server.port) == 0

@@ -1,0 +1,113 @@
+"""protocol.toml and its validator, without a socket."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from rtcshim.errors import BridgeTypeError
+from rtcshim.protocol import PROTOCOL, decode, encode
+
+PC = "PeerConnection@" + "a" * 24
+CONFIGURATION = {
+    "iceServers": [], "iceTransportPolicy": "all", "bundlePolicy": "balanced",
+    "rtcpMuxPolicy": "require", "iceCandidatePoolSize": 0,
+}
+
+
+def test_load_every_parent_is_an_interface() -> None:
+    for interface in PROTOCOL.interfaces.values():
+        assert interface.parent is None or interface.parent in PROTOCOL.interfaces
+
+
+def test_validate_call_accepts_a_valid_call() -> None:
+    PROTOCOL.validate_call("Session", "createPeerConnection",
+                           {"peerConnection": PC, "configuration": CONFIGURATION})
+
+
+def test_validate_call_unknown_method() -> None:
+    with pytest.raises(BridgeTypeError, match="PeerConnection has no command 'fly'"):
+        PROTOCOL.validate_call("PeerConnection", "fly", {})
+
+
+def test_validate_call_wrong_type_names_the_field() -> None:
+    with pytest.raises(BridgeTypeError, match=r"createOffer\.options\.iceRestart: expected a bool, got string"):
+        PROTOCOL.validate_call("PeerConnection", "createOffer", {"options": {"iceRestart": "yes"}})
+
+
+def test_validate_call_unknown_field() -> None:
+    with pytest.raises(BridgeTypeError, match="unknown field 'extra'"):
+        PROTOCOL.validate_call("PeerConnection", "close", {"extra": 1})
+
+
+def test_validate_call_missing_required_field() -> None:
+    with pytest.raises(BridgeTypeError, match=r"setRemoteDescription\.description: is required"):
+        PROTOCOL.validate_call("PeerConnection", "setRemoteDescription", {})
+
+
+def test_validate_call_enum_value() -> None:
+    with pytest.raises(BridgeTypeError, match=re.escape("'bogus' is not one of offer|pranswer")):
+        PROTOCOL.validate_call("PeerConnection", "setRemoteDescription",
+                               {"description": {"type": "bogus", "sdp": ""}})
+
+
+def test_validate_call_int_bounds() -> None:
+    init = {"ordered": True, "maxPacketLifeTime": None, "maxRetransmits": None,
+            "protocol": "", "negotiated": True, "id": 65535}
+    with pytest.raises(BridgeTypeError, match=re.escape("65535 is outside 0..65534")):
+        PROTOCOL.validate_call("PeerConnection", "createDataChannel",
+                               {"dataChannel": "DataChannel@" + "b" * 24, "label": "x", "init": init})
+
+
+def test_validate_call_bool_is_not_an_int() -> None:
+    candidate = {"candidate": "c", "sdpMid": None, "sdpMLineIndex": True}
+    with pytest.raises(BridgeTypeError, match="expected an integer, got bool"):
+        PROTOCOL.validate_call("PeerConnection", "addIceCandidate", {"candidate": candidate})
+
+
+def test_validate_call_optional_may_be_null_or_absent() -> None:
+    PROTOCOL.validate_call("PeerConnection", "setLocalDescription", {"description": None})
+    PROTOCOL.validate_call("PeerConnection", "setLocalDescription", {})
+
+
+def test_validate_call_handle_of_the_wrong_type() -> None:
+    with pytest.raises(BridgeTypeError, match="expected a PeerConnection handle"):
+        PROTOCOL.validate_call("Session", "createPeerConnection",
+                               {"peerConnection": "DataChannel@" + "c" * 24, "configuration": CONFIGURATION})
+
+
+def test_validate_call_handle_too_short() -> None:
+    with pytest.raises(BridgeTypeError, match="expected a PeerConnection handle"):
+        PROTOCOL.validate_call("Session", "createPeerConnection",
+                               {"peerConnection": "PeerConnection@abc", "configuration": CONFIGURATION})
+
+
+def test_validate_call_union_of_string_and_bytes() -> None:
+    PROTOCOL.validate_call("DataChannel", "send", {"data": "text"})
+    PROTOCOL.validate_call("DataChannel", "send", {"data": b"\x00\x01"})
+    with pytest.raises(BridgeTypeError, match="matches none of its types"):
+        PROTOCOL.validate_call("DataChannel", "send", {"data": 5})
+
+
+def test_validate_event_checks_params() -> None:
+    with pytest.raises(BridgeTypeError, match=re.escape("'done' is not one of new|gathering|complete")):
+        PROTOCOL.validate_event("PeerConnection", "iceGatheringStateChange", {"iceGatheringState": "done"})
+
+
+def test_encode_text_frame_is_json() -> None:
+    assert encode({"id": 1, "result": {}}) == '{"id":1,"result":{}}'
+
+
+def test_decode_binary_frame_puts_payload_in_data() -> None:
+    frame = encode({"id": 3, "guid": "DataChannel@" + "d" * 24, "method": "send", "params": {}}, b"\x00\xffpayload")
+    assert isinstance(frame, bytes)
+    message = decode(frame)
+    assert message["params"]["data"] == b"\x00\xffpayload"
+    assert message["method"] == "send"
+
+
+@pytest.mark.parametrize("frame", [b"\x00\x00", b"\x00\x00\x00\x10{}", b"\x00\x00\x00\x02[]"])
+def test_decode_binary_frame_malformed(frame: bytes) -> None:
+    with pytest.raises(BridgeTypeError):
+        decode(frame)

@@ -1,0 +1,56 @@
+"""shim.js and the server's dispatchers follow protocol.toml: nothing more, nothing less."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from aiortc import RTCConfiguration
+
+from rtcshim.data_channel import DataChannelDispatcher
+from rtcshim.dispatcher import Dispatcher
+from rtcshim.peer_connection import PeerConnectionDispatcher
+from rtcshim.protocol import PROTOCOL
+from rtcshim.registry import Registry
+from rtcshim.session import Session
+
+from .fake_page import CONFIGURATION
+
+SHIM = (Path(__file__).resolve().parent.parent / "shim.js").read_text()
+
+
+def shim_commands() -> set[str]:
+    """Every command name shim.js passes to the bridge's call()."""
+    return set(re.findall(r"(?:#call\(|\.call\([^,()]+,\s*)'(\w+)'", SHIM))
+
+
+def shim_event_handlers() -> dict[str, set[str]]:
+    """Each interface's [EVENTS] table in shim.js, by the comment that names it."""
+    tables = re.findall(
+        r"\(protocol\.toml: (\w+) events\)\.\n\s*\[EVENTS\] = \{\n(.*?)\n    \};", SHIM, re.S)
+    return {interface: set(re.findall(r"^      (\w+): \(", body, re.M)) for interface, body in tables}
+
+
+def test_shim_calls_exactly_the_protocol_commands() -> None:
+    declared = {name for interface in PROTOCOL.interfaces.values() for name in interface.commands}
+    assert shim_commands() == declared
+
+
+def test_shim_handles_exactly_the_protocol_events() -> None:
+    declared = {name: set(interface.events) for name, interface in PROTOCOL.interfaces.items()}
+    assert shim_event_handlers() == declared
+
+
+async def test_dispatchers_implement_exactly_the_protocol_commands() -> None:
+    session = Session(Registry())
+    peer_connection = PeerConnectionDispatcher(
+        session, "PeerConnection@" + "p" * 24, session.root, CONFIGURATION, RTCConfiguration(iceServers=[]))
+    data_channel = DataChannelDispatcher(
+        session, "DataChannel@" + "d" * 24, peer_connection,
+        peer_connection.peer_connection.createDataChannel("x"))
+    dispatchers: list[Dispatcher] = [session.root, peer_connection, data_channel]
+    assert {d.interface for d in dispatchers} == set(PROTOCOL.interfaces)
+    for dispatcher in dispatchers:
+        assert set(dispatcher.commands) == set(PROTOCOL.interfaces[dispatcher.interface].commands)
+    await peer_connection.shutdown()
+

@@ -1,0 +1,226 @@
+"""The bridge in-process: one WebSocket's session, its calls, errors and cleanup."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+
+import pytest
+from aiortc import RTCPeerConnection
+from websockets.sync.client import ClientConnection, connect
+
+from rtcshim import Registry
+from rtcshim.peer_connection import PeerConnectionDispatcher
+from rtcshim.serving import ServerThread
+
+from .fake_page import DATA_CHANNEL_INIT, FakePage, dumps, new_handle
+
+Connect = Callable[[], AbstractContextManager[ClientConnection]]
+
+
+@pytest.fixture
+def registry(server: ServerThread) -> Registry:
+    return server.registry
+
+
+@pytest.fixture
+def client(server: ServerThread) -> Connect:
+    return lambda: connect(server.url.replace("http", "ws") + "/bridge")
+
+
+@pytest.fixture
+def fake_page(client: Connect) -> Iterator[FakePage]:
+    with client() as websocket:
+        yield FakePage(websocket)
+
+
+def wait_until_sessions_closed(registry: Registry) -> None:
+    """The server cleans up after the socket closes; wait for its word, not a clock."""
+    closed = threading.Event()
+    unsubscribe = registry.subscribe(lambda change, subject: (
+        closed.set() if change == "disposed" and not registry.sessions else None))
+    if registry.sessions:  # this test opens no session meanwhile, so empty means done
+        assert closed.wait(30), "the server never closed the session"
+    unsubscribe()
+
+
+def test_hello_is_the_first_message(fake_page: FakePage, registry: Registry) -> None:
+    assert fake_page.hello["event"] == "hello"
+    assert fake_page.hello["params"]["version"] == 1
+    assert fake_page.hello["params"]["session"] in registry.sessions
+
+
+def test_call_with_malformed_json_gets_an_error_reply(fake_page: FakePage) -> None:
+    reply = fake_page.send_raw("{not json")
+    assert reply["id"] is None
+    assert reply["error"]["name"] == "TypeError"
+    assert "malformed message" in reply["error"]["message"]
+
+
+def test_call_without_id_gets_an_error_reply(fake_page: FakePage) -> None:
+    reply = fake_page.send_raw(dumps({"guid": "Session", "method": "createPeerConnection", "params": {}}))
+    assert reply["error"] == {"name": "TypeError", "message": "a call needs an integer id"}
+
+
+def test_call_to_unknown_handle_is_invalid_state(fake_page: FakePage) -> None:
+    reply = fake_page.call(new_handle("PeerConnection"), "close", {})
+    assert reply["error"]["name"] == "InvalidStateError"
+
+
+def test_call_of_unknown_method_is_type_error(fake_page: FakePage) -> None:
+    guid = fake_page.create_peer_connection()
+    reply = fake_page.call(guid, "teleport", {})
+    assert reply["error"] == {"name": "TypeError", "message": "PeerConnection has no command 'teleport'"}
+
+
+def test_call_with_bad_params_names_the_field(fake_page: FakePage) -> None:
+    guid = fake_page.create_peer_connection()
+    reply = fake_page.call(guid, "createOffer", {"options": {"offerToReceiveAudio": "yes"}})
+    assert reply["error"]["name"] == "TypeError"
+    assert "options.offerToReceiveAudio: expected a bool" in reply["error"]["message"]
+
+
+def test_create_peer_connection_with_a_handle_in_use(fake_page: FakePage) -> None:
+    guid = fake_page.create_peer_connection()
+    reply = fake_page.call("Session", "createPeerConnection",
+                      {"peerConnection": guid, "configuration": page_configuration()})
+    assert reply["error"]["name"] == "TypeError"
+    assert "already in use" in reply["error"]["message"]
+
+
+def test_create_peer_connection_with_turn_without_credentials(fake_page: FakePage) -> None:
+    configuration = page_configuration()
+    configuration["iceServers"] = [{"urls": ["turn:127.0.0.1:3478"]}]
+    reply = fake_page.call("Session", "createPeerConnection",
+                      {"peerConnection": new_handle("PeerConnection"), "configuration": configuration})
+    assert reply["error"]["name"] == "InvalidAccessError"
+
+
+def test_set_local_description_events_order(fake_page: FakePage) -> None:
+    guid = fake_page.create_peer_connection()
+    fake_page.call(guid, "createDataChannel", {"dataChannel": new_handle("DataChannel"), "label": "x",
+                                         "init": DATA_CHANNEL_INIT})
+    offer = fake_page.call(guid, "createOffer", {"options": {}})["result"]["description"]
+    fake_page.received.clear()
+    reply_id = fake_page.send_call(guid, "setLocalDescription", {"description": offer})
+    fake_page.reply_to(reply_id)
+    fake_page.wait_event(guid, "iceCandidate")
+    while fake_page.received[-1]["params"].get("candidate", "") is not None:
+        fake_page.receive()
+    names = [m.get("event") or f"reply {m['id']}" for m in fake_page.received]
+    # The state (with descriptions) before the reply; the candidates after it.
+    assert names[:2] == ["signalingStateChange", f"reply {reply_id}"]
+    assert names[2] == "iceGatheringStateChange"
+    assert names[-2:] == ["iceGatheringStateChange", "iceCandidate"]
+    assert set(names[3:-2]) == {"iceCandidate"}
+    descriptions = fake_page.received[0]["params"]["descriptions"]
+    assert descriptions["pendingLocalDescription"]["type"] == "offer"
+    assert descriptions["currentLocalDescription"] is None
+
+
+def test_create_data_channel_fires_negotiation_needed_after_the_reply(fake_page: FakePage) -> None:
+    guid = fake_page.create_peer_connection()
+    fake_page.received.clear()
+    call_id = fake_page.send_call(guid, "createDataChannel", {"dataChannel": new_handle("DataChannel"),
+                                                         "label": "x", "init": DATA_CHANNEL_INIT})
+    fake_page.reply_to(call_id)
+    fake_page.wait_event(guid, "negotiationNeeded")
+    assert [m.get("event", "reply") for m in fake_page.received] == ["reply", "negotiationNeeded"]
+
+
+def test_add_ice_candidate_without_remote_description(fake_page: FakePage) -> None:
+    guid = fake_page.create_peer_connection()
+    candidate = {"candidate": "candidate:1 1 udp 1 10.77.0.1 9 typ host", "sdpMid": "0",
+                 "sdpMLineIndex": 0, "usernameFragment": None}
+    reply = fake_page.call(guid, "addIceCandidate", {"candidate": candidate})
+    assert reply["error"]["name"] == "InvalidStateError"
+
+
+def test_set_remote_description_garbage_is_operation_error(fake_page: FakePage) -> None:
+    guid = fake_page.create_peer_connection()
+    reply = fake_page.call(guid, "setRemoteDescription", {"description": {"type": "offer", "sdp": "garbage"}})
+    assert reply["error"]["name"] == "OperationError"
+
+
+def test_set_remote_description_rollback_is_refused_clearly(fake_page: FakePage) -> None:
+    guid = fake_page.create_peer_connection()
+    reply = fake_page.call(guid, "setRemoteDescription", {"description": {"type": "rollback", "sdp": ""}})
+    assert reply["error"] == {"name": "OperationError",
+                              "message": "rollback is not supported (aiortc cannot undo a description)"}
+
+
+def test_create_answer_in_stable_is_invalid_state(fake_page: FakePage) -> None:
+    guid = fake_page.create_peer_connection()
+    reply = fake_page.call(guid, "createAnswer", {})
+    assert reply["error"]["name"] == "InvalidStateError"
+
+
+def test_send_on_a_connecting_channel_is_invalid_state(fake_page: FakePage) -> None:
+    guid = fake_page.create_peer_connection()
+    channel = new_handle("DataChannel")
+    fake_page.call(guid, "createDataChannel", {"dataChannel": channel, "label": "x", "init": DATA_CHANNEL_INIT})
+    reply = fake_page.call(channel, "send", {}, payload=b"\x01\x02")
+    assert reply["error"]["name"] == "InvalidStateError"
+
+
+def test_close_then_calls_are_invalid_state(fake_page: FakePage) -> None:
+    guid = fake_page.create_peer_connection()
+    assert fake_page.call(guid, "close", {}) == {"id": 2, "result": {}}
+    fake_page.wait_event(guid, "__dispose__")
+    assert fake_page.call(guid, "createOffer", {"options": {}})["error"]["name"] == "InvalidStateError"
+
+
+def test_close_disposes_children_before_the_parent(fake_page: FakePage) -> None:
+    guid = fake_page.create_peer_connection()
+    channel = new_handle("DataChannel")
+    fake_page.call(guid, "createDataChannel", {"dataChannel": channel, "label": "x", "init": DATA_CHANNEL_INIT})
+    fake_page.call(guid, "close", {})
+    fake_page.wait_event(guid, "__dispose__")
+    disposed = [m["guid"] for m in fake_page.received if m.get("event") == "__dispose__"]
+    assert disposed == [channel, guid]
+
+
+def test_handles_are_scoped_to_their_session(client: Connect) -> None:
+    with client() as first, client() as second:
+        guid = FakePage(first).create_peer_connection()
+        reply = FakePage(second).call(guid, "close", {})
+        assert reply["error"]["name"] == "InvalidStateError"
+
+
+def test_socket_close_closes_every_peer_connection(client: Connect, registry: Registry) -> None:
+    with client() as websocket:
+        page = FakePage(websocket)
+        guid = page.create_peer_connection()
+        channel = new_handle("DataChannel")
+        page.call(guid, "createDataChannel", {"dataChannel": channel, "label": "x", "init": DATA_CHANNEL_INIT})
+        offer = page.call(guid, "createOffer", {"options": {}})["result"]["description"]
+        page.call(guid, "setLocalDescription", {"description": offer})
+        dispatcher = next(o for o in registry.objects() if o.guid == guid)
+        assert isinstance(dispatcher, PeerConnectionDispatcher)
+        peer_connection: RTCPeerConnection = dispatcher.peer_connection
+    wait_until_sessions_closed(registry)
+    assert registry.sessions == {}
+    assert registry.objects() == []
+    assert peer_connection.signalingState == "closed"
+    assert peer_connection.iceGatheringState in ("new", "complete")
+
+
+def test_registry_reports_creation_and_disposal(client: Connect, registry: Registry) -> None:
+    changes: list[tuple[str, str]] = []
+    unsubscribe = registry.subscribe(lambda change, subject: changes.append(
+        (change, getattr(subject, "guid", "session"))))
+    with client() as websocket:
+        guid = FakePage(websocket).create_peer_connection()
+    wait_until_sessions_closed(registry)
+    unsubscribe()
+    assert ("created", guid) in changes
+    assert ("disposed", guid) in changes
+    assert changes[0] == ("created", "Session")
+    assert changes[-1] == ("disposed", "session")
+
+
+def page_configuration() -> dict[str, object]:
+    from .fake_page import CONFIGURATION
+
+    return dict(CONFIGURATION)
