@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -39,10 +40,11 @@ def list_examples(directory: Path) -> list[Example]:
         text = page.read_text("utf-8")
         title = re.search(r"<title>(.*?)</title>", text, re.S)
         description = re.search(r'<meta name="description" content="(.*?)"', text, re.S)
+        # Unescaped here: the template escapes once more.
         examples.append(Example(
             page.name,
-            title.group(1).strip() if title else page.stem,
-            description.group(1).strip() if description else "",
+            html.unescape(title.group(1).strip()) if title else page.stem,
+            html.unescape(description.group(1).strip()) if description else "",
         ))
     return examples
 

@@ -1,0 +1,59 @@
+"""The wheel carries the whole browser side, and `rtcshim serve` serves it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import urllib.request
+import zipfile
+from pathlib import Path
+
+from rtcshim.serving import free_port
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_wheel_ships_shim_static_examples_and_protocol(tmp_path: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(REPO), "--no-deps", "-q",
+         "-w", str(tmp_path)],
+        check=True, capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("rtcshim-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    expected = {"rtcshim/shim.js", "rtcshim/protocol.toml", "rtcshim/static/blank.html",
+                "rtcshim/templates/examples_index.html", "rtcshim/cli.py"}
+    expected |= {f"rtcshim/examples/{page.name}" for page in (REPO / "examples").glob("*.html")}
+    assert expected <= names
+
+
+def get(url: str) -> tuple[int, str]:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.status, response.read().decode()
+
+
+def test_serve_command_serves_the_shim_and_the_examples() -> None:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "rtcshim", "serve", "--port", str(port),
+                                "--log-level", "warning"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        assert f"http://127.0.0.1:{port}/examples/" in process.stdout.readline()
+        deadline = time.monotonic() + 30
+        while True:  # wait for the socket to listen; this bounds start-up, it measures nothing
+            try:
+                status, shim = get(f"http://127.0.0.1:{port}/shim.js")
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "rtcshim serve did not start"
+                time.sleep(0.1)
+        assert status == 200
+        assert "installPeerConnection" in shim
+        status, index = get(f"http://127.0.0.1:{port}/examples/")
+        assert status == 200
+        for page in (REPO / "examples").glob("*.html"):
+            assert f'href="/examples/{page.name}"' in index
+    finally:
+        process.terminate()
+        process.wait(10)
