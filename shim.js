@@ -1054,8 +1054,12 @@
 
   // --- install ---------------------------------------------------------------
 
-  // Expose an interface under its names, keeping any native one in rtcshim.native.
+  // Expose an interface under its names (the standard one first, then the prefixed
+  // aliases), keeping any native one in rtcshim.native. In 'missing' mode a browser's own
+  // interface stays, and the aliases it lacks point to it, as adapter.js does.
   function installGlobal(window, names, value) {
+    const nativePrimary = window[names[0]];
+    const chosen = options.mode === 'missing' && nativePrimary ? nativePrimary : value;
     for (const name of names) {
       if (name in window) {
         window.rtcshim.native[name] = window[name];
@@ -1063,7 +1067,7 @@
           continue;
         }
       }
-      Object.defineProperty(window, name, { value, writable: true, configurable: true, enumerable: false });
+      Object.defineProperty(window, name, { value: chosen, writable: true, configurable: true, enumerable: false });
     }
   }
 
