@@ -929,7 +929,13 @@
         return;
       }
       this.#readyState = 'closing';
-      this.#bridge.call(this.#guid, 'close', {}).catch(() => {});
+      // Messages sent before close() go first, also those waiting for a Blob to be read.
+      const requestClose = () => this.#bridge.call(this.#guid, 'close', {}).catch(() => {});
+      if (this.#outbox) {
+        this.#outbox.then(requestClose, requestClose);
+      } else {
+        requestClose();
+      }
     }
 
     // The bridge's events for this object (protocol.toml: DataChannel events).

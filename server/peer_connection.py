@@ -259,7 +259,11 @@ class PeerConnectionDispatcher(Dispatcher):
             data_channel = self.peer_connection.createDataChannel(params["label"], **init)
         except ValueError as error:
             raise OperationError(str(error)) from error
-        DataChannelDispatcher(self.session, params["dataChannel"], self, data_channel)
+        dispatcher = DataChannelDispatcher(self.session, params["dataChannel"], self, data_channel)
+        if data_channel.readyState == "open":
+            # A negotiated channel on a connected transport opens inside aiortc's
+            # constructor, before anyone could listen.
+            dispatcher.report_open()
         after_reply(self._update_negotiation_needed)
         return {}
 
