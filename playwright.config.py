@@ -32,7 +32,8 @@ FAKE_MEDIA_ARGS = [
 REMOVE_NATIVE_WEBRTC = """
 (() => {
   for (const name of Object.getOwnPropertyNames(window)) {
-    if (/^(webkit|moz|ms)?RTC/.test(name) || name === 'MediaStream' || name === 'webkitMediaStream') {
+    if (/^(webkit|moz|ms)?(RTC|MediaStream)/.test(name)
+        || ['MediaDevices', 'MediaDeviceInfo', 'InputDeviceInfo', 'OverconstrainedError'].includes(name)) {
       delete window[name];
     }
   }

@@ -38,12 +38,33 @@
   const ADOPT_CHANNEL = Symbol('adopt remote data channel');
   const MAX_MESSAGE_SIZE = Symbol('max message size');
   const CLOSED_BY_PEER_CONNECTION = Symbol('closed by its peer connection');
+  const ADOPT_TRANSCEIVER = Symbol('adopt a transceiver the server made');
+  const GUID = Symbol('handle');
+  const STREAMS = Symbol('streams the track is in');
+  const NATIVE_TRACK = Symbol('native track for playback');
+  const NATIVE_STREAM = Symbol('native stream for playback');
+  const TRACK_ENDED = Symbol('a track ended');
+  const WITH_ID = Symbol('stream with a given id');
+  const ADD_REMOTE_TRACK = Symbol('remote track added');
+  const REMOVE_REMOTE_TRACK = Symbol('remote track removed');
+  const MUTE = Symbol('mute');
+  const KIND = Symbol('kind');
+  const CALL = Symbol('call');
+  const CHECK_USABLE = Symbol('check usable');
+  const SET_TRACK = Symbol('set track');
+  const SET_DIRECTION = Symbol('set direction');
+  const NEGOTIATED = Symbol('negotiated');
+  const STOPPED = Symbol('stopped');
+  const USED_TO_SEND = Symbol('used to send');
 
   // --- helpers ---------------------------------------------------------------
 
-  function makeError(name, message) {
+  function makeError(name, message, constraint = '') {
     if (name === 'TypeError') {
       return new TypeError(message);
+    }
+    if (name === 'OverconstrainedError') {
+      return new (window.OverconstrainedError || OverconstrainedErrorShim)(constraint, message);
     }
     return new DOMException(message, name);
   }
@@ -180,7 +201,7 @@
         if (!call) {
           console.error('rtcshim: the server rejected a malformed message:', message.error);
         } else if (message.error) {
-          call.reject(makeError(message.error.name, message.error.message));
+          call.reject(makeError(message.error.name, message.error.message, message.error.constraint));
         } else {
           call.resolve(message.result);
         }
@@ -541,7 +562,7 @@
 
   const PEER_CONNECTION_EVENTS = ['negotiationneeded', 'icecandidate', 'icecandidateerror',
     'signalingstatechange', 'iceconnectionstatechange', 'icegatheringstatechange',
-    'connectionstatechange', 'datachannel'];
+    'connectionstatechange', 'datachannel', 'track', 'addstream', 'removestream'];
 
   class RTCPeerConnection extends EventTarget {
     #bridge;
@@ -556,6 +577,9 @@
       currentRemoteDescription: null, pendingRemoteDescription: null,
     };
     #dataChannels = new Set();
+    #transceivers = [];
+    #localStreams = [];
+    #remoteStreams = new Map(); // msid stream id -> MediaStream
 
     constructor(configuration = {}, legacyConstraints = undefined) {
       super();
@@ -654,6 +678,106 @@
       return channel;
     }
 
+    addTrack(track, ...streams) {
+      if (!(track instanceof MediaStreamTrack)) {
+        throw new TypeError("Failed to execute 'addTrack' on 'RTCPeerConnection': parameter 1 is not of type 'MediaStreamTrack'.");
+      }
+      this.#checkOpen();
+      if (this.#transceivers.some((transceiver) => transceiver.sender.track === track)) {
+        throw makeError('InvalidAccessError', 'A sender already exists for the track.');
+      }
+      const streamIds = streams.map((stream) => stream.id);
+      // webrtc-pc: reuse a transceiver of this kind whose sender never sent.
+      const reusable = this.#transceivers.find((transceiver) => transceiver[KIND] === track.kind
+        && !transceiver[STOPPED] && !transceiver[USED_TO_SEND] && transceiver.sender.track === null);
+      if (!reusable) {
+        return this.#newTransceiver(track.kind, track, { direction: 'sendrecv', streams: streamIds }).sender;
+      }
+      const direction = { recvonly: 'sendrecv', inactive: 'sendonly' }[reusable.direction] || reusable.direction;
+      reusable.sender[SET_TRACK](track);
+      reusable[SET_DIRECTION](direction);
+      const failed = (error) => console.error('rtcshim: addTrack failed on the server:', error);
+      reusable[CALL]('replaceTrack', { track: track[GUID] }).catch(failed);
+      reusable[CALL]('setStreams', { streams: streamIds }).catch(failed);
+      reusable[CALL]('setDirection', { direction }).catch(failed);
+      return reusable.sender;
+    }
+
+    removeTrack(sender) {
+      if (!(sender instanceof RTCRtpSender)) {
+        throw new TypeError("Failed to execute 'removeTrack' on 'RTCPeerConnection': parameter 1 is not of type 'RTCRtpSender'.");
+      }
+      this.#checkOpen();
+      const transceiver = this.#transceivers.find((candidate) => candidate.sender === sender);
+      if (!transceiver) {
+        throw makeError('InvalidAccessError', 'The sender was not created by this peer connection.');
+      }
+      if (sender.track === null || transceiver[STOPPED]) {
+        return;
+      }
+      const direction = { sendrecv: 'recvonly', sendonly: 'inactive' }[transceiver.direction] || transceiver.direction;
+      sender[SET_TRACK](null);
+      transceiver[SET_DIRECTION](direction);
+      transceiver[CALL]('replaceTrack', { track: null }).catch(() => {});
+      transceiver[CALL]('setDirection', { direction }).catch(() => {});
+    }
+
+    addTransceiver(trackOrKind, init = {}) {
+      let track = null;
+      let kind;
+      if (trackOrKind instanceof MediaStreamTrack) {
+        track = trackOrKind;
+        kind = track.kind;
+      } else {
+        kind = String(trackOrKind);
+        if (kind !== 'audio' && kind !== 'video') {
+          throw new TypeError(`Failed to execute 'addTransceiver' on 'RTCPeerConnection': The provided value '${kind}' is not a valid kind.`);
+        }
+      }
+      this.#checkOpen();
+      const direction = enumValue(init.direction ?? 'sendrecv', DIRECTIONS, 'RTCRtpTransceiverDirection');
+      const streams = [...(init.streams || [])].map((stream) => stream.id);
+      return this.#newTransceiver(kind, track, { direction, streams });
+    }
+
+    getTransceivers() { return [...this.#transceivers]; }
+    getSenders() { return this.#transceivers.filter((t) => !t[STOPPED]).map((t) => t.sender); }
+    getReceivers() { return this.#transceivers.filter((t) => !t[STOPPED]).map((t) => t.receiver); }
+
+    // The 2013 stream API, over tracks.
+    addStream(stream) {
+      if (!(stream instanceof MediaStream)) {
+        throw new TypeError("Failed to execute 'addStream' on 'RTCPeerConnection': parameter 1 is not of type 'MediaStream'.");
+      }
+      this.#checkOpen();
+      if (this.#localStreams.includes(stream)) {
+        return;
+      }
+      this.#localStreams.push(stream);
+      for (const track of stream.getTracks()) {
+        if (!this.getSenders().some((sender) => sender.track === track)) {
+          this.addTrack(track, stream);
+        }
+      }
+    }
+
+    removeStream(stream) {
+      this.#checkOpen();
+      this.#localStreams = this.#localStreams.filter((local) => local !== stream);
+      for (const sender of this.getSenders()) {
+        if (sender.track && stream.getTracks().includes(sender.track)) {
+          this.removeTrack(sender);
+        }
+      }
+    }
+
+    getLocalStreams() { return [...this.#localStreams]; }
+    getRemoteStreams() { return [...this.#remoteStreams.values()]; }
+    getStreamById(streamId) {
+      const id = String(streamId);
+      return this.#localStreams.find((stream) => stream.id === id) || this.#remoteStreams.get(id) || null;
+    }
+
     getConfiguration() {
       return cloneConfiguration(this.#configuration);
     }
@@ -693,12 +817,19 @@
       for (const channel of this.#dataChannels) {
         channel[CLOSED_BY_PEER_CONNECTION]();
       }
+      for (const transceiver of this.#transceivers) {
+        transceiver[NEGOTIATED]({ mid: transceiver.mid, currentDirection: 'stopped', stopped: true });
+        transceiver.receiver.track[CLOSED_BY_PEER_CONNECTION]();
+      }
       this.#call('close', {}).catch(() => {});
     }
 
     // The bridge's events for this object (protocol.toml: PeerConnection events).
     [EVENTS] = {
       signalingStateChange: (params) => {
+        for (const state of params.transceivers) {
+          this.#bridge.objects.get(state.transceiver)[NEGOTIATED](state);
+        }
         for (const [name, init] of Object.entries(params.descriptions)) {
           const known = this.#descriptions[name];
           if (!init) {
@@ -725,6 +856,39 @@
       negotiationNeeded: () => {
         this.#fire(new Event('negotiationneeded'));
       },
+      track: (params) => {
+        const transceiver = this.#bridge.objects.get(params.transceiver);
+        const { receiver } = transceiver;
+        const track = receiver.track;
+        const newStreams = [];
+        const streams = params.streams.map((id) => {
+          let stream = this.#remoteStreams.get(id);
+          if (stream) {
+            stream[ADD_REMOTE_TRACK](track);
+          } else {
+            stream = MediaStream[WITH_ID](id);
+            stream.addTrack(track);
+            this.#remoteStreams.set(id, stream);
+            newStreams.push(stream);
+          }
+          return stream;
+        });
+        this.#fire(new RTCTrackEvent('track', { receiver, track, streams, transceiver }));
+        for (const stream of newStreams) {
+          this.#fire(new MediaStreamEvent('addstream', { stream }));
+        }
+      },
+      removeTrack: (params) => {
+        const track = this.#bridge.objects.get(params.transceiver).receiver.track;
+        track[MUTE]();
+        for (const [id, stream] of this.#remoteStreams) {
+          stream[REMOVE_REMOTE_TRACK](track);
+          if (stream.getTracks().length === 0) {
+            this.#remoteStreams.delete(id);
+            this.#fire(new MediaStreamEvent('removestream', { stream }));
+          }
+        }
+      },
       dataChannel: (params) => {
         const channel = this.#bridge.objects.get(params.dataChannel);
         this.#dataChannels.add(channel);
@@ -748,6 +912,36 @@
       const channel = new RTCDataChannel(INTERNAL, this, guid, initializer);
       this.#dataChannels.add(channel);
       return channel;
+    }
+
+    [ADOPT_TRANSCEIVER](guid, initializer) {
+      const transceiver = new RTCRtpTransceiver(INTERNAL, this, guid, initializer,
+        this.#bridge.objects.get(initializer.receiverTrack));
+      this.#transceivers.push(transceiver);
+      return transceiver;
+    }
+
+    #newTransceiver(kind, track, init) {
+      const guid = randomHandle('Transceiver');
+      const receiverGuid = randomHandle('MediaStreamTrack');
+      const receiverTrack = new MediaStreamTrack(INTERNAL, receiverGuid, {
+        kind, id: window.crypto.randomUUID(), label: `remote ${kind}`, readyState: 'live', muted: true,
+        settings: {}, constraints: {}, capabilities: {},
+      });
+      const transceiver = new RTCRtpTransceiver(INTERNAL, this, guid,
+        { kind, mid: null, direction: init.direction, currentDirection: null }, receiverTrack);
+      transceiver.sender[SET_TRACK](track);
+      this.#transceivers.push(transceiver);
+      this.#call('addTransceiver', {
+        transceiver: guid, receiverTrack: receiverGuid, kind, track: track ? track[GUID] : null, init,
+      }).catch((error) => console.error('rtcshim: addTransceiver failed on the server:', error));
+      return transceiver;
+    }
+
+    #checkOpen() {
+      if (this.#closed) {
+        throw makeError('InvalidStateError', 'The RTCPeerConnection is closed.');
+      }
     }
 
     #adopt(guid, channel) {
@@ -1008,9 +1202,686 @@
     }
   }
 
+  // --- media: tracks, streams and their playback ---------------------------------
+
+  // A track's media reaches the page only to be played: the server sends video frames as
+  // JPEG and audio as 16-bit PCM while a media element (or an AudioContext) uses the
+  // track. VideoSink draws frames on a canvas whose captureStream() is a native track;
+  // AudioSink feeds an AudioWorklet whose destination stream is one. Media elements and
+  // AudioContexts get those native tracks in place of ours.
+
+  const PLAYBACK_WORKLET = `
+    class RtcshimPlayback extends AudioWorkletProcessor {
+      constructor() {
+        super();
+        this.queue = [];
+        this.offset = 0;
+        this.port.onmessage = (event) => {
+          this.queue.push(event.data);
+          // Keep latency bounded: drop what is more than ~200 ms behind.
+          while (this.queue.length > 10) this.queue.shift();
+        };
+      }
+      process(inputs, outputs) {
+        const output = outputs[0];
+        const first = output[0];
+        let written = 0;
+        while (written < first.length && this.queue.length) {
+          const chunk = this.queue[0];
+          const count = Math.min(first.length - written, chunk.length - this.offset);
+          first.set(chunk.subarray(this.offset, this.offset + count), written);
+          written += count;
+          this.offset += count;
+          if (this.offset >= chunk.length) { this.queue.shift(); this.offset = 0; }
+        }
+        for (let channel = 1; channel < output.length; channel++) output[channel].set(first);
+        return true;
+      }
+    }
+    registerProcessor('rtcshim-playback', RtcshimPlayback);`;
+
+  let playbackContext = null;
+  let playbackWorklet = null;
+  function playbackAudio() {
+    if (!playbackContext) {
+      playbackContext = new window.AudioContext({ sampleRate: 48000 });
+      const module = URL.createObjectURL(new Blob([PLAYBACK_WORKLET], { type: 'text/javascript' }));
+      playbackWorklet = playbackContext.audioWorklet.addModule(module);
+    }
+    playbackContext.resume().catch(() => {});
+    return { context: playbackContext, ready: playbackWorklet };
+  }
+
+  class VideoSink {
+    constructor() {
+      this.canvas = window.document.createElement('canvas');
+      this.canvas.width = 2;
+      this.canvas.height = 2;
+      this.context = this.canvas.getContext('2d');
+      this.track = this.canvas.captureStream().getVideoTracks()[0];
+      this.decoding = false;
+      this.next = null;
+    }
+
+    // Frames that arrive while one is decoding replace each other: only the latest is drawn.
+    draw(frame) {
+      if (this.decoding) {
+        this.next = frame;
+        return;
+      }
+      this.decoding = true;
+      window.createImageBitmap(new Blob([frame.data], { type: 'image/jpeg' })).then((bitmap) => {
+        if (this.canvas.width !== frame.width || this.canvas.height !== frame.height) {
+          this.canvas.width = frame.width;
+          this.canvas.height = frame.height;
+        }
+        this.context.drawImage(bitmap, 0, 0);
+        bitmap.close();
+      }).catch(() => {}).finally(() => {
+        this.decoding = false;
+        const next = this.next;
+        this.next = null;
+        if (next) this.draw(next);
+      });
+    }
+
+    stop() {
+      this.track.stop();
+    }
+  }
+
+  class AudioSink {
+    constructor() {
+      const { context, ready } = playbackAudio();
+      this.context = context;
+      this.destination = context.createMediaStreamDestination();
+      this.track = this.destination.stream.getAudioTracks()[0];
+      this.node = null;
+      ready.then(() => {
+        this.node = new window.AudioWorkletNode(context, 'rtcshim-playback', { outputChannelCount: [1] });
+        this.node.connect(this.destination);
+      });
+    }
+
+    play(audio) {
+      if (!this.node) return;
+      const samples = new Int16Array(audio.data);
+      const frames = samples.length / audio.channels;
+      // Mono at the context's rate: average the channels, resample linearly if needed.
+      const ratio = audio.sampleRate / this.context.sampleRate;
+      const output = new Float32Array(Math.floor(frames / ratio));
+      for (let i = 0; i < output.length; i++) {
+        const frame = Math.min(frames - 1, Math.floor(i * ratio));
+        let sum = 0;
+        for (let channel = 0; channel < audio.channels; channel++) sum += samples[frame * audio.channels + channel];
+        output[i] = sum / audio.channels / 32768;
+      }
+      this.node.port.postMessage(output, [output.buffer]);
+    }
+
+    stop() {
+      this.track.stop();
+      if (this.node) this.node.disconnect();
+    }
+  }
+
+  const TRACK_EVENTS = ['ended', 'mute', 'unmute'];
+
+  class MediaStreamTrack extends EventTarget {
+    #bridge;
+    #guid;
+    #init;
+    #enabled = true;
+    #muted;
+    #readyState;
+    #settings;
+    #constraints;
+    #sink = null;
+
+    constructor(token, guid, initializer) {
+      if (token !== INTERNAL) {
+        throw new TypeError('Illegal constructor');
+      }
+      super();
+      this.#bridge = getBridge();
+      this.#guid = guid;
+      this.#init = initializer;
+      this.#muted = initializer.muted;
+      this.#readyState = initializer.readyState;
+      this.#settings = initializer.settings;
+      this.#constraints = initializer.constraints;
+      this[STREAMS] = new Set();
+      this.#bridge.register(guid, this);
+    }
+
+    get kind() { return this.#init.kind; }
+    get id() { return this.#init.id; }
+    get label() { return this.#init.label; }
+    get enabled() { return this.#enabled; }
+    set enabled(value) {
+      this.#enabled = Boolean(value);
+      if (this.#readyState === 'live') {
+        this.#bridge.call(this.#guid, 'setEnabled', { enabled: this.#enabled }).catch(() => {});
+      }
+    }
+    get muted() { return this.#muted; }
+    get readyState() { return this.#readyState; }
+    get contentHint() { return ''; }
+
+    getSettings() { return { ...this.#settings }; }
+    getConstraints() { return { ...this.#constraints }; }
+    getCapabilities() { return structuredClone(this.#init.capabilities); }
+
+    applyConstraints(constraints = {}) {
+      if (this.#readyState === 'ended') {
+        return Promise.resolve();
+      }
+      return this.#bridge.call(this.#guid, 'applyConstraints', { constraints: constraints ?? {} })
+        .then((result) => {
+          this.#settings = result.settings;
+          this.#constraints = result.constraints;
+        });
+    }
+
+    clone() {
+      const guid = randomHandle('MediaStreamTrack');
+      const twin = new MediaStreamTrack(INTERNAL, guid, {
+        ...this.#init, id: window.crypto.randomUUID(), muted: this.#muted, readyState: this.#readyState,
+        settings: this.#settings, constraints: this.#constraints,
+      });
+      twin.#enabled = this.#enabled;
+      if (this.#readyState === 'live') {
+        this.#bridge.call(this.#guid, 'clone', { track: guid, id: twin.id }).catch(() => {});
+      }
+      return twin;
+    }
+
+    stop() {
+      if (this.#readyState === 'ended') {
+        return;
+      }
+      this.#end();
+      this.#bridge.call(this.#guid, 'stop', {}).catch(() => {});
+    }
+
+    get [GUID]() { return this.#guid; }
+
+    // pc.close() ends its receivers' tracks without events.
+    [CLOSED_BY_PEER_CONNECTION]() {
+      if (this.#readyState !== 'ended') this.#end();
+    }
+
+    // The native track that plays this one (see VideoSink, AudioSink); starts playback.
+    [NATIVE_TRACK]() {
+      if (!this.#sink) {
+        this.#sink = this.kind === 'video' ? new VideoSink() : new AudioSink();
+        if (this.#readyState === 'live') {
+          this.#bridge.call(this.#guid, 'render', { enabled: true }).catch(() => {});
+        }
+      }
+      return this.#sink.track;
+    }
+
+    // The bridge's events for this object (protocol.toml: MediaStreamTrack events).
+    [EVENTS] = {
+      ended: () => {
+        if (this.#readyState === 'ended') return;
+        this.#end();
+        this.dispatchEvent(new Event('ended'));
+      },
+      muteChange: (params) => {
+        if (this.#muted === params.muted || this.#readyState === 'ended') return;
+        this.#muted = params.muted;
+        this.dispatchEvent(new Event(params.muted ? 'mute' : 'unmute'));
+      },
+      videoFrame: (params) => {
+        if (this.#sink) this.#sink.draw(params);
+      },
+      audioData: (params) => {
+        if (this.#sink) this.#sink.play(params);
+      },
+    };
+
+    [BRIDGE_LOST]() {
+      this[EVENTS].ended();
+    }
+
+    // A receiver's track whose remote side went away (no event: the stream reports it).
+    [MUTE]() {
+      this[EVENTS].muteChange({ muted: true });
+    }
+
+    #end() {
+      this.#readyState = 'ended';
+      if (this.#sink) {
+        this.#sink.stop();
+      }
+      for (const stream of this[STREAMS]) {
+        stream[TRACK_ENDED]();
+      }
+    }
+
+    // 2013: MediaStreamTrack.getSources(callback) listed the devices.
+    static getSources(callback) {
+      getBridge().call('Session', 'enumerateDevices', {}).then(({ devices }) => {
+        callback(devices.filter((device) => device.kind !== 'audiooutput').map((device) => ({
+          id: device.deviceId, label: device.label, kind: device.kind === 'audioinput' ? 'audio' : 'video', facing: '',
+        })));
+      });
+    }
+  }
+
+  const STREAM_EVENTS = ['addtrack', 'removetrack', 'active', 'inactive', 'ended'];
+
+  class MediaStream extends EventTarget {
+    #id;
+    #tracks = new Set();
+    #active;
+    #native = null;
+
+    constructor(streamOrTracks = undefined) {
+      super();
+      this.#id = window.crypto.randomUUID();
+      if (streamOrTracks instanceof MediaStream) {
+        streamOrTracks.getTracks().forEach((track) => this.#add(track));
+      } else if (streamOrTracks !== undefined) {
+        if (typeof streamOrTracks[Symbol.iterator] !== 'function') {
+          throw new TypeError("Failed to construct 'MediaStream': The provided value is neither a MediaStream nor a sequence of MediaStreamTracks.");
+        }
+        for (const track of streamOrTracks) {
+          if (!(track instanceof MediaStreamTrack)) {
+            throw new TypeError("Failed to construct 'MediaStream': Failed to convert value to 'MediaStreamTrack'.");
+          }
+          this.#add(track);
+        }
+      }
+      this.#active = this.#computeActive();
+    }
+
+    // A remote stream carries the id the peer gave it (its msid).
+    static [WITH_ID](id) {
+      const stream = new MediaStream();
+      stream.#id = id;
+      return stream;
+    }
+
+    get id() { return this.#id; }
+    get active() { return this.#active; }
+    // 2013 names: label was the id, ended the opposite of active.
+    get label() { return this.#id; }
+    get ended() { return !this.#active; }
+
+    getTracks() { return [...this.#tracks]; }
+    getAudioTracks() { return this.getTracks().filter((track) => track.kind === 'audio'); }
+    getVideoTracks() { return this.getTracks().filter((track) => track.kind === 'video'); }
+    getTrackById(trackId) { return this.getTracks().find((track) => track.id === String(trackId)) || null; }
+
+    addTrack(track) {
+      if (!(track instanceof MediaStreamTrack)) {
+        throw new TypeError("Failed to execute 'addTrack' on 'MediaStream': parameter 1 is not of type 'MediaStreamTrack'.");
+      }
+      this.#add(track);
+      this.#active = this.#computeActive();
+    }
+
+    removeTrack(track) {
+      if (!(track instanceof MediaStreamTrack)) {
+        throw new TypeError("Failed to execute 'removeTrack' on 'MediaStream': parameter 1 is not of type 'MediaStreamTrack'.");
+      }
+      this.#remove(track);
+    }
+
+    clone() {
+      return new MediaStream(this.getTracks().map((track) => track.clone()));
+    }
+
+    // 2013: stopping the stream stopped its tracks.
+    stop() {
+      this.getTracks().forEach((track) => track.stop());
+    }
+
+    // The native MediaStream that plays this one in a media element or AudioContext.
+    [NATIVE_STREAM]() {
+      if (!this.#native) {
+        const tracks = this.getTracks().map((track) => track[NATIVE_TRACK]());
+        this.#native = nativeStream(tracks);
+      }
+      return this.#native;
+    }
+
+    // A remote peer added or removed one of this stream's tracks: events, as the spec says.
+    [ADD_REMOTE_TRACK](track) {
+      if (this.#tracks.has(track)) return;
+      this.#add(track);
+      this.dispatchEvent(new MediaStreamTrackEvent('addtrack', { track }));
+      this.#updateActive();
+    }
+
+    [REMOVE_REMOTE_TRACK](track) {
+      if (!this.#tracks.has(track)) return;
+      this.#remove(track);
+      this.dispatchEvent(new MediaStreamTrackEvent('removetrack', { track }));
+    }
+
+    [TRACK_ENDED]() {
+      this.#updateActive();
+    }
+
+    #add(track) {
+      if (this.#tracks.has(track)) return;
+      this.#tracks.add(track);
+      track[STREAMS].add(this);
+      if (this.#native) this.#native.addTrack(track[NATIVE_TRACK]());
+    }
+
+    #remove(track) {
+      if (!this.#tracks.delete(track)) return;
+      track[STREAMS].delete(this);
+      if (this.#native) this.#native.removeTrack(track[NATIVE_TRACK]());
+      this.#updateActive();
+    }
+
+    #computeActive() {
+      return this.getTracks().some((track) => track.readyState === 'live');
+    }
+
+    #updateActive() {
+      const active = this.#computeActive();
+      if (active === this.#active) return;
+      this.#active = active;
+      this.dispatchEvent(new Event(active ? 'active' : 'inactive'));
+      if (!active) this.dispatchEvent(new Event('ended'));
+    }
+  }
+
+  // A native MediaStream of native tracks, also in browsers whose MediaStream global is
+  // gone: canvas.captureStream() still makes one, and so reveals the constructor.
+  let NativeMediaStream = null;
+  function nativeStream(tracks) {
+    if (!NativeMediaStream) {
+      const probe = window.document.createElement('canvas').captureStream(0);
+      probe.getTracks().forEach((track) => track.stop());
+      NativeMediaStream = probe.constructor;
+    }
+    return new NativeMediaStream(tracks);
+  }
+
+  class MediaStreamTrackEvent extends Event {
+    #track;
+
+    constructor(type, eventInitDict) {
+      if (!eventInitDict || !(eventInitDict.track instanceof MediaStreamTrack)) {
+        throw new TypeError("Failed to construct 'MediaStreamTrackEvent': required member track is not a MediaStreamTrack.");
+      }
+      super(type, eventInitDict);
+      this.#track = eventInitDict.track;
+    }
+
+    get track() { return this.#track; }
+  }
+
+  // The 2013 addstream/removestream event.
+  class MediaStreamEvent extends Event {
+    #stream;
+
+    constructor(type, eventInitDict = {}) {
+      super(type, eventInitDict);
+      this.#stream = eventInitDict.stream || null;
+    }
+
+    get stream() { return this.#stream; }
+  }
+
+  class OverconstrainedErrorShim extends DOMException {
+    #constraint;
+
+    constructor(constraint, message = '') {
+      super(message, 'OverconstrainedError');
+      this.#constraint = String(constraint);
+    }
+
+    get constraint() { return this.#constraint; }
+  }
+
+  // --- getUserMedia ------------------------------------------------------------
+
+  const SUPPORTED_CONSTRAINTS = ['width', 'height', 'aspectRatio', 'frameRate', 'facingMode', 'resizeMode',
+    'sampleRate', 'sampleSize', 'echoCancellation', 'autoGainControl', 'noiseSuppression', 'latency',
+    'channelCount', 'deviceId', 'groupId'];
+
+  function requestUserMedia(constraints) {
+    if (constraints === null || typeof constraints !== 'object') {
+      return Promise.reject(new TypeError("Failed to execute 'getUserMedia': The provided value is not of type 'MediaStreamConstraints'."));
+    }
+    const wanted = (value) => (value === undefined || value === false ? false : value);
+    const audio = wanted(constraints.audio);
+    const video = wanted(constraints.video);
+    if (!audio && !video) {
+      return Promise.reject(new TypeError("Failed to execute 'getUserMedia': At least one of audio and video must be requested"));
+    }
+    return getBridge().call('Session', 'getUserMedia', { audio, video })
+      .then(({ tracks }) => new MediaStream(tracks.map((guid) => getBridge().objects.get(guid))));
+  }
+
+  class MediaDeviceInfo {
+    #info;
+
+    constructor(token, info) {
+      if (token !== INTERNAL) {
+        throw new TypeError('Illegal constructor');
+      }
+      this.#info = info;
+    }
+
+    get deviceId() { return this.#info.deviceId; }
+    get kind() { return this.#info.kind; }
+    get label() { return this.#info.label; }
+    get groupId() { return this.#info.groupId; }
+    toJSON() { return { ...this.#info }; }
+  }
+
+  class MediaDevices extends EventTarget {
+    constructor(token) {
+      if (token !== INTERNAL) {
+        throw new TypeError('Illegal constructor');
+      }
+      super();
+    }
+
+    getUserMedia(constraints = {}) {
+      return requestUserMedia(constraints);
+    }
+
+    enumerateDevices() {
+      return getBridge().call('Session', 'enumerateDevices', {})
+        .then(({ devices }) => devices.map((device) => new MediaDeviceInfo(INTERNAL, device)));
+    }
+
+    getSupportedConstraints() {
+      return Object.fromEntries(SUPPORTED_CONSTRAINTS.map((name) => [name, true]));
+    }
+  }
+
+  // --- RTP: transceivers, senders, receivers ----------------------------------------
+
+  const DIRECTIONS = ['sendrecv', 'sendonly', 'recvonly', 'inactive'];
+
+  class RTCRtpSender {
+    #transceiver;
+    #track = null;
+
+    constructor(token, transceiver) {
+      if (token !== INTERNAL) {
+        throw new TypeError('Illegal constructor');
+      }
+      this.#transceiver = transceiver;
+    }
+
+    get track() { return this.#track; }
+    get transport() { return null; }
+
+    replaceTrack(withTrack) {
+      const track = withTrack ?? null;
+      if (track !== null && !(track instanceof MediaStreamTrack)) {
+        return Promise.reject(new TypeError("Failed to execute 'replaceTrack': parameter 1 is not of type 'MediaStreamTrack'."));
+      }
+      if (track && track.kind !== this.#transceiver[KIND]) {
+        return Promise.reject(new TypeError(`A ${track.kind} track cannot replace a ${this.#transceiver[KIND]} sender's track.`));
+      }
+      const check = this.#transceiver[CHECK_USABLE]();
+      if (check) return Promise.reject(check);
+      this.#track = track;
+      return this.#transceiver[CALL]('replaceTrack', { track: track ? track[GUID] : null }).then(() => undefined);
+    }
+
+    setStreams(...streams) {
+      const check = this.#transceiver[CHECK_USABLE]();
+      if (check) throw check;
+      this.#transceiver[CALL]('setStreams', { streams: streams.map((stream) => stream.id) }).catch(() => {});
+    }
+
+    // What addTrack and removeTrack change without a round trip of their own.
+    [SET_TRACK](track) {
+      this.#track = track;
+    }
+  }
+
+  class RTCRtpReceiver {
+    #track;
+
+    constructor(token, track) {
+      if (token !== INTERNAL) {
+        throw new TypeError('Illegal constructor');
+      }
+      this.#track = track;
+    }
+
+    get track() { return this.#track; }
+    get transport() { return null; }
+  }
+
+  class RTCRtpTransceiver {
+    #peerConnection;
+    #guid;
+    #kind;
+    #mid;
+    #direction;
+    #currentDirection;
+    #stopped = false;
+    #sender;
+    #receiver;
+
+    constructor(token, peerConnection, guid, initializer, receiverTrack) {
+      if (token !== INTERNAL) {
+        throw new TypeError('Illegal constructor');
+      }
+      this.#peerConnection = peerConnection;
+      this.#guid = guid;
+      this.#kind = initializer.kind;
+      this.#mid = initializer.mid;
+      this.#direction = initializer.direction;
+      this.#currentDirection = initializer.currentDirection;
+      this.#sender = new RTCRtpSender(INTERNAL, this);
+      this.#receiver = new RTCRtpReceiver(INTERNAL, receiverTrack);
+      // Whether the sender ever sent: addTrack reuses only transceivers that never did.
+      this[USED_TO_SEND] = false;
+      getBridge().register(guid, this);
+    }
+
+    get mid() { return this.#mid; }
+    get sender() { return this.#sender; }
+    get receiver() { return this.#receiver; }
+    get direction() { return this.#direction; }
+    set direction(value) {
+      const direction = enumValue(value, DIRECTIONS, 'RTCRtpTransceiverDirection');
+      const check = this[CHECK_USABLE]();
+      if (check) throw check;
+      if (direction === this.#direction) return;
+      this.#direction = direction;
+      this[CALL]('setDirection', { direction }).catch(() => {});
+    }
+    get currentDirection() { return this.#currentDirection; }
+
+    stop() {
+      if (this.#peerConnection.signalingState === 'closed') {
+        throw makeError('InvalidStateError', 'The RTCPeerConnection is closed.');
+      }
+      if (this.#stopped) return;
+      this.#stopped = true;
+      this.#direction = 'stopped';
+      this.#sender[SET_TRACK](null);
+      this[CALL]('stop', {}).catch(() => {});
+    }
+
+    // The bridge's events for this object (protocol.toml: Transceiver events).
+    [EVENTS] = {};
+
+    get [KIND]() { return this.#kind; }
+
+    [CALL](method, params) {
+      return getBridge().call(this.#guid, method, params);
+    }
+
+    [CHECK_USABLE]() {
+      if (this.#peerConnection.signalingState === 'closed') {
+        return makeError('InvalidStateError', 'The RTCPeerConnection is closed.');
+      }
+      if (this.#stopped) {
+        return makeError('InvalidStateError', 'The transceiver is stopped.');
+      }
+      return null;
+    }
+
+    // addTrack's changes, made here at once and told to the server by addTrack.
+    [SET_DIRECTION](direction) {
+      this.#direction = direction;
+    }
+
+    [NEGOTIATED](state) {
+      this.#mid = state.mid;
+      this.#currentDirection = state.currentDirection;
+      if (state.currentDirection === 'sendrecv' || state.currentDirection === 'sendonly') {
+        this[USED_TO_SEND] = true;
+      }
+      if (state.stopped) {
+        this.#stopped = true;
+        this.#direction = 'stopped';
+      }
+    }
+
+    get [GUID]() { return this.#guid; }
+    get [STOPPED]() { return this.#stopped; }
+
+    [BRIDGE_LOST]() {}
+  }
+
+  class RTCTrackEvent extends Event {
+    #init;
+
+    constructor(type, eventInitDict) {
+      if (!eventInitDict || !(eventInitDict.receiver instanceof RTCRtpReceiver)
+          || !(eventInitDict.track instanceof MediaStreamTrack)
+          || !(eventInitDict.transceiver instanceof RTCRtpTransceiver)) {
+        throw new TypeError("Failed to construct 'RTCTrackEvent': receiver, track and transceiver are required.");
+      }
+      super(type, eventInitDict);
+      this.#init = {
+        receiver: eventInitDict.receiver, track: eventInitDict.track,
+        streams: Object.freeze([...(eventInitDict.streams || [])]), transceiver: eventInitDict.transceiver,
+      };
+    }
+
+    get receiver() { return this.#init.receiver; }
+    get track() { return this.#init.track; }
+    get streams() { return this.#init.streams; }
+    get transceiver() { return this.#init.transceiver; }
+  }
+
   // Objects the server creates, by protocol type: (parent, handle, initializer) -> object.
   const FACTORIES = {
     DataChannel: (peerConnection, guid, initializer) => peerConnection[ADOPT_CHANNEL](guid, initializer),
+    MediaStreamTrack: (parent, guid, initializer) => new MediaStreamTrack(INTERNAL, guid, initializer),
+    Transceiver: (peerConnection, guid, initializer) => peerConnection[ADOPT_TRANSCEIVER](guid, initializer),
   };
 
   // --- legacy callbacks (over our promise methods only, never a native object's) ---
@@ -1116,17 +1987,125 @@
       'mozRTCPeerConnection', 'msRTCPeerConnection'], RTCPeerConnection);
   }
 
+  // Expose `value` as navigator[name] for each name, as installGlobal does for window.
+  function installOnNavigator(window, names, value) {
+    for (const name of names) {
+      if (window.navigator[name]) {
+        window.rtcshim.native[`navigator.${name}`] = window.navigator[name];
+        if (options.mode === 'missing') {
+          continue;
+        }
+      }
+      Object.defineProperty(window.navigator, name, { value, writable: true, configurable: true, enumerable: true });
+    }
+  }
+
+  function installMediaCapture(window) {
+    defineEventHandlers(MediaStreamTrack.prototype, TRACK_EVENTS);
+    defineEventHandlers(MediaStream.prototype, STREAM_EVENTS);
+    defineEventHandlers(MediaDevices.prototype, ['devicechange']);
+    installGlobal(window, ['MediaStream', 'webkitMediaStream'], exposeInterface(MediaStream, 'MediaStream'));
+    installGlobal(window, ['MediaStreamTrack'], exposeInterface(MediaStreamTrack, 'MediaStreamTrack'));
+    installGlobal(window, ['MediaStreamTrackEvent'], exposeInterface(MediaStreamTrackEvent, 'MediaStreamTrackEvent'));
+    installGlobal(window, ['MediaStreamEvent'], exposeInterface(MediaStreamEvent, 'MediaStreamEvent'));
+    installGlobal(window, ['OverconstrainedError'], exposeInterface(OverconstrainedErrorShim, 'OverconstrainedError'));
+    installGlobal(window, ['MediaDevices'], exposeInterface(MediaDevices, 'MediaDevices'));
+    installGlobal(window, ['MediaDeviceInfo'], exposeInterface(MediaDeviceInfo, 'MediaDeviceInfo'));
+    installOnNavigator(window, ['mediaDevices'], new MediaDevices(INTERNAL));
+    // The 2013 callback form, under every prefix pages looked for.
+    const legacyGetUserMedia = function getUserMedia(constraints, successCallback, errorCallback) {
+      settleLegacy(requestUserMedia(constraints), successCallback, errorCallback);
+    };
+    installOnNavigator(window, ['getUserMedia', 'webkitGetUserMedia', 'mozGetUserMedia', 'msGetUserMedia'],
+      legacyGetUserMedia);
+  }
+
+  // Media elements and AudioContexts play our streams through their native twins; old
+  // pages also use URL.createObjectURL(stream) and mozSrcObject.
+  function installMediaPlayback(window) {
+    if (window.MediaStream !== MediaStream || window.HTMLMediaElement.prototype[INTERNAL]) {
+      return; // the browser's own streams are in use
+    }
+    const proto = window.HTMLMediaElement.prototype;
+    proto[INTERNAL] = true;
+    const nativeSrcObject = Object.getOwnPropertyDescriptor(proto, 'srcObject');
+    const nativeSrc = Object.getOwnPropertyDescriptor(proto, 'src');
+    const playing = new WeakMap(); // element -> our MediaStream
+    const objectUrls = new Map(); // blob: URL -> our MediaStream
+    const srcObject = {
+      configurable: true,
+      enumerable: true,
+      get() { return playing.has(this) ? playing.get(this) : nativeSrcObject.get.call(this); },
+      set(value) {
+        if (value instanceof MediaStream) {
+          playing.set(this, value);
+          nativeSrcObject.set.call(this, value[NATIVE_STREAM]());
+        } else {
+          playing.delete(this);
+          nativeSrcObject.set.call(this, value);
+        }
+      },
+    };
+    Object.defineProperty(proto, 'srcObject', srcObject);
+    Object.defineProperty(proto, 'mozSrcObject', srcObject);
+    Object.defineProperty(proto, 'src', {
+      configurable: true,
+      enumerable: true,
+      get() { return nativeSrc.get.call(this); },
+      set(value) {
+        const stream = objectUrls.get(String(value));
+        if (stream) {
+          this.srcObject = stream;
+        } else {
+          nativeSrc.set.call(this, value);
+        }
+      },
+    });
+    const { createObjectURL, revokeObjectURL } = window.URL;
+    window.URL.createObjectURL = function (object) {
+      if (!(object instanceof MediaStream)) {
+        return createObjectURL.call(window.URL, object);
+      }
+      const url = `blob:${window.location.origin}/${window.crypto.randomUUID()}`;
+      objectUrls.set(url, object);
+      return url;
+    };
+    window.URL.revokeObjectURL = function (url) {
+      if (!objectUrls.delete(String(url))) {
+        revokeObjectURL.call(window.URL, url);
+      }
+    };
+    if (!window.webkitURL) {
+      window.webkitURL = window.URL;
+    }
+    const createSource = window.AudioContext.prototype.createMediaStreamSource;
+    window.AudioContext.prototype.createMediaStreamSource = function createMediaStreamSource(mediaStream) {
+      return createSource.call(this, mediaStream instanceof MediaStream ? mediaStream[NATIVE_STREAM]() : mediaStream);
+    };
+  }
+
+  function installRtp(window) {
+    installGlobal(window, ['RTCRtpSender'], exposeInterface(RTCRtpSender, 'RTCRtpSender'));
+    installGlobal(window, ['RTCRtpReceiver'], exposeInterface(RTCRtpReceiver, 'RTCRtpReceiver'));
+    installGlobal(window, ['RTCRtpTransceiver'], exposeInterface(RTCRtpTransceiver, 'RTCRtpTransceiver'));
+    installGlobal(window, ['RTCTrackEvent'], exposeInterface(RTCTrackEvent, 'RTCTrackEvent'));
+  }
+
   function installDataChannel(window) {
     defineEventHandlers(RTCDataChannel.prototype, DATA_CHANNEL_EVENTS);
     exposeInterface(RTCDataChannel, 'RTCDataChannel', { send: 1, close: 0 });
     installGlobal(window, ['RTCDataChannel'], RTCDataChannel);
   }
 
-  // Order matters: rtcshim.native must exist before anything is replaced, and the legacy
-  // callback forms must wrap the promise methods before the constructor is published.
+  // Order matters: rtcshim.native must exist before anything is replaced; media playback
+  // patches media elements only once our MediaStream is the page's; the legacy callback
+  // forms must wrap the promise methods before the constructor is published.
   installRtcshim(window);
   installDescriptions(window);
   installEvents(window);
+  installMediaCapture(window);
+  installMediaPlayback(window);
+  installRtp(window);
   installDataChannel(window);
   installLegacyCallbacks();
   installPeerConnection(window);

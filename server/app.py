@@ -16,6 +16,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
+from .media_sources import MediaSources
 from .registry import Registry
 from .session import Session
 from .signaling import SignalingRelay
@@ -49,9 +50,13 @@ def list_examples(directory: Path) -> list[Example]:
     return examples
 
 
-def create_app(*, registry: Registry | None = None, strict: bool = False) -> Starlette:
-    """`strict` validates every message the server sends against the protocol (tests)."""
+def create_app(
+    *, registry: Registry | None = None, media_sources: MediaSources | None = None, strict: bool = False
+) -> Starlette:
+    """`media_sources`: the devices getUserMedia offers (default: a synthetic camera and
+    microphone); `strict` validates every message the server sends (tests)."""
     registry = registry or Registry()
+    sources = media_sources or MediaSources.default()
     examples_dir = PACKAGE_ROOT / "examples"
 
     async def shim(request: Request) -> Response:
@@ -69,7 +74,7 @@ def create_app(*, registry: Registry | None = None, strict: bool = False) -> Sta
 
     async def bridge(websocket: WebSocket) -> None:
         await websocket.accept()
-        session = Session(registry, strict=strict)
+        session = Session(registry, media_sources=sources, strict=strict)
 
         async def receive() -> str | bytes | None:
             message = await websocket.receive()

@@ -40,6 +40,10 @@ class NotSupportedError(BridgeError):
     name = "NotSupportedError"
 
 
+class NotFoundError(BridgeError):
+    name = "NotFoundError"
+
+
 _AIORTC_NAMES: dict[type[BaseException], str] = {
     aiortc.exceptions.InvalidStateError: "InvalidStateError",
     aiortc.exceptions.InvalidAccessError: "InvalidAccessError",
@@ -49,7 +53,8 @@ _AIORTC_NAMES: dict[type[BaseException], str] = {
 
 
 def to_wire(error: BaseException) -> dict[str, str]:
-    """The {name, message} the page turns into a DOMException or TypeError."""
+    """The {name, message} the page turns into a DOMException or TypeError; an
+    OverconstrainedError also names its `constraint`."""
     if isinstance(error, BridgeError):
         name = error.name
     else:
@@ -57,4 +62,8 @@ def to_wire(error: BaseException) -> dict[str, str]:
         # index errors from its parsers; a browser calls those an OperationError.
         name = _AIORTC_NAMES.get(type(error), "OperationError")
     message = str(error) or type(error).__name__
-    return {"name": name, "message": message}
+    wire = {"name": name, "message": message}
+    constraint = getattr(error, "constraint", None)
+    if isinstance(constraint, str):
+        wire["constraint"] = constraint
+    return wire

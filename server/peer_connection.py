@@ -10,22 +10,35 @@ The gaps between aiortc and a browser are translated here, each in one place:
   and closes itself when the remote peer does; `_report_*` map its states.
 - aiortc tracks only one local and one remote description; we keep the spec's
   current/pending pairs.
+- aiortc announces remote tracks without their streams and never removes them; we read
+  both from the remote description (`_report_remote_tracks`).
+- aiortc renumbers RTP header extensions in a re-offer, which browsers refuse (aiortc
+  issue 686); `sdp_fixes.keep_extension_ids` restores the negotiated numbers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
+import uuid
 from typing import TYPE_CHECKING, Any
 
-from aiortc import RTCConfiguration, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
+from aiortc import (
+    RTCConfiguration,
+    RTCDataChannel,
+    RTCPeerConnection,
+    RTCRtpTransceiver,
+    RTCSessionDescription,
+)
 from aiortc.sdp import SessionDescription, candidate_from_sdp, candidate_to_sdp
 
 from . import configuration as config
+from . import sdp_fixes
 from .data_channel import DataChannelDispatcher
 from .dispatcher import Dispatcher, Params, Result, after_reply
 from .errors import BridgeTypeError, InvalidStateError, OperationError
+from .media_track import MediaTrackDispatcher
+from .transceiver import NO_STREAM, TransceiverDispatcher
 
 if TYPE_CHECKING:
     from .session import Session
@@ -34,18 +47,10 @@ logger = logging.getLogger(__name__)
 
 Description = dict[str, str] | None
 
-SDP_LINE = re.compile(r"^[a-z]=\S")
-
 # aiortc's ICE states as a browser names them.
 ICE_CONNECTION_STATES = {"completed": "connected"}
-
-
-def check_sdp_syntax(sdp: str) -> None:
-    """RFC 8866's line syntax, which aiortc's parser does not enforce (it skips junk)."""
-    lines = sdp.replace("\r\n", "\n").rstrip("\n").split("\n")
-    for number, line in enumerate(lines, start=1):
-        if (number == 1 and line != "v=0") or not SDP_LINE.match(line):
-            raise OperationError(f"invalid SDP at line {number}: {line[:40]!r}")
+SENDING = ("sendrecv", "sendonly")
+RECEIVING = ("sendrecv", "recvonly")
 
 
 class PeerConnectionDispatcher(Dispatcher):
@@ -75,6 +80,7 @@ class PeerConnectionDispatcher(Dispatcher):
             ("currentLocalDescription", "pendingLocalDescription",
              "currentRemoteDescription", "pendingRemoteDescription")
         )
+        self.transceivers: dict[RTCRtpTransceiver, TransceiverDispatcher] = {}
         self._announced_candidates: set[str] = set()
         self._remote_candidates_ended = False
         self._negotiation_needed = False
@@ -89,6 +95,7 @@ class PeerConnectionDispatcher(Dispatcher):
             "addIceCandidate": self.add_ice_candidate,
             "setConfiguration": self.set_configuration,
             "createDataChannel": self.create_data_channel,
+            "addTransceiver": self.add_transceiver,
             "close": self.close,
         }
 
@@ -99,7 +106,11 @@ class PeerConnectionDispatcher(Dispatcher):
             self._check_open()
             self._apply_legacy_offer_options(params["options"])
             offer = await self.peer_connection.createOffer()
-            return {"description": {"type": offer.type, "sdp": offer.sdp}}
+            sdp = offer.sdp
+            negotiated = self.descriptions["currentRemoteDescription"]
+            if negotiated is not None:
+                sdp = sdp_fixes.keep_extension_ids(sdp, negotiated["sdp"])
+            return {"description": {"type": offer.type, "sdp": sdp}}
 
     async def create_answer(self, params: Params) -> Result:
         async with self._operations:
@@ -128,7 +139,7 @@ class PeerConnectionDispatcher(Dispatcher):
             local = self.peer_connection.localDescription
             self._settle_descriptions("Local", {"type": local.type, "sdp": local.sdp})
             after_reply(self._announce_local_candidates)
-        self._update_negotiation_needed()
+        self.update_negotiation_needed()
         return {}
 
     async def set_remote_description(self, params: Params) -> Result:
@@ -140,13 +151,15 @@ class PeerConnectionDispatcher(Dispatcher):
                 RTCSessionDescription(sdp=description["sdp"], type=description["type"])
             )
             self._remote_candidates_ended = False
+            self._adopt_new_transceivers()
             self._settle_descriptions("Remote", dict(description))
-        self._update_negotiation_needed()
+            self._report_remote_tracks(description)
+        self.update_negotiation_needed()
         return {}
 
     def _check_description(self, description: dict[str, str]) -> None:
         self._check_description_type(description["type"])
-        check_sdp_syntax(description["sdp"])
+        sdp_fixes.check_syntax(description["sdp"])
 
     def _check_description_type(self, description_type: str) -> None:
         if description_type == "rollback":
@@ -172,6 +185,7 @@ class PeerConnectionDispatcher(Dispatcher):
         self.signaling_state = self.peer_connection.signalingState
         self.emit("signalingStateChange", {
             "signalingState": self.signaling_state, "descriptions": dict(self.descriptions),
+            "transceivers": [transceiver.state() for transceiver in self.transceivers.values()],
         })
 
     # --- ICE -------------------------------------------------------------------------
@@ -264,7 +278,7 @@ class PeerConnectionDispatcher(Dispatcher):
             # A negotiated channel on a connected transport opens inside aiortc's
             # constructor, before anyone could listen.
             dispatcher.report_open()
-        after_reply(self._update_negotiation_needed)
+        after_reply(self.update_negotiation_needed)
         return {}
 
     def _announce_remote_data_channel(self, data_channel: RTCDataChannel) -> None:
@@ -277,9 +291,73 @@ class PeerConnectionDispatcher(Dispatcher):
         self.emit("dataChannel", {"dataChannel": dispatcher.guid})
         dispatcher.report_open()
 
+    # --- media -----------------------------------------------------------------------
+
+    async def add_transceiver(self, params: Params) -> Result:
+        self._check_open()
+        track = None
+        if params["track"] is not None:
+            handle = self.session.handles.get(params["track"])
+            if not isinstance(handle, MediaTrackDispatcher):
+                raise InvalidStateError(f"{params['track']} is not a track of this page")
+            track = handle
+        init = params["init"]
+        transceiver = self.peer_connection.addTransceiver(params["kind"], direction=init["direction"])
+        dispatcher = self._adopt(transceiver, params["transceiver"], params["receiverTrack"])
+        dispatcher.send(track)
+        transceiver.sender._stream_id = init["streams"][0] if init["streams"] else NO_STREAM
+        after_reply(self.update_negotiation_needed)
+        return {}
+
+    def _adopt(
+        self, transceiver: RTCRtpTransceiver, guid: str | None = None, receiver_guid: str | None = None
+    ) -> TransceiverDispatcher:
+        """Wrap an aiortc transceiver; one the server made is announced to the page."""
+        announce = guid is None
+        receiver_track = MediaTrackDispatcher(
+            self.session, receiver_guid or self.session.new_handle("MediaStreamTrack"), self,
+            kind=transceiver.kind, track_id=str(uuid.uuid4()), label=f"remote {transceiver.kind}",
+            source=None,
+        )
+        dispatcher = TransceiverDispatcher(
+            self.session, guid or self.session.new_handle("Transceiver"), self, transceiver, receiver_track,
+        )
+        self.transceivers[transceiver] = dispatcher
+        if announce:
+            receiver_track.announce()
+            dispatcher.announce()
+        return dispatcher
+
+    def _adopt_new_transceivers(self) -> None:
+        for transceiver in self.peer_connection.getTransceivers():
+            if transceiver not in self.transceivers:
+                self._adopt(transceiver)
+
+    def _report_remote_tracks(self, description: dict[str, str]) -> None:
+        """webrtc-pc "process remote tracks": `track` for media the remote now sends, in
+        its msid streams; `removeTrack` where it stopped sending."""
+        remote = SessionDescription.parse(description["sdp"])
+        for media in remote.media:
+            transceiver = next(
+                (t for t in self.transceivers.values() if t.transceiver.mid == media.rtp.muxId), None)
+            if transceiver is None:
+                continue
+            local_direction = transceiver.transceiver.direction
+            receiving = media.direction in SENDING and (
+                description["type"] == "offer" or local_direction in RECEIVING)
+            if receiving and not transceiver.receiving:
+                transceiver.receiving = True
+                remote_track = transceiver.transceiver.receiver.track
+                if remote_track is not None:
+                    transceiver.receiver_track.attach_source(remote_track)
+                self.emit("track", {"transceiver": transceiver.guid, "streams": _stream_ids(media)})
+            elif not receiving and transceiver.receiving:
+                transceiver.receiving = False
+                self.emit("removeTrack", {"transceiver": transceiver.guid})
+
     # --- negotiation-needed ----------------------------------------------------------
 
-    def _update_negotiation_needed(self) -> None:
+    def update_negotiation_needed(self) -> None:
         """webrtc-pc "update the negotiation-needed flag", for what aiortc can negotiate."""
         if self.closed or self._operations.locked() or self.signaling_state != "stable":
             return
@@ -297,7 +375,27 @@ class PeerConnectionDispatcher(Dispatcher):
         )
         if self.peer_connection.sctp is not None and "application" not in kinds:
             return True
-        return any(t.mid is None and not t.stopped for t in self.peer_connection.getTransceivers())
+        if any(t.mid is None and not t.stopped for t in self.peer_connection.getTransceivers()):
+            return True
+        return local is not None and self._directions_changed(local)
+
+    def _directions_changed(self, local: dict[str, str]) -> bool:
+        """A transceiver's direction is not what the last negotiation agreed."""
+        local_media = {m.rtp.muxId: m for m in SessionDescription.parse(local["sdp"]).media}
+        remote = self.descriptions["currentRemoteDescription"]
+        remote_media = (
+            {m.rtp.muxId: m for m in SessionDescription.parse(remote["sdp"]).media} if remote else {})
+        for transceiver in self.peer_connection.getTransceivers():
+            if transceiver.mid is None or transceiver.stopped or transceiver.mid not in local_media:
+                continue
+            media = local_media[transceiver.mid]
+            wanted = transceiver.direction
+            offered = remote_media[transceiver.mid].direction if transceiver.mid in remote_media else None
+            if local["type"] == "answer" and offered is not None:
+                wanted = sdp_fixes.answer_direction(wanted, offered)
+            if media.direction != wanted:
+                return True
+        return False
 
     def _apply_legacy_offer_options(self, options: dict[str, Any]) -> None:
         """webrtc-pc legacy extensions: offerToReceiveAudio/Video shape the transceivers."""
@@ -316,7 +414,7 @@ class PeerConnectionDispatcher(Dispatcher):
                             transceiver.direction = "sendrecv"
                             break
                     else:
-                        self.peer_connection.addTransceiver(kind, direction="recvonly")
+                        self._adopt(self.peer_connection.addTransceiver(kind, direction="recvonly"))
             else:
                 for transceiver in transceivers:
                     if transceiver.direction == "sendrecv":
@@ -366,3 +464,12 @@ class PeerConnectionDispatcher(Dispatcher):
             self.signaling_state = "closed"
             await self.peer_connection.close()
         self.dispose()
+
+
+def _stream_ids(media: Any) -> list[str]:
+    """The msid stream ids of a media section ("-" is no stream)."""
+    msid = media.msid or next((ssrc.msid for ssrc in media.ssrc if ssrc.msid), None)
+    if not msid:
+        return []
+    stream_id = msid.split()[0]
+    return [] if stream_id == NO_STREAM else [stream_id]

@@ -31,7 +31,7 @@ class Command:
 @dataclass(frozen=True)
 class Interface:
     name: str
-    parent: str | None
+    parents: tuple[str, ...]
     initializer: dict[str, str]
     commands: dict[str, Command]
     events: dict[str, dict[str, str]]
@@ -56,7 +56,7 @@ class Protocol:
             }
             interfaces[name] = Interface(
                 name=name,
-                parent=spec.get("parent"),
+                parents=_as_tuple(spec.get("parent", ())),
                 initializer=dict(spec.get("initializer", {})),
                 commands=commands,
                 events={event: dict(body) for event, body in spec.get("events", {}).items()},
@@ -111,6 +111,10 @@ class Protocol:
 
     def _check_fields(self, fields: dict[str, str], value: Any, where: str) -> None:
         _check_struct(value, fields, where, self._type)
+
+
+def _as_tuple(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
 # --- the type language --------------------------------------------------------------

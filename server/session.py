@@ -17,6 +17,7 @@ from typing import Any
 
 from .dispatcher import Dispatcher, Params, start_call
 from .errors import BridgeError, BridgeTypeError, InvalidStateError, to_wire
+from .media_sources import MediaSources
 from .protocol import PROTOCOL, decode, encode
 from .registry import Registry
 from .session_dispatcher import SessionDispatcher
@@ -32,10 +33,14 @@ SHUTDOWN_TIMEOUT = 5.0
 
 
 class Session:
-    def __init__(self, registry: Registry, *, strict: bool = False) -> None:
-        """`strict` also validates what the server sends (tests turn it on)."""
+    def __init__(
+        self, registry: Registry, *, media_sources: MediaSources | None = None, strict: bool = False
+    ) -> None:
+        """`media_sources`: the devices getUserMedia offers this page (replaceable until
+        the page asks); `strict` also validates what the server sends (tests turn it on)."""
         self.id = secrets.token_urlsafe(12)
         self.registry = registry
+        self.media_sources = media_sources or MediaSources.default()
         self.strict = strict
         self.handles: dict[str, Dispatcher] = {}
         self.closed = False
@@ -84,6 +89,10 @@ class Session:
         else:
             message = {"id": call_id, "error": to_wire(error)}
         self._outgoing.put_nowait(encode(message))
+
+    def backlog(self) -> int:
+        """Messages waiting for the page's socket."""
+        return self._outgoing.qsize()
 
     # --- incoming ------------------------------------------------------------------
 

@@ -1,16 +1,22 @@
-"""The root object of a session: the page's entry point for creating peer connections."""
+"""The root object of a session: the page's entry point for peer connections and media."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import uuid
+from typing import TYPE_CHECKING, Any
 
+from . import constraints as track_constraints
 from .configuration import to_aiortc_configuration
 from .dispatcher import Dispatcher, Params, Result
+from .errors import NotFoundError
+from .media_track import MediaTrackDispatcher
 from .peer_connection import PeerConnectionDispatcher
 from .protocol import ROOT_HANDLE
 
 if TYPE_CHECKING:
     from .session import Session
+
+DEVICE_KINDS = {"audio": "audioinput", "video": "videoinput"}
 
 
 class SessionDispatcher(Dispatcher):
@@ -18,7 +24,11 @@ class SessionDispatcher(Dispatcher):
 
     def __init__(self, session: Session) -> None:
         super().__init__(session, ROOT_HANDLE, None)
-        self.commands = {"createPeerConnection": self.create_peer_connection}
+        self.commands = {
+            "createPeerConnection": self.create_peer_connection,
+            "getUserMedia": self.get_user_media,
+            "enumerateDevices": self.enumerate_devices,
+        }
 
     async def create_peer_connection(self, params: Params) -> Result:
         configuration = params["configuration"]
@@ -27,3 +37,33 @@ class SessionDispatcher(Dispatcher):
             to_aiortc_configuration(configuration),
         )
         return {}
+
+    async def get_user_media(self, params: Params) -> Result:
+        """Choose a device and settings per kind first; make tracks only if all kinds can."""
+        chosen = []
+        for kind, device_kind in DEVICE_KINDS.items():
+            requested: Any = params[kind]
+            if requested in (None, False):
+                continue
+            constraints = track_constraints.normalize(requested)
+            devices = [d for d in self.session.media_sources.devices if d.kind == device_kind]
+            if not devices:
+                raise NotFoundError(f"this server offers no {device_kind} device")
+            device, settings = track_constraints.select_settings(constraints, devices)
+            chosen.append((kind, device, settings, constraints))
+        tracks = []
+        for kind, device, settings, constraints in chosen:
+            track = MediaTrackDispatcher(
+                self.session, self.session.new_handle("MediaStreamTrack"), self, kind=kind,
+                track_id=str(uuid.uuid4()), label=device.label, source=device.make(settings),
+                device=device, settings=settings, constraints=constraints,
+            )
+            track.announce()
+            tracks.append(track.guid)
+        return {"tracks": tracks}
+
+    async def enumerate_devices(self, params: Params) -> Result:
+        return {"devices": [
+            {"deviceId": d.device_id, "kind": d.kind, "label": d.label, "groupId": d.group_id}
+            for d in self.session.media_sources.devices
+        ]}

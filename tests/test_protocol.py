@@ -18,7 +18,7 @@ CONFIGURATION = {
 
 def test_load_every_parent_is_an_interface() -> None:
     for interface in PROTOCOL.interfaces.values():
-        assert interface.parent is None or interface.parent in PROTOCOL.interfaces
+        assert set(interface.parents) <= set(PROTOCOL.interfaces)
 
 
 def test_validate_call_accepts_a_valid_call() -> None:

@@ -22,13 +22,13 @@ SHIM = (Path(__file__).resolve().parent.parent / "shim.js").read_text()
 
 def shim_commands() -> set[str]:
     """Every command name shim.js passes to the bridge's call()."""
-    return set(re.findall(r"(?:#call\(|\.call\([^,()]+,\s*)'(\w+)'", SHIM))
+    return set(re.findall(r"(?:#call\(|\[CALL\]\(|\.call\([^,()]+,\s*)'(\w+)'", SHIM))
 
 
 def shim_event_handlers() -> dict[str, set[str]]:
     """Each interface's [EVENTS] table in shim.js, by the comment that names it."""
     tables = re.findall(
-        r"\(protocol\.toml: (\w+) events\)\.\n\s*\[EVENTS\] = \{\n(.*?)\n    \};", SHIM, re.S)
+        r"\(protocol\.toml: (\w+) events\)\.\n\s*\[EVENTS\] = \{(?:\};|\n(.*?)\n    \};)", SHIM, re.S)
     return {interface: set(re.findall(r"^      (\w+): \(", body, re.M)) for interface, body in tables}
 
 
@@ -50,7 +50,9 @@ def test_dispatchers_implement_exactly_the_protocol_commands(server: ServerThrea
         data_channel = DataChannelDispatcher(
             session, "DataChannel@" + "d" * 24, peer_connection,
             peer_connection.peer_connection.createDataChannel("x"))
-        dispatchers: list[Dispatcher] = [session.root, peer_connection, data_channel]
+        transceiver = peer_connection._adopt(peer_connection.peer_connection.addTransceiver("audio"))
+        dispatchers: list[Dispatcher] = [
+            session.root, peer_connection, data_channel, transceiver, transceiver.receiver_track]
         await peer_connection.shutdown()
         return {dispatcher.interface: set(dispatcher.commands) for dispatcher in dispatchers}
 

@@ -1,0 +1,104 @@
+"""RTCRtpTransceiver: one aiortc transceiver with its sender and receiver.
+
+The page holds the sender and receiver objects; they act through this one handle. The
+receiver's track is a MediaStreamTrack object of its own (a child of the peer
+connection), whose source arrives when a remote description makes the receiver receive.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aiortc import RTCRtpTransceiver
+
+from .dispatcher import Dispatcher, Params, Result, after_reply
+from .errors import InvalidStateError
+from .media_track import MediaTrackDispatcher
+
+if TYPE_CHECKING:
+    from .peer_connection import PeerConnectionDispatcher
+    from .session import Session
+
+# msid's stream id for a track in no stream (RFC 8830).
+NO_STREAM = "-"
+
+
+class TransceiverDispatcher(Dispatcher):
+    interface = "Transceiver"
+
+    def __init__(
+        self,
+        session: Session,
+        guid: str,
+        parent: PeerConnectionDispatcher,
+        transceiver: RTCRtpTransceiver,
+        receiver_track: MediaTrackDispatcher,
+    ) -> None:
+        super().__init__(session, guid, parent)
+        self.peer_connection = parent
+        self.transceiver = transceiver
+        self.receiver_track = receiver_track
+        self.sender_track: MediaTrackDispatcher | None = None
+        # Whether the page was told of the receiver's remote track (a `track` event).
+        self.receiving = False
+        self.commands = {
+            "setDirection": self.set_direction,
+            "replaceTrack": self.replace_track,
+            "setStreams": self.set_streams,
+            "stop": self.stop,
+        }
+
+    def initializer(self) -> dict[str, Any]:
+        return {
+            "kind": self.transceiver.kind, "mid": self.transceiver.mid,
+            "direction": self.transceiver.direction,
+            "currentDirection": self.transceiver.currentDirection,
+            "receiverTrack": self.receiver_track.guid,
+        }
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "transceiver": self.guid, "mid": self.transceiver.mid,
+            "currentDirection": "stopped" if self.transceiver.stopped else self.transceiver.currentDirection,
+            "stopped": self.transceiver.stopped,
+        }
+
+    def send(self, track: MediaTrackDispatcher | None) -> None:
+        """The sender's track: RTP carries this track's media from now on."""
+        self.sender_track = track
+        self.transceiver.sender.replaceTrack(track.subscribe_now() if track else None)
+
+    async def set_direction(self, params: Params) -> Result:
+        self._check_usable()
+        self.transceiver.direction = params["direction"]
+        after_reply(self.peer_connection.update_negotiation_needed)
+        return {}
+
+    async def replace_track(self, params: Params) -> Result:
+        self._check_usable()
+        guid = params["track"]
+        track = self.session.handles.get(guid) if guid else None
+        if (track is not None and not isinstance(track, MediaTrackDispatcher)) or (guid and track is None):
+            raise InvalidStateError(f"{guid} is not a track of this page")
+        self.send(track if isinstance(track, MediaTrackDispatcher) else None)
+        return {}
+
+    async def set_streams(self, params: Params) -> Result:
+        self._check_usable()
+        streams = params["streams"]
+        self.transceiver.sender._stream_id = streams[0] if streams else NO_STREAM
+        after_reply(self.peer_connection.update_negotiation_needed)
+        return {}
+
+    async def stop(self, params: Params) -> Result:
+        if not self.transceiver.stopped:
+            await self.transceiver.stop()
+            self.receiver_track.end(notify=True)
+            after_reply(self.peer_connection.update_negotiation_needed)
+        return {}
+
+    def _check_usable(self) -> None:
+        if self.peer_connection.closed:
+            raise InvalidStateError("the RTCPeerConnection is closed")
+        if self.transceiver.stopped:
+            raise InvalidStateError("the transceiver is stopped")
