@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import uvicorn
 
 from .app import create_app
+from .media_sources import MediaSources
 from .registry import Registry
 
 T = TypeVar("T")
@@ -40,11 +41,13 @@ class ServerThread:
     (where aiortc objects live) and returns its result.
     """
 
-    def __init__(self, host: str = "127.0.0.1", *, strict: bool = True) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", *, strict: bool = True, media_sources: MediaSources | None = None
+    ) -> None:
         self.host = host
         self.port = free_port(host)
         self.registry = Registry()
-        self.app = create_app(registry=self.registry, strict=strict)
+        self.app = create_app(registry=self.registry, media_sources=media_sources, strict=strict)
         self._server = uvicorn.Server(uvicorn_config(self.app, host, self.port, "warning"))
         self._thread = threading.Thread(target=self._serve, name="rtcshim-server", daemon=True)
         self.loop: asyncio.AbstractEventLoop | None = None
