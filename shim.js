@@ -37,7 +37,7 @@
   const BRIDGE_LOST = Symbol('bridge lost');
   const ADOPT_CHANNEL = Symbol('adopt remote data channel');
   const MAX_MESSAGE_SIZE = Symbol('max message size');
-  const CLOSED_BY_PEER_CONNECTION = Symbol('closed by its peer connection');
+  const CLOSE_QUIETLY = Symbol('close or end without events');
   const ADOPT_TRANSCEIVER = Symbol('adopt a transceiver the server made');
   const GUID = Symbol('handle');
   const STREAMS = Symbol('streams the track is in');
@@ -815,11 +815,11 @@
       this.#closed = true;
       Object.assign(this.#state, { signalingState: 'closed', iceConnectionState: 'closed', connectionState: 'closed' });
       for (const channel of this.#dataChannels) {
-        channel[CLOSED_BY_PEER_CONNECTION]();
+        channel[CLOSE_QUIETLY]();
       }
       for (const transceiver of this.#transceivers) {
         transceiver[NEGOTIATED]({ mid: transceiver.mid, currentDirection: 'stopped', stopped: true });
-        transceiver.receiver.track[CLOSED_BY_PEER_CONNECTION]();
+        transceiver.receiver.track[CLOSE_QUIETLY]();
       }
       this.#call('close', {}).catch(() => {});
     }
@@ -837,6 +837,10 @@
           } else if (!known || known.type !== init.type || known.sdp !== init.sdp) {
             this.#descriptions[name] = new RTCSessionDescription(init);
           }
+        }
+        if (params.signalingState === 'stable') {
+          // JSEP: stopped transceivers go once a negotiation completes.
+          this.#transceivers = this.#transceivers.filter((transceiver) => !transceiver[STOPPED]);
         }
         this.#setState('signalingState', params.signalingState, 'signalingstatechange');
       },
@@ -1161,7 +1165,7 @@
     };
 
     // pc.close() closes its channels without events.
-    [CLOSED_BY_PEER_CONNECTION]() {
+    [CLOSE_QUIETLY]() {
       this.#readyState = 'closed';
     }
 
@@ -1407,7 +1411,7 @@
     get [GUID]() { return this.#guid; }
 
     // pc.close() ends its receivers' tracks without events.
-    [CLOSED_BY_PEER_CONNECTION]() {
+    [CLOSE_QUIETLY]() {
       if (this.#readyState !== 'ended') this.#end();
     }
 
@@ -1810,6 +1814,7 @@
       this.#stopped = true;
       this.#direction = 'stopped';
       this.#sender[SET_TRACK](null);
+      this.#receiver.track[CLOSE_QUIETLY]();  // ended without an event, as the page asked
       this[CALL]('stop', {}).catch(() => {});
     }
 

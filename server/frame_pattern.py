@@ -18,12 +18,13 @@ Layout (static/frame-pattern.js implements the same reader; change both together
   A frame shorter than the band (3*W // 40, or 6*W // 20) carries no stamp.
 - The 120 cells, row by row, hold 120 bits, most significant bit first:
 
-    bits   0..15   sync word 0xE4B1
+    bits   0..15   sync word 0xE4B1 (eight ones, eight zeros)
     bits  16..39   counter mod 2**24
     bits  40..87   timestamp, ms since the Unix epoch, mod 2**48
     bits 88..119   CRC-32 (zlib's, IEEE 802.3) of counter and timestamp as 9 big-endian bytes
 
-Reading: for each grid (the one for the frame's width first, then the other), a cell's level is
+Reading: for each grid (the one for the frame's width first, then the other; a grid only if its
+cells are at least 4 px wide and its band fits in the frame), a cell's level is
 the mean of (R+G+B)/3 over its centre, x in [(4*column+1)*W // (4*columns), (4*column+3)*W //
 (4*columns)) and the same for y (at least one pixel), which keeps clear of codec ringing at the
 cell edges. The sync word's white and black cells must differ by at least 64 levels; halfway

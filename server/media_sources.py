@@ -28,6 +28,7 @@ import numpy.typing as npt
 from aiortc.contrib.media import MediaPlayer
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av.frame import Frame
+from av.packet import Packet
 
 from .frame_pattern import stamp
 
@@ -360,7 +361,7 @@ class _PlayerInput:
         self.path, self.kind, self.format, self.options, self.loop = path, kind, format, options, loop
         self.real_time = False  # a device (camera, stream) delivers in real time by itself
         self._track: MediaStreamTrack | None = None
-        self._stopped = False
+        self._stopped = asyncio.Event()
         self._pass_start = 0.0  # media time at which the current pass through the input began
         self._last_start: float | None = None  # media time of the last frame of this pass
         self._last_duration = 1 / 30
@@ -373,18 +374,19 @@ class _PlayerInput:
             if self._clock_start is None:
                 self._clock_start = now - media_time
             await asyncio.sleep(self._clock_start + media_time - now)
+            if self._stopped.is_set():
+                raise MediaStreamError
         return frame, media_time
 
     async def _read(self) -> tuple[Frame, float]:
-        while not self._stopped:
-            if self._track is None:
-                self._track = self._open()
+        while not self._stopped.is_set():
+            track = self._track = self._track or self._open()
             try:
-                frame = await self._track.recv()
+                frame = await self._receive(track)
             except MediaStreamError:
-                self._track.stop()
+                track.stop()
                 self._track = None
-                if not self.loop or self._last_start is None:
+                if self._stopped.is_set() or not self.loop or self._last_start is None:
                     break
                 self._pass_start = self._last_start + self._last_duration
                 self._last_start = None
@@ -400,8 +402,24 @@ class _PlayerInput:
             return frame, media_time
         raise MediaStreamError
 
+    async def _receive(self, track: MediaStreamTrack) -> Frame | Packet[Any]:
+        """track.recv(), ended by stop(): a stopped MediaPlayer track would wait forever."""
+        receiving = asyncio.ensure_future(track.recv())
+        stopping = asyncio.ensure_future(self._stopped.wait())
+        try:
+            await asyncio.wait({receiving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            receiving.cancel()
+            raise
+        finally:
+            stopping.cancel()
+        if not receiving.done():  # stopped first
+            receiving.cancel()
+            raise MediaStreamError
+        return receiving.result()
+
     def stop(self) -> None:
-        self._stopped = True
+        self._stopped.set()
         if self._track is not None:
             self._track.stop()
             self._track = None

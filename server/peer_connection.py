@@ -14,6 +14,8 @@ The gaps between aiortc and a browser are translated here, each in one place:
   both from the remote description (`_report_remote_tracks`).
 - aiortc renumbers RTP header extensions in a re-offer, which browsers refuse (aiortc
   issue 686); `sdp_fixes.keep_extension_ids` restores the negotiated numbers.
+- aiortc neither rejects the sections of stopped transceivers nor parses the rejected
+  sections browsers send; `_create_description` and `set_remote_description` translate.
 """
 
 from __future__ import annotations
@@ -105,12 +107,7 @@ class PeerConnectionDispatcher(Dispatcher):
         async with self._operations:
             self._check_open()
             self._apply_legacy_offer_options(params["options"])
-            offer = await self.peer_connection.createOffer()
-            sdp = offer.sdp
-            negotiated = self.descriptions["currentRemoteDescription"]
-            if negotiated is not None:
-                sdp = sdp_fixes.keep_extension_ids(sdp, negotiated["sdp"])
-            return {"description": {"type": offer.type, "sdp": sdp}}
+            return {"description": await self._create_description("offer")}
 
     async def create_answer(self, params: Params) -> Result:
         async with self._operations:
@@ -119,22 +116,35 @@ class PeerConnectionDispatcher(Dispatcher):
                 raise InvalidStateError(
                     f'createAnswer needs a remote offer; signalingState is "{self.signaling_state}"'
                 )
-            answer = await self.peer_connection.createAnswer()
-            return {"description": {"type": answer.type, "sdp": answer.sdp}}
+            return {"description": await self._create_description("answer")}
+
+    async def _create_description(self, description_type: str) -> dict[str, str]:
+        """aiortc's offer or answer, with the fixes browsers need (see the module doc)."""
+        if description_type == "offer":
+            created = await self.peer_connection.createOffer()
+        else:
+            created = await self.peer_connection.createAnswer()
+        sdp = created.sdp
+        negotiated = self.descriptions["currentRemoteDescription"]
+        if description_type == "offer" and negotiated is not None:
+            sdp = sdp_fixes.keep_extension_ids(sdp, negotiated["sdp"])
+        stopped = {t.mid for t in self.peer_connection.getTransceivers() if t.stopped and t.mid is not None}
+        return {"type": created.type, "sdp": sdp_fixes.reject_sections(sdp, stopped)}
 
     async def set_local_description(self, params: Params) -> Result:
         async with self._operations:
             self._check_open()
             description = params["description"]
-            if description is not None:
-                if not description["sdp"]:
+            if description is not None and description["sdp"]:
+                self._check_description(description)
+            else:
+                if description is not None:
                     self._check_description_type(description["type"])
-                    description = None  # {type} alone: the implicit description
-                else:
-                    self._check_description(description)
+                # The implicit description: what createOffer or createAnswer would give.
+                implicit = "answer" if self.signaling_state == "have-remote-offer" else "offer"
+                description = await self._create_description(implicit)
             await self.peer_connection.setLocalDescription(
-                None if description is None
-                else RTCSessionDescription(sdp=description["sdp"], type=description["type"])
+                RTCSessionDescription(sdp=description["sdp"], type=description["type"])
             )
             local = self.peer_connection.localDescription
             self._settle_descriptions("Local", {"type": local.type, "sdp": local.sdp})
@@ -147,11 +157,11 @@ class PeerConnectionDispatcher(Dispatcher):
             self._check_open()
             description = params["description"]
             self._check_description(description)
-            await self.peer_connection.setRemoteDescription(
-                RTCSessionDescription(sdp=description["sdp"], type=description["type"])
-            )
+            await self.peer_connection.setRemoteDescription(RTCSessionDescription(
+                sdp=sdp_fixes.accept_rejected_sections(description["sdp"]), type=description["type"]))
             self._remote_candidates_ended = False
             self._adopt_new_transceivers()
+            await self._stop_rejected(sdp_fixes.rejected_mids(description["sdp"]))
             self._settle_descriptions("Remote", dict(description))
             self._report_remote_tracks(description)
         self.update_negotiation_needed()
@@ -332,6 +342,13 @@ class PeerConnectionDispatcher(Dispatcher):
         for transceiver in self.peer_connection.getTransceivers():
             if transceiver not in self.transceivers:
                 self._adopt(transceiver)
+
+    async def _stop_rejected(self, mids: set[str]) -> None:
+        """The remote rejected these sections: their transceivers stop (JSEP 5.10)."""
+        for transceiver in self.transceivers.values():
+            if transceiver.transceiver.mid in mids and not transceiver.transceiver.stopped:
+                await transceiver.transceiver.stop()
+                transceiver.receiver_track.end(notify=True)
 
     def _report_remote_tracks(self, description: dict[str, str]) -> None:
         """webrtc-pc "process remote tracks": `track` for media the remote now sends, in

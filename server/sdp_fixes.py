@@ -58,3 +58,86 @@ def answer_direction(local: str, remote_offer: str) -> str:
     receives = local in ("sendrecv", "recvonly") and remote_offer in ("sendrecv", "sendonly")
     return {(True, True): "sendrecv", (True, False): "sendonly",
             (False, True): "recvonly", (False, False): "inactive"}[(sends, receives)]
+
+
+def _sections(sdp: str) -> tuple[list[str], list[list[str]]]:
+    """The session lines, and each media section's lines."""
+    session: list[str] = []
+    sections: list[list[str]] = []
+    for line in sdp.split("\r\n"):
+        if line.startswith("m="):
+            sections.append([line])
+        elif sections:
+            sections[-1].append(line)
+        else:
+            session.append(line)
+    return session, sections
+
+
+def _mid(section: list[str]) -> str | None:
+    return next((line[len("a=mid:"):] for line in section if line.startswith("a=mid:")), None)
+
+
+def _join(session: list[str], sections: list[list[str]]) -> str:
+    return "\r\n".join(session + [line for section in sections for line in section])
+
+
+def _unbundle(session: list[str], mids: set[str]) -> list[str]:
+    """The session lines with `mids` left out of the BUNDLE group."""
+    lines = []
+    for line in session:
+        if line.startswith("a=group:BUNDLE"):
+            line = " ".join(["a=group:BUNDLE", *(mid for mid in line.split()[1:] if mid not in mids)])
+        lines.append(line)
+    return lines
+
+
+def reject_sections(sdp: str, mids: set[str]) -> str:
+    """Mark the sections of stopped transceivers rejected: port 0, inactive, unbundled.
+
+    aiortc keeps offering a stopped transceiver as if it were live (JSEP 5.2.2 and 5.3.1
+    want port 0); browsers then never learn that it stopped.
+    """
+    if not mids:
+        return sdp
+    session, sections = _sections(sdp)
+    for section in sections:
+        if _mid(section) in mids:
+            words = section[0].split(" ")
+            section[0] = " ".join([words[0], "0", *words[2:]])
+            section[:] = [section[0]] + [
+                "a=inactive" if line in ("a=sendrecv", "a=sendonly", "a=recvonly") else line
+                for line in section[1:]]
+    return _join(_unbundle(session, mids), sections)
+
+
+def rejected_mids(sdp: str) -> set[str]:
+    """The mids of the sections a description rejects (port 0)."""
+    _, sections = _sections(sdp)
+    return {mid for section in sections
+            if section[0].split(" ")[1] == "0" and (mid := _mid(section)) is not None}
+
+
+TRANSPORT_ATTRIBUTES = ("a=ice-ufrag:", "a=ice-pwd:", "a=fingerprint:", "a=setup:")
+
+
+def accept_rejected_sections(sdp: str) -> str:
+    """A description aiortc can parse although it rejects sections, as browsers write them.
+
+    A browser drops the transport attributes of a rejected section, which aiortc's parser
+    requires: borrow them from the first section, and bundle the rejected section with it
+    so that aiortc opens no transport for it. The caller then stops its transceiver.
+    """
+    rejected = rejected_mids(sdp)
+    if not rejected:
+        return sdp
+    session, sections = _sections(sdp)
+    donor = [line for line in sections[0] if line.startswith(TRANSPORT_ATTRIBUTES)]
+    for section in sections:
+        if _mid(section) in rejected and not any(line.startswith("a=ice-ufrag:") for line in section):
+            section.extend(donor)
+    for index, line in enumerate(session):
+        if line.startswith("a=group:BUNDLE"):
+            bundled = line.split()[1:]
+            session[index] = " ".join(["a=group:BUNDLE", *bundled, *sorted(rejected - set(bundled))])
+    return _join(session, sections)

@@ -23,6 +23,7 @@ from av.packet import Packet
 from rtcshim.frame_pattern import Stamp, read, stamp
 from rtcshim.media_sources import (
     Device,
+    DeviceKind,
     MediaSources,
     SyntheticCamera,
     SyntheticMicrophone,
@@ -133,6 +134,20 @@ def test_camera_recv_after_stop_raises() -> None:
     camera.stop()
     with pytest.raises(MediaStreamError):
         run(camera.recv())
+
+
+@pytest.mark.parametrize("track_class", [SyntheticCamera, SyntheticMicrophone])
+def test_synthetic_track_stop_ends_a_pending_recv(track_class: type[MediaStreamTrack]) -> None:
+    async def scenario() -> None:
+        track = track_class()
+        await track.recv()
+        pending = asyncio.ensure_future(track.recv())
+        await asyncio.sleep(0)
+        track.stop()
+        with pytest.raises(MediaStreamError):
+            await asyncio.wait_for(pending, 10)
+
+    run(scenario())
 
 
 @pytest.mark.parametrize(("width", "height", "frame_rate"), [(0, 480, 30.0), (640, 0, 30.0), (640, 480, 0.0)])
@@ -355,6 +370,23 @@ def test_file_camera_without_loop_ends(tmp_path: Path) -> None:
         return received
 
     assert run(scenario()) == FILE_FRAMES
+    assert not player_threads()
+
+
+@pytest.mark.parametrize("kind", ["videoinput", "audioinput"])
+def test_file_track_stop_ends_a_pending_recv(tmp_path: Path, kind: DeviceKind) -> None:
+    device = MediaSources.from_file(write_clip(tmp_path / "clip.webm")).of_kind(kind)[0]
+
+    async def scenario() -> None:
+        track = device.make({})
+        await track.recv()
+        pending = asyncio.ensure_future(track.recv())
+        await asyncio.sleep(0.01)
+        track.stop()
+        with pytest.raises(MediaStreamError):
+            await asyncio.wait_for(pending, 10)
+
+    run(scenario())
     assert not player_threads()
 
 

@@ -9,7 +9,12 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
+from websockets.sync.client import connect
+
 from rtcshim.serving import free_port
+
+from .fake_page import FakePage
+from .test_media_sources import write_clip
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -28,32 +33,53 @@ def test_wheel_ships_shim_static_examples_and_protocol(tmp_path: Path) -> None:
     assert expected <= names
 
 
+def start_serve(*arguments: str) -> tuple[subprocess.Popen[str], int]:
+    """`rtcshim serve` on a free port, once it answers."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "rtcshim", "serve", "--port", str(port),
+                                "--log-level", "warning", *arguments], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    assert f"http://127.0.0.1:{port}/examples/" in process.stdout.readline()
+    deadline = time.monotonic() + 30
+    while True:  # wait for the socket to listen; this bounds start-up, it measures nothing
+        try:
+            get(f"http://127.0.0.1:{port}/shim.js")
+            return process, port
+        except OSError:
+            assert time.monotonic() < deadline, "rtcshim serve did not start"
+            time.sleep(0.1)
+
+
 def get(url: str) -> tuple[int, str]:
     with urllib.request.urlopen(url, timeout=5) as response:
         return response.status, response.read().decode()
 
 
 def test_serve_command_serves_the_shim_and_the_examples() -> None:
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "rtcshim", "serve", "--port", str(port),
-                                "--log-level", "warning"], stdout=subprocess.PIPE, text=True)
+    process, port = start_serve()
     try:
-        assert process.stdout is not None
-        assert f"http://127.0.0.1:{port}/examples/" in process.stdout.readline()
-        deadline = time.monotonic() + 30
-        while True:  # wait for the socket to listen; this bounds start-up, it measures nothing
-            try:
-                status, shim = get(f"http://127.0.0.1:{port}/shim.js")
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "rtcshim serve did not start"
-                time.sleep(0.1)
+        status, shim = get(f"http://127.0.0.1:{port}/shim.js")
         assert status == 200
         assert "installPeerConnection" in shim
         status, index = get(f"http://127.0.0.1:{port}/examples/")
         assert status == 200
         for page in (REPO / "examples").glob("*.html"):
             assert f'href="/examples/{page.name}"' in index
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_serve_command_offers_media_files_and_a_tone(tmp_path: Path) -> None:
+    clip = write_clip(tmp_path / "clip.webm")
+    process, port = start_serve("--media", str(clip), "--tone", "880")
+    try:
+        with connect(f"ws://127.0.0.1:{port}/bridge") as websocket:
+            devices = FakePage(websocket).call("Session", "enumerateDevices", {})["result"]["devices"]
+        assert [(device["kind"], device["label"]) for device in devices] == [
+            ("videoinput", "rtcshim synthetic camera"), ("audioinput", "rtcshim synthetic microphone"),
+            ("videoinput", "clip.webm"), ("audioinput", "clip.webm"),
+        ]
     finally:
         process.terminate()
         process.wait(10)

@@ -1,0 +1,100 @@
+"""SDP text fixes between aiortc and browsers."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+
+from rtcshim import sdp_fixes
+from rtcshim.errors import OperationError
+
+OFFER = "\r\n".join([
+    "v=0", "o=- 1 1 IN IP4 0.0.0.0", "s=-", "t=0 0", "a=group:BUNDLE 0 1",
+    "m=audio 9 UDP/TLS/RTP/SAVPF 111", "a=mid:0", "a=sendrecv",
+    "a=extmap:1 urn:ietf:params:rtp-hdrext:sdes:mid", "a=extmap:2 urn:ietf:params:rtp-hdrext:ssrc-audio-level",
+    "m=video 9 UDP/TLS/RTP/SAVPF 96", "a=mid:1", "a=sendonly",
+    "a=extmap:1 urn:ietf:params:rtp-hdrext:sdes:mid", "a=extmap:3 http://example.org/abs-send-time", "",
+])
+
+
+def test_check_syntax_accepts_sdp() -> None:
+    sdp_fixes.check_syntax(OFFER)
+
+
+@pytest.mark.parametrize("sdp", ["garbage", "v=0\r\nnot a line\r\n", "o=- 1 1 IN IP4 0.0.0.0\r\n"])
+def test_check_syntax_rejects_junk(sdp: str) -> None:
+    with pytest.raises(OperationError, match="invalid SDP at line"):
+        sdp_fixes.check_syntax(sdp)
+
+
+def test_keep_extension_ids_restores_negotiated_ids() -> None:
+    negotiated = "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid\r\na=extmap:1 http://example.org/abs-send-time\r\n"
+    fixed = sdp_fixes.keep_extension_ids(OFFER, negotiated)
+    assert [line for line in fixed.split("\r\n") if line.startswith("a=extmap")] == [
+        "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid",
+        "a=extmap:2 urn:ietf:params:rtp-hdrext:ssrc-audio-level",
+        "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid",
+        "a=extmap:1 http://example.org/abs-send-time",
+    ]
+
+
+def test_keep_extension_ids_moves_an_extension_off_a_negotiated_id() -> None:
+    # The negotiation gave id 2 to abs-send-time; the offer's audio level must move away.
+    negotiated = "a=extmap:2 http://example.org/abs-send-time\r\n"
+    fixed = sdp_fixes.keep_extension_ids(OFFER, negotiated)
+    assert [line for line in fixed.split("\r\n") if line.startswith("a=extmap")] == [
+        "a=extmap:1 urn:ietf:params:rtp-hdrext:sdes:mid",
+        "a=extmap:4 urn:ietf:params:rtp-hdrext:ssrc-audio-level",
+        "a=extmap:1 urn:ietf:params:rtp-hdrext:sdes:mid",
+        "a=extmap:2 http://example.org/abs-send-time",
+    ]
+
+
+def test_keep_extension_ids_without_negotiation_changes_nothing() -> None:
+    assert sdp_fixes.keep_extension_ids(OFFER, "") == OFFER
+
+
+def test_reject_sections_sets_port_zero_inactive_and_unbundles() -> None:
+    rejected = sdp_fixes.reject_sections(OFFER, {"1"})
+    assert "m=video 0 UDP/TLS/RTP/SAVPF 96" in rejected
+    assert "a=group:BUNDLE 0\r\n" in rejected
+    video = rejected.split("m=video")[1]
+    assert "a=inactive" in video and "a=sendonly" not in video
+    assert "m=audio 9 " in rejected and "a=sendrecv" in rejected
+    assert sdp_fixes.rejected_mids(rejected) == {"1"}
+
+
+def test_answer_direction_follows_jsep() -> None:
+    assert sdp_fixes.answer_direction("sendrecv", "sendonly") == "recvonly"
+    assert sdp_fixes.answer_direction("sendrecv", "recvonly") == "sendonly"
+    assert sdp_fixes.answer_direction("recvonly", "recvonly") == "inactive"
+    assert sdp_fixes.answer_direction("sendrecv", "sendrecv") == "sendrecv"
+
+
+def test_accept_rejected_sections_lets_aiortc_take_a_browser_rejection() -> None:
+    async def scenario() -> list[tuple[str | None, bool]]:
+        offerer = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        answerer = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        offerer.addTransceiver("audio")
+        offerer.addTransceiver("video")
+        await offerer.setLocalDescription(await offerer.createOffer())
+        await answerer.setRemoteDescription(offerer.localDescription)
+        await answerer.setLocalDescription(await answerer.createAnswer())
+        # A browser's re-offer after stopping the video transceiver: port 0, no transport.
+        reoffer = sdp_fixes.reject_sections((await offerer.createOffer()).sdp, {"1"})
+        head, video = reoffer.split("m=video")
+        video = "\r\n".join(line for line in video.split("\r\n") if not line.startswith(
+            ("a=ice-ufrag", "a=ice-pwd", "a=fingerprint", "a=setup", "a=candidate")))
+        browser_reoffer = head + "m=video" + video
+        with pytest.raises(ValueError, match="ICE username fragment"):
+            await RTCPeerConnection().setRemoteDescription(RTCSessionDescription(browser_reoffer, "offer"))
+        await answerer.setRemoteDescription(
+            RTCSessionDescription(sdp_fixes.accept_rejected_sections(browser_reoffer), "offer"))
+        result = [(t.mid, t.stopped) for t in answerer.getTransceivers()]
+        await offerer.close()
+        await answerer.close()
+        return result
+
+    assert asyncio.run(scenario()) == [("0", False), ("1", False)]
