@@ -9,6 +9,8 @@
  *   window.rtcshimOptions = {
  *     url: 'ws://host:port/bridge',  // default: /bridge on the origin this script came from
  *     mode: 'replace',               // 'replace' the native API, or install only 'missing' names
+ *     capture: 'server',             // getUserMedia from the server's sources, or 'browser':
+ *                                    // the browser's own capture, uploaded as the source
  *   };
  * Afterwards `window.rtcshim` holds the version, the options, the native objects that
  * were replaced (`rtcshim.native`) and `rtcshim.session()`, a promise of the server's
@@ -27,7 +29,9 @@
 
   const VERSION = '0.1.0';
   const PROTOCOL_VERSION = 1;
-  const options = Object.assign({ url: null, mode: 'replace' }, window.rtcshimOptions);
+  const options = Object.assign({ url: null, mode: 'replace', capture: 'server' }, window.rtcshimOptions);
+  // Kept before anything is replaced: the browser's own capture, for capture: 'browser'.
+  const nativeMediaDevices = window.navigator.mediaDevices;
   const scriptSource = window.document && window.document.currentScript
     ? window.document.currentScript.src : window.location.href;
   // Guards the constructors the page must not call (RTCDataChannel has none in the spec).
@@ -56,6 +60,7 @@
   const NEGOTIATED = Symbol('negotiated');
   const STOPPED = Symbol('stopped');
   const USED_TO_SEND = Symbol('used to send');
+  const UPLOAD = Symbol('upload a capture');
 
   // --- helpers ---------------------------------------------------------------
 
@@ -1341,6 +1346,7 @@
     #settings;
     #constraints;
     #sink = null;
+    #captured = null; // the browser's own track, when this one uploads it
 
     constructor(token, guid, initializer) {
       if (token !== INTERNAL) {
@@ -1417,6 +1423,9 @@
 
     // The native track that plays this one (see VideoSink, AudioSink); starts playback.
     [NATIVE_TRACK]() {
+      if (this.#captured) {
+        return this.#captured; // an uploaded capture plays locally as it is
+      }
       if (!this.#sink) {
         this.#sink = this.kind === 'video' ? new VideoSink() : new AudioSink();
         if (this.#readyState === 'live') {
@@ -1455,10 +1464,18 @@
       this[EVENTS].muteChange({ muted: true });
     }
 
+    // This track uploads the browser's own `captured` track (see uploadCapture).
+    [UPLOAD](captured) {
+      this.#captured = captured;
+    }
+
     #end() {
       this.#readyState = 'ended';
       if (this.#sink) {
         this.#sink.stop();
+      }
+      if (this.#captured) {
+        this.#captured.stop();
       }
       for (const stream of this[STREAMS]) {
         stream[TRACK_ENDED]();
@@ -1663,8 +1680,92 @@
     if (!audio && !video) {
       return Promise.reject(new TypeError("Failed to execute 'getUserMedia': At least one of audio and video must be requested"));
     }
+    if (options.capture === 'browser' && nativeMediaDevices) {
+      return nativeMediaDevices.getUserMedia(constraints)
+        .then((captured) => new MediaStream(captured.getTracks().map(uploadCapture)));
+    }
     return getBridge().call('Session', 'getUserMedia', { audio, video })
       .then(({ tracks }) => new MediaStream(tracks.map((guid) => getBridge().objects.get(guid))));
+  }
+
+  // A server track fed with the browser's own capture: video frames as JPEG, each sent
+  // once the previous one was taken; audio as 16-bit PCM, 20 ms at a time.
+  function uploadCapture(captured) {
+    const guid = randomHandle('MediaStreamTrack');
+    const track = new MediaStreamTrack(INTERNAL, guid, {
+      kind: captured.kind, id: window.crypto.randomUUID(), label: captured.label, readyState: 'live',
+      muted: false, settings: captured.getSettings(), constraints: {}, capabilities: {},
+    });
+    track[UPLOAD](captured);
+    const live = () => track.readyState === 'live';
+    getBridge().call('Session', 'uploadTrack', {
+      track: guid, kind: track.kind, id: track.id, label: track.label, settings: captured.getSettings(),
+    }).then(() => (captured.kind === 'video' ? uploadVideo : uploadAudio)(guid, captured, live))
+      .catch((error) => console.error('rtcshim: uploading the capture failed:', error));
+    return track;
+  }
+
+  function uploadVideo(guid, captured, live) {
+    const video = window.document.createElement('video');
+    video.muted = true;
+    video.srcObject = nativeStream([captured]);
+    video.play().catch(() => {});
+    const canvas = window.document.createElement('canvas');
+    const context = canvas.getContext('2d');
+    const frameInterval = 1000 / (captured.getSettings().frameRate || 30);
+    const next = () => {
+      if (!live()) return;
+      if (!video.videoWidth) {
+        window.setTimeout(next, frameInterval);
+        return;
+      }
+      canvas.width = video.videoWidth;
+      canvas.height = video.videoHeight;
+      context.drawImage(video, 0, 0);
+      canvas.toBlob((blob) => {
+        blob.arrayBuffer()
+          .then((buffer) => getBridge().call(guid, 'pushVideo', {}, new Uint8Array(buffer)))
+          .then(() => (video.requestVideoFrameCallback ? video.requestVideoFrameCallback(next)
+            : window.setTimeout(next, frameInterval)))
+          .catch(() => {}); // the track or the bridge is gone
+      }, 'image/jpeg', 0.85);
+    };
+    next();
+  }
+
+  const CAPTURE_WORKLET = `
+    class RtcshimCapture extends AudioWorkletProcessor {
+      process(inputs) {
+        if (inputs[0].length) this.port.postMessage(inputs[0][0].slice());
+        return true;
+      }
+    }
+    registerProcessor('rtcshim-capture', RtcshimCapture);`;
+
+  function uploadAudio(guid, captured, live) {
+    const context = new window.AudioContext({ sampleRate: 48000 });
+    const module = URL.createObjectURL(new Blob([CAPTURE_WORKLET], { type: 'text/javascript' }));
+    const chunk = new Int16Array(960);
+    let filled = 0;
+    context.audioWorklet.addModule(module).then(() => {
+      const node = new window.AudioWorkletNode(context, 'rtcshim-capture');
+      context.createMediaStreamSource(nativeStream([captured])).connect(node);
+      node.port.onmessage = (event) => {
+        if (!live()) {
+          node.disconnect();
+          context.close();
+          return;
+        }
+        for (const sample of event.data) {
+          chunk[filled++] = Math.max(-32768, Math.min(32767, Math.round(sample * 32767)));
+          if (filled === chunk.length) {
+            getBridge().call(guid, 'pushAudio', { sampleRate: context.sampleRate, channels: 1 },
+              new Uint8Array(chunk.slice().buffer)).catch(() => {});
+            filled = 0;
+          }
+        }
+      };
+    });
   }
 
   class MediaDeviceInfo {

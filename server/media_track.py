@@ -24,6 +24,8 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from . import constraints as track_constraints
 from .dispatcher import Dispatcher, Params, Result
+from .errors import InvalidStateError
+from .upload import UploadedSource
 
 if TYPE_CHECKING:
     from .media_sources import Device
@@ -64,6 +66,8 @@ class MediaTrackDispatcher(Dispatcher):
         self.settings = settings or {}
         self.constraints = constraints or {}
         self.capabilities = device.capabilities if device else {}
+        # The page's own capture, when it uploads one (see upload.py).
+        self.upload = source if isinstance(source, UploadedSource) else None
         self.enabled = True
         self.ended = False
         self.muted = source is None
@@ -82,6 +86,8 @@ class MediaTrackDispatcher(Dispatcher):
             "applyConstraints": self.apply_constraints,
             "clone": self.clone,
             "render": self.render,
+            "pushVideo": self.push_video,
+            "pushAudio": self.push_audio,
         }
 
     def initializer(self) -> dict[str, Any]:
@@ -146,6 +152,19 @@ class MediaTrackDispatcher(Dispatcher):
         twin.muted = self.muted
         twin.enabled = self.enabled
         return {}
+
+    async def push_video(self, params: Params) -> Result:
+        self._uploaded("video").push_video(params["data"])
+        return {}
+
+    async def push_audio(self, params: Params) -> Result:
+        self._uploaded("audio").push_audio(params["sampleRate"], params["channels"], params["data"])
+        return {}
+
+    def _uploaded(self, kind: str) -> UploadedSource:
+        if self.upload is None or self.kind != kind or self.ended:
+            raise InvalidStateError(f"{self.guid} is not a live uploaded {kind} track")
+        return self.upload
 
     async def render(self, params: Params) -> Result:
         if params["enabled"] and self._renderer is None and not self.ended:

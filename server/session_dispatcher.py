@@ -12,6 +12,7 @@ from .errors import NotFoundError
 from .media_track import MediaTrackDispatcher
 from .peer_connection import PeerConnectionDispatcher
 from .protocol import ROOT_HANDLE
+from .upload import UploadedSource
 
 if TYPE_CHECKING:
     from .session import Session
@@ -28,6 +29,7 @@ class SessionDispatcher(Dispatcher):
             "createPeerConnection": self.create_peer_connection,
             "getUserMedia": self.get_user_media,
             "enumerateDevices": self.enumerate_devices,
+            "uploadTrack": self.upload_track,
         }
 
     async def create_peer_connection(self, params: Params) -> Result:
@@ -61,6 +63,13 @@ class SessionDispatcher(Dispatcher):
             track.announce()
             tracks.append(track.guid)
         return {"tracks": tracks}
+
+    async def upload_track(self, params: Params) -> Result:
+        MediaTrackDispatcher(
+            self.session, params["track"], self, kind=params["kind"], track_id=params["id"],
+            label=params["label"], source=UploadedSource(params["kind"]), settings=params["settings"],
+        )
+        return {}
 
     async def enumerate_devices(self, params: Params) -> Result:
         return {"devices": [
