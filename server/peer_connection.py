@@ -12,8 +12,8 @@ The gaps between aiortc and a browser are translated here, each in one place:
   current/pending pairs.
 - aiortc announces remote tracks without their streams and never removes them; we read
   both from the remote description (`_report_remote_tracks`).
-- aiortc renumbers RTP header extensions in a re-offer, which browsers refuse (aiortc
-  issue 686); `sdp_fixes.keep_extension_ids` restores the negotiated numbers.
+- aiortc renumbers RTP header extensions and payload types in a re-offer, which browsers
+  refuse or stop decoding (aiortc issue 686); `sdp_fixes` restores the negotiated numbers.
 - aiortc neither rejects the sections of stopped transceivers nor parses the rejected
   sections browsers send; `_create_description` and `set_remote_description` translate.
 """
@@ -128,6 +128,7 @@ class PeerConnectionDispatcher(Dispatcher):
         negotiated = self.descriptions["currentRemoteDescription"]
         if description_type == "offer" and negotiated is not None:
             sdp = sdp_fixes.keep_extension_ids(sdp, negotiated["sdp"])
+            sdp = sdp_fixes.keep_payload_types(sdp, negotiated["sdp"])
         stopped = {t.mid for t in self.peer_connection.getTransceivers() if t.stopped and t.mid is not None}
         return {"type": created.type, "sdp": sdp_fixes.reject_sections(sdp, stopped)}
 

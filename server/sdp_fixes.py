@@ -52,6 +52,76 @@ def keep_extension_ids(offer: str, negotiated: str) -> str:
     return "\r\n".join(renumber(line) for line in offer.split("\r\n"))
 
 
+RTPMAP = re.compile(r"^a=rtpmap:(\d+) ([^/\s]+)/(\d+)(?:/(\d+))?")
+PAYLOAD_LINE = re.compile(r"^a=(rtpmap|fmtp|rtcp-fb):(\d+)(.*)$")
+# Parameters that tell two codecs of one name apart (H.264 profiles, packetization).
+DISTINGUISHING = ("profile-level-id", "packetization-mode", "profile-id")
+DYNAMIC_PAYLOAD_TYPES = range(96, 128)
+
+
+def _codec_keys(section: list[str]) -> dict[int, tuple[str, ...]]:
+    """Each payload type of a section, keyed by what the codec is rather than its number."""
+    names: dict[int, tuple[str, ...]] = {}
+    parameters: dict[int, dict[str, str]] = {}
+    for line in section:
+        if match := RTPMAP.match(line):
+            number, name, clock, channels = match.groups()
+            names[int(number)] = (name.lower(), clock, channels or "")
+        elif line.startswith("a=fmtp:"):
+            number, _, text = line[len("a=fmtp:"):].partition(" ")
+            parameters[int(number)] = dict(
+                item.strip().partition("=")[::2] for item in text.split(";") if item.strip())
+    keys: dict[int, tuple[str, ...]] = {}
+    for number, name in names.items():
+        found = parameters.get(number, {})
+        keys[number] = name + tuple(f"{p}={found[p].lower()}" for p in DISTINGUISHING if p in found)
+    for number, name in names.items():  # a retransmission codec is known by what it repairs
+        repaired = parameters.get(number, {}).get("apt")
+        if name[0] == "rtx" and repaired and repaired.isdigit() and int(repaired) in keys:
+            keys[number] = name + keys[int(repaired)]
+    return keys
+
+
+def keep_payload_types(offer: str, negotiated: str) -> str:
+    """Give each codec of a re-offered section the payload type it was negotiated with.
+
+    aiortc numbers its codecs afresh in every offer; after a browser's offer set other
+    numbers, Chromium accepts the renumbered re-offer but stops decoding the streams it had.
+    A number the negotiation gave to another codec is moved out of the way.
+    """
+    negotiated_sections = {_mid(section): section for section in _sections(negotiated)[1]}
+    session, sections = _sections(offer)
+    for index, section in enumerate(sections):
+        previous = negotiated_sections.get(_mid(section))
+        if previous is None:
+            continue
+        agreed = {key: number for number, key in _codec_keys(previous).items()}
+        offered = _codec_keys(section)
+        renumber = {number: agreed[key] for number, key in offered.items() if key in agreed}
+        taken = set(renumber.values()) | set(offered)
+        spare = (number for number in DYNAMIC_PAYLOAD_TYPES if number not in taken)
+        for number in offered:
+            if number not in renumber and number in renumber.values():
+                renumber[number] = next(spare)
+        sections[index] = _renumber_payloads(section, renumber)
+    return _join(session, sections)
+
+
+def _renumber_payloads(section: list[str], renumber: dict[int, int]) -> list[str]:
+    def new(number: str) -> str:
+        return str(renumber.get(int(number), number)) if number.isdigit() else number
+
+    words = section[0].split(" ")
+    lines = [" ".join(words[:3] + [new(word) for word in words[3:]])]
+    for line in section[1:]:
+        if match := PAYLOAD_LINE.match(line):
+            kind, number, rest = match.groups()
+            rest = re.sub(r"apt=(\d+)", lambda apt: f"apt={new(apt.group(1))}", rest)
+            line = f"a={kind}:{new(number)}{rest}"
+        lines.append(line)
+    return lines
+
+
 def answer_direction(local: str, remote_offer: str) -> str:
     """The direction an answer takes: ours, within what the remote offered (JSEP 5.3.1)."""
     sends = local in ("sendrecv", "sendonly") and remote_offer in ("sendrecv", "recvonly")

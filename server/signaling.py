@@ -46,5 +46,5 @@ class SignalingRelay:
         for member in list(members):
             try:
                 await member.send_text(text)
-            except (RuntimeError, OSError):
+            except (RuntimeError, OSError, WebSocketDisconnect):
                 members.discard(member)  # it left; its own handler cleans up

@@ -98,3 +98,35 @@ def test_accept_rejected_sections_lets_aiortc_take_a_browser_rejection() -> None
         return result
 
     assert asyncio.run(scenario()) == [("0", False), ("1", False)]
+
+
+REOFFER = "\r\n".join([
+    "v=0", "o=- 1 1 IN IP4 0.0.0.0", "s=-", "t=0 0",
+    "m=video 9 UDP/TLS/RTP/SAVPF 97 98 99", "a=mid:1",
+    "a=rtpmap:97 VP8/90000", "a=rtcp-fb:97 nack", "a=rtpmap:98 rtx/90000", "a=fmtp:98 apt=97",
+    "a=rtpmap:99 H264/90000", "a=fmtp:99 packetization-mode=1;profile-level-id=42e01f", "",
+])
+
+
+def test_keep_payload_types_restores_negotiated_numbers_and_rtx_apt() -> None:
+    negotiated = "\r\n".join([
+        "m=video 9 UDP/TLS/RTP/SAVPF 96 97", "a=mid:1",
+        "a=rtpmap:96 VP8/90000", "a=rtpmap:97 rtx/90000", "a=fmtp:97 apt=96", ""])
+    fixed = sdp_fixes.keep_payload_types(REOFFER, negotiated)
+    assert "m=video 9 UDP/TLS/RTP/SAVPF 96 97 99" in fixed
+    assert "a=rtpmap:96 VP8/90000" in fixed and "a=rtcp-fb:96 nack" in fixed
+    assert "a=rtpmap:97 rtx/90000" in fixed and "a=fmtp:97 apt=96" in fixed
+    assert "a=rtpmap:99 H264/90000" in fixed
+
+
+def test_keep_payload_types_moves_a_codec_off_a_negotiated_number() -> None:
+    # The negotiation gave 99 to VP8; the offer's H.264 at 99 must move away.
+    negotiated = "m=video 9 UDP/TLS/RTP/SAVPF 99\r\na=mid:1\r\na=rtpmap:99 VP8/90000\r\n"
+    fixed = sdp_fixes.keep_payload_types(REOFFER, negotiated)
+    assert "a=rtpmap:99 VP8/90000" in fixed
+    assert "a=rtpmap:96 H264/90000" in fixed and "a=fmtp:96 packetization-mode=1" in fixed
+    assert "a=fmtp:98 apt=99" in fixed  # the rtx follows its codec's new number
+
+
+def test_keep_payload_types_leaves_new_sections_alone() -> None:
+    assert sdp_fixes.keep_payload_types(REOFFER, "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:7\r\n") == REOFFER
