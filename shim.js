@@ -1542,7 +1542,7 @@
         throw new TypeError("Failed to execute 'addTrack' on 'MediaStream': parameter 1 is not of type 'MediaStreamTrack'.");
       }
       this.#add(track);
-      this.#active = this.#computeActive();
+      this.#updateActive();
     }
 
     removeTrack(track) {
@@ -2161,10 +2161,10 @@
       set(value) {
         const stream = objectUrls.get(String(value));
         if (stream) {
+          // The element plays srcObject, which takes precedence over src; src keeps the URL.
           this.srcObject = stream;
-        } else {
-          nativeSrc.set.call(this, value);
         }
+        nativeSrc.set.call(this, value);
       },
     });
     const { createObjectURL, revokeObjectURL } = window.URL;

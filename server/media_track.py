@@ -1,9 +1,12 @@
 """MediaStreamTrack: a local source from getUserMedia, or a receiver's remote track.
 
-A track's media is consumed by several parties at once: the RTP senders it was added to,
-its clones, and the page when it plays the track. One aiortc MediaRelay per source fans
-the frames out; every consumer gets its own subscription, which turns a disabled track's
-frames black or silent, as the spec asks.
+Media flows through two stages, each with an aiortc MediaRelay to fan frames out:
+- a `DeviceFeed` is one source (a device opened with some settings, an upload, or a
+  receiver's remote track); clones of a track share their feed;
+- each track has its own `TrackView`, which reads a feed and can move to another one —
+  applyConstraints opens the device anew for this track alone — and its consumers (the
+  RTP senders it was added to, playback) each get an `EnabledGate` subscription, which
+  turns a disabled track's frames black or silent, as the spec asks.
 
 Playback: while the page renders a track, a renderer task sends each frame over the
 bridge, video as JPEG and audio as 16-bit PCM. When the page's socket falls behind,
@@ -38,6 +41,24 @@ PLAYBACK_BACKLOG = 4
 JPEG_QUALITY = "4"  # ffmpeg's qscale: 2 (best) to 31
 
 
+class DeviceFeed:
+    """One source, read by the tracks that share it (a track and its clones)."""
+
+    def __init__(self, source: MediaStreamTrack) -> None:
+        self.source = source
+        self.relay = MediaRelay()
+        self.tracks: list[MediaTrackDispatcher] = []
+
+    def reader(self) -> MediaStreamTrack:
+        return self.relay.subscribe(self.source, buffered=False)
+
+    def leave(self, track: MediaTrackDispatcher) -> None:
+        """The source stops when the last track reading it goes."""
+        self.tracks.remove(track)
+        if not self.tracks:
+            self.source.stop()
+
+
 class MediaTrackDispatcher(Dispatcher):
     interface = "MediaStreamTrack"
 
@@ -52,12 +73,12 @@ class MediaTrackDispatcher(Dispatcher):
         label: str,
         source: MediaStreamTrack | None,
         device: Device | None = None,
-        relay: MediaRelay | None = None,
         settings: dict[str, Any] | None = None,
         constraints: dict[str, Any] | None = None,
     ) -> None:
-        """A local track has a `device` and its `source`; a receiver's track has neither
-        until a remote description gives it one (`attach_source`)."""
+        """A local track has its `source` (and, from getUserMedia, its `device`); a
+        receiver's track has none until a remote description gives it one (`attach_source`).
+        `constraints` are kept as the page gave them, for getConstraints()."""
         super().__init__(session, guid, parent)
         self.kind = kind
         self.track_id = track_id
@@ -65,20 +86,18 @@ class MediaTrackDispatcher(Dispatcher):
         self.device = device
         self.settings = settings or {}
         self.constraints = constraints or {}
-        self.capabilities = device.capabilities if device else {}
+        self.capabilities = (
+            {**device.capabilities, "deviceId": device.device_id, "groupId": device.group_id} if device else {})
         # The page's own capture, when it uploads one (see upload.py).
         self.upload = source if isinstance(source, UploadedSource) else None
         self.enabled = True
         self.ended = False
         self.muted = source is None
-        # Clones share the relay, so their subscriptions read the same source.
-        self.relay = relay or MediaRelay()
-        self._source: asyncio.Future[MediaStreamTrack] = asyncio.get_running_loop().create_future()
+        self.view = TrackView(kind)
+        self.relay = MediaRelay()  # the consumers' subscriptions to the view
+        self.feed: DeviceFeed | None = None
         if source is not None:
-            # Switchable, so that applyConstraints can change it under every consumer.
-            self._source.set_result(SwitchableSource(source))
-        # The live tracks reading this source: it stops when the last of them ends.
-        self._sharers: list[MediaTrackDispatcher] = [self]
+            self._read(DeviceFeed(source))
         self._renderer: asyncio.Task[None] | None = None
         self.commands = {
             "stop": self.stop,
@@ -100,22 +119,26 @@ class MediaTrackDispatcher(Dispatcher):
 
     # --- the source ----------------------------------------------------------------
 
+    def _read(self, feed: DeviceFeed) -> None:
+        """Read `feed` from now on, leaving the one read so far."""
+        previous = self.feed
+        self.feed = feed
+        feed.tracks.append(self)
+        self.view.switch(feed.reader())
+        if previous is not None:
+            previous.leave(self)
+
     def attach_source(self, source: MediaStreamTrack) -> None:
         """A remote description gave the receiver its track: media can flow."""
-        if not self._source.done():
-            self._source.set_result(source)
+        if self.feed is None:
+            self._read(DeviceFeed(source))
         if self.muted:
             self.muted = False
             self.emit("muteChange", {"muted": False})
 
-    async def subscribe(self) -> MediaStreamTrack:
-        """A new consumer's view of the source (waits for a remote track's source)."""
-        source = await self._source
-        return EnabledGate(self, self.relay.subscribe(source, buffered=False))
-
-    def subscribe_now(self) -> MediaStreamTrack:
-        """A consumer for an RTP sender, which must have its track at once."""
-        return EnabledGate(self, _LateSource(self))
+    def subscribe(self) -> MediaStreamTrack:
+        """A new consumer (an RTP sender, playback): frames as the page wants them."""
+        return EnabledGate(self, self.relay.subscribe(self.view, buffered=False))
 
     # --- commands ------------------------------------------------------------------
 
@@ -128,29 +151,30 @@ class MediaTrackDispatcher(Dispatcher):
         return {}
 
     async def apply_constraints(self, params: Params) -> Result:
-        if self.device is None:  # a remote track: nothing to constrain but the spec's checks
-            return {"settings": self.settings, "constraints": self.constraints}
-        constraints = track_constraints.normalize(params["constraints"])
-        _, settings = track_constraints.select_settings(constraints, [self.device])
-        if settings != self.settings:
-            source = await self._source
-            assert isinstance(source, SwitchableSource)
-            source.switch(self.device.make(settings))
-        self.settings, self.constraints = settings, constraints
-        return {"settings": settings, "constraints": constraints}
+        requested = params["constraints"] or {}
+        if self.device is None:  # not a device (a remote track, an upload): nothing to change
+            self.constraints = requested
+            return {"settings": self.settings, "constraints": requested}
+        normalized = track_constraints.normalize(requested)
+        _, settings = track_constraints.select_settings(normalized, [self.device])
+        if settings != self.settings and not self.ended:
+            # The device opened anew for this track alone: its clones keep their settings.
+            self._read(DeviceFeed(self.device.make(settings)))
+        self.settings, self.constraints = settings, requested
+        return {"settings": settings, "constraints": requested}
 
     async def clone(self, params: Params) -> Result:
         assert self.parent is not None
         twin = MediaTrackDispatcher(
             self.session, params["track"], self.parent, kind=self.kind, track_id=params["id"],
-            label=self.label, source=None, device=self.device, relay=self.relay,
-            settings=dict(self.settings), constraints=dict(self.constraints),
+            label=self.label, source=None, device=self.device, settings=dict(self.settings),
+            constraints=dict(self.constraints),
         )
-        twin._source = self._source
-        twin._sharers = self._sharers
-        self._sharers.append(twin)
+        twin.capabilities = self.capabilities
         twin.muted = self.muted
         twin.enabled = self.enabled
+        if self.feed is not None and not self.ended:
+            twin._read(self.feed)
         return {}
 
     async def push_video(self, params: Params) -> Result:
@@ -184,9 +208,9 @@ class MediaTrackDispatcher(Dispatcher):
         if self._renderer is not None:
             self._renderer.cancel()
             self._renderer = None
-        self._sharers.remove(self)
-        if not self._sharers and self._source.done():
-            self._source.result().stop()
+        self.view.stop()
+        if self.feed is not None:
+            self.feed.leave(self)
         if notify:
             self.emit("ended")
 
@@ -197,7 +221,7 @@ class MediaTrackDispatcher(Dispatcher):
     # --- playback ------------------------------------------------------------------
 
     async def _play(self) -> None:
-        subscription = await self.subscribe()
+        subscription = self.subscribe()
         encoder = _JpegEncoder()
         try:
             while True:
@@ -218,45 +242,50 @@ class MediaTrackDispatcher(Dispatcher):
             subscription.stop()
 
 
-class SwitchableSource(MediaStreamTrack):
-    """A local source whose device settings can change while consumers keep reading."""
+class TrackView(MediaStreamTrack):
+    """A track's own reading of a feed, which applyConstraints or a remote description can
+    replace while consumers keep reading; before any feed, it waits."""
 
-    def __init__(self, source: MediaStreamTrack) -> None:
+    def __init__(self, kind: str) -> None:
         super().__init__()
-        self.kind = source.kind
-        self._source = source
+        self.kind = kind
+        self._reader: MediaStreamTrack | None = None
+        self._switched = asyncio.Event()
 
-    def switch(self, source: MediaStreamTrack) -> None:
-        self._source.stop()
-        self._source = source
+    def switch(self, reader: MediaStreamTrack) -> None:
+        previous, self._reader = self._reader, reader
+        self._switched.set()
+        if previous is not None:
+            previous.stop()
 
     async def recv(self) -> Any:
-        return await self._source.recv()
+        while True:
+            if self.readyState != "live":
+                raise MediaStreamError
+            reader = self._reader
+            self._switched.clear()
+            if reader is None:
+                await self._switched.wait()
+                continue
+            # A relay subscription that was stopped never answers: wait for a switch too.
+            frame = asyncio.ensure_future(reader.recv())
+            switched = asyncio.ensure_future(self._switched.wait())
+            await asyncio.wait((frame, switched), return_when=asyncio.FIRST_COMPLETED)
+            switched.cancel()
+            if not frame.done():
+                frame.cancel()
+                continue
+            try:
+                return frame.result()
+            except MediaStreamError:
+                if reader is self._reader:  # the feed itself ended, not a switch
+                    raise
 
     def stop(self) -> None:
-        self._source.stop()
         super().stop()
-
-
-class _LateSource(MediaStreamTrack):
-    """Reads a track whose source may not exist yet (a receiver's track sent onward)."""
-
-    def __init__(self, track: MediaTrackDispatcher) -> None:
-        super().__init__()
-        self.kind = track.kind
-        self._track = track
-        self._subscription: MediaStreamTrack | None = None
-
-    async def recv(self) -> Any:
-        if self._subscription is None:
-            source = await self._track._source
-            self._subscription = self._track.relay.subscribe(source, buffered=False)
-        return await self._subscription.recv()
-
-    def stop(self) -> None:
-        if self._subscription is not None:
-            self._subscription.stop()
-        super().stop()
+        if self._reader is not None:
+            self._reader.stop()
+        self._switched.set()  # wakes a recv() waiting for a first feed
 
 
 class EnabledGate(MediaStreamTrack):

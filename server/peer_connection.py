@@ -129,8 +129,10 @@ class PeerConnectionDispatcher(Dispatcher):
         if description_type == "offer" and negotiated is not None:
             sdp = sdp_fixes.keep_extension_ids(sdp, negotiated["sdp"])
             sdp = sdp_fixes.keep_payload_types(sdp, negotiated["sdp"])
-        stopped = {t.mid for t in self.peer_connection.getTransceivers() if t.stopped and t.mid is not None}
-        return {"type": created.type, "sdp": sdp_fixes.reject_sections(sdp, stopped)}
+        return {"type": created.type, "sdp": sdp_fixes.reject_sections(sdp, self._stopped_mids())}
+
+    def _stopped_mids(self) -> set[str]:
+        return {t.mid for t in self.peer_connection.getTransceivers() if t.stopped and t.mid is not None}
 
     async def set_local_description(self, params: Params) -> Result:
         async with self._operations:
@@ -148,7 +150,9 @@ class PeerConnectionDispatcher(Dispatcher):
                 RTCSessionDescription(sdp=description["sdp"], type=description["type"])
             )
             local = self.peer_connection.localDescription
-            self._settle_descriptions("Local", {"type": local.type, "sdp": local.sdp})
+            # aiortc writes its description anew, live ports and all: reject again.
+            sdp = sdp_fixes.reject_sections(local.sdp, self._stopped_mids())
+            self._settle_descriptions("Local", {"type": local.type, "sdp": sdp})
             after_reply(self._announce_local_candidates)
         self.update_negotiation_needed()
         return {}
@@ -398,15 +402,19 @@ class PeerConnectionDispatcher(Dispatcher):
         return local is not None and self._directions_changed(local)
 
     def _directions_changed(self, local: dict[str, str]) -> bool:
-        """A transceiver's direction is not what the last negotiation agreed."""
+        """A transceiver's direction (or its stopping) is not what the last negotiation agreed."""
         local_media = {m.rtp.muxId: m for m in SessionDescription.parse(local["sdp"]).media}
         remote = self.descriptions["currentRemoteDescription"]
         remote_media = (
             {m.rtp.muxId: m for m in SessionDescription.parse(remote["sdp"]).media} if remote else {})
         for transceiver in self.peer_connection.getTransceivers():
-            if transceiver.mid is None or transceiver.stopped or transceiver.mid not in local_media:
+            if transceiver.mid is None or transceiver.mid not in local_media:
                 continue
             media = local_media[transceiver.mid]
+            if transceiver.stopped:
+                if media.port != 0:  # stopped, but its section is not rejected yet
+                    return True
+                continue
             wanted = transceiver.direction
             offered = remote_media[transceiver.mid].direction if transceiver.mid in remote_media else None
             if local["type"] == "answer" and offered is not None:

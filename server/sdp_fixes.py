@@ -195,8 +195,9 @@ def accept_rejected_sections(sdp: str) -> str:
     """A description aiortc can parse although it rejects sections, as browsers write them.
 
     A browser drops the transport attributes of a rejected section, which aiortc's parser
-    requires: borrow them from the first section, and bundle the rejected section with it
-    so that aiortc opens no transport for it. The caller then stops its transceiver.
+    requires: borrow them from the first section. The section stays out of the BUNDLE
+    group: had it carried the bundle's transport, aiortc would close that transport when
+    it left the group. The caller then stops its transceiver.
     """
     rejected = rejected_mids(sdp)
     if not rejected:
@@ -206,8 +207,4 @@ def accept_rejected_sections(sdp: str) -> str:
     for section in sections:
         if _mid(section) in rejected and not any(line.startswith("a=ice-ufrag:") for line in section):
             section.extend(donor)
-    for index, line in enumerate(session):
-        if line.startswith("a=group:BUNDLE"):
-            bundled = line.split()[1:]
-            session[index] = " ".join(["a=group:BUNDLE", *bundled, *sorted(rejected - set(bundled))])
     return _join(session, sections)

@@ -52,7 +52,8 @@ class SessionDispatcher(Dispatcher):
             if not devices:
                 raise NotFoundError(f"this server offers no {device_kind} device")
             device, settings = track_constraints.select_settings(constraints, devices)
-            chosen.append((kind, device, settings, constraints))
+            # getConstraints() gives back what the page asked for (true asked for nothing).
+            chosen.append((kind, device, settings, requested if isinstance(requested, dict) else {}))
         tracks = []
         for kind, device, settings, constraints in chosen:
             track = MediaTrackDispatcher(

@@ -66,7 +66,7 @@ class TransceiverDispatcher(Dispatcher):
     def send(self, track: MediaTrackDispatcher | None) -> None:
         """The sender's track: RTP carries this track's media from now on."""
         self.sender_track = track
-        self.transceiver.sender.replaceTrack(track.subscribe_now() if track else None)
+        self.transceiver.sender.replaceTrack(track.subscribe() if track else None)
 
     async def set_direction(self, params: Params) -> Result:
         self._check_usable()

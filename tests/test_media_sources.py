@@ -8,7 +8,6 @@ import itertools
 import re
 import threading
 import time
-from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,16 +30,13 @@ from rtcshim.media_sources import (
     synthetic_microphone_device,
 )
 
+from .event_loop import run
+
 T = TypeVar("T")
 
 FILE_FRAMES = 10
 FILE_FRAME_RATE = 25
 FILE_TONE_HZ = 660.0
-
-
-def run(coroutine: Coroutine[Any, Any, T]) -> T:
-    # Not `async def` tests: Playwright's sync API runs its own loop in the same session.
-    return asyncio.run(coroutine)
 
 
 async def receive(track: MediaStreamTrack, count: int) -> list[Frame | Packet[Any]]:

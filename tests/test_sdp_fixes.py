@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
 from rtcshim import sdp_fixes
 from rtcshim.errors import OperationError
+
+from .event_loop import run
 
 OFFER = "\r\n".join([
     "v=0", "o=- 1 1 IN IP4 0.0.0.0", "s=-", "t=0 0", "a=group:BUNDLE 0 1",
@@ -97,7 +97,7 @@ def test_accept_rejected_sections_lets_aiortc_take_a_browser_rejection() -> None
         await answerer.close()
         return result
 
-    assert asyncio.run(scenario()) == [("0", False), ("1", False)]
+    assert run(scenario()) == [("0", False), ("1", False)]
 
 
 REOFFER = "\r\n".join([
