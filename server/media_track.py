@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import av
 import numpy
 from aiortc.contrib.media import MediaRelay
+from av.video.reformatter import VideoReformatter
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from . import constraints as track_constraints
@@ -289,7 +290,13 @@ class TrackView(MediaStreamTrack):
 
 
 class EnabledGate(MediaStreamTrack):
-    """A consumer's subscription: black frames or silence while the track is disabled."""
+    """A consumer's subscription: black frames or silence while the track is disabled.
+
+    Every consumer gets video frames of its own, in yuv420p. A relay hands one frame object
+    to all its consumers, and two threads converting the same PyAV frame at once (each
+    through the frame's own cached converter) deadlock or crash: aiortc's encoders convert
+    in worker threads. A frame already in yuv420p needs no conversion, so it is safe.
+    """
 
     def __init__(self, track: MediaTrackDispatcher, subscription: MediaStreamTrack) -> None:
         super().__init__()
@@ -297,14 +304,19 @@ class EnabledGate(MediaStreamTrack):
         self._id = track.track_id  # aiortc puts the track id in the SDP's msid
         self._track = track
         self._subscription = subscription
+        self._converter = VideoReformatter()
 
     async def recv(self) -> Any:
         if self._track.ended:  # a stopped track feeds nothing more (RTP senders stop)
             raise MediaStreamError
         frame = await self._subscription.recv()
-        if self._track.enabled:
-            return frame
-        return _blank(frame)
+        if not self._track.enabled:
+            frame = _blank(frame)
+        if isinstance(frame, av.VideoFrame) and frame.format.name != "yuv420p":
+            converted = self._converter.reformat(frame, format="yuv420p")
+            converted.pts, converted.time_base = frame.pts, frame.time_base
+            return converted
+        return frame
 
     def stop(self) -> None:
         self._subscription.stop()
@@ -331,6 +343,7 @@ class _JpegEncoder:
 
     def __init__(self) -> None:
         self._context: Any = None
+        self._converter = VideoReformatter()  # its own: see EnabledGate
 
     def encode(self, frame: av.VideoFrame) -> bytes:
         context = self._context
@@ -341,5 +354,5 @@ class _JpegEncoder:
             context.time_base = fractions.Fraction(1, 90000)
             context.options = {"qmin": JPEG_QUALITY, "qmax": JPEG_QUALITY}
             self._context = context
-        packets = context.encode(frame.reformat(format="yuvj420p"))
+        packets = context.encode(self._converter.reformat(frame, format="yuvj420p"))
         return b"".join(bytes(packet) for packet in packets)

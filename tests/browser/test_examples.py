@@ -25,6 +25,10 @@ EXAMPLE_TITLES = {
     "datachannel-callee.html": "Data channel chat: the callee",
     "datachannel-caller.html": "Data channel chat: the caller",
     "loopback-chat.html": "Loopback data channel chat",
+    "pick-source.html": "Pick a camera and a microphone",
+    "video-call-callee.html": "Video call: the callee",
+    "video-call-caller.html": "Video call: the caller",
+    "video-loopback.html": "Loopback video call",
 }
 
 CALLER_GREETING = "Hello from the caller: the data channel is open."
