@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 import av
 import numpy
 from aiortc.contrib.media import MediaRelay
-from av.video.reformatter import VideoReformatter
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from av.video.reformatter import VideoReformatter
 
 from . import constraints as track_constraints
 from .dispatcher import Dispatcher, Params, Result

@@ -310,12 +310,7 @@ class PeerConnectionDispatcher(Dispatcher):
 
     async def add_transceiver(self, params: Params) -> Result:
         self._check_open()
-        track = None
-        if params["track"] is not None:
-            handle = self.session.handles.get(params["track"])
-            if not isinstance(handle, MediaTrackDispatcher):
-                raise InvalidStateError(f"{params['track']} is not a track of this page")
-            track = handle
+        track = self.session.track(params["track"]) if params["track"] else None
         init = params["init"]
         transceiver = self.peer_connection.addTransceiver(params["kind"], direction=init["direction"])
         dispatcher = self._adopt(transceiver, params["transceiver"], params["receiverTrack"])

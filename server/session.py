@@ -18,6 +18,7 @@ from typing import Any
 from .dispatcher import Dispatcher, Params, start_call
 from .errors import BridgeError, BridgeTypeError, InvalidStateError, to_wire
 from .media_sources import MediaSources
+from .media_track import MediaTrackDispatcher
 from .protocol import PROTOCOL, decode, encode
 from .registry import Registry
 from .session_dispatcher import SessionDispatcher
@@ -61,6 +62,13 @@ class Session:
         if dispatcher is not self.root:
             self.send_event(dispatcher, "__dispose__", {})
         self.registry.notify("disposed", dispatcher)
+
+    def track(self, guid: str) -> MediaTrackDispatcher:
+        """The page's track called `guid`, for calls that take one."""
+        track = self.handles.get(guid)
+        if not isinstance(track, MediaTrackDispatcher) or track.disposed:
+            raise InvalidStateError(f"{guid} is not a track of this page")
+        return track
 
     def new_handle(self, interface: str) -> str:
         return f"{interface}@{secrets.token_urlsafe(16)}"

@@ -76,11 +76,7 @@ class TransceiverDispatcher(Dispatcher):
 
     async def replace_track(self, params: Params) -> Result:
         self._check_usable()
-        guid = params["track"]
-        track = self.session.handles.get(guid) if guid else None
-        if (track is not None and not isinstance(track, MediaTrackDispatcher)) or (guid and track is None):
-            raise InvalidStateError(f"{guid} is not a track of this page")
-        self.send(track if isinstance(track, MediaTrackDispatcher) else None)
+        self.send(self.session.track(params["track"]) if params["track"] else None)
         return {}
 
     async def set_streams(self, params: Params) -> Result:

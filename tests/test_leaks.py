@@ -38,6 +38,16 @@ async def running_tasks() -> int:
     return len(asyncio.all_tasks()) - 1  # less this coroutine's own task
 
 
+async def tasks_once_settled(baseline: int) -> int:
+    """Tasks left once the server wound down: a stopped source ends its reader at its
+    next frame, so this waits (at most 5 s) rather than counting at once."""
+    for _ in range(100):
+        if await running_tasks() <= baseline:
+            break
+        await asyncio.sleep(0.05)
+    return await running_tasks()
+
+
 def test_abrupt_disconnects_leave_nothing_behind(server: ServerThread) -> None:
     baseline_tasks = server.run(running_tasks())
     baseline_udp = udp_sockets()
@@ -67,5 +77,42 @@ def test_abrupt_disconnects_leave_nothing_behind(server: ServerThread) -> None:
     assert server.registry.objects() == []
     assert server.run(running_tasks()) <= baseline_tasks
     # aiortc closes its transports' sockets as the sessions close.
+    assert udp_sockets() <= baseline_udp
+    assert server_connections(server.port) == 0
+
+
+def test_abrupt_disconnects_leave_no_media_behind(server: ServerThread) -> None:
+    """Sources, relays, playback renderers and senders all go with the page."""
+    baseline_tasks = server.run(running_tasks())
+    baseline_udp = udp_sockets()
+    closed_sessions: list[Session] = []
+    all_closed = threading.Event()
+
+    def on_change(change: str, subject: object) -> None:
+        if change == "disposed" and isinstance(subject, Session):
+            closed_sessions.append(subject)
+            if len(closed_sessions) == PAGES // 2:
+                all_closed.set()
+
+    server.registry.subscribe(on_change)
+    for index in range(PAGES // 2):
+        with connect(server.url.replace("http", "ws") + "/bridge") as websocket:
+            page = FakePage(websocket)
+            tracks = page.call("Session", "getUserMedia", {"audio": True, "video": True})["result"]["tracks"]
+            for track in tracks:
+                assert page.call(track, "render", {"enabled": True}) == {"id": page.next_id - 1, "result": {}}
+            guid = page.create_peer_connection()
+            page.call(guid, "addTransceiver", {
+                "transceiver": new_handle("Transceiver"), "receiverTrack": new_handle("MediaStreamTrack"),
+                "kind": "video", "track": tracks[1], "init": {"direction": "sendrecv", "streams": []}})
+            offer = page.call(guid, "createOffer", {"options": {}})["result"]["description"]
+            page.call(guid, "setLocalDescription", {"description": offer})
+            page.wait_event(tracks[1], "videoFrame")  # playback is running
+            if index % 2:
+                websocket.socket.shutdown(socket.SHUT_RDWR)
+
+    assert all_closed.wait(60)
+    assert server.registry.objects() == []
+    assert server.run(tasks_once_settled(baseline_tasks)) <= baseline_tasks
     assert udp_sockets() <= baseline_udp
     assert server_connections(server.port) == 0
