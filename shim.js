@@ -277,6 +277,16 @@
     return message;
   }
 
+  // Calls behind synchronous APIs do not wait for their reply; a refusal is reported on
+  // the console (after the bridge is lost, failing says nothing new).
+  function reportFailure(what) {
+    return (error) => {
+      if (!bridge.lostError) {
+        console.error(`rtcshim: ${what} failed on the server:`, error);
+      }
+    };
+  }
+
   let bridge = null;
   function getBridge() {
     if (!bridge) {
@@ -597,7 +607,7 @@
       this.#bridge.register(this.#guid, this);
       this.#bridge.call('Session', 'createPeerConnection', {
         peerConnection: this.#guid, configuration: this.#configuration,
-      }).catch((error) => console.error('rtcshim: RTCPeerConnection failed on the server:', error));
+      }).catch(reportFailure('RTCPeerConnection'));
     }
 
     get signalingState() { return this.#state.signalingState; }
@@ -701,7 +711,7 @@
       const direction = { recvonly: 'sendrecv', inactive: 'sendonly' }[reusable.direction] || reusable.direction;
       reusable.sender[SET_TRACK](track);
       reusable[SET_DIRECTION](direction);
-      const failed = (error) => console.error('rtcshim: addTrack failed on the server:', error);
+      const failed = reportFailure('addTrack');
       reusable[CALL]('replaceTrack', { track: track[GUID] }).catch(failed);
       reusable[CALL]('setStreams', { streams: streamIds }).catch(failed);
       reusable[CALL]('setDirection', { direction }).catch(failed);
@@ -723,8 +733,8 @@
       const direction = { sendrecv: 'recvonly', sendonly: 'inactive' }[transceiver.direction] || transceiver.direction;
       sender[SET_TRACK](null);
       transceiver[SET_DIRECTION](direction);
-      transceiver[CALL]('replaceTrack', { track: null }).catch(() => {});
-      transceiver[CALL]('setDirection', { direction }).catch(() => {});
+      transceiver[CALL]('replaceTrack', { track: null }).catch(reportFailure('replaceTrack'));
+      transceiver[CALL]('setDirection', { direction }).catch(reportFailure('setDirection'));
     }
 
     addTransceiver(trackOrKind, init = {}) {
@@ -799,7 +809,7 @@
       }
       this.#configuration = requested;
       this.#call('setConfiguration', { configuration: requested })
-        .catch((error) => console.error('rtcshim: setConfiguration failed on the server:', error));
+        .catch(reportFailure('setConfiguration'));
     }
 
     // The seed's updateIce(configuration, constraints): new ICE servers and policy for
@@ -826,7 +836,7 @@
         transceiver[NEGOTIATED]({ mid: transceiver.mid, currentDirection: 'stopped', stopped: true });
         transceiver.receiver.track[CLOSE_QUIETLY]();
       }
-      this.#call('close', {}).catch(() => {});
+      this.#call('close', {}).catch(reportFailure('close'));
     }
 
     // The bridge's events for this object (protocol.toml: PeerConnection events).
@@ -943,7 +953,7 @@
       this.#transceivers.push(transceiver);
       this.#call('addTransceiver', {
         transceiver: guid, receiverTrack: receiverGuid, kind, track: track ? track[GUID] : null, init,
-      }).catch((error) => console.error('rtcshim: addTransceiver failed on the server:', error));
+      }).catch(reportFailure('addTransceiver'));
       return transceiver;
     }
 
@@ -1133,7 +1143,7 @@
       }
       this.#readyState = 'closing';
       // Messages sent before close() go first, also those waiting for a Blob to be read.
-      const requestClose = () => this.#bridge.call(this.#guid, 'close', {}).catch(() => {});
+      const requestClose = () => this.#bridge.call(this.#guid, 'close', {}).catch(reportFailure('close'));
       if (this.#outbox) {
         this.#outbox.then(requestClose, requestClose);
       } else {
@@ -1371,7 +1381,7 @@
     set enabled(value) {
       this.#enabled = Boolean(value);
       if (this.#readyState === 'live') {
-        this.#bridge.call(this.#guid, 'setEnabled', { enabled: this.#enabled }).catch(() => {});
+        this.#bridge.call(this.#guid, 'setEnabled', { enabled: this.#enabled }).catch(reportFailure('setEnabled'));
       }
     }
     get muted() { return this.#muted; }
@@ -1401,7 +1411,7 @@
       });
       twin.#enabled = this.#enabled;
       if (this.#readyState === 'live') {
-        this.#bridge.call(this.#guid, 'clone', { track: guid, id: twin.id }).catch(() => {});
+        this.#bridge.call(this.#guid, 'clone', { track: guid, id: twin.id }).catch(reportFailure('clone'));
       }
       return twin;
     }
@@ -1411,7 +1421,7 @@
         return;
       }
       this.#end();
-      this.#bridge.call(this.#guid, 'stop', {}).catch(() => {});
+      this.#bridge.call(this.#guid, 'stop', {}).catch(reportFailure('stop'));
     }
 
     get [GUID]() { return this.#guid; }
@@ -1429,7 +1439,7 @@
       if (!this.#sink) {
         this.#sink = this.kind === 'video' ? new VideoSink() : new AudioSink();
         if (this.#readyState === 'live') {
-          this.#bridge.call(this.#guid, 'render', { enabled: true }).catch(() => {});
+          this.#bridge.call(this.#guid, 'render', { enabled: true }).catch(reportFailure('render'));
         }
       }
       return this.#sink.track;
@@ -1760,7 +1770,7 @@
           chunk[filled++] = Math.max(-32768, Math.min(32767, Math.round(sample * 32767)));
           if (filled === chunk.length) {
             getBridge().call(guid, 'pushAudio', { sampleRate: context.sampleRate, channels: 1 },
-              new Uint8Array(chunk.slice().buffer)).catch(() => {});
+              new Uint8Array(chunk.slice().buffer)).catch(() => {}); // the track or the bridge is gone
             filled = 0;
           }
         }
@@ -1842,7 +1852,7 @@
     setStreams(...streams) {
       const check = this.#transceiver[CHECK_USABLE]();
       if (check) throw check;
-      this.#transceiver[CALL]('setStreams', { streams: streams.map((stream) => stream.id) }).catch(() => {});
+      this.#transceiver[CALL]('setStreams', { streams: streams.map((stream) => stream.id) }).catch(reportFailure('setStreams'));
     }
 
     // What addTrack and removeTrack change without a round trip of their own.
@@ -1903,7 +1913,7 @@
       if (check) throw check;
       if (direction === this.#direction) return;
       this.#direction = direction;
-      this[CALL]('setDirection', { direction }).catch(() => {});
+      this[CALL]('setDirection', { direction }).catch(reportFailure('setDirection'));
     }
     get currentDirection() { return this.#currentDirection; }
 
@@ -1916,7 +1926,7 @@
       this.#direction = 'stopped';
       this.#sender[SET_TRACK](null);
       this.#receiver.track[CLOSE_QUIETLY]();  // ended without an event, as the page asked
-      this[CALL]('stop', {}).catch(() => {});
+      this[CALL]('stop', {}).catch(reportFailure('stop'));
     }
 
     // The bridge's events for this object (protocol.toml: Transceiver events).

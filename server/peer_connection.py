@@ -479,12 +479,14 @@ class PeerConnectionDispatcher(Dispatcher):
         return {}
 
     async def shutdown(self) -> None:
-        """close(): no event reaches the page after it; then release the handles."""
-        if not self.closed:
-            self.closed = True
-            self.signaling_state = "closed"
-            await self.peer_connection.close()
+        """close(): no event reaches the page after it. The handles go at once (before any
+        later call of the page runs), the transports as aiortc closes them."""
+        if self.closed:
+            return
+        self.closed = True
+        self.signaling_state = "closed"
         self.dispose()
+        await self.peer_connection.close()
 
 
 def _stream_ids(media: Any) -> list[str]:
