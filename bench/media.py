@@ -26,26 +26,19 @@ bench/results/media.json. No thresholds: this reports, it does not judge.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
-import math
 import platform
-import socket
 import statistics
-import sys
 import time
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-from playwright.sync_api import Browser, Page, sync_playwright
+from harness import RESULTS, check_network_namespace, load_playwright_config, open_bench_page, percentile
+from playwright.sync_api import Page, sync_playwright
 
 from rtcshim.serving import ServerThread
 
-REPO = Path(__file__).resolve().parent.parent
-DEFAULT_OUTPUT = REPO / "bench" / "results" / "media.json"
-# Interfaces scripts/in-netns creates; anything else means we are not inside it.
-NAMESPACE_INTERFACES = {"lo", "rtcshim0", "rtcshim1"}
+DEFAULT_OUTPUT = RESULTS / "media.json"
 WIDTH, HEIGHT, FRAME_RATE = 640, 480, 30
 TARGET_FPS = 29.0
 TARGET_CORES_PER_STREAM = 0.5
@@ -57,12 +50,6 @@ NATIVE_CAMERA_ARGS = [
 ]
 
 
-def load_playwright_config() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("playwright_config", REPO / "playwright.config.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 # Defined in each page: `benchCall(width, height, frameRate)` connects the call and resolves
@@ -148,21 +135,8 @@ BENCH_JS = """() => {
 WAIT_JS = "(ms) => new Promise((resolve) => setTimeout(resolve, ms))"
 
 
-def percentile(samples: list[float], fraction: float) -> float:
-    """Nearest-rank percentile: the smallest sample with at least `fraction` of them at or below."""
-    ordered = sorted(samples)
-    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
 
 
-def open_bench_page(browser: Browser, server: ServerThread, init_script: str) -> Page:
-    context = browser.new_context(base_url=server.url)
-    context.add_init_script(init_script)
-    page = context.new_page()
-    page.goto("/static/blank.html")
-    page.wait_for_function("window.rtcshim && window.rtcshim.installed")
-    page.add_script_tag(url="/static/frame-pattern.js")
-    page.evaluate(BENCH_JS)
-    return page
 
 
 def process_cores(page: Page, js: str, arg: Any) -> tuple[Any, float, float]:
@@ -208,13 +182,6 @@ def measure(page: Page, seconds: float, warmup: float, with_cpu: bool) -> dict[s
     return result
 
 
-def check_network_namespace() -> None:
-    interfaces = {name for _, name in socket.if_nameindex()}  # this network namespace's
-    if not interfaces <= NAMESPACE_INTERFACES:
-        sys.exit(
-            f"refusing to run outside the private network namespace (interfaces: {sorted(interfaces)});\n"
-            "run: scripts/in-netns python3 bench/media.py"
-        )
 
 
 def format_value(value: float | None, digits: int) -> str:
@@ -227,7 +194,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of call before the window opens (2)")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results file")
     options = parser.parse_args()
-    check_network_namespace()
+    check_network_namespace("media.py")
     config = load_playwright_config()
 
     # Not strict: the server as deployed, without validating each message it sends.
@@ -243,7 +210,7 @@ def main() -> None:
             }
             results: dict[str, Any] = {}
             for mode, init_script in modes.items():
-                page = open_bench_page(browser, server, init_script)
+                page = open_bench_page(browser, server, init_script, "/static/frame-pattern.js", BENCH_JS)
                 is_native = page.evaluate("RTCPeerConnection.toString().includes('[native code]')")
                 if is_native != (mode == "native"):
                     raise RuntimeError(f"{mode} page: RTCPeerConnection native = {is_native}")

@@ -18,35 +18,22 @@ No thresholds: this reports, it does not judge.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
-import math
 import platform
-import socket
 import statistics
-import sys
 import time
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-from playwright.sync_api import Browser, Page, sync_playwright
+from harness import RESULTS, check_network_namespace, load_playwright_config, open_bench_page, percentile
+from playwright.sync_api import Page, sync_playwright
 
 from rtcshim.serving import ServerThread
 
-REPO = Path(__file__).resolve().parent.parent
-DEFAULT_OUTPUT = REPO / "bench" / "results" / "setup_time.json"
-# Interfaces scripts/in-netns creates; anything else means we are not inside it.
-NAMESPACE_INTERFACES = {"lo", "rtcshim0", "rtcshim1"}
+DEFAULT_OUTPUT = RESULTS / "setup_time.json"
 MIB = 1 << 20
 
 
-def load_playwright_config() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("playwright_config", REPO / "playwright.config.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 # Defined in each page: `benchSetup()` and `benchThroughput(totalBytes, chunkBytes)`.
@@ -115,10 +102,6 @@ BENCH_JS = """() => {
 }"""
 
 
-def percentile(samples: list[float], fraction: float) -> float:
-    """Nearest-rank percentile: the smallest sample with at least `fraction` of them at or below."""
-    ordered = sorted(samples)
-    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
 
 
 def summarize(samples: list[float]) -> dict[str, float]:
@@ -130,14 +113,6 @@ def summarize(samples: list[float]) -> dict[str, float]:
     }
 
 
-def open_bench_page(browser: Browser, server: ServerThread, init_script: str) -> Page:
-    context = browser.new_context(base_url=server.url)
-    context.add_init_script(init_script)
-    page = context.new_page()
-    page.goto("/static/blank.html")
-    page.wait_for_function("window.rtcshim && window.rtcshim.installed")
-    page.evaluate(BENCH_JS)
-    return page
 
 
 def measure(page: Page, repetitions: int, warmup: int, throughput_runs: int, total: int, chunk: int) -> dict[str, Any]:
@@ -156,13 +131,6 @@ def measure(page: Page, repetitions: int, warmup: int, throughput_runs: int, tot
     }
 
 
-def check_network_namespace() -> None:
-    interfaces = {name for _, name in socket.if_nameindex()}  # this network namespace's
-    if not interfaces <= NAMESPACE_INTERFACES:
-        sys.exit(
-            f"refusing to run outside the private network namespace (interfaces: {sorted(interfaces)});\n"
-            "run: scripts/in-netns python3 bench/setup_time.py"
-        )
 
 
 def main() -> None:
@@ -174,7 +142,7 @@ def main() -> None:
     parser.add_argument("--chunk-kib", type=int, default=16, help="KiB per message (16)")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results file")
     options = parser.parse_args()
-    check_network_namespace()
+    check_network_namespace("setup_time.py")
     config = load_playwright_config()
     total, chunk = options.total_mib * MIB, options.chunk_kib * 1024
 
@@ -189,7 +157,7 @@ def main() -> None:
             }
             results: dict[str, Any] = {}
             for mode, init_script in modes.items():
-                page = open_bench_page(browser, server, init_script)
+                page = open_bench_page(browser, server, init_script, BENCH_JS)
                 is_native = page.evaluate("RTCPeerConnection.toString().includes('[native code]')")
                 if is_native != (mode == "native"):
                     raise RuntimeError(f"{mode} page: RTCPeerConnection native = {is_native}")

@@ -74,5 +74,11 @@ class ServerThread:
         return future.result(timeout)
 
     def stop(self) -> None:
+        """Close every session (their peer connections with them), then the server."""
+        async def close_sessions() -> None:
+            await asyncio.gather(*(session.close() for session in list(self.registry.sessions.values())))
+
+        if self.loop is not None and self._thread.is_alive():
+            self.run(close_sessions())
         self._server.should_exit = True
         self._thread.join(10)
