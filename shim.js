@@ -84,6 +84,17 @@
     return type + '@' + text;
   }
 
+  // A version 4 UUID (stream and track ids): crypto.randomUUID needs a secure context,
+  // and old pages are often opened over plain http.
+  function randomUuid() {
+    const bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
+
   const utf8 = new TextEncoder();
   const utf8Decoder = new TextDecoder();
 
@@ -944,7 +955,7 @@
       const guid = randomHandle('Transceiver');
       const receiverGuid = randomHandle('MediaStreamTrack');
       const receiverTrack = new MediaStreamTrack(INTERNAL, receiverGuid, {
-        kind, id: window.crypto.randomUUID(), label: `remote ${kind}`, readyState: 'live', muted: true,
+        kind, id: randomUuid(), label: `remote ${kind}`, readyState: 'live', muted: true,
         settings: {}, constraints: {}, capabilities: {},
       });
       const transceiver = new RTCRtpTransceiver(INTERNAL, this, guid,
@@ -1406,7 +1417,7 @@
     clone() {
       const guid = randomHandle('MediaStreamTrack');
       const twin = new MediaStreamTrack(INTERNAL, guid, {
-        ...this.#init, id: window.crypto.randomUUID(), muted: this.#muted, readyState: this.#readyState,
+        ...this.#init, id: randomUuid(), muted: this.#muted, readyState: this.#readyState,
         settings: this.#settings, constraints: this.#constraints,
       });
       twin.#enabled = this.#enabled;
@@ -1512,7 +1523,7 @@
 
     constructor(streamOrTracks = undefined) {
       super();
-      this.#id = window.crypto.randomUUID();
+      this.#id = randomUuid();
       if (streamOrTracks instanceof MediaStream) {
         streamOrTracks.getTracks().forEach((track) => this.#add(track));
       } else if (streamOrTracks !== undefined) {
@@ -1703,7 +1714,7 @@
   function uploadCapture(captured) {
     const guid = randomHandle('MediaStreamTrack');
     const track = new MediaStreamTrack(INTERNAL, guid, {
-      kind: captured.kind, id: window.crypto.randomUUID(), label: captured.label, readyState: 'live',
+      kind: captured.kind, id: randomUuid(), label: captured.label, readyState: 'live',
       muted: false, settings: captured.getSettings(), constraints: {}, capabilities: {},
     });
     track[UPLOAD](captured);
@@ -2182,7 +2193,7 @@
       if (!(object instanceof MediaStream)) {
         return createObjectURL.call(window.URL, object);
       }
-      const url = `blob:${window.location.origin}/${window.crypto.randomUUID()}`;
+      const url = `blob:${window.location.origin}/${randomUuid()}`;
       objectUrls.set(url, object);
       return url;
     };

@@ -46,7 +46,10 @@ class DeviceFeed:
     """One source, read by the tracks that share it (a track and its clones)."""
 
     def __init__(self, source: MediaStreamTrack) -> None:
-        self.source = source
+        # Read through a view, which ends its readers when stopped even if the source
+        # never answers (aiortc's remote track of a receiver that never started).
+        self.source = TrackView(source.kind)
+        self.source.switch(source)
         self.relay = MediaRelay()
         self.tracks: list[MediaTrackDispatcher] = []
 
@@ -244,8 +247,9 @@ class MediaTrackDispatcher(Dispatcher):
 
 
 class TrackView(MediaStreamTrack):
-    """A track's own reading of a feed, which applyConstraints or a remote description can
-    replace while consumers keep reading; before any feed, it waits."""
+    """A reading of a source that can be replaced (applyConstraints, a remote description)
+    while consumers keep reading, and stopped even while a read is pending; before any
+    source, it waits."""
 
     def __init__(self, kind: str) -> None:
         super().__init__()
@@ -271,10 +275,13 @@ class TrackView(MediaStreamTrack):
             # A relay subscription that was stopped never answers: wait for a switch too.
             frame = asyncio.ensure_future(reader.recv())
             switched = asyncio.ensure_future(self._switched.wait())
-            await asyncio.wait((frame, switched), return_when=asyncio.FIRST_COMPLETED)
-            switched.cancel()
-            if not frame.done():
-                frame.cancel()
+            try:
+                await asyncio.wait((frame, switched), return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                switched.cancel()
+                if not frame.done():
+                    frame.cancel()
+            if not frame.done():  # cancelled just now: the source was switched or stopped
                 continue
             try:
                 return frame.result()
