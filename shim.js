@@ -683,9 +683,7 @@
       if (arguments.length < 1) {
         throw new TypeError("Failed to execute 'createDataChannel' on 'RTCPeerConnection': 1 argument required, but only 0 present.");
       }
-      if (this.#closed) {
-        throw makeError('InvalidStateError', 'The RTCPeerConnection is closed.');
-      }
+      this.#checkOpen();
       const init = normalizeDataChannelInit(dataChannelDict);
       const labelText = String(label);
       if (utf8.encode(labelText).length > 65535) {
@@ -809,9 +807,7 @@
     }
 
     setConfiguration(configuration = {}) {
-      if (this.#closed) {
-        throw makeError('InvalidStateError', 'The RTCPeerConnection is closed.');
-      }
+      this.#checkOpen();
       const requested = normalizeConfiguration(configuration);
       for (const key of ['bundlePolicy', 'rtcpMuxPolicy']) {
         if (requested[key] !== this.#configuration[key]) {
@@ -1270,13 +1266,18 @@
     }
     registerProcessor('rtcshim-playback', RtcshimPlayback);`;
 
+  // An AudioContext at WebRTC's rate, and the promise of `workletSource` loaded into it.
+  function audioContextWith(workletSource) {
+    const context = new window.AudioContext({ sampleRate: 48000 });
+    const module = URL.createObjectURL(new Blob([workletSource], { type: 'text/javascript' }));
+    return { context, ready: context.audioWorklet.addModule(module) };
+  }
+
   let playbackContext = null;
   let playbackWorklet = null;
   function playbackAudio() {
     if (!playbackContext) {
-      playbackContext = new window.AudioContext({ sampleRate: 48000 });
-      const module = URL.createObjectURL(new Blob([PLAYBACK_WORKLET], { type: 'text/javascript' }));
-      playbackWorklet = playbackContext.audioWorklet.addModule(module);
+      ({ context: playbackContext, ready: playbackWorklet } = audioContextWith(PLAYBACK_WORKLET));
     }
     playbackContext.resume().catch(() => {});
     return { context: playbackContext, ready: playbackWorklet };
@@ -1764,11 +1765,10 @@
     registerProcessor('rtcshim-capture', RtcshimCapture);`;
 
   function uploadAudio(guid, captured, live) {
-    const context = new window.AudioContext({ sampleRate: 48000 });
-    const module = URL.createObjectURL(new Blob([CAPTURE_WORKLET], { type: 'text/javascript' }));
+    const { context, ready } = audioContextWith(CAPTURE_WORKLET);
     const chunk = new Int16Array(960);
     let filled = 0;
-    context.audioWorklet.addModule(module).then(() => {
+    ready.then(() => {
       const node = new window.AudioWorkletNode(context, 'rtcshim-capture');
       context.createMediaStreamSource(nativeStream([captured])).connect(node);
       node.port.onmessage = (event) => {

@@ -315,7 +315,7 @@ class PeerConnectionDispatcher(Dispatcher):
         transceiver = self.peer_connection.addTransceiver(params["kind"], direction=init["direction"])
         dispatcher = self._adopt(transceiver, params["transceiver"], params["receiverTrack"])
         dispatcher.send(track)
-        transceiver.sender._stream_id = init["streams"][0] if init["streams"] else NO_STREAM
+        dispatcher.set_stream_ids(init["streams"])
         after_reply(self.update_negotiation_needed)
         return {}
 
@@ -347,8 +347,7 @@ class PeerConnectionDispatcher(Dispatcher):
         """The remote rejected these sections: their transceivers stop (JSEP 5.10)."""
         for transceiver in self.transceivers.values():
             if transceiver.transceiver.mid in mids and not transceiver.transceiver.stopped:
-                await transceiver.transceiver.stop()
-                transceiver.receiver_track.end(notify=True)
+                await transceiver.halt()
 
     def _report_remote_tracks(self, description: dict[str, str]) -> None:
         """webrtc-pc "process remote tracks": `track` for media the remote now sends, in
@@ -387,18 +386,16 @@ class PeerConnectionDispatcher(Dispatcher):
 
     def _is_negotiation_needed(self) -> bool:
         local = self.descriptions["currentLocalDescription"]
-        kinds = (
-            [media.kind for media in SessionDescription.parse(local["sdp"]).media] if local else []
-        )
-        if self.peer_connection.sctp is not None and "application" not in kinds:
+        local_media = (
+            {m.rtp.muxId: m for m in SessionDescription.parse(local["sdp"]).media} if local else {})
+        if self.peer_connection.sctp is not None and all(m.kind != "application" for m in local_media.values()):
             return True
         if any(t.mid is None and not t.stopped for t in self.peer_connection.getTransceivers()):
             return True
-        return local is not None and self._directions_changed(local)
+        return local is not None and self._directions_changed(local["type"], local_media)
 
-    def _directions_changed(self, local: dict[str, str]) -> bool:
+    def _directions_changed(self, local_type: str, local_media: dict[str, Any]) -> bool:
         """A transceiver's direction (or its stopping) is not what the last negotiation agreed."""
-        local_media = {m.rtp.muxId: m for m in SessionDescription.parse(local["sdp"]).media}
         remote = self.descriptions["currentRemoteDescription"]
         remote_media = (
             {m.rtp.muxId: m for m in SessionDescription.parse(remote["sdp"]).media} if remote else {})
@@ -412,7 +409,7 @@ class PeerConnectionDispatcher(Dispatcher):
                 continue
             wanted = transceiver.direction
             offered = remote_media[transceiver.mid].direction if transceiver.mid in remote_media else None
-            if local["type"] == "answer" and offered is not None:
+            if local_type == "answer" and offered is not None:
                 wanted = sdp_fixes.answer_direction(wanted, offered)
             if media.direction != wanted:
                 return True

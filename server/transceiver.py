@@ -79,19 +79,26 @@ class TransceiverDispatcher(Dispatcher):
         self.send(self.session.track(params["track"]) if params["track"] else None)
         return {}
 
+    def set_stream_ids(self, streams: list[str]) -> None:
+        """The msid stream of the sender's track (aiortc has one stream per sender)."""
+        self.transceiver.sender._stream_id = streams[0] if streams else NO_STREAM
+
     async def set_streams(self, params: Params) -> Result:
         self._check_usable()
-        streams = params["streams"]
-        self.transceiver.sender._stream_id = streams[0] if streams else NO_STREAM
+        self.set_stream_ids(params["streams"])
         after_reply(self.peer_connection.update_negotiation_needed)
         return {}
 
     async def stop(self, params: Params) -> Result:
         if not self.transceiver.stopped:
-            await self.transceiver.stop()
-            self.receiver_track.end(notify=True)
+            await self.halt()
             after_reply(self.peer_connection.update_negotiation_needed)
         return {}
+
+    async def halt(self) -> None:
+        """Stop sending and receiving for good; the receiver's track ends."""
+        await self.transceiver.stop()
+        self.receiver_track.end(notify=True)
 
     def _check_usable(self) -> None:
         if self.peer_connection.closed:
