@@ -33,7 +33,8 @@ REMOVE_NATIVE_WEBRTC = """
 (() => {
   for (const name of Object.getOwnPropertyNames(window)) {
     if (/^(webkit|moz|ms)?(RTC|MediaStream)/.test(name)
-        || ['MediaDevices', 'MediaDeviceInfo', 'InputDeviceInfo', 'OverconstrainedError'].includes(name)) {
+        || ['MediaDevices', 'MediaDeviceInfo', 'InputDeviceInfo', 'DeviceChangeEvent',
+            'OverconstrainedError'].includes(name)) {
       delete window[name];
     }
   }

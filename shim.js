@@ -61,6 +61,7 @@
   const STOPPED = Symbol('stopped');
   const USED_TO_SEND = Symbol('used to send');
   const UPLOAD = Symbol('upload a capture');
+  const HAS_BRAND = Symbol('is an instance of this interface');
 
   // --- helpers ---------------------------------------------------------------
 
@@ -69,7 +70,7 @@
       return new TypeError(message);
     }
     if (name === 'OverconstrainedError') {
-      return new (window.OverconstrainedError || OverconstrainedErrorShim)(constraint, message);
+      return new (window.OverconstrainedError || OverconstrainedError)(constraint, message);
     }
     return new DOMException(message, name);
   }
@@ -147,19 +148,58 @@
     }
   }
 
-  // WebIDL: operations and attributes are enumerable; interfaces carry a toStringTag.
+  // The members whose IDL type is a promise: WebIDL turns their exceptions into rejections.
+  const PROMISE_MEMBERS = new Set(['createOffer', 'createAnswer', 'setLocalDescription', 'setRemoteDescription',
+    'addIceCandidate', 'getStats', 'replaceTrack', 'setParameters', 'applyConstraints', 'enumerateDevices',
+    'getUserMedia', 'generateCertificate', 'getIdentityAssertion', 'peerIdentity']);
+
+  function named(name, fn) {
+    return Object.defineProperty(fn, 'name', { value: name });
+  }
+
+  // WebIDL's binding of an interface: every operation and attribute is enumerable, checks
+  // that `this` is one of ours (cls[HAS_BRAND], a private field test) and has the IDL's
+  // .name and .length (from `lengths`, which may also give the constructor's); the
+  // prototype carries a toStringTag.
   function exposeInterface(cls, name, lengths = {}) {
+    const hasBrand = cls[HAS_BRAND];
+    const guard = (member, fn) => {
+      const isPromise = PROMISE_MEMBERS.has(member);
+      return function (...args) {
+        try {
+          if (!hasBrand(this)) {
+            throw new TypeError(`Illegal invocation: ${name}.${member} was called on an object that is not a ${name}`);
+          }
+          return fn.apply(this, args);
+        } catch (error) {
+          if (isPromise) return Promise.reject(error);
+          throw error;
+        }
+      };
+    };
     const proto = cls.prototype;
     for (const key of Object.getOwnPropertyNames(proto)) {
       if (key === 'constructor') {
         continue;
       }
       const descriptor = Object.getOwnPropertyDescriptor(proto, key);
+      if (descriptor.value) {
+        const length = key in lengths ? lengths[key] : descriptor.value.length;
+        descriptor.value = Object.defineProperty(named(key, guard(key, descriptor.value)), 'length', { value: length });
+      } else {
+        descriptor.get = descriptor.get && named(`get ${key}`, guard(key, descriptor.get));
+        descriptor.set = descriptor.set && named(`set ${key}`, guard(key, descriptor.set));
+      }
       descriptor.enumerable = true;
       Object.defineProperty(proto, key, descriptor);
-      if (key in lengths && typeof descriptor.value === 'function') {
-        Object.defineProperty(descriptor.value, 'length', { value: lengths[key] });
+    }
+    for (const key of Object.getOwnPropertyNames(cls)) {
+      if (!['length', 'name', 'prototype'].includes(key)) {
+        Object.defineProperty(cls, key, { enumerable: true });
       }
+    }
+    if (Object.hasOwn(lengths, 'constructor')) {
+      Object.defineProperty(cls, 'length', { value: lengths.constructor });
     }
     Object.defineProperty(proto, Symbol.toStringTag, { value: name, configurable: true });
     return cls;
@@ -317,6 +357,7 @@
 
   class RTCSessionDescription {
     #type;
+    static [HAS_BRAND](object) { return #type in object; }
     #sdp;
 
     constructor(descriptionInitDict) {
@@ -371,6 +412,7 @@
 
   class RTCIceCandidate {
     #init;
+    static [HAS_BRAND](object) { return #init in object; }
     #fields;
 
     constructor(candidateInitDict = {}) {
@@ -401,6 +443,10 @@
     get tcpType() { return this.#fields.tcpType; }
     get relatedAddress() { return this.#fields.relatedAddress; }
     get relatedPort() { return this.#fields.relatedPort; }
+    // Set by the ICE agent on its own relay candidates; aiortc does not report which
+    // TURN server or transport a relay candidate came from.
+    get relayProtocol() { return null; }
+    get url() { return null; }
 
     toJSON() {
       return { ...this.#init };
@@ -411,6 +457,7 @@
 
   class RTCPeerConnectionIceEvent extends Event {
     #candidate;
+    static [HAS_BRAND](object) { return #candidate in object; }
     #url;
 
     constructor(type, eventInitDict = {}) {
@@ -425,6 +472,7 @@
 
   class RTCDataChannelEvent extends Event {
     #channel;
+    static [HAS_BRAND](object) { return #channel in object; }
 
     constructor(type, eventInitDict) {
       if (!eventInitDict || !(eventInitDict.channel instanceof RTCDataChannel)) {
@@ -442,6 +490,7 @@
 
   class RTCError extends DOMException {
     #init;
+    static [HAS_BRAND](object) { return #init in object; }
 
     constructor(init, message = '') {
       super(message, 'OperationError');
@@ -468,6 +517,7 @@
 
   class RTCErrorEvent extends Event {
     #error;
+    static [HAS_BRAND](object) { return #error in object; }
 
     constructor(type, eventInitDict) {
       if (!eventInitDict || !(eventInitDict.error instanceof RTCError)) {
@@ -592,6 +642,7 @@
 
   class RTCPeerConnection extends EventTarget {
     #bridge;
+    static [HAS_BRAND](object) { return #bridge in object; }
     #guid;
     #configuration;
     #closed = false;
@@ -1056,6 +1107,7 @@
 
   class RTCDataChannel extends EventTarget {
     #peerConnection;
+    static [HAS_BRAND](object) { return #peerConnection in object; }
     #bridge;
     #guid;
     #init;
@@ -1357,9 +1409,11 @@
   }
 
   const TRACK_EVENTS = ['ended', 'mute', 'unmute'];
+  const CONTENT_HINTS = { audio: ['speech', 'speaking', 'music'], video: ['motion', 'detail', 'text'] };
 
   class MediaStreamTrack extends EventTarget {
     #bridge;
+    static [HAS_BRAND](object) { return #bridge in object; }
     #guid;
     #init;
     #enabled = true;
@@ -1369,6 +1423,7 @@
     #constraints;
     #sink = null;
     #captured = null; // the browser's own track, when this one uploads it
+    #contentHint = '';
 
     constructor(token, guid, initializer) {
       if (token !== INTERNAL) {
@@ -1398,7 +1453,14 @@
     }
     get muted() { return this.#muted; }
     get readyState() { return this.#readyState; }
-    get contentHint() { return ''; }
+    // mst-content-hint: a hint for the encoder; values of the other kind are ignored.
+    get contentHint() { return this.#contentHint; }
+    set contentHint(value) {
+      const hint = String(value);
+      if (hint === '' || CONTENT_HINTS[this.kind].includes(hint)) {
+        this.#contentHint = hint;
+      }
+    }
 
     getSettings() { return { ...this.#settings }; }
     getConstraints() { return { ...this.#constraints }; }
@@ -1422,6 +1484,7 @@
         settings: this.#settings, constraints: this.#constraints,
       });
       twin.#enabled = this.#enabled;
+      twin.#contentHint = this.#contentHint;
       if (this.#readyState === 'live') {
         this.#bridge.call(this.#guid, 'clone', { track: guid, id: twin.id }).catch(reportFailure('clone'));
       }
@@ -1518,6 +1581,7 @@
 
   class MediaStream extends EventTarget {
     #id;
+    static [HAS_BRAND](object) { return #id in object; }
     #tracks = new Set();
     #active;
     #native = null;
@@ -1651,6 +1715,7 @@
 
   class MediaStreamTrackEvent extends Event {
     #track;
+    static [HAS_BRAND](object) { return #track in object; }
 
     constructor(type, eventInitDict) {
       if (!eventInitDict || !(eventInitDict.track instanceof MediaStreamTrack)) {
@@ -1666,6 +1731,7 @@
   // The 2013 addstream/removestream event.
   class MediaStreamEvent extends Event {
     #stream;
+    static [HAS_BRAND](object) { return #stream in object; }
 
     constructor(type, eventInitDict = {}) {
       super(type, eventInitDict);
@@ -1675,8 +1741,9 @@
     get stream() { return this.#stream; }
   }
 
-  class OverconstrainedErrorShim extends DOMException {
+  class OverconstrainedError extends DOMException {
     #constraint;
+    static [HAS_BRAND](object) { return #constraint in object; }
 
     constructor(constraint, message = '') {
       super(message, 'OverconstrainedError');
@@ -1791,6 +1858,7 @@
 
   class MediaDeviceInfo {
     #info;
+    static [HAS_BRAND](object) { return #info in object; }
 
     constructor(token, info) {
       if (token !== INTERNAL) {
@@ -1803,10 +1871,50 @@
     get kind() { return this.#info.kind; }
     get label() { return this.#info.label; }
     get groupId() { return this.#info.groupId; }
-    toJSON() { return { ...this.#info }; }
+    toJSON() {
+      const { deviceId, kind, label, groupId } = this.#info;
+      return { deviceId, kind, label, groupId };
+    }
+  }
+
+  // enumerateDevices lists inputs as InputDeviceInfo, whose capabilities are those a track
+  // from the device would report.
+  class InputDeviceInfo extends MediaDeviceInfo {
+    #capabilities;
+    static [HAS_BRAND](object) { return #capabilities in object; }
+
+    constructor(token, info) {
+      super(token, info);
+      this.#capabilities = info.capabilities;
+    }
+
+    getCapabilities() { return structuredClone(this.#capabilities); }
+  }
+
+  class DeviceChangeEvent extends Event {
+    #devices;
+    static [HAS_BRAND](object) { return #devices in object; }
+    #userInsertedDevices;
+
+    constructor(type, eventInitDict = {}) {
+      super(type, eventInitDict);
+      const devices = [...(eventInitDict.devices ?? [])];
+      if (!devices.every((device) => device instanceof MediaDeviceInfo)) {
+        throw new TypeError("Failed to construct 'DeviceChangeEvent': devices must be MediaDeviceInfo objects.");
+      }
+      this.#devices = Object.freeze(devices);
+      // The spec leaves which devices count as user-inserted to the browser: none here.
+      this.#userInsertedDevices = Object.freeze([]);
+    }
+
+    get devices() { return this.#devices; }
+    get userInsertedDevices() { return this.#userInsertedDevices; }
   }
 
   class MediaDevices extends EventTarget {
+    #created = true;
+    static [HAS_BRAND](object) { return #created in object; }
+
     constructor(token) {
       if (token !== INTERNAL) {
         throw new TypeError('Illegal constructor');
@@ -1820,7 +1928,8 @@
 
     enumerateDevices() {
       return getBridge().call('Session', 'enumerateDevices', {})
-        .then(({ devices }) => devices.map((device) => new MediaDeviceInfo(INTERNAL, device)));
+        .then(({ devices }) => devices.map((device) => (device.kind.endsWith('input')
+          ? new InputDeviceInfo(INTERNAL, device) : new MediaDeviceInfo(INTERNAL, device))));
     }
 
     getSupportedConstraints() {
@@ -1834,6 +1943,7 @@
 
   class RTCRtpSender {
     #transceiver;
+    static [HAS_BRAND](object) { return #transceiver in object; }
     #track = null;
 
     constructor(token, transceiver) {
@@ -1874,6 +1984,7 @@
 
   class RTCRtpReceiver {
     #track;
+    static [HAS_BRAND](object) { return #track in object; }
 
     constructor(token, track) {
       if (token !== INTERNAL) {
@@ -1888,6 +1999,7 @@
 
   class RTCRtpTransceiver {
     #peerConnection;
+    static [HAS_BRAND](object) { return #peerConnection in object; }
     #guid;
     #kind;
     #mid;
@@ -1984,6 +2096,7 @@
 
   class RTCTrackEvent extends Event {
     #init;
+    static [HAS_BRAND](object) { return #init in object; }
 
     constructor(type, eventInitDict) {
       if (!eventInitDict || !(eventInitDict.receiver instanceof RTCRtpReceiver)
@@ -2114,16 +2227,27 @@
       'mozRTCPeerConnection', 'msRTCPeerConnection'], RTCPeerConnection);
   }
 
-  // Expose `value` as navigator[name] for each name, as installGlobal does for window.
-  function installOnNavigator(window, names, value) {
+  // Navigator members live on Navigator.prototype, as a browser's do, with the brand check
+  // of the realm's one navigator. In 'missing' mode the browser's own members stay.
+  function installOnNavigator(window, names, descriptor) {
+    const proto = window.Navigator.prototype;
+    const guard = (member, fn) => function (...args) {
+      if (this !== window.navigator) {
+        throw new TypeError(`Illegal invocation: ${member} was called on an object that is not a Navigator`);
+      }
+      return fn.apply(this, args);
+    };
     for (const name of names) {
-      if (window.navigator[name]) {
+      if (name in proto) {
         window.rtcshim.native[`navigator.${name}`] = window.navigator[name];
         if (options.mode === 'missing') {
           continue;
         }
       }
-      Object.defineProperty(window.navigator, name, { value, writable: true, configurable: true, enumerable: true });
+      const member = descriptor.get
+        ? { get: named(`get ${name}`, guard(name, descriptor.get)) }
+        : { value: Object.defineProperty(named(name, guard(name, descriptor.value)), 'length', { value: descriptor.value.length }), writable: true };
+      Object.defineProperty(proto, name, { ...member, enumerable: true, configurable: true });
     }
   }
 
@@ -2132,19 +2256,22 @@
     defineEventHandlers(MediaStream.prototype, STREAM_EVENTS);
     defineEventHandlers(MediaDevices.prototype, ['devicechange']);
     installGlobal(window, ['MediaStream', 'webkitMediaStream'], exposeInterface(MediaStream, 'MediaStream'));
-    installGlobal(window, ['MediaStreamTrack'], exposeInterface(MediaStreamTrack, 'MediaStreamTrack'));
+    installGlobal(window, ['MediaStreamTrack'], exposeInterface(MediaStreamTrack, 'MediaStreamTrack', { constructor: 0 }));
     installGlobal(window, ['MediaStreamTrackEvent'], exposeInterface(MediaStreamTrackEvent, 'MediaStreamTrackEvent'));
     installGlobal(window, ['MediaStreamEvent'], exposeInterface(MediaStreamEvent, 'MediaStreamEvent'));
-    installGlobal(window, ['OverconstrainedError'], exposeInterface(OverconstrainedErrorShim, 'OverconstrainedError'));
-    installGlobal(window, ['MediaDevices'], exposeInterface(MediaDevices, 'MediaDevices'));
-    installGlobal(window, ['MediaDeviceInfo'], exposeInterface(MediaDeviceInfo, 'MediaDeviceInfo'));
-    installOnNavigator(window, ['mediaDevices'], new MediaDevices(INTERNAL));
+    installGlobal(window, ['OverconstrainedError'], exposeInterface(OverconstrainedError, 'OverconstrainedError'));
+    installGlobal(window, ['MediaDevices'], exposeInterface(MediaDevices, 'MediaDevices', { constructor: 0 }));
+    installGlobal(window, ['MediaDeviceInfo'], exposeInterface(MediaDeviceInfo, 'MediaDeviceInfo', { constructor: 0 }));
+    installGlobal(window, ['InputDeviceInfo'], exposeInterface(InputDeviceInfo, 'InputDeviceInfo', { constructor: 0 }));
+    installGlobal(window, ['DeviceChangeEvent'], exposeInterface(DeviceChangeEvent, 'DeviceChangeEvent'));
+    const mediaDevices = new MediaDevices(INTERNAL);
+    installOnNavigator(window, ['mediaDevices'], { get: () => mediaDevices });
     // The 2013 callback form, under every prefix pages looked for.
     const legacyGetUserMedia = function getUserMedia(constraints, successCallback, errorCallback) {
       settleLegacy(requestUserMedia(constraints), successCallback, errorCallback);
     };
     installOnNavigator(window, ['getUserMedia', 'webkitGetUserMedia', 'mozGetUserMedia', 'msGetUserMedia'],
-      legacyGetUserMedia);
+      { value: legacyGetUserMedia });
   }
 
   // Media elements and AudioContexts play our streams through their native twins; old
@@ -2212,15 +2339,15 @@
   }
 
   function installRtp(window) {
-    installGlobal(window, ['RTCRtpSender'], exposeInterface(RTCRtpSender, 'RTCRtpSender'));
-    installGlobal(window, ['RTCRtpReceiver'], exposeInterface(RTCRtpReceiver, 'RTCRtpReceiver'));
-    installGlobal(window, ['RTCRtpTransceiver'], exposeInterface(RTCRtpTransceiver, 'RTCRtpTransceiver'));
+    installGlobal(window, ['RTCRtpSender'], exposeInterface(RTCRtpSender, 'RTCRtpSender', { constructor: 0 }));
+    installGlobal(window, ['RTCRtpReceiver'], exposeInterface(RTCRtpReceiver, 'RTCRtpReceiver', { constructor: 0 }));
+    installGlobal(window, ['RTCRtpTransceiver'], exposeInterface(RTCRtpTransceiver, 'RTCRtpTransceiver', { constructor: 0 }));
     installGlobal(window, ['RTCTrackEvent'], exposeInterface(RTCTrackEvent, 'RTCTrackEvent'));
   }
 
   function installDataChannel(window) {
     defineEventHandlers(RTCDataChannel.prototype, DATA_CHANNEL_EVENTS);
-    exposeInterface(RTCDataChannel, 'RTCDataChannel', { send: 1, close: 0 });
+    exposeInterface(RTCDataChannel, 'RTCDataChannel', { constructor: 0, send: 1, close: 0 });
     installGlobal(window, ['RTCDataChannel'], RTCDataChannel);
   }
 

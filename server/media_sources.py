@@ -71,6 +71,10 @@ class Device:
     capabilities: dict[str, Any]
     make: Callable[[TrackSettings], MediaStreamTrack]
 
+    def track_capabilities(self) -> dict[str, Any]:
+        """MediaTrackCapabilities as a track from this device (or its InputDeviceInfo) reports them."""
+        return {**self.capabilities, "deviceId": self.device_id, "groupId": self.group_id}
+
 
 @dataclass(frozen=True)
 class MediaSources:

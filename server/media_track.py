@@ -90,8 +90,7 @@ class MediaTrackDispatcher(Dispatcher):
         self.device = device
         self.settings = settings or {}
         self.constraints = constraints or {}
-        self.capabilities = (
-            {**device.capabilities, "deviceId": device.device_id, "groupId": device.group_id} if device else {})
+        self.capabilities = device.track_capabilities() if device else {}
         # The page's own capture, when it uploads one (see upload.py).
         self.upload = source if isinstance(source, UploadedSource) else None
         self.enabled = True

@@ -74,6 +74,7 @@ class SessionDispatcher(Dispatcher):
 
     async def enumerate_devices(self, params: Params) -> Result:
         return {"devices": [
-            {"deviceId": d.device_id, "kind": d.kind, "label": d.label, "groupId": d.group_id}
-            for d in self.session.media_sources.devices
+            {"deviceId": device.device_id, "kind": device.kind, "label": device.label, "groupId": device.group_id,
+             "capabilities": device.track_capabilities()}
+            for device in self.session.media_sources.devices
         ]}
