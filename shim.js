@@ -62,6 +62,9 @@
   const USED_TO_SEND = Symbol('used to send');
   const UPLOAD = Symbol('upload a capture');
   const HAS_BRAND = Symbol('is an instance of this interface');
+  const TRANSPORT = Symbol('transport');
+  const UPDATE = Symbol('update');
+  const ADOPT_TRANSPORT = Symbol('adopt a transport the server made');
 
   // --- helpers ---------------------------------------------------------------
 
@@ -655,6 +658,8 @@
     };
     #dataChannels = new Set();
     #transceivers = [];
+    #transports = new Set();
+    #sctp = null;
     #localStreams = [];
     #remoteStreams = new Map(); // msid stream id -> MediaStream
 
@@ -676,6 +681,7 @@
     get iceGatheringState() { return this.#state.iceGatheringState; }
     get iceConnectionState() { return this.#state.iceConnectionState; }
     get connectionState() { return this.#state.connectionState; }
+    get sctp() { return this.#sctp; }
     get localDescription() {
       return this.#descriptions.pendingLocalDescription || this.#descriptions.currentLocalDescription;
     }
@@ -872,6 +878,10 @@
 
     // The seed's updateIce(configuration, constraints): new ICE servers and policy for
     // the gathering still to come; the mandatory IceTransports constraint sets the policy.
+    // aiortc cannot restart ICE, so there is nothing to ask for (as with createOffer's
+    // iceRestart option); pages that call it on failure keep working.
+    restartIce() {}
+
     updateIce(configuration = undefined, constraints = undefined) {
       const updated = configuration == null ? this.getConfiguration() : { ...this.getConfiguration(), ...configuration };
       const iceTransports = legacyConstraint(constraints, 'iceTransports');
@@ -894,12 +904,16 @@
         transceiver[NEGOTIATED]({ mid: transceiver.mid, currentDirection: 'stopped', stopped: true });
         transceiver.receiver.track[CLOSE_QUIETLY]();
       }
+      for (const transport of this.#transports) {
+        transport[CLOSE_QUIETLY]();
+      }
       this.#call('close', {}).catch(reportFailure('close'));
     }
 
     // The bridge's events for this object (protocol.toml: PeerConnection events).
     [EVENTS] = {
       signalingStateChange: (params) => {
+        this.#sctp = params.sctp && this.#bridge.objects.get(params.sctp);
         for (const state of params.transceivers) {
           this.#bridge.objects.get(state.transceiver)[NEGOTIATED](state);
         }
@@ -989,6 +1003,11 @@
       const channel = new RTCDataChannel(INTERNAL, this, guid, initializer);
       this.#dataChannels.add(channel);
       return channel;
+    }
+
+    [ADOPT_TRANSPORT](transport) {
+      this.#transports.add(transport);
+      return transport;
     }
 
     [ADOPT_TRANSCEIVER](guid, initializer) {
@@ -1937,6 +1956,191 @@
     }
   }
 
+  // --- transports ----------------------------------------------------------------
+
+  function base64ToArrayBuffer(text) {
+    return Uint8Array.from(atob(text), (character) => character.charCodeAt(0)).buffer;
+  }
+
+  class RTCIceCandidatePair {
+    #local;
+    static [HAS_BRAND](object) { return #local in object; }
+    #remote;
+
+    constructor(token, local, remote) {
+      if (token !== INTERNAL) {
+        throw new TypeError('Illegal constructor');
+      }
+      this.#local = local;
+      this.#remote = remote;
+    }
+
+    get local() { return this.#local; }
+    get remote() { return this.#remote; }
+  }
+
+  const ICE_TRANSPORT_EVENTS = ['statechange', 'gatheringstatechange', 'selectedcandidatepairchange'];
+
+  // Its state arrives whole (protocol.toml: IceTransportState) through its DTLS transport.
+  class RTCIceTransport extends EventTarget {
+    #ice;
+    static [HAS_BRAND](object) { return #ice in object; }
+    #localCandidates = [];
+    #remoteCandidates = [];
+    #selectedPair = null;
+
+    constructor(token, ice) {
+      if (token !== INTERNAL) {
+        throw new TypeError('Illegal constructor');
+      }
+      super();
+      this[UPDATE](ice, false);
+    }
+
+    get role() { return this.#ice.role; }
+    get component() { return 'rtp'; }
+    get state() { return this.#ice.state; }
+    get gatheringState() { return this.#ice.gatheringState; }
+    getLocalCandidates() { return [...this.#localCandidates]; }
+    getRemoteCandidates() { return [...this.#remoteCandidates]; }
+    getSelectedCandidatePair() { return this.#selectedPair; }
+    getLocalParameters() { return this.#ice.localParameters && { ...this.#ice.localParameters }; }
+    getRemoteParameters() { return this.#ice.remoteParameters && { ...this.#ice.remoteParameters }; }
+
+    [UPDATE](ice, fire = true) {
+      const previous = this.#ice;
+      this.#ice = ice;
+      const same = (name) => previous && JSON.stringify(previous[name]) === JSON.stringify(ice[name]);
+      if (!same('localCandidates')) {
+        this.#localCandidates = ice.localCandidates.map((init) => new RTCIceCandidate(init));
+      }
+      if (!same('remoteCandidates')) {
+        this.#remoteCandidates = ice.remoteCandidates.map((init) => new RTCIceCandidate(init));
+      }
+      const pairChanged = !same('selectedPair');
+      if (pairChanged) {
+        this.#selectedPair = ice.selectedPair && new RTCIceCandidatePair(INTERNAL,
+          new RTCIceCandidate(ice.selectedPair.local), new RTCIceCandidate(ice.selectedPair.remote));
+      }
+      if (!fire) {
+        return;
+      }
+      if (previous.gatheringState !== ice.gatheringState) {
+        this.dispatchEvent(new Event('gatheringstatechange'));
+      }
+      if (pairChanged && this.#selectedPair) {
+        this.dispatchEvent(new Event('selectedcandidatepairchange'));
+      }
+      if (previous.state !== ice.state) {
+        this.dispatchEvent(new Event('statechange'));
+      }
+    }
+
+    [CLOSE_QUIETLY]() {
+      this[UPDATE]({ ...this.#ice, state: 'closed' }, false);
+    }
+
+    // As the peer connection's own ICE state: the server, and so the agent, is gone.
+    [BRIDGE_LOST]() {
+      this[UPDATE]({ ...this.#ice, state: 'failed' });
+    }
+  }
+
+  const DTLS_TRANSPORT_EVENTS = ['statechange', 'error'];
+
+  class RTCDtlsTransport extends EventTarget {
+    #state;
+    static [HAS_BRAND](object) { return #state in object; }
+    #iceTransport;
+    #remoteCertificates;
+
+    constructor(token, initializer) {
+      if (token !== INTERNAL) {
+        throw new TypeError('Illegal constructor');
+      }
+      super();
+      this.#state = initializer.state;
+      this.#remoteCertificates = initializer.remoteCertificates;
+      this.#iceTransport = new RTCIceTransport(INTERNAL, initializer.ice);
+    }
+
+    get iceTransport() { return this.#iceTransport; }
+    get state() { return this.#state; }
+    getRemoteCertificates() { return this.#remoteCertificates.map(base64ToArrayBuffer); }
+
+    // The bridge's events for this object (protocol.toml: DtlsTransport events).
+    [EVENTS] = {
+      stateChange: (params) => {
+        this.#remoteCertificates = params.remoteCertificates;
+        this.#setState(params.state);
+      },
+      iceChange: (params) => this.#iceTransport[UPDATE](params.ice),
+    };
+
+    #setState(state) {
+      if (state === this.#state) {
+        return;
+      }
+      this.#state = state;
+      if (state === 'failed') {
+        const error = new RTCError({ errorDetail: 'dtls-failure' }, 'the DTLS handshake failed');
+        this.dispatchEvent(new RTCErrorEvent('error', { error }));
+      }
+      this.dispatchEvent(new Event('statechange'));
+    }
+
+    // pc.close(): everything is closed, and no event says so.
+    [CLOSE_QUIETLY]() {
+      this.#state = 'closed';
+      this.#iceTransport[CLOSE_QUIETLY]();
+    }
+
+    [BRIDGE_LOST]() {
+      this.#iceTransport[BRIDGE_LOST]();
+      this.#setState('closed');
+    }
+  }
+
+  class RTCSctpTransport extends EventTarget {
+    #transport;
+    static [HAS_BRAND](object) { return #transport in object; }
+    #init;
+
+    constructor(token, transport, initializer) {
+      if (token !== INTERNAL) {
+        throw new TypeError('Illegal constructor');
+      }
+      super();
+      this.#transport = transport;
+      this.#init = initializer;
+    }
+
+    get transport() { return this.#transport; }
+    get state() { return this.#init.state; }
+    get maxMessageSize() { return this.#init.maxMessageSize; }
+    get maxChannels() { return this.#init.maxChannels; }
+
+    // The bridge's events for this object (protocol.toml: SctpTransport events).
+    [EVENTS] = {
+      stateChange: (params) => {
+        const changed = params.state !== this.#init.state;
+        this.#init = { ...this.#init, ...params };
+        this.#transport = getBridge().objects.get(params.transport) || this.#transport;
+        if (changed) {
+          this.dispatchEvent(new Event('statechange'));
+        }
+      },
+    };
+
+    [CLOSE_QUIETLY]() {
+      this.#init = { ...this.#init, state: 'closed' };
+    }
+
+    [BRIDGE_LOST]() {
+      this[EVENTS].stateChange({ state: 'closed' });
+    }
+  }
+
   // --- RTP: transceivers, senders, receivers ----------------------------------------
 
   const DIRECTIONS = ['sendrecv', 'sendonly', 'recvonly', 'inactive'];
@@ -1954,7 +2158,7 @@
     }
 
     get track() { return this.#track; }
-    get transport() { return null; }
+    get transport() { return this.#transceiver[TRANSPORT]; }
 
     replaceTrack(withTrack) {
       const track = withTrack ?? null;
@@ -1985,16 +2189,18 @@
   class RTCRtpReceiver {
     #track;
     static [HAS_BRAND](object) { return #track in object; }
+    #transceiver;
 
-    constructor(token, track) {
+    constructor(token, track, transceiver) {
       if (token !== INTERNAL) {
         throw new TypeError('Illegal constructor');
       }
       this.#track = track;
+      this.#transceiver = transceiver;
     }
 
     get track() { return this.#track; }
-    get transport() { return null; }
+    get transport() { return this.#transceiver[TRANSPORT]; }
   }
 
   class RTCRtpTransceiver {
@@ -2008,6 +2214,7 @@
     #stopped = false;
     #sender;
     #receiver;
+    #transport = null;
 
     constructor(token, peerConnection, guid, initializer, receiverTrack) {
       if (token !== INTERNAL) {
@@ -2020,7 +2227,7 @@
       this.#direction = initializer.direction;
       this.#currentDirection = initializer.currentDirection;
       this.#sender = new RTCRtpSender(INTERNAL, this);
-      this.#receiver = new RTCRtpReceiver(INTERNAL, receiverTrack);
+      this.#receiver = new RTCRtpReceiver(INTERNAL, receiverTrack, this);
       // Whether the sender ever sent: addTrack reuses only transceivers that never did.
       this[USED_TO_SEND] = false;
       getBridge().register(guid, this);
@@ -2079,6 +2286,9 @@
     [NEGOTIATED](state) {
       this.#mid = state.mid;
       this.#currentDirection = state.currentDirection;
+      if (state.transport !== undefined) {
+        this.#transport = state.transport && getBridge().objects.get(state.transport);
+      }
       if (state.currentDirection === 'sendrecv' || state.currentDirection === 'sendonly') {
         this[USED_TO_SEND] = true;
       }
@@ -2090,6 +2300,7 @@
 
     get [GUID]() { return this.#guid; }
     get [STOPPED]() { return this.#stopped; }
+    get [TRANSPORT]() { return this.#transport; }
 
     [BRIDGE_LOST]() {}
   }
@@ -2122,6 +2333,10 @@
     DataChannel: (peerConnection, guid, initializer) => peerConnection[ADOPT_CHANNEL](guid, initializer),
     MediaStreamTrack: (parent, guid, initializer) => new MediaStreamTrack(INTERNAL, guid, initializer),
     Transceiver: (peerConnection, guid, initializer) => peerConnection[ADOPT_TRANSCEIVER](guid, initializer),
+    DtlsTransport: (peerConnection, guid, initializer) => peerConnection[ADOPT_TRANSPORT](
+      new RTCDtlsTransport(INTERNAL, initializer)),
+    SctpTransport: (peerConnection, guid, initializer) => peerConnection[ADOPT_TRANSPORT](
+      new RTCSctpTransport(INTERNAL, getBridge().objects.get(initializer.transport), initializer)),
   };
 
   // --- legacy callbacks (over our promise methods only, never a native object's) ---
@@ -2338,6 +2553,16 @@
     };
   }
 
+  function installTransports(window) {
+    defineEventHandlers(RTCIceTransport.prototype, ICE_TRANSPORT_EVENTS);
+    defineEventHandlers(RTCDtlsTransport.prototype, DTLS_TRANSPORT_EVENTS);
+    defineEventHandlers(RTCSctpTransport.prototype, ['statechange']);
+    installGlobal(window, ['RTCIceCandidatePair'], exposeInterface(RTCIceCandidatePair, 'RTCIceCandidatePair', { constructor: 0 }));
+    installGlobal(window, ['RTCIceTransport'], exposeInterface(RTCIceTransport, 'RTCIceTransport', { constructor: 0 }));
+    installGlobal(window, ['RTCDtlsTransport'], exposeInterface(RTCDtlsTransport, 'RTCDtlsTransport', { constructor: 0 }));
+    installGlobal(window, ['RTCSctpTransport'], exposeInterface(RTCSctpTransport, 'RTCSctpTransport', { constructor: 0 }));
+  }
+
   function installRtp(window) {
     installGlobal(window, ['RTCRtpSender'], exposeInterface(RTCRtpSender, 'RTCRtpSender', { constructor: 0 }));
     installGlobal(window, ['RTCRtpReceiver'], exposeInterface(RTCRtpReceiver, 'RTCRtpReceiver', { constructor: 0 }));
@@ -2359,6 +2584,7 @@
   installEvents(window);
   installMediaCapture(window);
   installMediaPlayback(window);
+  installTransports(window);
   installRtp(window);
   installDataChannel(window);
   installLegacyCallbacks();

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from aiortc import (
     RTCConfiguration,
     RTCDataChannel,
+    RTCDtlsTransport,
     RTCPeerConnection,
     RTCRtpTransceiver,
     RTCSessionDescription,
@@ -41,6 +42,7 @@ from .dispatcher import Dispatcher, Params, Result, after_reply
 from .errors import BridgeTypeError, InvalidStateError, OperationError
 from .media_track import MediaTrackDispatcher
 from .transceiver import NO_STREAM, TransceiverDispatcher
+from .transports import DtlsTransportDispatcher, SctpTransportDispatcher, ice_state
 
 if TYPE_CHECKING:
     from .session import Session
@@ -49,8 +51,6 @@ logger = logging.getLogger(__name__)
 
 Description = dict[str, str] | None
 
-# aiortc's ICE states as a browser names them.
-ICE_CONNECTION_STATES = {"completed": "connected"}
 SENDING = ("sendrecv", "sendonly")
 RECEIVING = ("sendrecv", "recvonly")
 
@@ -83,6 +83,8 @@ class PeerConnectionDispatcher(Dispatcher):
              "currentRemoteDescription", "pendingRemoteDescription")
         )
         self.transceivers: dict[RTCRtpTransceiver, TransceiverDispatcher] = {}
+        self.transports: dict[RTCDtlsTransport, DtlsTransportDispatcher] = {}
+        self.sctp_transport: SctpTransportDispatcher | None = None
         self._announced_candidates: set[str] = set()
         self._remote_candidates_ended = False
         self._negotiation_needed = False
@@ -169,6 +171,7 @@ class PeerConnectionDispatcher(Dispatcher):
             await self._stop_rejected(sdp_fixes.rejected_mids(description["sdp"]))
             self._settle_descriptions("Remote", dict(description))
             self._report_remote_tracks(description)
+            self._report_transports()
         self.update_negotiation_needed()
         return {}
 
@@ -198,10 +201,42 @@ class PeerConnectionDispatcher(Dispatcher):
             # raises it again if something is still unnegotiated.
             self._negotiation_needed = False
         self.signaling_state = self.peer_connection.signalingState
+        self._update_transports()
         self.emit("signalingStateChange", {
             "signalingState": self.signaling_state, "descriptions": dict(self.descriptions),
             "transceivers": [transceiver.state() for transceiver in self.transceivers.values()],
+            "sctp": self.sctp_transport.guid if self.sctp_transport else None,
         })
+
+    # --- transports ------------------------------------------------------------------
+
+    def _update_transports(self) -> None:
+        """Announce the transports a description brought into use, and release those
+        bundling made unused (aiortc moves bundled sections onto the first one's)."""
+        in_use: dict[RTCDtlsTransport, str] = {}
+        for transceiver in self.peer_connection.getTransceivers():
+            if transceiver.mid is not None and not transceiver.stopped:
+                in_use.setdefault(transceiver.sender.transport, transceiver.mid)
+        sctp = self.peer_connection.sctp
+        if sctp is not None and sctp.mid is not None:
+            in_use.setdefault(sctp.transport, sctp.mid)
+        for dtls in list(self.transports):
+            if dtls not in in_use:
+                self.transports.pop(dtls).dispose()
+        for dtls, mid in in_use.items():
+            if dtls not in self.transports:
+                self.transports[dtls] = DtlsTransportDispatcher(self, dtls, mid)
+                self.transports[dtls].announce()
+        if sctp is not None and sctp.mid is not None:
+            if self.sctp_transport is None:
+                self.sctp_transport = SctpTransportDispatcher(self, sctp, self.transports[sctp.transport])
+                self.sctp_transport.announce()
+            else:
+                self.sctp_transport.use_transport(self.transports[sctp.transport])
+
+    def _report_transports(self) -> None:
+        for transport in self.transports.values():
+            transport.report_ice()
 
     # --- ICE -------------------------------------------------------------------------
 
@@ -240,12 +275,14 @@ class PeerConnectionDispatcher(Dispatcher):
                 if not self._remote_candidates_ended:
                     self._remote_candidates_ended = True
                     await self.peer_connection.addIceCandidate(None)
+                    self._report_transports()
                 return {}
             parsed = self._parse_candidate(candidate)
             if self._remote_candidates_ended:
                 logger.debug("%s: candidate after end-of-candidates dropped", self.guid)
                 return {}
             await self.peer_connection.addIceCandidate(parsed)
+            self._report_transports()
         return {}
 
     def _parse_candidate(self, candidate: dict[str, Any]) -> Any:
@@ -448,8 +485,8 @@ class PeerConnectionDispatcher(Dispatcher):
             self.emit("iceGatheringStateChange", {"iceGatheringState": state})
 
     def _report_ice_connection_state(self) -> None:
-        state = self._browser_state(self.peer_connection.iceConnectionState)
-        state = ICE_CONNECTION_STATES.get(state, state)
+        self._report_transports()
+        state = ice_state(self._browser_state(self.peer_connection.iceConnectionState))
         if state != self.ice_connection_state and not self.closed:
             self.ice_connection_state = state
             self.emit("iceConnectionStateChange", {"iceConnectionState": state})

@@ -61,7 +61,12 @@ class TransceiverDispatcher(Dispatcher):
             "transceiver": self.guid, "mid": self.transceiver.mid,
             "currentDirection": "stopped" if self.transceiver.stopped else self.transceiver.currentDirection,
             "stopped": self.transceiver.stopped,
+            "transport": self._transport_guid(),
         }
+
+    def _transport_guid(self) -> str | None:
+        transport = self.peer_connection.transports.get(self.transceiver.sender.transport)
+        return transport.guid if transport and not self.transceiver.stopped else None
 
     def send(self, track: MediaTrackDispatcher | None) -> None:
         """The sender's track: RTP carries this track's media from now on."""

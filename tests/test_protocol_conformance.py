@@ -14,6 +14,7 @@ from rtcshim.protocol import PROTOCOL
 from rtcshim.registry import Registry
 from rtcshim.serving import ServerThread
 from rtcshim.session import Session
+from rtcshim.transports import DtlsTransportDispatcher, SctpTransportDispatcher
 
 from .fake_page import CONFIGURATION
 
@@ -51,8 +52,11 @@ def test_dispatchers_implement_exactly_the_protocol_commands(server: ServerThrea
             session, "DataChannel@" + "d" * 24, peer_connection,
             peer_connection.peer_connection.createDataChannel("x"))
         transceiver = peer_connection._adopt(peer_connection.peer_connection.addTransceiver("audio"))
+        dtls_transport = DtlsTransportDispatcher(peer_connection, transceiver.transceiver.sender.transport, "0")
+        sctp_transport = SctpTransportDispatcher(peer_connection, peer_connection.peer_connection.sctp, dtls_transport)
         dispatchers: list[Dispatcher] = [
-            session.root, peer_connection, data_channel, transceiver, transceiver.receiver_track]
+            session.root, peer_connection, data_channel, transceiver, transceiver.receiver_track,
+            dtls_transport, sctp_transport]
         await peer_connection.shutdown()
         return {dispatcher.interface: set(dispatcher.commands) for dispatcher in dispatchers}
 

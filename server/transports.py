@@ -1,0 +1,142 @@
+"""RTCDtlsTransport, RTCIceTransport and RTCSctpTransport, as a browser shows them.
+
+aiortc has these objects but tells little of them: its ICE transport says "completed"
+where browsers say "connected", nothing reports candidates, parameters or the selected
+pair as they change, and its SCTP transport has no state event at all. One DtlsTransport
+handle stands for each aiortc DTLS transport (bundled sections share one) and carries its
+ICE transport's whole state, sent again whenever any of it changes; the page fires the
+events for what changed. aiortc's private state is read here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import TYPE_CHECKING, Any
+
+from aioice import Candidate
+from aiortc import RTCDtlsTransport, RTCSctpTransport
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from .dispatcher import Dispatcher
+
+if TYPE_CHECKING:
+    from .peer_connection import PeerConnectionDispatcher
+
+# aiortc's names for states, as a browser names them.
+ICE_STATES = {"completed": "connected"}
+GATHERING_STATES = {"completed": "complete"}
+RTP_COMPONENT = 1
+
+
+def ice_state(aiortc_state: str) -> str:
+    return ICE_STATES.get(aiortc_state, aiortc_state)
+
+
+class DtlsTransportDispatcher(Dispatcher):
+    interface = "DtlsTransport"
+
+    def __init__(
+        self, parent: PeerConnectionDispatcher, dtls: RTCDtlsTransport, mid: str | None
+    ) -> None:
+        super().__init__(parent.session, parent.session.new_handle("DtlsTransport"), parent)
+        self.dtls = dtls
+        # Candidates are reported in the first media section the transport carries.
+        self.mid = mid
+        self._reported_ice = self.ice_state()
+        self._reported_state = dtls.state
+        dtls.on("statechange", self._report_state)
+        dtls.transport.on("statechange", self.report_ice)
+        dtls.transport.iceGatherer.on("statechange", self.report_ice)
+
+    def initializer(self) -> dict[str, Any]:
+        return {"state": self.dtls.state, "remoteCertificates": self._remote_certificates(),
+                "ice": self._reported_ice}
+
+    def ice_state(self) -> dict[str, Any]:
+        ice = self.dtls.transport
+        connection = ice._connection
+        started = ice.iceGatherer.state != "new" or ice.state != "new"
+        remote_known = connection.remote_username is not None
+        nominated = connection._nominated.get(RTP_COMPONENT)
+        return {
+            "role": ice.role if started else "unknown",
+            "state": ice_state(ice.state),
+            "gatheringState": GATHERING_STATES.get(ice.iceGatherer.state, ice.iceGatherer.state),
+            "localCandidates": [self._candidate(c) for c in connection.local_candidates],
+            "remoteCandidates": [self._candidate(c) for c in connection.remote_candidates],
+            "localParameters": {"usernameFragment": connection.local_username,
+                                "password": connection.local_password} if started else None,
+            "remoteParameters": {"usernameFragment": connection.remote_username,
+                                 "password": connection.remote_password} if remote_known else None,
+            "selectedPair": {"local": self._candidate(nominated.local_candidate),
+                             "remote": self._candidate(nominated.remote_candidate)} if nominated else None,
+        }
+
+    def report_ice(self) -> None:
+        """Tell the page if anything of the ICE transport changed (before the peer
+        connection's own state events, as the spec orders them)."""
+        snapshot = self.ice_state()
+        if snapshot != self._reported_ice:
+            self._reported_ice = snapshot
+            self.emit("iceChange", {"ice": snapshot})
+
+    def _report_state(self) -> None:
+        if self.dtls.state != self._reported_state:
+            self._reported_state = self.dtls.state
+            self.emit("stateChange", {"state": self.dtls.state, "remoteCertificates": self._remote_certificates()})
+
+    def _remote_certificates(self) -> list[str]:
+        """The peer's DTLS certificate, DER in base64, once the handshake has it."""
+        ssl = getattr(self.dtls, "_ssl", None)
+        certificate = ssl.get_peer_certificate(as_cryptography=True) if ssl is not None else None
+        return [base64.b64encode(certificate.public_bytes(Encoding.DER)).decode()] if certificate else []
+
+    def _candidate(self, candidate: Candidate) -> dict[str, Any]:
+        return {"candidate": "candidate:" + candidate.to_sdp(), "sdpMid": self.mid,
+                "sdpMLineIndex": None, "usernameFragment": None}
+
+    def dispose(self) -> None:
+        self.dtls.remove_listener("statechange", self._report_state)
+        self.dtls.transport.remove_listener("statechange", self.report_ice)
+        self.dtls.transport.iceGatherer.remove_listener("statechange", self.report_ice)
+        super().dispose()
+
+
+class SctpTransportDispatcher(Dispatcher):
+    interface = "SctpTransport"
+
+    def __init__(
+        self, parent: PeerConnectionDispatcher, sctp: RTCSctpTransport, transport: DtlsTransportDispatcher
+    ) -> None:
+        super().__init__(parent.session, parent.session.new_handle("SctpTransport"), parent)
+        self.sctp = sctp
+        self.transport = transport
+        self._reported = self._state()
+        # aiortc's association changes state in _set_state and says nothing: listen there.
+        association_set_state = sctp._set_state
+
+        def set_state(state: RTCSctpTransport.State) -> None:
+            association_set_state(state)
+            self.report_state()
+
+        sctp._set_state = set_state  # type: ignore[method-assign]
+
+    def initializer(self) -> dict[str, Any]:
+        return self._reported
+
+    def use_transport(self, transport: DtlsTransportDispatcher) -> None:
+        """Bundling moved the association onto another DTLS transport."""
+        self.transport = transport
+        self.report_state()
+
+    def _state(self) -> dict[str, Any]:
+        # The spec's state starts at "connecting"; aiortc's at "new".
+        state = "connecting" if self.sctp.state == "new" else self.sctp.state
+        return {"transport": self.transport.guid, "state": state,
+                "maxMessageSize": float(self.sctp._remote_max_message_size),
+                "maxChannels": self.sctp.maxChannels if state == "connected" else None}
+
+    def report_state(self) -> None:
+        if not self.disposed and (state := self._state()) != self._reported:
+            self._reported = state
+            self.emit("stateChange", state)
