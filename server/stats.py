@@ -357,9 +357,10 @@ class StatsIds:
     keyed by a handle or by an aiortc object that lives as long as the connection."""
 
     def __init__(self) -> None:
-        self._names: dict[Hashable, str] = {}
+        self._names: dict[tuple[Hashable, str], str] = {}
 
     def name(self, key: Hashable, prefix: str) -> str:
-        if key not in self._names:
-            self._names[key] = f"{prefix}{sum(name.startswith(prefix) for name in self._names.values()) + 1}"
-        return self._names[key]
+        if (key, prefix) not in self._names:
+            numbered = sum(named_prefix == prefix for _, named_prefix in self._names)
+            self._names[(key, prefix)] = f"{prefix}{numbered + 1}"
+        return self._names[(key, prefix)]
