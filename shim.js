@@ -65,6 +65,7 @@
   const TRANSPORT = Symbol('transport');
   const UPDATE = Symbol('update');
   const ADOPT_TRANSPORT = Symbol('adopt a transport the server made');
+  const STATS = Symbol('request stats');
 
   // --- helpers ---------------------------------------------------------------
 
@@ -662,6 +663,7 @@
     #sctp = null;
     #localStreams = [];
     #remoteStreams = new Map(); // msid stream id -> MediaStream
+    #closedStats = null; // the close call's reply: what getStats reports once closed
 
     constructor(configuration = {}, legacyConstraints = undefined) {
       super();
@@ -907,7 +909,21 @@
       for (const transport of this.#transports) {
         transport[CLOSE_QUIETLY]();
       }
-      this.#call('close', {}).catch(reportFailure('close'));
+      this.#closedStats = this.#call('close', {});
+      this.#closedStats.catch(reportFailure('close'));
+    }
+
+    // Promise form, 2013 Chrome form (callback first), 2013 Firefox form (selector, callbacks).
+    getStats(...args) {
+      return getStatsForms(this, args);
+    }
+
+    // The server's stats of the connection, or of one transceiver's sender or receiver.
+    [STATS](transceiver, side) {
+      if (this.#closed) {
+        return this.#closedStats.then((closed) => (transceiver ? { ...closed, stats: [] } : closed));
+      }
+      return this.#call('getStats', { transceiver: transceiver ? transceiver[GUID] : null, side });
     }
 
     // The bridge's events for this object (protocol.toml: PeerConnection events).
@@ -1029,7 +1045,8 @@
       transceiver.sender[SET_TRACK](track);
       this.#transceivers.push(transceiver);
       this.#call('addTransceiver', {
-        transceiver: guid, receiverTrack: receiverGuid, kind, track: track ? track[GUID] : null, init,
+        transceiver: guid, receiverTrack: receiverGuid, receiverTrackId: receiverTrack.id, kind,
+        track: track ? track[GUID] : null, init,
       }).catch(reportFailure('addTransceiver'));
       return transceiver;
     }
@@ -2160,6 +2177,10 @@
     get track() { return this.#track; }
     get transport() { return this.#transceiver[TRANSPORT]; }
 
+    getStats() {
+      return rtpStats(this, 'sender');
+    }
+
     replaceTrack(withTrack) {
       const track = withTrack ?? null;
       if (track !== null && !(track instanceof MediaStreamTrack)) {
@@ -2201,6 +2222,10 @@
 
     get track() { return this.#track; }
     get transport() { return this.#transceiver[TRANSPORT]; }
+
+    getStats() {
+      return rtpStats(this, 'receiver');
+    }
   }
 
   class RTCRtpTransceiver {
@@ -2228,6 +2253,7 @@
       this.#currentDirection = initializer.currentDirection;
       this.#sender = new RTCRtpSender(INTERNAL, this);
       this.#receiver = new RTCRtpReceiver(INTERNAL, receiverTrack, this);
+      rtpOwners.set(this.#sender, this).set(this.#receiver, this);
       // Whether the sender ever sent: addTrack reuses only transceivers that never did.
       this[USED_TO_SEND] = false;
       getBridge().register(guid, this);
@@ -2301,6 +2327,7 @@
     get [GUID]() { return this.#guid; }
     get [STOPPED]() { return this.#stopped; }
     get [TRANSPORT]() { return this.#transport; }
+    [STATS](side) { return this.#peerConnection[STATS](this, side); }
 
     [BRIDGE_LOST]() {}
   }
@@ -2338,6 +2365,234 @@
     SctpTransport: (peerConnection, guid, initializer) => peerConnection[ADOPT_TRANSPORT](
       new RTCSctpTransport(INTERNAL, getBridge().objects.get(initializer.transport), initializer)),
   };
+
+  // --- getStats: RTCStatsReport, and the 2013 report shapes ------------------------
+
+  // The server builds W3C webrtc-stats dictionaries (server/stats.py); the page wraps them.
+  // Stats are plain objects; their timestamps move from the server's clock to the page's
+  // (performance.timeOrigin + performance.now(), as Chromium reports them).
+
+  const rtpOwners = new WeakMap(); // RTCRtpSender or RTCRtpReceiver -> its RTCRtpTransceiver
+
+  class RTCStatsReport {
+    #stats;
+
+    constructor(token, stats) {
+      if (token !== INTERNAL) {
+        throw new TypeError('Illegal constructor');
+      }
+      this.#stats = new Map(stats.map((entry) => [entry.id, entry]));
+    }
+
+    get size() { return this.#stats.size; }
+    get(id) { return this.#stats.get(String(id)); }
+    has(id) { return this.#stats.has(String(id)); }
+    keys() { return this.#stats.keys(); }
+    values() { return this.#stats.values(); }
+    entries() { return this.#stats.entries(); }
+
+    forEach(callback, thisArg = undefined) {
+      if (typeof callback !== 'function') {
+        throw new TypeError("Failed to execute 'forEach' on 'RTCStatsReport': The callback provided as parameter 1 is not a function.");
+      }
+      for (const [id, entry] of this.#stats) {
+        callback.call(thisArg, entry, id, this);
+      }
+    }
+  }
+
+  // The server's reply as a report on the page's clock. The offset also absorbs the reply's
+  // one-way delay, a few ms at most.
+  function statsReport({ timestamp, stats }) {
+    const offset = performance.timeOrigin + performance.now() - timestamp;
+    return new RTCStatsReport(INTERNAL, stats.map((entry) => {
+      const moved = { ...entry, timestamp: entry.timestamp + offset };
+      if (entry.lastPacketReceivedTimestamp !== undefined) {
+        moved.lastPacketReceivedTimestamp += offset;
+      }
+      return moved;
+    }));
+  }
+
+  // webrtc-pc getStats(selector): the one sender or receiver of that track.
+  function selectedTransceiver(peerConnection, selector) {
+    if (selector === null || selector === undefined) {
+      return [null, null];
+    }
+    if (!(selector instanceof MediaStreamTrack)) {
+      throw new TypeError("Failed to execute 'getStats' on 'RTCPeerConnection': parameter 1 is not of type 'MediaStreamTrack'.");
+    }
+    const matches = [];
+    for (const transceiver of peerConnection.getTransceivers()) {
+      if (transceiver.sender.track === selector) matches.push([transceiver, 'sender']);
+      if (transceiver.receiver.track === selector) matches.push([transceiver, 'receiver']);
+    }
+    if (matches.length !== 1) {
+      throw makeError('InvalidAccessError', matches.length
+        ? 'More than one sender or receiver has the track.' : 'There is no sender or receiver for the track.');
+    }
+    return matches[0];
+  }
+
+  function promiseStats(peerConnection, selector) {
+    try {
+      const [transceiver, side] = selectedTransceiver(peerConnection, selector);
+      return peerConnection[STATS](transceiver, side).then(statsReport);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  // WebIDL overloads by argument type: a function first is Chrome's 2013 form
+  // (success, selector?, failure?), receiving an RTCStatsResponse; a function second is
+  // Firefox's 2013 form (selector, success, failure), receiving the maplike report.
+  function getStatsForms(peerConnection, args) {
+    if (typeof args[0] === 'function') {
+      const failure = typeof args[1] === 'function' ? args[1] : args[2];
+      const selector = typeof args[1] === 'function' ? null : args[1];
+      const response = promiseStats(peerConnection, selector).then((report) => new RTCStatsResponse(INTERNAL, report));
+      return settleLegacy(response, args[0], failure);
+    }
+    if (typeof args[1] === 'function') {
+      return settleLegacy(promiseStats(peerConnection, args[0]), args[1], args[2]);
+    }
+    return promiseStats(peerConnection, args[0]);
+  }
+
+  // webrtc-pc: RTCRtpSender/RTCRtpReceiver getStats() run the stats selection algorithm.
+  function rtpStats(senderOrReceiver, side) {
+    return rtpOwners.get(senderOrReceiver)[STATS](side).then(statsReport);
+  }
+
+  // Chrome's 2013 shapes, from the standard stats, in this one table: standard type ->
+  // [legacy type, legacy id, the report's names and values (stat() gives them as strings)].
+  // codec, remote-inbound-rtp, remote-outbound-rtp and media-source values are folded into
+  // the ssrc reports that refer to them, as Chrome's were.
+  const LEGACY_CANDIDATE_TYPES = { host: 'host', srflx: 'serverreflexive', prflx: 'peerreflexive', relay: 'relayed' };
+  const LEGACY_PAIR_CANDIDATE_TYPES = { host: 'local', srflx: 'stun', prflx: 'prflx', relay: 'relay' };
+  const legacyId = {
+    'candidate-pair': (id) => `Conn-${id}`,
+    'local-candidate': (id) => `Cand-${id}`,
+    'remote-candidate': (id) => `Cand-${id}`,
+    certificate: (id) => `googCertificate_${id}`,
+    transport: (id) => `Channel-${id}`,
+  };
+  const legacyCandidate = (stats) => ({
+    ipAddress: stats.address, portNumber: stats.port, transport: stats.protocol,
+    candidateType: LEGACY_CANDIDATE_TYPES[stats.candidateType], priority: stats.priority,
+  });
+  const codecName = (codec) => codec && codec.mimeType.split('/')[1];
+  const LEGACY_STATS = {
+    'peer-connection': ['googLibjingleSession', () => 'googLibjingleSession', () => ({})],
+    transport: ['googComponent', (stats) => legacyId.transport(stats.id), (stats) => ({
+      selectedCandidatePairId: stats.selectedCandidatePairId && legacyId['candidate-pair'](stats.selectedCandidatePairId),
+      localCertificateId: stats.localCertificateId && legacyId.certificate(stats.localCertificateId),
+      remoteCertificateId: stats.remoteCertificateId && legacyId.certificate(stats.remoteCertificateId),
+      dtlsCipher: stats.dtlsCipher, srtpCipher: stats.srtpCipher,
+    })],
+    'candidate-pair': ['googCandidatePair', (stats) => legacyId['candidate-pair'](stats.id), (stats, report) => {
+      const local = report.get(stats.localCandidateId);
+      const remote = report.get(stats.remoteCandidateId);
+      const transport = report.get(stats.transportId);
+      return {
+        googActiveConnection: Boolean(transport && transport.selectedCandidatePairId === stats.id),
+        bytesSent: stats.bytesSent, bytesReceived: stats.bytesReceived,
+        packetsSent: stats.packetsSent, packetsReceived: stats.packetsReceived,
+        googLocalAddress: `${local.address}:${local.port}`, googRemoteAddress: `${remote.address}:${remote.port}`,
+        googLocalCandidateType: LEGACY_PAIR_CANDIDATE_TYPES[local.candidateType],
+        googRemoteCandidateType: LEGACY_PAIR_CANDIDATE_TYPES[remote.candidateType],
+        googTransportType: local.protocol, googWritable: stats.writable, googReadable: stats.state === 'succeeded',
+        googRtt: stats.currentRoundTripTime === undefined ? undefined : Math.round(stats.currentRoundTripTime * 1000),
+        googChannelId: legacyId.transport(stats.transportId),
+        localCandidateId: legacyId['local-candidate'](stats.localCandidateId),
+        remoteCandidateId: legacyId['remote-candidate'](stats.remoteCandidateId),
+      };
+    }],
+    'local-candidate': ['localcandidate', (stats) => legacyId['local-candidate'](stats.id), legacyCandidate],
+    'remote-candidate': ['remotecandidate', (stats) => legacyId['remote-candidate'](stats.id), legacyCandidate],
+    certificate: ['googCertificate', (stats) => legacyId.certificate(stats.id), (stats) => ({
+      googFingerprint: stats.fingerprint, googFingerprintAlgorithm: stats.fingerprintAlgorithm,
+      googDerBase64: stats.base64Certificate,
+    })],
+    'outbound-rtp': ['ssrc', (stats) => `ssrc_${stats.ssrc}_send`, (stats, report) => {
+      const source = report.get(stats.mediaSourceId) || {};
+      const remote = report.get(stats.remoteId) || {};
+      return {
+        ssrc: stats.ssrc, mediaType: stats.kind, googTrackId: source.trackIdentifier,
+        googCodecName: codecName(report.get(stats.codecId)), transportId: legacyId.transport(stats.transportId),
+        bytesSent: stats.bytesSent, packetsSent: stats.packetsSent, packetsLost: remote.packetsLost,
+        googRtt: remote.roundTripTime === undefined ? undefined : Math.round(remote.roundTripTime * 1000),
+        googFrameWidthSent: stats.frameWidth, googFrameHeightSent: stats.frameHeight,
+        googFrameRateSent: stats.framesPerSecond, framesEncoded: stats.framesEncoded,
+        audioInputLevel: source.audioLevel === undefined ? undefined : Math.round(source.audioLevel * 32767),
+      };
+    }],
+    'inbound-rtp': ['ssrc', (stats) => `ssrc_${stats.ssrc}_recv`, (stats, report) => ({
+      ssrc: stats.ssrc, mediaType: stats.kind, googTrackId: stats.trackIdentifier,
+      googCodecName: codecName(report.get(stats.codecId)), transportId: legacyId.transport(stats.transportId),
+      bytesReceived: stats.bytesReceived, packetsReceived: stats.packetsReceived, packetsLost: stats.packetsLost,
+      googJitterReceived: stats.jitter === undefined ? undefined : Math.round(stats.jitter * 1000),
+      googFrameWidthReceived: stats.frameWidth, googFrameHeightReceived: stats.frameHeight,
+      googFrameRateReceived: stats.framesPerSecond, googFrameRateDecoded: stats.framesPerSecond,
+      framesDecoded: stats.framesDecoded,
+      audioOutputLevel: stats.audioLevel === undefined ? undefined : Math.round(stats.audioLevel * 32767),
+    })],
+    'data-channel': ['datachannel', (stats) => `datachannel_${stats.id}`, (stats) => ({
+      label: stats.label, protocol: stats.protocol, datachannelid: stats.dataChannelIdentifier, state: stats.state,
+    })],
+  };
+
+  class RTCLegacyStatsReport {
+    #id;
+    #type;
+    #timestamp;
+    #names;
+
+    constructor(token, id, type, timestamp, names) {
+      if (token !== INTERNAL) {
+        throw new TypeError('Illegal constructor');
+      }
+      this.#id = id;
+      this.#type = type;
+      this.#timestamp = new Date(timestamp);
+      // Values a report lacks are left out, as Chrome left them.
+      this.#names = new Map(Object.entries(names).filter(([, value]) => value !== undefined && value !== null)
+        .map(([name, value]) => [name, String(value)]));
+    }
+
+    get id() { return this.#id; }
+    get type() { return this.#type; }
+    get timestamp() { return this.#timestamp; }
+    // Chrome's first reports kept their values under `local` (and `remote`).
+    get local() { return this; }
+    names() { return [...this.#names.keys()]; }
+    stat(name) { return this.#names.has(String(name)) ? this.#names.get(String(name)) : ''; }
+  }
+
+  class RTCStatsResponse {
+    #reports;
+
+    constructor(token, report) {
+      if (token !== INTERNAL) {
+        throw new TypeError('Illegal constructor');
+      }
+      this.#reports = [];
+      for (const stats of report.values()) {
+        if (stats.type in LEGACY_STATS) {
+          const [type, id, names] = LEGACY_STATS[stats.type];
+          this.#reports.push(new RTCLegacyStatsReport(INTERNAL, id(stats), type, stats.timestamp, names(stats, report)));
+        }
+      }
+      const tracks = new Set([...report.values()].map((stats) => stats.trackIdentifier).filter(Boolean));
+      for (const track of tracks) {
+        this.#reports.push(new RTCLegacyStatsReport(INTERNAL, `googTrack_${track}`, 'googTrack',
+          performance.timeOrigin + performance.now(), { googTrackId: track }));
+      }
+    }
+
+    result() { return [...this.#reports]; }
+    namedItem(id) { return this.#reports.find((report) => report.id === String(id)) || null; }
+  }
 
   // --- legacy callbacks (over our promise methods only, never a native object's) ---
 
@@ -2570,6 +2825,22 @@
     installGlobal(window, ['RTCTrackEvent'], exposeInterface(RTCTrackEvent, 'RTCTrackEvent'));
   }
 
+  function installStats(window) {
+    installGlobal(window, ['RTCStatsReport'], exposeInterface(RTCStatsReport, 'RTCStatsReport', {
+      get: 1, has: 1, forEach: 1, keys: 0, values: 0, entries: 0,
+    }));
+    // readonly maplike: iterating the report iterates its entries.
+    Object.defineProperty(RTCStatsReport.prototype, Symbol.iterator, {
+      value: RTCStatsReport.prototype.entries, writable: true, configurable: true,
+    });
+    installGlobal(window, ['RTCStatsResponse'], exposeInterface(RTCStatsResponse, 'RTCStatsResponse', {
+      result: 0, namedItem: 1,
+    }));
+    installGlobal(window, ['RTCLegacyStatsReport'], exposeInterface(RTCLegacyStatsReport, 'RTCLegacyStatsReport', {
+      names: 0, stat: 1,
+    }));
+  }
+
   function installDataChannel(window) {
     defineEventHandlers(RTCDataChannel.prototype, DATA_CHANNEL_EVENTS);
     exposeInterface(RTCDataChannel, 'RTCDataChannel', { constructor: 0, send: 1, close: 0 });
@@ -2585,6 +2856,7 @@
   installMediaCapture(window);
   installMediaPlayback(window);
   installTransports(window);
+  installStats(window);
   installRtp(window);
   installDataChannel(window);
   installLegacyCallbacks();

@@ -40,6 +40,9 @@ class DataChannelDispatcher(Dispatcher):
         self.data_channel = data_channel
         self._unsent: deque[tuple[str | bytes, asyncio.Future[None]]] = deque()
         self._close_requested = False
+        self._opened = False
+        # getStats' data-channel counters (bytes: UTF-8 for text).
+        self.messages_sent = self.bytes_sent = self.messages_received = self.bytes_received = 0
         data_channel.bufferedAmountLowThreshold = LOW_WATER
         data_channel.on("open", self.report_open)
         data_channel.on("message", self._report_message)
@@ -95,6 +98,8 @@ class DataChannelDispatcher(Dispatcher):
             except Exception as error:
                 handed.set_exception(error)
             else:
+                self.messages_sent += 1
+                self.bytes_sent += _size(data)
                 handed.set_result(None)
         if self._close_requested and not self._unsent:
             self.data_channel.close()
@@ -102,15 +107,22 @@ class DataChannelDispatcher(Dispatcher):
     # --- aiortc events -----------------------------------------------------------
 
     def report_open(self) -> None:
+        if not self._opened:
+            self._opened = True
+            self.peer_connection.data_channels_opened += 1
         self.emit("open", {"id": self.data_channel.id})
 
     def _report_message(self, data: str | bytes) -> None:
+        self.messages_received += 1
+        self.bytes_received += _size(data)
         if isinstance(data, str):
             self.emit("message", {"data": data})
         else:
             self.emit("message", {}, payload=data)
 
     def _report_close(self) -> None:
+        if self._opened:
+            self.peer_connection.data_channels_closed += 1
         if not self._close_requested:
             self.emit("closing")
         self.emit("close")
@@ -119,3 +131,7 @@ class DataChannelDispatcher(Dispatcher):
             if not handed.done():
                 handed.set_exception(InvalidStateError("the data channel closed before sending"))
         self.dispose()
+
+
+def _size(data: str | bytes) -> int:
+    return len(data.encode() if isinstance(data, str) else data)

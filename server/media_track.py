@@ -29,6 +29,7 @@ from av.video.reformatter import VideoReformatter
 from . import constraints as track_constraints
 from .dispatcher import Dispatcher, Params, Result
 from .errors import InvalidStateError
+from .media_meter import MediaMeter
 from .upload import UploadedSource
 
 if TYPE_CHECKING:
@@ -139,7 +140,7 @@ class MediaTrackDispatcher(Dispatcher):
             self.muted = False
             self.emit("muteChange", {"muted": False})
 
-    def subscribe(self) -> MediaStreamTrack:
+    def subscribe(self) -> EnabledGate:
         """A new consumer (an RTP sender, playback): frames as the page wants them."""
         return EnabledGate(self, self.relay.subscribe(self.view, buffered=False))
 
@@ -311,11 +312,13 @@ class EnabledGate(MediaStreamTrack):
         self._track = track
         self._subscription = subscription
         self._converter = VideoReformatter()
+        self.meter = MediaMeter()  # what this consumer took: getStats' media-source
 
     async def recv(self) -> Any:
         if self._track.ended:  # a stopped track feeds nothing more (RTP senders stop)
             raise MediaStreamError
         frame = await self._subscription.recv()
+        self.meter.count(frame)
         if not self._track.enabled:
             frame = _blank(frame)
         if isinstance(frame, av.VideoFrame) and frame.format.name != "yuv420p":

@@ -36,10 +36,10 @@ from aiortc import (
 from aiortc.sdp import SessionDescription, candidate_from_sdp, candidate_to_sdp
 
 from . import configuration as config
-from . import sdp_fixes
+from . import sdp_fixes, stats
 from .data_channel import DataChannelDispatcher
 from .dispatcher import Dispatcher, Params, Result, after_reply
-from .errors import BridgeTypeError, InvalidStateError, OperationError
+from .errors import BridgeTypeError, InvalidAccessError, InvalidStateError, OperationError
 from .media_track import MediaTrackDispatcher
 from .transceiver import NO_STREAM, TransceiverDispatcher
 from .transports import DtlsTransportDispatcher, SctpTransportDispatcher, ice_state
@@ -88,6 +88,9 @@ class PeerConnectionDispatcher(Dispatcher):
         self._announced_candidates: set[str] = set()
         self._remote_candidates_ended = False
         self._negotiation_needed = False
+        self.stats_ids = stats.StatsIds()
+        self.data_channels_opened = 0
+        self.data_channels_closed = 0
         self.peer_connection.on("iceconnectionstatechange", self._report_ice_connection_state)
         self.peer_connection.on("connectionstatechange", self._report_connection_state)
         self.peer_connection.on("datachannel", self._announce_remote_data_channel)
@@ -100,6 +103,7 @@ class PeerConnectionDispatcher(Dispatcher):
             "setConfiguration": self.set_configuration,
             "createDataChannel": self.create_data_channel,
             "addTransceiver": self.add_transceiver,
+            "getStats": self.get_stats,
             "close": self.close,
         }
 
@@ -350,20 +354,23 @@ class PeerConnectionDispatcher(Dispatcher):
         track = self.session.track(params["track"]) if params["track"] else None
         init = params["init"]
         transceiver = self.peer_connection.addTransceiver(params["kind"], direction=init["direction"])
-        dispatcher = self._adopt(transceiver, params["transceiver"], params["receiverTrack"])
+        dispatcher = self._adopt(
+            transceiver, params["transceiver"], params["receiverTrack"], params["receiverTrackId"])
         dispatcher.send(track)
         dispatcher.set_stream_ids(init["streams"])
         after_reply(self.update_negotiation_needed)
         return {}
 
     def _adopt(
-        self, transceiver: RTCRtpTransceiver, guid: str | None = None, receiver_guid: str | None = None
+        self, transceiver: RTCRtpTransceiver, guid: str | None = None, receiver_guid: str | None = None,
+        receiver_track_id: str | None = None,
     ) -> TransceiverDispatcher:
         """Wrap an aiortc transceiver; one the server made is announced to the page."""
         announce = guid is None
         receiver_track = MediaTrackDispatcher(
             self.session, receiver_guid or self.session.new_handle("MediaStreamTrack"), self,
-            kind=transceiver.kind, track_id=str(uuid.uuid4()), label=f"remote {transceiver.kind}",
+            kind=transceiver.kind, track_id=receiver_track_id or str(uuid.uuid4()),
+            label=f"remote {transceiver.kind}",
             source=None,
         )
         dispatcher = TransceiverDispatcher(
@@ -403,6 +410,7 @@ class PeerConnectionDispatcher(Dispatcher):
                 remote_track = transceiver.transceiver.receiver.track
                 if remote_track is not None:
                     transceiver.receiver_track.attach_source(remote_track)
+                    transceiver.receive_counters.watch_decoded(remote_track)
                 self.emit("track", {"transceiver": transceiver.guid, "streams": _stream_ids(media)})
             elif not receiving and transceiver.receiving:
                 transceiver.receiving = False
@@ -502,6 +510,19 @@ class PeerConnectionDispatcher(Dispatcher):
         # and reports the peer as gone.
         return "disconnected" if aiortc_state == "closed" else aiortc_state
 
+    # --- stats -------------------------------------------------------------------------
+
+    async def get_stats(self, params: Params) -> Result:
+        """Not in the operations chain: the spec gathers stats in parallel."""
+        self._check_open()
+        selector = None
+        if params["transceiver"] is not None:
+            transceiver = self.session.handles.get(params["transceiver"])
+            if not isinstance(transceiver, TransceiverDispatcher) or transceiver.parent is not self:
+                raise InvalidAccessError("the sender or receiver belongs to another RTCPeerConnection")
+            selector = (transceiver, params["side"] or "sender")
+        return {"timestamp": stats.now_ms(), "stats": await stats.collect(self, selector)}
+
     # --- closing -----------------------------------------------------------------
 
     def _check_open(self) -> None:
@@ -509,8 +530,9 @@ class PeerConnectionDispatcher(Dispatcher):
             raise InvalidStateError("the RTCPeerConnection is closed")
 
     async def close(self, params: Params) -> Result:
+        """Replies with what a closed connection still reports: its peer-connection stats."""
         await self.shutdown()
-        return {}
+        return {"timestamp": stats.now_ms(), "stats": [stats.peer_connection_stats(self)]}
 
     async def shutdown(self) -> None:
         """close(): no event reaches the page after it. The handles go at once (before any

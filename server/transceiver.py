@@ -13,7 +13,8 @@ from aiortc import RTCRtpTransceiver
 
 from .dispatcher import Dispatcher, Params, Result, after_reply
 from .errors import InvalidStateError
-from .media_track import MediaTrackDispatcher
+from .media_meter import watch_receiver
+from .media_track import EnabledGate, MediaTrackDispatcher
 
 if TYPE_CHECKING:
     from .peer_connection import PeerConnectionDispatcher
@@ -39,6 +40,8 @@ class TransceiverDispatcher(Dispatcher):
         self.transceiver = transceiver
         self.receiver_track = receiver_track
         self.sender_track: MediaTrackDispatcher | None = None
+        self.sender_feed: EnabledGate | None = None  # what the RTP sender reads
+        self.receive_counters = watch_receiver(transceiver.receiver)
         # Whether the page was told of the receiver's remote track (a `track` event).
         self.receiving = False
         self.commands = {
@@ -71,7 +74,8 @@ class TransceiverDispatcher(Dispatcher):
     def send(self, track: MediaTrackDispatcher | None) -> None:
         """The sender's track: RTP carries this track's media from now on."""
         self.sender_track = track
-        self.transceiver.sender.replaceTrack(track.subscribe() if track else None)
+        self.sender_feed = track.subscribe() if track else None
+        self.transceiver.sender.replaceTrack(self.sender_feed)
 
     async def set_direction(self, params: Params) -> Result:
         self._check_usable()

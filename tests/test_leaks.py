@@ -104,7 +104,8 @@ def test_abrupt_disconnects_leave_no_media_behind(server: ServerThread) -> None:
             guid = page.create_peer_connection()
             page.call(guid, "addTransceiver", {
                 "transceiver": new_handle("Transceiver"), "receiverTrack": new_handle("MediaStreamTrack"),
-                "kind": "video", "track": tracks[1], "init": {"direction": "sendrecv", "streams": []}})
+                "receiverTrackId": "receiver-track", "kind": "video", "track": tracks[1],
+                "init": {"direction": "sendrecv", "streams": []}})
             offer = page.call(guid, "createOffer", {"options": {}})["result"]["description"]
             page.call(guid, "setLocalDescription", {"description": offer})
             page.wait_event(tracks[1], "videoFrame")  # playback is running

@@ -26,6 +26,7 @@ EXAMPLE_TITLES = {
     "datachannel-caller.html": "Data channel chat: the caller",
     "loopback-chat.html": "Loopback data channel chat",
     "pick-source.html": "Pick a camera and a microphone",
+    "stats.html": "Connection statistics, legacy and modern",
     "video-call-callee.html": "Video call: the callee",
     "video-call-caller.html": "Video call: the caller",
     "video-loopback.html": "Loopback video call",

@@ -1,0 +1,366 @@
+"""getStats: a W3C webrtc-stats report for one peer connection, as Chromium gives it.
+
+aiortc reports five types (transport, outbound-rtp, inbound-rtp and the two remote ones)
+and nothing for a connection without media. The rest is read here from the objects
+themselves: the ICE connection (aioice: candidates, check list, nominated pair), the DTLS
+transport (state, role, ciphers, both certificates), the negotiated codecs, our data
+channels' counters and our media meters (`media_meter.py`). Ids follow Chromium's style
+and stay the same from one report to the next; every cross-reference (`transportId`,
+`codecId`, …) names an object of the same report. Timestamps are ms since the epoch on
+the server's clock; the page moves them onto its own.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+from collections.abc import Hashable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from aioice import Candidate
+from aioice.ice import CandidatePair
+from aiortc import RTCDtlsTransport, RTCRtpCodecParameters
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from .data_channel import DataChannelDispatcher
+
+if TYPE_CHECKING:
+    from .peer_connection import PeerConnectionDispatcher
+    from .transceiver import TransceiverDispatcher
+
+Stats = dict[str, Any]
+
+# The fields that name another stats object: the spec's selection algorithm follows them.
+REFERENCES = ("transportId", "codecId", "localCandidateId", "remoteCandidateId", "mediaSourceId",
+              "remoteId", "localId", "selectedCandidatePairId", "localCertificateId", "remoteCertificateId")
+
+PAIR_STATES = {
+    CandidatePair.State.FROZEN: "frozen", CandidatePair.State.WAITING: "waiting",
+    CandidatePair.State.IN_PROGRESS: "in-progress", CandidatePair.State.SUCCEEDED: "succeeded",
+    CandidatePair.State.FAILED: "failed",
+}
+ICE_STATES = {"completed": "connected"}  # aiortc's ICE states as a browser names them
+# OpenSSL's names for what DTLS negotiated, as the IANA registries (and Chromium) name them.
+SRTP_CIPHERS = {
+    "SRTP_AES128_CM_SHA1_80": "SRTP_AES128_CM_HMAC_SHA1_80",
+    "SRTP_AEAD_AES_128_GCM": "SRTP_AEAD_AES_128_GCM",
+    "SRTP_AEAD_AES_256_GCM": "SRTP_AEAD_AES_256_GCM",
+}
+TLS_CIPHERS = {
+    "ECDHE-ECDSA-AES128-GCM-SHA256": "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+    "ECDHE-ECDSA-AES256-GCM-SHA384": "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+    "ECDHE-ECDSA-CHACHA20-POLY1305": "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+    "ECDHE-RSA-AES128-GCM-SHA256": "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+    "ECDHE-RSA-AES256-GCM-SHA384": "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+    "ECDHE-RSA-CHACHA20-POLY1305": "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+}
+
+
+def now_ms() -> float:
+    return time.time() * 1000
+
+
+def peer_connection_stats(peer_connection: PeerConnectionDispatcher) -> Stats:
+    return {
+        "id": "P", "type": "peer-connection", "timestamp": now_ms(),
+        "dataChannelsOpened": peer_connection.data_channels_opened,
+        "dataChannelsClosed": peer_connection.data_channels_closed,
+    }
+
+
+async def collect(
+    peer_connection: PeerConnectionDispatcher, selector: tuple[TransceiverDispatcher, str] | None = None,
+) -> list[Stats]:
+    """The whole report, or with a selector (a transceiver, "sender" or "receiver") the spec's
+    sender/receiver selection: its RTP streams and every object they refer to."""
+    report = _Report(peer_connection)
+    await report.build()
+    if selector is None:
+        return list(report.stats.values())
+    return select(report.stats, report.streams.get(selector, []))
+
+
+def select(stats: dict[str, Stats], roots: Iterable[str]) -> list[Stats]:
+    """`roots` and everything they refer to, directly or not."""
+    chosen: dict[str, Stats] = {}
+    pending = [root for root in roots if root in stats]
+    while pending:
+        stats_id = pending.pop()
+        if stats_id in chosen:
+            continue
+        chosen[stats_id] = stats[stats_id]
+        pending += [stats[stats_id][key] for key in REFERENCES if stats[stats_id].get(key) in stats]
+    return list(chosen.values())
+
+
+class _Report:
+    def __init__(self, peer_connection: PeerConnectionDispatcher) -> None:
+        self.peer_connection = peer_connection
+        self.ids = peer_connection.stats_ids
+        self.timestamp = now_ms()
+        self.stats: dict[str, Stats] = {}
+        # Each transceiver's RTP stream ids, by side: the roots of a selection.
+        self.streams: dict[tuple[TransceiverDispatcher, str], list[str]] = {}
+        self.rtcp_round_trip: float | None = None
+
+    def add(self, stats_type: str, stats_id: str, fields: Stats, timestamp: float | None = None) -> str:
+        self.stats[stats_id] = {"id": stats_id, "type": stats_type, "timestamp": timestamp or self.timestamp, **fields}
+        return stats_id
+
+    async def build(self) -> None:
+        self.stats["P"] = peer_connection_stats(self.peer_connection)
+        self.stats["P"]["timestamp"] = self.timestamp
+        for transceiver in self.peer_connection.transceivers.values():
+            await self.add_rtp(transceiver)
+        for child in list(self.peer_connection.children.values()):
+            if isinstance(child, DataChannelDispatcher):
+                self.add_data_channel(child)
+        for transport in self.dtls_transports():
+            self.add_transport(transport)
+
+    # --- transports ---------------------------------------------------------------
+
+    def dtls_transports(self) -> list[RTCDtlsTransport]:
+        """The transports in use: those whose ICE gathering began (bundled ones once)."""
+        aiortc_pc = self.peer_connection.peer_connection
+        candidates = [t.sender.transport for t in aiortc_pc.getTransceivers()]
+        if aiortc_pc.sctp is not None:
+            candidates.append(aiortc_pc.sctp.transport)
+        unique = list({id(transport): transport for transport in candidates}.values())
+        return [transport for transport in unique if transport.transport.iceGatherer.state != "new"]
+
+    def transport_id(self, transport: RTCDtlsTransport) -> str:
+        return self.ids.name(transport, "T")
+
+    def add_transport(self, dtls: RTCDtlsTransport) -> None:
+        transport_id = self.transport_id(dtls)
+        ice = dtls.transport
+        connection = ice.iceGatherer._connection
+        counted = next(iter(dtls._get_stats().values()))
+        fields: Stats = {
+            "bytesSent": counted.bytesSent, "bytesReceived": counted.bytesReceived,
+            "packetsSent": counted.packetsSent, "packetsReceived": counted.packetsReceived,
+            "iceRole": ice.role, "iceState": ICE_STATES.get(ice.state, ice.state),
+            "iceLocalUsernameFragment": connection.local_username, "dtlsState": dtls.state,
+        }
+        if dtls._role != "auto":
+            fields["dtlsRole"] = dtls._role
+        selected = connection._nominated.get(1)
+        pairs = list({id(pair): pair for pair in [*connection._check_list, *connection._nominated.values()]}.values())
+        for pair in pairs:
+            pair_id = self.add_candidate_pair(transport_id, connection, pair, pair is selected, counted)
+            if pair is selected:
+                fields.update(selectedCandidatePairId=pair_id, selectedCandidatePairChanges=1)
+        fields.update(self.add_certificates(dtls))
+        self.add("transport", transport_id, fields)
+
+    def add_candidate_pair(
+        self, transport_id: str, connection: Any, pair: CandidatePair, selected: bool, counted: Any,
+    ) -> str:
+        local_id = self.add_candidate(transport_id, pair.local_candidate, connection.local_username, remote=False)
+        remote_id = self.add_candidate(transport_id, pair.remote_candidate, connection.remote_username, remote=True)
+        controlling, controlled = pair.local_candidate.priority, pair.remote_candidate.priority
+        if not connection.ice_controlling:
+            controlling, controlled = controlled, controlling
+        fields: Stats = {
+            "transportId": transport_id, "localCandidateId": local_id, "remoteCandidateId": remote_id,
+            "state": PAIR_STATES[pair.state], "nominated": pair.nominated or pair.remote_nominated or selected,
+            "writable": pair.state == CandidatePair.State.SUCCEEDED,
+            # RFC 8445 6.1.2.3
+            "priority": (2**32) * min(controlling, controlled) + 2 * max(controlling, controlled)
+            + (1 if controlling > controlled else 0),
+            # Everything DTLS carries goes through the selected pair; aioice counts no pair.
+            "bytesSent": counted.bytesSent if selected else 0,
+            "bytesReceived": counted.bytesReceived if selected else 0,
+            "packetsSent": counted.packetsSent if selected else 0,
+            "packetsReceived": counted.packetsReceived if selected else 0,
+        }
+        round_trip = self.measured_round_trip()
+        if selected and round_trip is not None:
+            fields["currentRoundTripTime"] = round_trip
+        return self.add("candidate-pair", f"CP{local_id[1:]}_{remote_id[1:]}", fields)
+
+    def measured_round_trip(self) -> float | None:
+        """aioice times no check: SCTP's smoothed RTT over the same path, else RTCP's."""
+        sctp = self.peer_connection.peer_connection.sctp
+        if sctp is not None and sctp._srtt is not None:
+            return float(sctp._srtt)
+        return self.rtcp_round_trip
+
+    def add_candidate(self, transport_id: str, candidate: Candidate, ufrag: str | None, *, remote: bool) -> str:
+        digest = hashlib.sha1(f"{remote} {candidate.to_sdp()}".encode()).hexdigest()
+        fields: Stats = {
+            "transportId": transport_id, "address": candidate.host, "ip": candidate.host, "port": candidate.port,
+            "protocol": candidate.transport.lower(), "candidateType": candidate.type,
+            "priority": candidate.priority, "foundation": candidate.foundation, "isRemote": remote,
+        }
+        if ufrag is not None:
+            fields["usernameFragment"] = ufrag
+        if candidate.related_address is not None:
+            fields.update(relatedAddress=candidate.related_address, relatedPort=candidate.related_port)
+        if candidate.tcptype is not None:
+            fields["tcpType"] = candidate.tcptype
+        return self.add("remote-candidate" if remote else "local-candidate", "I" + digest[:8], fields)
+
+    def add_certificates(self, dtls: RTCDtlsTransport) -> Stats:
+        """The certificates once DTLS has them; returns the transport's references to them."""
+        ssl = dtls._ssl
+        if ssl is None:
+            return {}
+        references: Stats = {}
+        for key, certificate in (("localCertificateId", ssl.get_certificate()),
+                                 ("remoteCertificateId", ssl.get_peer_certificate())):
+            if certificate is None:
+                continue
+            der = certificate.to_cryptography().public_bytes(Encoding.DER)
+            digest = hashlib.sha256(der).hexdigest().upper()
+            fingerprint = ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
+            references[key] = self.add("certificate", "CF" + fingerprint, {
+                "fingerprint": fingerprint, "fingerprintAlgorithm": "sha-256",
+                "base64Certificate": base64.b64encode(der).decode(),
+            })
+        if dtls.state == "connected":
+            cipher = ssl.get_cipher_name()
+            if cipher:
+                references["dtlsCipher"] = TLS_CIPHERS.get(cipher, cipher)
+            references["tlsVersion"] = format(ssl.get_protocol_version(), "04X")
+            srtp = ssl.get_selected_srtp_profile().decode()
+            if srtp:
+                references["srtpCipher"] = SRTP_CIPHERS.get(srtp, srtp)
+        return references
+
+    # --- RTP ------------------------------------------------------------------------
+
+    def add_codec(self, transport_id: str, codec: RTCRtpCodecParameters) -> str:
+        fmtp = ";".join(f"{key}={value}" if value is not None else key for key, value in codec.parameters.items())
+        fields: Stats = {"transportId": transport_id, "payloadType": codec.payloadType,
+                         "mimeType": codec.mimeType, "clockRate": codec.clockRate}
+        if codec.mimeType.startswith("audio/"):
+            fields["channels"] = codec.channels or 1
+        if fmtp:
+            fields["sdpFmtpLine"] = fmtp
+        return self.add("codec", f"CO{transport_id}_{codec.payloadType}" + (f"_{fmtp}" if fmtp else ""), fields)
+
+    async def add_rtp(self, transceiver: TransceiverDispatcher) -> None:
+        aiortc_transceiver = transceiver.transceiver
+        if aiortc_transceiver.stopped or aiortc_transceiver.mid is None:
+            return
+        kind = "A" if aiortc_transceiver.kind == "audio" else "V"
+        transport_id = self.transport_id(aiortc_transceiver.sender.transport)
+        codecs = [c for c in aiortc_transceiver._codecs if not c.mimeType.lower().endswith("/rtx")]
+        common: Stats = {"kind": aiortc_transceiver.kind, "transportId": transport_id,
+                         "mid": aiortc_transceiver.mid}
+        if codecs:
+            common["codecId"] = self.add_codec(transport_id, codecs[0])
+        source_id = self.add_media_source(transceiver, kind)
+        if aiortc_transceiver.currentDirection in ("sendrecv", "sendonly"):
+            sent = await aiortc_transceiver.sender.getStats()
+            self.streams[(transceiver, "sender")] = self.add_sent(transceiver, sent.values(), kind, common, source_id)
+        received = await aiortc_transceiver.receiver.getStats()
+        self.streams[(transceiver, "receiver")] = self.add_received(transceiver, received.values(), kind, common)
+
+    def add_media_source(self, transceiver: TransceiverDispatcher, kind: str) -> str | None:
+        track, feed = transceiver.sender_track, transceiver.sender_feed
+        if track is None or feed is None:
+            return None
+        meter = feed.meter
+        fields: Stats = {"kind": track.kind, "trackIdentifier": track.track_id}
+        fields.update(meter.video_stats("frames", size_prefix="") if track.kind == "video" else meter.audio_stats())
+        return self.add("media-source", self.ids.name(transceiver.guid, "S" + kind), fields)
+
+    def add_sent(
+        self, transceiver: TransceiverDispatcher, aiortc_stats: Iterable[Any], kind: str, common: Stats,
+        source_id: str | None,
+    ) -> list[str]:
+        outbound = next((s for s in aiortc_stats if s.type == "outbound-rtp"), None)
+        remote = next((s for s in aiortc_stats if s.type == "remote-inbound-rtp"), None)
+        if outbound is None:
+            return []
+        outbound_id = f"O{common['transportId']}{kind}{outbound.ssrc}"
+        fields: Stats = {**common, "ssrc": outbound.ssrc, "packetsSent": outbound.packetsSent,
+                         "bytesSent": outbound.bytesSent, "active": transceiver.sender_track is not None}
+        if source_id is not None:
+            fields["mediaSourceId"] = source_id
+            if transceiver.sender_feed is not None and transceiver.transceiver.kind == "video":
+                meter = transceiver.sender_feed.meter
+                fields.update(meter.video_stats("framesEncoded"), framesSent=meter.frames)
+        if remote is not None:
+            clock_rate = self.clock_rate(common)
+            remote_fields: Stats = {
+                **{k: common[k] for k in ("kind", "transportId", "codecId") if k in common},
+                # aiortc files the report under the reporter's SSRC; it is about ours.
+                "ssrc": outbound.ssrc, "packetsLost": remote.packetsLost, "fractionLost": remote.fractionLost / 256,
+                "localId": outbound_id,
+            }
+            if clock_rate:
+                remote_fields["jitter"] = remote.jitter / clock_rate
+            if remote.roundTripTime is not None:
+                remote_fields["roundTripTime"] = remote.roundTripTime
+                self.rtcp_round_trip = remote.roundTripTime
+            fields["remoteId"] = self.add("remote-inbound-rtp", f"RI{kind}{outbound.ssrc}", remote_fields,
+                                          remote.timestamp.timestamp() * 1000)
+        return [self.add("outbound-rtp", outbound_id, fields)]
+
+    def add_received(
+        self, transceiver: TransceiverDispatcher, aiortc_stats: Iterable[Any], kind: str, common: Stats,
+    ) -> list[str]:
+        inbound = next((s for s in aiortc_stats if s.type == "inbound-rtp"), None)
+        remote = next((s for s in aiortc_stats if s.type == "remote-outbound-rtp"), None)
+        if inbound is None:
+            return []
+        inbound_id = f"I{common['transportId']}{kind}{inbound.ssrc}"
+        counters = transceiver.receive_counters
+        fields: Stats = {
+            **common, "ssrc": inbound.ssrc, "trackIdentifier": transceiver.receiver_track.track_id,
+            "packetsReceived": inbound.packetsReceived, "packetsLost": inbound.packetsLost,
+            "bytesReceived": counters.bytes_received,
+        }
+        clock_rate = self.clock_rate(common)
+        if clock_rate:
+            fields["jitter"] = inbound.jitter / clock_rate
+        if counters.last_packet_received is not None:
+            fields["lastPacketReceivedTimestamp"] = counters.last_packet_received
+        decoded = counters.decoded
+        if transceiver.transceiver.kind == "video":
+            fields.update(decoded.video_stats("framesDecoded"), framesReceived=decoded.frames)
+        else:
+            fields.update(decoded.audio_stats(), totalSamplesReceived=decoded.samples)
+        if remote is not None:
+            fields["remoteId"] = self.add("remote-outbound-rtp", f"RO{kind}{remote.ssrc}", {
+                **{k: common[k] for k in ("kind", "transportId", "codecId") if k in common},
+                "ssrc": remote.ssrc, "packetsSent": remote.packetsSent, "bytesSent": remote.bytesSent,
+                "remoteTimestamp": remote.remoteTimestamp.timestamp() * 1000, "localId": inbound_id,
+            }, remote.timestamp.timestamp() * 1000)
+        return [self.add("inbound-rtp", inbound_id, fields)]
+
+    def clock_rate(self, common: Stats) -> int | None:
+        codec = self.stats.get(common.get("codecId", ""))
+        return codec["clockRate"] if codec else None
+
+    # --- data channels -------------------------------------------------------------------
+
+    def add_data_channel(self, dispatcher: DataChannelDispatcher) -> None:
+        channel = dispatcher.data_channel
+        fields: Stats = {
+            "label": channel.label, "protocol": channel.protocol, "state": dispatcher.ready_state,
+            "messagesSent": dispatcher.messages_sent, "bytesSent": dispatcher.bytes_sent,
+            "messagesReceived": dispatcher.messages_received, "bytesReceived": dispatcher.bytes_received,
+        }
+        if channel.id is not None:
+            fields["dataChannelIdentifier"] = channel.id
+        self.add("data-channel", self.ids.name(dispatcher.guid, "D"), fields)
+
+
+class StatsIds:
+    """Stable ids for objects that have no name of their own (one table per peer connection),
+    keyed by a handle or by an aiortc object that lives as long as the connection."""
+
+    def __init__(self) -> None:
+        self._names: dict[tuple[Hashable, str], str] = {}
+
+    def name(self, key: Hashable, prefix: str) -> str:
+        if (key, prefix) not in self._names:
+            numbered = sum(named_prefix == prefix for _, named_prefix in self._names)
+            self._names[(key, prefix)] = f"{prefix}{numbered + 1}"
+        return self._names[(key, prefix)]

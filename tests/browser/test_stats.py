@@ -1,0 +1,331 @@
+"""getStats through the real bridge: every webrtc-stats type with real, changing values,
+the selectors, the 2013 forms, and the report compared with native Chromium's."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page
+
+from rtcshim.serving import ServerThread
+
+from .stats_page import ALL_TYPES, ALL_TYPES_READY, DATA_ONLY_TYPES, REFERENCES, STATS_CALL
+
+# Fields Chromium 156 reports that we deliberately do not, and why.
+NO_STUN_COUNTS = {"requestsSent", "requestsReceived", "responsesSent", "responsesReceived", "consentRequestsSent",
+                  "totalRoundTripTime", "lastPacketSentTimestamp", "lastPacketReceivedTimestamp",
+                  "bytesDiscardedOnSend", "packetsDiscardedOnSend"}  # aioice counts and times no check
+NO_ENCODER_INTERNALS = {"encoderImplementation", "powerEfficientEncoder", "qpSum", "totalEncodeTime",
+                        "keyFramesEncoded", "hugeFramesSent", "totalEncodedBytesTarget", "targetBitrate",
+                        "scalabilityMode", "encodingIndex", "qualityLimitationDurations", "qualityLimitationReason",
+                        "qualityLimitationResolutionChanges"}  # aiortc's encoders expose none
+NO_DECODER_INTERNALS = {"decoderImplementation", "powerEfficientDecoder", "qpSum", "totalDecodeTime",
+                        "keyFramesDecoded", "totalAssemblyTime", "framesAssembledFromMultiplePackets",
+                        "framesDropped"}  # nor do its decoders
+NO_JITTER_BUFFER = {"jitterBufferDelay", "jitterBufferEmittedCount", "jitterBufferMinimumDelay",
+                    "jitterBufferTargetDelay", "concealedSamples", "concealmentEvents", "silentConcealedSamples",
+                    "insertedSamplesForDeceleration", "removedSamplesForAcceleration", "freezeCount", "pauseCount",
+                    "totalFreezesDuration", "totalPausesDuration", "totalInterFrameDelay",
+                    "totalSquaredInterFrameDelay", "totalProcessingDelay", "playoutId"}  # aiortc has no playout
+# aiortc counts none of these per stream.
+NO_FEEDBACK_COUNTS = {"nackCount", "pliCount", "firCount", "rtxSsrc"}
+NO_SENT_EXTRAS = {"headerBytesSent", "retransmittedPacketsSent", "retransmittedBytesSent", "packetsSentWithEct1",
+                  "totalPacketSendDelay"}
+NO_RECEIVED_EXTRAS = {"headerBytesReceived", "packetsDiscarded", "fecPacketsReceived", "fecPacketsDiscarded",
+                      "retransmittedPacketsReceived", "retransmittedBytesReceived", "packetsReceivedWithEct1",
+                      "packetsReceivedWithCe"}
+CHROMIUM_ONLY = {"mediaType"}  # not (or no longer) in webrtc-stats
+NOT_REPORTED: dict[str, set[str]] = {
+    "candidate-pair": NO_STUN_COUNTS | {"availableOutgoingBitrate"},  # aiortc estimates no bandwidth
+    "local-candidate": {"networkType"},  # Chromium only
+    "codec": {"sdpFmtpLine"},  # only when the codec has fmtp parameters: aiortc's Opus and VP8 have none
+    "inbound-rtp": NO_DECODER_INTERNALS | NO_JITTER_BUFFER | NO_FEEDBACK_COUNTS | NO_RECEIVED_EXTRAS
+    | CHROMIUM_ONLY | {"googTimingFrameInfo"},
+    "outbound-rtp": NO_ENCODER_INTERNALS | NO_FEEDBACK_COUNTS | NO_SENT_EXTRAS | CHROMIUM_ONLY,
+    # aiortc keeps a smoothed RTT only, and counts no reports.
+    "remote-inbound-rtp": {"totalRoundTripTime", "roundTripTimeMeasurements"} | CHROMIUM_ONLY,
+    # Chromium measures these only when it negotiated RTCP XR.
+    "remote-outbound-rtp": {"roundTripTime", "totalRoundTripTime", "roundTripTimeMeasurements", "reportsSent"}
+    | CHROMIUM_ONLY,
+    "media-source": {"echoReturnLoss", "echoReturnLossEnhancement"},  # no echo canceller on the server
+}
+# media-playout: the page plays remote audio natively; aiortc has no playout to describe.
+TYPES_NOT_REPORTED = {"media-playout"}
+
+
+def start_call(page: Page, *, media: bool) -> None:
+    page.evaluate(STATS_CALL)
+    page.evaluate("async (media) => { window.call = await statsCall({ media }); }", media)
+
+
+def assert_references_resolve(stats: dict[str, dict[str, Any]]) -> None:
+    for entry in stats.values():
+        for key in REFERENCES:
+            if key in entry:
+                assert entry[key] in stats, (entry["id"], key, entry[key])
+
+
+def assert_timestamps_on_page_clock(timed: dict[str, Any]) -> None:
+    """Each stat was taken during the call (RTCP-based ones earlier), on the page's clock."""
+    for entry in timed["stats"].values():
+        assert entry["timestamp"] <= timed["after"] + 1, entry
+        if not entry["type"].startswith("remote-"):
+            assert entry["timestamp"] >= timed["before"] - 1, entry
+
+
+def of_type(stats: dict[str, dict[str, Any]], stats_type: str) -> list[dict[str, Any]]:
+    return [entry for entry in stats.values() if entry["type"] == stats_type]
+
+
+def sdp_fingerprint(sdp: str) -> str:
+    match = re.search(r"^a=fingerprint:sha-256 (\S+)", sdp, re.M)
+    assert match, sdp
+    return match.group(1).upper()
+
+
+def test_get_stats_reports_every_type_during_a_media_call(shim_page: Page) -> None:
+    start_call(shim_page, media=True)
+    shim_page.evaluate(f"() => whenStats(call.a, {ALL_TYPES_READY}, 'every type in the report')")
+    shim_page.evaluate(f"() => whenStats(call.b, {ALL_TYPES_READY}, 'every type in the report')")
+    first = shim_page.evaluate("() => timed(call.a)")
+    shim_page.evaluate("() => call.channel.send('héllo')")
+    shim_page.evaluate("""() => whenStats(call.b, (stats) => ofType(stats, 'data-channel')[0].messagesReceived === 1,
+                                          'the message is counted')""")
+    grown = shim_page.evaluate("""(first) => whenStats(call.a, (stats) => ['outbound-rtp', 'inbound-rtp'].every(
+        (type) => ofType(stats, type).every((entry) => {
+          const before = first[entry.id];
+          return before && (entry.bytesSent || entry.bytesReceived) > (before.bytesSent || before.bytesReceived);
+        })), 'the RTP byte counts grow')""", first["stats"])
+    second = shim_page.evaluate("() => timed(call.a)")
+    stats, b_stats = second["stats"], shim_page.evaluate("() => statsOf(call.b)")
+    assert {entry["type"] for entry in stats.values()} == ALL_TYPES
+    assert {entry["type"] for entry in b_stats.values()} == ALL_TYPES
+    for report in (first, second):
+        assert_references_resolve(report["stats"])
+        assert_timestamps_on_page_clock(report)
+    assert set(grown) <= set(stats) | set(first["stats"])
+
+    # Real values, the same ones the page and the SDP know.
+    page_facts = shim_page.evaluate("""() => ({
+      localSdp: call.a.localDescription.sdp, remoteSdp: call.a.remoteDescription.sdp,
+      sent: call.tracks.a.map((track) => [track.kind, track.id]),
+      received: call.a.getReceivers().map((receiver) => [receiver.track.kind, receiver.track.id]),
+    })""")
+    (transport,) = of_type(stats, "transport")
+    assert transport["dtlsState"] == "connected" and transport["iceState"] == "connected"
+    assert stats[transport["localCertificateId"]]["fingerprint"] == sdp_fingerprint(page_facts["localSdp"])
+    assert stats[transport["remoteCertificateId"]]["fingerprint"] == sdp_fingerprint(page_facts["remoteSdp"])
+    pair = stats[transport["selectedCandidatePairId"]]
+    assert pair["state"] == "succeeded" and pair["nominated"] and pair["bytesSent"] > 0
+    local_candidate = stats[pair["localCandidateId"]]
+    assert f" {local_candidate['address']} {local_candidate['port']} typ" in page_facts["localSdp"]
+    assert sorted([s["kind"], s["trackIdentifier"]] for s in of_type(stats, "media-source")) == sorted(
+        page_facts["sent"])
+    assert sorted([s["kind"], s["trackIdentifier"]] for s in of_type(stats, "inbound-rtp")) == sorted(
+        page_facts["received"])
+    for outbound in of_type(stats, "outbound-rtp"):
+        previous = first["stats"][outbound["id"]]
+        assert outbound["packetsSent"] > previous["packetsSent"]
+        assert stats[outbound["codecId"]]["mimeType"] in ("audio/opus", "video/VP8")
+        remote = stats[outbound["remoteId"]]
+        assert remote["localId"] == outbound["id"] and remote["ssrc"] == outbound["ssrc"]
+        assert 0 < remote["roundTripTime"] < 1
+    video_in = next(s for s in of_type(stats, "inbound-rtp") if s["kind"] == "video")
+    assert video_in["framesDecoded"] > first["stats"][video_in["id"]]["framesDecoded"]
+    assert (video_in["frameWidth"], video_in["frameHeight"]) == (640, 480)
+    audio_source = next(s for s in of_type(stats, "media-source") if s["kind"] == "audio")
+    assert audio_source["audioLevel"] > 0.05 and audio_source["totalAudioEnergy"] > 0  # the 440 Hz tone
+    (channel_b,) = of_type(b_stats, "data-channel")
+    assert (channel_b["label"], channel_b["messagesReceived"], channel_b["bytesReceived"]) == ("test", 1, 6)
+    assert stats["P"]["dataChannelsOpened"] == 1
+
+
+def test_get_stats_of_a_data_channel_only_call(shim_page: Page) -> None:
+    start_call(shim_page, media=False)
+    first = shim_page.evaluate("() => timed(call.a)")
+    stats = first["stats"]
+    assert {entry["type"] for entry in stats.values()} == DATA_ONLY_TYPES
+    assert_references_resolve(stats)
+    assert_timestamps_on_page_clock(first)
+    shim_page.evaluate("() => { for (let i = 0; i < 10; i++) call.channel.send(new Uint8Array(1000)); }")
+    shim_page.evaluate("""() => whenStats(call.b,
+        (stats) => ofType(stats, 'data-channel')[0].messagesReceived === 10, 'ten messages received')""")
+    second = shim_page.evaluate("() => statsOf(call.a)")
+    (channel,) = of_type(second, "data-channel")
+    assert (channel["bytesSent"], channel["state"], channel["dataChannelIdentifier"]) == (10000, "open", 1)
+    (transport,) = of_type(second, "transport")
+    assert transport["bytesSent"] > of_type(stats, "transport")[0]["bytesSent"] + 10000
+    assert second[transport["selectedCandidatePairId"]]["currentRoundTripTime"] > 0  # SCTP's RTT
+    assert second["P"] == {**second["P"], "dataChannelsOpened": 1, "dataChannelsClosed": 0}
+
+
+def test_get_stats_selects_by_track_sender_and_receiver(shim_page: Page) -> None:
+    start_call(shim_page, media=True)
+    shim_page.evaluate(f"() => whenStats(call.a, {ALL_TYPES_READY}, 'every type in the report')")
+    result = shim_page.evaluate("""async () => {
+      const types = async (report) => [...(await report).values()].map((entry) => entry.type).sort();
+      const errorName = async (attempt) => { try { await attempt(); return 'no error'; } catch (e) { return e.name; } };
+      const video = call.tracks.a.find((track) => track.kind === 'video');
+      const sender = call.a.getSenders().find((s) => s.track === video);
+      const receiver = call.a.getReceivers().find((r) => r.track.kind === 'audio');
+      return {
+        byTrack: await types(call.a.getStats(video)),
+        bySender: await types(sender.getStats()),
+        byReceiverTrack: await types(call.a.getStats(receiver.track)),
+        byReceiver: await types(receiver.getStats()),
+        senderKind: [...(await sender.getStats()).values()].find((e) => e.type === 'outbound-rtp').kind,
+        foreignTrack: await errorName(() => call.a.getStats(call.tracks.b[0])),
+        notATrack: await errorName(() => call.a.getStats({})),
+        nullSelector: (await call.a.getStats(null)).size === (await call.a.getStats()).size,
+      };
+    }""")
+    linked = ["candidate-pair", "certificate", "certificate", "codec", "local-candidate", "remote-candidate", "transport"]
+    assert result["byTrack"] == sorted([*linked, "media-source", "outbound-rtp", "remote-inbound-rtp"])
+    assert result["bySender"] == result["byTrack"] and result["senderKind"] == "video"
+    assert result["byReceiverTrack"] == sorted([*linked, "inbound-rtp", "remote-outbound-rtp"])
+    assert result["byReceiver"] == result["byReceiverTrack"]
+    assert (result["foreignTrack"], result["notATrack"]) == ("InvalidAccessError", "TypeError")
+    assert result["nullSelector"]
+
+
+# How 2013 pages read stats: every names()/stat() pair of every report into a table.
+LEGACY_TABLE = """() => new Promise((resolve, reject) => {
+  call.a.getStats(function (response) {
+    const table = {};
+    response.result().forEach(function (report) {
+      const row = { type: report.type, isDate: report.timestamp instanceof Date,
+                    time: report.timestamp.getTime(), local: report.local === report };
+      report.names().forEach(function (name) { row[name] = report.stat(name); });
+      table[report.id] = row;
+    });
+    table.namedItemWorks = response.namedItem(response.result()[0].id) === response.result()[0];
+    resolve(table);
+  });
+})"""
+
+
+def test_get_stats_legacy_callback_forms(shim_page: Page) -> None:
+    start_call(shim_page, media=True)
+    shim_page.evaluate(f"() => whenStats(call.a, {ALL_TYPES_READY}, 'every type in the report')")
+    before = shim_page.evaluate("() => Date.now()")
+    table = shim_page.evaluate(LEGACY_TABLE)
+    assert table.pop("namedItemWorks") is True
+    rows = list(table.values())
+    assert all(row["isDate"] and row["local"] and row["time"] >= before - 1000 for row in rows)
+    types = {row["type"] for row in rows}
+    assert {"googCandidatePair", "localcandidate", "remotecandidate", "googCertificate", "googComponent",
+            "ssrc", "googTrack", "datachannel", "googLibjingleSession"} <= types
+    (active,) = [row for row in rows if row["type"] == "googCandidatePair" and row["googActiveConnection"] == "true"]
+    assert int(active["bytesSent"]) > 0 and active["googLocalCandidateType"] == "local"
+    assert active["localCandidateId"] in table and active["googChannelId"] in table
+    sends = [row for row in rows if row["type"] == "ssrc" and "bytesSent" in row]
+    assert sorted(row["mediaType"] for row in sends) == ["audio", "video"]
+    assert all(re.fullmatch(r"[1-9]\d*", row["bytesSent"]) for row in sends)  # strings, as in 2013
+    video_send = next(row for row in sends if row["mediaType"] == "video")
+    assert (video_send["googCodecName"], video_send["googFrameWidthSent"]) == ("VP8", "640")
+    assert next(row for row in rows if row["type"] == "googComponent")["dtlsCipher"].startswith("TLS_")
+
+    forms = shim_page.evaluate("""async () => {
+      const video = call.tracks.a.find((track) => track.kind === 'video');
+      const chromeSelected = await new Promise((resolve) => call.a.getStats(
+        (response) => resolve(response.result().map((report) => report.type).sort()), video));
+      const chromeFailure = await new Promise((resolve) => call.a.getStats(
+        () => resolve('success'), call.tracks.b[0], (error) => resolve(error.name)));
+      const firefox = await new Promise((resolve, reject) => call.a.getStats(video, resolve, reject));
+      const firefoxFailure = await new Promise((resolve) => call.a.getStats(
+        call.tracks.b[0], () => resolve('success'), (error) => resolve(error.name)));
+      return { chromeSelected, chromeFailure, firefoxIsReport: firefox instanceof RTCStatsReport,
+               firefoxTypes: [...firefox.values()].map((entry) => entry.type).sort(), firefoxFailure,
+               returned: String(call.a.getStats(() => {})) };
+    }""")
+    assert "ssrc" in forms["chromeSelected"] and "datachannel" not in forms["chromeSelected"]
+    assert forms["firefoxIsReport"] and "outbound-rtp" in forms["firefoxTypes"]
+    assert "inbound-rtp" not in forms["firefoxTypes"]
+    assert forms["chromeFailure"] == forms["firefoxFailure"] == "InvalidAccessError"
+    assert forms["returned"] == "[object Promise]"
+
+
+def test_stats_report_is_a_readonly_maplike(shim_page: Page) -> None:
+    start_call(shim_page, media=False)
+    result = shim_page.evaluate("""async () => {
+      const report = await call.a.getStats();
+      const seen = [];
+      report.forEach(function (value, key, map) { seen.push([key, value.id === key, map === report, this.tag]); },
+                     { tag: 'this' });
+      let constructed;
+      try { new RTCStatsReport(); constructed = 'no error'; } catch (e) { constructed = e.name; }
+      return {
+        size: report.size, keys: [...report.keys()], entriesMatch: [...report].every(([k, v]) => report.get(k) === v),
+        valuesMatch: [...report.values()].every((v) => report.has(v.id)), seen, missing: report.get('nope'),
+        tag: Object.prototype.toString.call(report), constructed, lengths: ['get', 'has', 'forEach', 'keys', 'values',
+          'entries'].map((name) => RTCStatsReport.prototype[name].length),
+        getStatsLength: RTCPeerConnection.prototype.getStats.length,
+        iterator: RTCStatsReport.prototype[Symbol.iterator] === RTCStatsReport.prototype.entries,
+      };
+    }""")
+    assert result["size"] == len(result["keys"]) == len(result["seen"]) > 5
+    assert all(key_matches and map_is_report and this == "this" for _, key_matches, map_is_report, this in result["seen"])
+    assert [key for key, *_ in result["seen"]] == result["keys"]
+    assert result["entriesMatch"] and result["valuesMatch"] and result["iterator"]
+    assert result["missing"] is None  # undefined
+    assert (result["tag"], result["constructed"]) == ("[object RTCStatsReport]", "TypeError")
+    assert result["lengths"] == [1, 1, 1, 0, 0, 0] and result["getStatsLength"] == 0
+
+
+# The comparison with native Chromium: the same call in both pages, then what each reports.
+COMPARED = """async () => {
+  await whenStats(call.a, READY, 'every type in the report');
+  await whenStats(call.b, READY, 'every type in the report');
+  const keys = {};
+  for (const pc of [call.a, call.b]) {
+    const timed = await window.timed(pc);
+    for (const entry of Object.values(timed.stats)) {
+      keys[entry.type] = [...new Set([...(keys[entry.type] || []), ...Object.keys(entry)])].sort();
+      // The time base: ms since the epoch, taken during the call (Chromium keeps some
+      // objects, e.g. certificates, with the time they were last updated).
+      if (entry.timestamp < call.started - 1 || entry.timestamp > timed.after + 1) {
+        throw new Error(`${entry.id} timestamp ${entry.timestamp} is not on the page clock`);
+      }
+    }
+  }
+  call.channel.close();
+  await new Promise((resolve) => { call.remoteChannel.onclose = resolve; });
+  call.a.close();
+  const closed = await call.a.getStats();
+  return { keys, closed: [...closed.values()].map(({ type, dataChannelsOpened, dataChannelsClosed }) =>
+    ({ type, dataChannelsOpened, dataChannelsClosed })),
+    prototype: Object.getOwnPropertyNames(RTCStatsReport.prototype).sort() };
+}""".replace("READY", ALL_TYPES_READY)
+
+
+@pytest.fixture
+def native_page(browser: Browser, server: ServerThread) -> Iterator[Page]:
+    context: BrowserContext = browser.new_context(base_url=server.url)
+    context.add_init_script("window.rtcshimOptions = { mode: 'missing' };")
+    page = context.new_page()
+    page.goto("/static/blank.html")
+    assert page.evaluate("String(RTCPeerConnection).includes('[native code]')")
+    yield page
+    context.close()
+
+
+def test_get_stats_matches_native_chromium(shim_page: Page, native_page: Page) -> None:
+    reports = {}
+    for name, page in (("native", native_page), ("shim", shim_page)):
+        start_call(page, media=True)
+        reports[name] = page.evaluate(COMPARED)
+    native, shim = reports["native"], reports["shim"]
+    assert set(native["keys"]) - TYPES_NOT_REPORTED == set(shim["keys"]) == ALL_TYPES
+    for stats_type, native_keys in native["keys"].items():
+        if stats_type in TYPES_NOT_REPORTED:
+            continue
+        not_reported = NOT_REPORTED.get(stats_type, set())
+        assert set(native_keys) - not_reported <= set(shim["keys"][stats_type]), stats_type
+        assert set(shim["keys"][stats_type]) <= set(native_keys) | {"sdpFmtpLine", "currentRoundTripTime"}, stats_type
+    every_native_key = {key for keys in native["keys"].values() for key in keys}
+    assert set().union(*NOT_REPORTED.values()) <= every_native_key  # the list is not stale
+    assert shim["closed"] == native["closed"]
+    assert shim["prototype"] == native["prototype"]
