@@ -61,6 +61,7 @@
   const STOPPED = Symbol('stopped');
   const USED_TO_SEND = Symbol('used to send');
   const UPLOAD = Symbol('upload a capture');
+  const TELEPHONE_EVENT = Symbol('telephone-event negotiated');
 
   // --- helpers ---------------------------------------------------------------
 
@@ -1835,6 +1836,7 @@
   class RTCRtpSender {
     #transceiver;
     #track = null;
+    #dtmf = null;
 
     constructor(token, transceiver) {
       if (token !== INTERNAL) {
@@ -1845,6 +1847,12 @@
 
     get track() { return this.#track; }
     get transport() { return null; }
+    // One RTCDTMFSender for an audio sender's whole life, made on first use.
+    get dtmf() {
+      if (this.#transceiver[KIND] !== 'audio') return null;
+      this.#dtmf ??= new RTCDTMFSender(INTERNAL, this.#transceiver);
+      return this.#dtmf;
+    }
 
     replaceTrack(withTrack) {
       const track = withTrack ?? null;
@@ -1894,6 +1902,7 @@
     #direction;
     #currentDirection;
     #stopped = false;
+    #telephoneEvent = false;
     #sender;
     #receiver;
 
@@ -1941,7 +1950,12 @@
     }
 
     // The bridge's events for this object (protocol.toml: Transceiver events).
-    [EVENTS] = {};
+    [EVENTS] = {
+      dtmfReceived: (params) => {
+        // rtcshim's own event: the digits the remote peer sent, decoded on the server.
+        this.#peerConnection.dispatchEvent(new CustomEvent('rtcshimdtmf', { detail: { tone: params.tone, transceiver: this } }));
+      },
+    };
 
     get [KIND]() { return this.#kind; }
 
@@ -1967,6 +1981,7 @@
     [NEGOTIATED](state) {
       this.#mid = state.mid;
       this.#currentDirection = state.currentDirection;
+      this.#telephoneEvent = Boolean(state.telephoneEvent);
       if (state.currentDirection === 'sendrecv' || state.currentDirection === 'sendonly') {
         this[USED_TO_SEND] = true;
       }
@@ -1978,6 +1993,7 @@
 
     get [GUID]() { return this.#guid; }
     get [STOPPED]() { return this.#stopped; }
+    get [TELEPHONE_EVENT]() { return this.#telephoneEvent; }
 
     [BRIDGE_LOST]() {}
   }
@@ -2002,6 +2018,125 @@
     get track() { return this.#init.track; }
     get streams() { return this.#init.streams; }
     get transceiver() { return this.#init.transceiver; }
+  }
+
+  // --- DTMF: RTCDTMFSender, RTCDTMFToneChangeEvent, createDTMFSender ---------------------
+
+  // The server plays the schedule (it sends the RTP events, so wire timing is its own) and
+  // reports each tone as it starts; the page keeps toneBuffer itself, since insertDTMF
+  // changes it synchronously. A toneChange from before the page's latest insertDTMF
+  // (an older generation) still fires, but leaves the newer buffer alone.
+
+  const DTMF_TONES = /^[0-9A-D#*,]*$/i;
+  const DTMF_DURATION = { min: 40, max: 6000, default: 100 };
+  const DTMF_GAP = { min: 30, max: 6000, default: 70 };
+
+  // WebIDL unsigned long, then clamped as webrtc-pc's insertDTMF says.
+  function clampedMilliseconds(value, range) {
+    const number = value === undefined ? range.default : Number(value) >>> 0;
+    return Math.min(range.max, Math.max(range.min, number));
+  }
+
+  // Why the transceiver's sender cannot send DTMF now (canInsertDTMF is false), or null.
+  function dtmfRefusal(transceiver) {
+    const unusable = transceiver[CHECK_USABLE]();
+    if (unusable) {
+      return unusable.message;
+    }
+    if (transceiver.currentDirection !== 'sendrecv' && transceiver.currentDirection !== 'sendonly') {
+      return `The transceiver does not send (currentDirection is ${transceiver.currentDirection}).`;
+    }
+    if (!transceiver[TELEPHONE_EVENT]) {
+      return 'The remote peer did not negotiate telephone-event for the audio codec.';
+    }
+    return null;
+  }
+
+  const DTMF_SENDER_EVENTS = ['tonechange'];
+
+  class RTCDTMFSender extends EventTarget {
+    #transceiver;
+    #guid;
+    #toneBuffer = '';
+    #generation = 0;
+
+    constructor(token, transceiver) {
+      if (token !== INTERNAL) {
+        throw new TypeError('Illegal constructor');
+      }
+      super();
+      this.#transceiver = transceiver;
+      this.#guid = randomHandle('DtmfSender');
+      getBridge().register(this.#guid, this);
+      transceiver[CALL]('createDtmfSender', { dtmfSender: this.#guid }).catch(reportFailure('RTCDTMFSender'));
+    }
+
+    get canInsertDTMF() { return dtmfRefusal(this.#transceiver) === null; }
+    get toneBuffer() { return this.#toneBuffer; }
+
+    insertDTMF(tones, duration = undefined, interToneGap = undefined) {
+      if (arguments.length < 1) {
+        throw new TypeError("Failed to execute 'insertDTMF' on 'RTCDTMFSender': 1 argument required, but only 0 present.");
+      }
+      const text = String(tones);
+      const refusal = dtmfRefusal(this.#transceiver);
+      if (refusal) {
+        throw makeError('InvalidStateError', `The 'canInsertDTMF' attribute is false: ${refusal}`);
+      }
+      if (!DTMF_TONES.test(text)) {
+        throw makeError('InvalidCharacterError', `'${text}' has characters that are not DTMF tones (0-9, A-D, #, * and ',').`);
+      }
+      this.#toneBuffer = text.toUpperCase();
+      this.#generation += 1;
+      getBridge().call(this.#guid, 'insertDTMF', {
+        tones: this.#toneBuffer,
+        duration: clampedMilliseconds(duration, DTMF_DURATION),
+        interToneGap: clampedMilliseconds(interToneGap, DTMF_GAP),
+        generation: this.#generation,
+      }).catch(reportFailure('insertDTMF'));
+    }
+
+    // The bridge's events for this object (protocol.toml: DtmfSender events).
+    [EVENTS] = {
+      toneChange: (params) => {
+        if (params.generation === this.#generation) {
+          this.#toneBuffer = params.toneBuffer;
+        }
+        this.dispatchEvent(new RTCDTMFToneChangeEvent('tonechange', { tone: params.tone }));
+      },
+    };
+
+    [BRIDGE_LOST]() {}
+  }
+
+  class RTCDTMFToneChangeEvent extends Event {
+    #tone;
+
+    constructor(type, eventInitDict = {}) {
+      super(type, eventInitDict);
+      this.#tone = eventInitDict.tone === undefined ? '' : String(eventInitDict.tone);
+    }
+
+    get tone() { return this.#tone; }
+  }
+
+  // The legacy pc.createDTMFSender(track): the DTMF sender of the track's sender, with
+  // Chromium's errors.
+  function createDTMFSender(track) {
+    if (!(track instanceof MediaStreamTrack)) {
+      throw new TypeError("Failed to execute 'createDTMFSender' on 'RTCPeerConnection': parameter 1 is not of type 'MediaStreamTrack'.");
+    }
+    if (this.signalingState === 'closed') {
+      throw makeError('InvalidStateError', "The RTCPeerConnection's signalingState is 'closed'.");
+    }
+    if (track.kind !== 'audio') {
+      throw makeError('SyntaxError', "track.kind is not 'audio'.");
+    }
+    const sender = this.getSenders().find((candidate) => candidate.track === track);
+    if (!sender) {
+      throw makeError('SyntaxError', 'No RTCRtpSender is available for the track provided.');
+    }
+    return sender.dtmf;
   }
 
   // Objects the server creates, by protocol type: (parent, handle, initializer) -> object.
@@ -2218,6 +2353,14 @@
     installGlobal(window, ['RTCTrackEvent'], exposeInterface(RTCTrackEvent, 'RTCTrackEvent'));
   }
 
+  function installDtmf(window) {
+    defineEventHandlers(RTCDTMFSender.prototype, DTMF_SENDER_EVENTS);
+    installGlobal(window, ['RTCDTMFSender'], exposeInterface(RTCDTMFSender, 'RTCDTMFSender', { insertDTMF: 1 }));
+    installGlobal(window, ['RTCDTMFToneChangeEvent'], exposeInterface(RTCDTMFToneChangeEvent, 'RTCDTMFToneChangeEvent'));
+    Object.defineProperty(RTCPeerConnection.prototype, 'createDTMFSender',
+      { value: createDTMFSender, writable: true, enumerable: true, configurable: true });
+  }
+
   function installDataChannel(window) {
     defineEventHandlers(RTCDataChannel.prototype, DATA_CHANNEL_EVENTS);
     exposeInterface(RTCDataChannel, 'RTCDataChannel', { send: 1, close: 0 });
@@ -2233,6 +2376,7 @@
   installMediaCapture(window);
   installMediaPlayback(window);
   installRtp(window);
+  installDtmf(window);
   installDataChannel(window);
   installLegacyCallbacks();
   installPeerConnection(window);

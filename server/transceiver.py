@@ -12,8 +12,11 @@ from typing import TYPE_CHECKING, Any
 from aiortc import RTCRtpTransceiver
 
 from .dispatcher import Dispatcher, Params, Result, after_reply
+from .dtmf_receiver import DtmfReceiver, ReceivedTone
+from .dtmf_sender import DtmfSenderDispatcher
 from .errors import InvalidStateError
 from .media_track import MediaTrackDispatcher
+from .telephone_event import send_codecs
 
 if TYPE_CHECKING:
     from .peer_connection import PeerConnectionDispatcher
@@ -41,11 +44,15 @@ class TransceiverDispatcher(Dispatcher):
         self.sender_track: MediaTrackDispatcher | None = None
         # Whether the page was told of the receiver's remote track (a `track` event).
         self.receiving = False
+        # The DTMF tones the remote peer sent on this transceiver (audio only).
+        self.dtmf_received = (
+            DtmfReceiver(transceiver, self._report_dtmf) if transceiver.kind == "audio" else None)
         self.commands = {
             "setDirection": self.set_direction,
             "replaceTrack": self.replace_track,
             "setStreams": self.set_streams,
             "stop": self.stop,
+            "createDtmfSender": self.create_dtmf_sender,
         }
 
     def initializer(self) -> dict[str, Any]:
@@ -61,6 +68,7 @@ class TransceiverDispatcher(Dispatcher):
             "transceiver": self.guid, "mid": self.transceiver.mid,
             "currentDirection": "stopped" if self.transceiver.stopped else self.transceiver.currentDirection,
             "stopped": self.transceiver.stopped,
+            "telephoneEvent": send_codecs(self.transceiver._codecs)[1] is not None,
         }
 
     def send(self, track: MediaTrackDispatcher | None) -> None:
@@ -88,6 +96,15 @@ class TransceiverDispatcher(Dispatcher):
         self.set_stream_ids(params["streams"])
         after_reply(self.peer_connection.update_negotiation_needed)
         return {}
+
+    async def create_dtmf_sender(self, params: Params) -> Result:
+        if self.transceiver.kind != "audio":
+            raise InvalidStateError("only an audio sender has a DTMF sender")
+        DtmfSenderDispatcher(self.session, params["dtmfSender"], self)
+        return {}
+
+    def _report_dtmf(self, tone: ReceivedTone) -> None:
+        self.emit("dtmfReceived", {"tone": tone.tone})
 
     async def stop(self, params: Params) -> Result:
         if not self.transceiver.stopped:

@@ -9,6 +9,7 @@ from aiortc import RTCConfiguration
 
 from rtcshim.data_channel import DataChannelDispatcher
 from rtcshim.dispatcher import Dispatcher
+from rtcshim.dtmf_sender import DtmfSenderDispatcher
 from rtcshim.peer_connection import PeerConnectionDispatcher
 from rtcshim.protocol import PROTOCOL
 from rtcshim.registry import Registry
@@ -51,8 +52,9 @@ def test_dispatchers_implement_exactly_the_protocol_commands(server: ServerThrea
             session, "DataChannel@" + "d" * 24, peer_connection,
             peer_connection.peer_connection.createDataChannel("x"))
         transceiver = peer_connection._adopt(peer_connection.peer_connection.addTransceiver("audio"))
+        dtmf_sender = DtmfSenderDispatcher(session, "DtmfSender@" + "t" * 24, transceiver)
         dispatchers: list[Dispatcher] = [
-            session.root, peer_connection, data_channel, transceiver, transceiver.receiver_track]
+            session.root, peer_connection, data_channel, transceiver, transceiver.receiver_track, dtmf_sender]
         await peer_connection.shutdown()
         return {dispatcher.interface: set(dispatcher.commands) for dispatcher in dispatchers}
 
