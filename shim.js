@@ -2068,7 +2068,10 @@
       this.#transceiver = transceiver;
       this.#guid = randomHandle('DtmfSender');
       getBridge().register(this.#guid, this);
-      transceiver[CALL]('createDtmfSender', { dtmfSender: this.#guid }).catch(reportFailure('RTCDTMFSender'));
+      // A closed connection or stopped transceiver has nothing left on the server to attach to.
+      if (!transceiver[CHECK_USABLE]()) {
+        transceiver[CALL]('createDtmfSender', { dtmfSender: this.#guid }).catch(reportFailure('RTCDTMFSender'));
+      }
     }
 
     get canInsertDTMF() { return dtmfRefusal(this.#transceiver) === null; }
