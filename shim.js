@@ -66,6 +66,7 @@
   const UPDATE = Symbol('update');
   const ADOPT_TRANSPORT = Symbol('adopt a transport the server made');
   const STATS = Symbol('request stats');
+  const TELEPHONE_EVENT = Symbol('telephone-event negotiated');
 
   // --- helpers ---------------------------------------------------------------
 
@@ -2166,6 +2167,7 @@
     #transceiver;
     static [HAS_BRAND](object) { return #transceiver in object; }
     #track = null;
+    #dtmf = null;
 
     constructor(token, transceiver) {
       if (token !== INTERNAL) {
@@ -2179,6 +2181,13 @@
 
     getStats() {
       return rtpStats(this, 'sender');
+    }
+
+    // One RTCDTMFSender for an audio sender's whole life, made on first use.
+    get dtmf() {
+      if (this.#transceiver[KIND] !== 'audio') return null;
+      this.#dtmf ??= new RTCDTMFSender(INTERNAL, this.#transceiver);
+      return this.#dtmf;
     }
 
     replaceTrack(withTrack) {
@@ -2237,6 +2246,7 @@
     #direction;
     #currentDirection;
     #stopped = false;
+    #telephoneEvent = false;
     #sender;
     #receiver;
     #transport = null;
@@ -2286,7 +2296,12 @@
     }
 
     // The bridge's events for this object (protocol.toml: Transceiver events).
-    [EVENTS] = {};
+    [EVENTS] = {
+      dtmfReceived: (params) => {
+        // rtcshim's own event: the digits the remote peer sent, decoded on the server.
+        this.#peerConnection.dispatchEvent(new CustomEvent('rtcshimdtmf', { detail: { tone: params.tone, transceiver: this } }));
+      },
+    };
 
     get [KIND]() { return this.#kind; }
 
@@ -2315,6 +2330,7 @@
       if (state.transport !== undefined) {
         this.#transport = state.transport && getBridge().objects.get(state.transport);
       }
+      this.#telephoneEvent = Boolean(state.telephoneEvent);
       if (state.currentDirection === 'sendrecv' || state.currentDirection === 'sendonly') {
         this[USED_TO_SEND] = true;
       }
@@ -2328,6 +2344,7 @@
     get [STOPPED]() { return this.#stopped; }
     get [TRANSPORT]() { return this.#transport; }
     [STATS](side) { return this.#peerConnection[STATS](this, side); }
+    get [TELEPHONE_EVENT]() { return this.#telephoneEvent; }
 
     [BRIDGE_LOST]() {}
   }
@@ -2353,6 +2370,128 @@
     get track() { return this.#init.track; }
     get streams() { return this.#init.streams; }
     get transceiver() { return this.#init.transceiver; }
+  }
+
+  // --- DTMF: RTCDTMFSender, RTCDTMFToneChangeEvent, createDTMFSender ---------------------
+
+  // The server plays the schedule (it sends the RTP events, so wire timing is its own) and
+  // reports each tone as it starts; the page keeps toneBuffer itself, since insertDTMF
+  // changes it synchronously. A toneChange from before the page's latest insertDTMF
+  // (an older generation) still fires, but leaves the newer buffer alone.
+
+  const DTMF_TONES = /^[0-9A-D#*,]*$/i;
+  const DTMF_DURATION = { min: 40, max: 6000, default: 100 };
+  const DTMF_GAP = { min: 30, max: 6000, default: 70 };
+
+  // WebIDL unsigned long, then clamped as webrtc-pc's insertDTMF says.
+  function clampedMilliseconds(value, range) {
+    const number = value === undefined ? range.default : Number(value) >>> 0;
+    return Math.min(range.max, Math.max(range.min, number));
+  }
+
+  // Why the transceiver's sender cannot send DTMF now (canInsertDTMF is false), or null.
+  function dtmfRefusal(transceiver) {
+    const unusable = transceiver[CHECK_USABLE]();
+    if (unusable) {
+      return unusable.message;
+    }
+    if (transceiver.currentDirection !== 'sendrecv' && transceiver.currentDirection !== 'sendonly') {
+      return `The transceiver does not send (currentDirection is ${transceiver.currentDirection}).`;
+    }
+    if (!transceiver[TELEPHONE_EVENT]) {
+      return 'The remote peer did not negotiate telephone-event for the audio codec.';
+    }
+    return null;
+  }
+
+  const DTMF_SENDER_EVENTS = ['tonechange'];
+
+  class RTCDTMFSender extends EventTarget {
+    #transceiver;
+    #guid;
+    #toneBuffer = '';
+    #generation = 0;
+
+    constructor(token, transceiver) {
+      if (token !== INTERNAL) {
+        throw new TypeError('Illegal constructor');
+      }
+      super();
+      this.#transceiver = transceiver;
+      this.#guid = randomHandle('DtmfSender');
+      getBridge().register(this.#guid, this);
+      // A closed connection or stopped transceiver has nothing left on the server to attach to.
+      if (!transceiver[CHECK_USABLE]()) {
+        transceiver[CALL]('createDtmfSender', { dtmfSender: this.#guid }).catch(reportFailure('RTCDTMFSender'));
+      }
+    }
+
+    get canInsertDTMF() { return dtmfRefusal(this.#transceiver) === null; }
+    get toneBuffer() { return this.#toneBuffer; }
+
+    insertDTMF(tones, duration = undefined, interToneGap = undefined) {
+      if (arguments.length < 1) {
+        throw new TypeError("Failed to execute 'insertDTMF' on 'RTCDTMFSender': 1 argument required, but only 0 present.");
+      }
+      const text = String(tones);
+      const refusal = dtmfRefusal(this.#transceiver);
+      if (refusal) {
+        throw makeError('InvalidStateError', `The 'canInsertDTMF' attribute is false: ${refusal}`);
+      }
+      if (!DTMF_TONES.test(text)) {
+        throw makeError('InvalidCharacterError', `'${text}' has characters that are not DTMF tones (0-9, A-D, #, * and ',').`);
+      }
+      this.#toneBuffer = text.toUpperCase();
+      this.#generation += 1;
+      getBridge().call(this.#guid, 'insertDTMF', {
+        tones: this.#toneBuffer,
+        duration: clampedMilliseconds(duration, DTMF_DURATION),
+        interToneGap: clampedMilliseconds(interToneGap, DTMF_GAP),
+        generation: this.#generation,
+      }).catch(reportFailure('insertDTMF'));
+    }
+
+    // The bridge's events for this object (protocol.toml: DtmfSender events).
+    [EVENTS] = {
+      toneChange: (params) => {
+        if (params.generation === this.#generation) {
+          this.#toneBuffer = params.toneBuffer;
+        }
+        this.dispatchEvent(new RTCDTMFToneChangeEvent('tonechange', { tone: params.tone }));
+      },
+    };
+
+    [BRIDGE_LOST]() {}
+  }
+
+  class RTCDTMFToneChangeEvent extends Event {
+    #tone;
+
+    constructor(type, eventInitDict = {}) {
+      super(type, eventInitDict);
+      this.#tone = eventInitDict.tone === undefined ? '' : String(eventInitDict.tone);
+    }
+
+    get tone() { return this.#tone; }
+  }
+
+  // The legacy pc.createDTMFSender(track): the DTMF sender of the track's sender, with
+  // Chromium's errors.
+  function createDTMFSender(track) {
+    if (!(track instanceof MediaStreamTrack)) {
+      throw new TypeError("Failed to execute 'createDTMFSender' on 'RTCPeerConnection': parameter 1 is not of type 'MediaStreamTrack'.");
+    }
+    if (this.signalingState === 'closed') {
+      throw makeError('InvalidStateError', "The RTCPeerConnection's signalingState is 'closed'.");
+    }
+    if (track.kind !== 'audio') {
+      throw makeError('SyntaxError', "track.kind is not 'audio'.");
+    }
+    const sender = this.getSenders().find((candidate) => candidate.track === track);
+    if (!sender) {
+      throw makeError('SyntaxError', 'No RTCRtpSender is available for the track provided.');
+    }
+    return sender.dtmf;
   }
 
   // Objects the server creates, by protocol type: (parent, handle, initializer) -> object.
@@ -2841,6 +2980,14 @@
     }));
   }
 
+  function installDtmf(window) {
+    defineEventHandlers(RTCDTMFSender.prototype, DTMF_SENDER_EVENTS);
+    installGlobal(window, ['RTCDTMFSender'], exposeInterface(RTCDTMFSender, 'RTCDTMFSender', { insertDTMF: 1 }));
+    installGlobal(window, ['RTCDTMFToneChangeEvent'], exposeInterface(RTCDTMFToneChangeEvent, 'RTCDTMFToneChangeEvent'));
+    Object.defineProperty(RTCPeerConnection.prototype, 'createDTMFSender',
+      { value: createDTMFSender, writable: true, enumerable: true, configurable: true });
+  }
+
   function installDataChannel(window) {
     defineEventHandlers(RTCDataChannel.prototype, DATA_CHANNEL_EVENTS);
     exposeInterface(RTCDataChannel, 'RTCDataChannel', { constructor: 0, send: 1, close: 0 });
@@ -2858,6 +3005,7 @@
   installTransports(window);
   installStats(window);
   installRtp(window);
+  installDtmf(window);
   installDataChannel(window);
   installLegacyCallbacks();
   installPeerConnection(window);

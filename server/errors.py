@@ -44,6 +44,10 @@ class NotFoundError(BridgeError):
     name = "NotFoundError"
 
 
+class InvalidCharacterError(BridgeError):
+    name = "InvalidCharacterError"
+
+
 _AIORTC_NAMES: dict[type[BaseException], str] = {
     aiortc.exceptions.InvalidStateError: "InvalidStateError",
     aiortc.exceptions.InvalidAccessError: "InvalidAccessError",

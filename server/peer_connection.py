@@ -16,6 +16,8 @@ The gaps between aiortc and a browser are translated here, each in one place:
   refuse or stop decoding (aiortc issue 686); `sdp_fixes` restores the negotiated numbers.
 - aiortc neither rejects the sections of stopped transceivers nor parses the rejected
   sections browsers send; `_create_description` and `set_remote_description` translate.
+- aiortc has no telephone-event (DTMF) and reads codecs the m= line does not list;
+  `telephone_event` adds the codec, `set_remote_description` cleans remote sections.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from aiortc import (
 from aiortc.sdp import SessionDescription, candidate_from_sdp, candidate_to_sdp
 
 from . import configuration as config
-from . import sdp_fixes, stats
+from . import sdp_fixes, stats, telephone_event
 from .data_channel import DataChannelDispatcher
 from .dispatcher import Dispatcher, Params, Result, after_reply
 from .errors import BridgeTypeError, InvalidAccessError, InvalidStateError, OperationError
@@ -48,6 +50,9 @@ if TYPE_CHECKING:
     from .session import Session
 
 logger = logging.getLogger(__name__)
+
+# aiortc has no telephone-event; our descriptions offer and accept it (DTMF).
+telephone_event.register_codecs()
 
 Description = dict[str, str] | None
 
@@ -168,8 +173,9 @@ class PeerConnectionDispatcher(Dispatcher):
             self._check_open()
             description = params["description"]
             self._check_description(description)
-            await self.peer_connection.setRemoteDescription(RTCSessionDescription(
-                sdp=sdp_fixes.accept_rejected_sections(description["sdp"]), type=description["type"]))
+            sdp = sdp_fixes.drop_unlisted_formats(sdp_fixes.accept_rejected_sections(description["sdp"]))
+            sdp = telephone_event.events_last(sdp)
+            await self.peer_connection.setRemoteDescription(RTCSessionDescription(sdp=sdp, type=description["type"]))
             self._remote_candidates_ended = False
             self._adopt_new_transceivers()
             await self._stop_rejected(sdp_fixes.rejected_mids(description["sdp"]))

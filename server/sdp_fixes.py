@@ -208,3 +208,18 @@ def accept_rejected_sections(sdp: str) -> str:
         if _mid(section) in rejected and not any(line.startswith("a=ice-ufrag:") for line in section):
             section.extend(donor)
     return _join(session, sections)
+
+
+def drop_unlisted_formats(sdp: str) -> str:
+    """Each section's rtpmap, fmtp and rtcp-fb lines for the formats its m= line lists only.
+
+    aiortc takes a codec from every rtpmap line of a section, listed or not. A 2013 page
+    that munges its audio line to "m=audio 9 UDP/TLS/RTP/SAVPF 0 126" (PCMU and
+    telephone-event) leaves the other rtpmap lines in place, which a browser ignores.
+    """
+    session, sections = _sections(sdp)
+    for section in sections:
+        listed = set(section[0].split(" ")[3:])
+        section[1:] = [line for line in section[1:]
+                       if not ((match := PAYLOAD_LINE.match(line)) and match.group(2) not in listed)]
+    return _join(session, sections)

@@ -12,9 +12,12 @@ from typing import TYPE_CHECKING, Any
 from aiortc import RTCRtpTransceiver
 
 from .dispatcher import Dispatcher, Params, Result, after_reply
+from .dtmf_receiver import DtmfReceiver, ReceivedTone
+from .dtmf_sender import DtmfSenderDispatcher
 from .errors import InvalidStateError
 from .media_meter import watch_receiver
 from .media_track import EnabledGate, MediaTrackDispatcher
+from .telephone_event import send_codecs
 
 if TYPE_CHECKING:
     from .peer_connection import PeerConnectionDispatcher
@@ -44,11 +47,15 @@ class TransceiverDispatcher(Dispatcher):
         self.receive_counters = watch_receiver(transceiver.receiver)
         # Whether the page was told of the receiver's remote track (a `track` event).
         self.receiving = False
+        # The DTMF tones the remote peer sent on this transceiver (audio only).
+        self.dtmf_received = (
+            DtmfReceiver(transceiver, self._report_dtmf) if transceiver.kind == "audio" else None)
         self.commands = {
             "setDirection": self.set_direction,
             "replaceTrack": self.replace_track,
             "setStreams": self.set_streams,
             "stop": self.stop,
+            "createDtmfSender": self.create_dtmf_sender,
         }
 
     def initializer(self) -> dict[str, Any]:
@@ -65,6 +72,7 @@ class TransceiverDispatcher(Dispatcher):
             "currentDirection": "stopped" if self.transceiver.stopped else self.transceiver.currentDirection,
             "stopped": self.transceiver.stopped,
             "transport": self._transport_guid(),
+            "telephoneEvent": send_codecs(self.transceiver._codecs)[1] is not None,
         }
 
     def _transport_guid(self) -> str | None:
@@ -97,6 +105,15 @@ class TransceiverDispatcher(Dispatcher):
         self.set_stream_ids(params["streams"])
         after_reply(self.peer_connection.update_negotiation_needed)
         return {}
+
+    async def create_dtmf_sender(self, params: Params) -> Result:
+        if self.transceiver.kind != "audio":
+            raise InvalidStateError("only an audio sender has a DTMF sender")
+        DtmfSenderDispatcher(self.session, params["dtmfSender"], self)
+        return {}
+
+    def _report_dtmf(self, tone: ReceivedTone) -> None:
+        self.emit("dtmfReceived", {"tone": tone.tone})
 
     async def stop(self, params: Params) -> Result:
         if not self.transceiver.stopped:

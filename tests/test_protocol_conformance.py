@@ -9,6 +9,7 @@ from aiortc import RTCConfiguration
 
 from rtcshim.data_channel import DataChannelDispatcher
 from rtcshim.dispatcher import Dispatcher
+from rtcshim.dtmf_sender import DtmfSenderDispatcher
 from rtcshim.peer_connection import PeerConnectionDispatcher
 from rtcshim.protocol import PROTOCOL
 from rtcshim.registry import Registry
@@ -54,9 +55,10 @@ def test_dispatchers_implement_exactly_the_protocol_commands(server: ServerThrea
         transceiver = peer_connection._adopt(peer_connection.peer_connection.addTransceiver("audio"))
         dtls_transport = DtlsTransportDispatcher(peer_connection, transceiver.transceiver.sender.transport, "0")
         sctp_transport = SctpTransportDispatcher(peer_connection, peer_connection.peer_connection.sctp, dtls_transport)
+        dtmf_sender = DtmfSenderDispatcher(session, "DtmfSender@" + "t" * 24, transceiver)
         dispatchers: list[Dispatcher] = [
             session.root, peer_connection, data_channel, transceiver, transceiver.receiver_track,
-            dtls_transport, sctp_transport]
+            dtls_transport, sctp_transport, dtmf_sender]
         await peer_connection.shutdown()
         return {dispatcher.interface: set(dispatcher.commands) for dispatcher in dispatchers}
 

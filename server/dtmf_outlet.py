@@ -1,0 +1,185 @@
+"""Telephone-event packets in an aiortc sender's own RTP stream (RFC 4733 §2.5.1).
+
+aiortc's RTCRtpSender numbers its packets in a local variable of its sending loop; no
+hook lets another packet in. The least fragile seam is the one call every packet of the
+stream goes through: `RTCDtlsTransport._send_rtp(bytes)`, before SRTP. `DtmfOutlet`
+wraps it on the sender's transport (an instance attribute, nothing else changes) and
+renumbers that sender's packets — only those of its SSRC, RTCP untouched — so that one
+sequence runs through aiortc's audio packets and ours. The wrap is installed on the first
+tone; until then the stream is aiortc's alone.
+
+While an event plays, aiortc's audio packets are dropped: the event replaces the audio
+of that interval, as libwebrtc does and as RFC 4733 §3.1 describes for gateways, so a
+receiver that regenerates the tone does not also play our microphone over it. Audio
+packets still pass through the wrap then, which keeps the clock anchor fresh: an event's
+RTP timestamp continues the audio's timeline (last audio timestamp + elapsed time).
+
+Not covered: aiortc retransmits from a history keyed by its own numbers, so a NACK for
+audio would fetch the wrong packet — aiortc negotiates no NACK for audio codecs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from collections.abc import Awaitable, Callable
+
+from aiortc import RTCRtpTransceiver
+from aiortc.rtcdtlstransport import RTCDtlsTransport
+from aiortc.rtcrtpparameters import RTCRtpParameters
+from aiortc.rtcrtpsender import random_sequence_number
+from aiortc.rtp import HeaderExtensionsMap, RtpPacket, is_rtcp
+from aiortc.utils import random32
+
+from .telephone_event import MAX_DURATION, VOLUME, TelephoneEvent
+
+SendRtp = Callable[[bytes], Awaitable[None]]
+
+# An update packet every 20 ms, the audio packet time, so events replace audio 1:1.
+UPDATE_INTERVAL_MS = 20
+# §2.5.1.4: an event's (or segment's) final packet is sent three times, each with a
+# sequence number of its own.
+END_PACKET_COPIES = 3
+# How long to wait for an audio packet to anchor the timeline; with no track there is
+# no audio and the events start a timeline of their own.
+AUDIO_ANCHOR_TIMEOUT = 0.1
+RTP_HEADER = struct.Struct("!BBHII")
+SEQUENCE_OFFSET = 2
+
+
+class DtmfOutlet:
+    """Sends telephone-events on one transceiver's sender, interleaved with its audio."""
+
+    def __init__(self, transceiver: RTCRtpTransceiver) -> None:
+        self.transceiver = transceiver
+        self._transport: RTCDtlsTransport | None = None
+        self._send_rtp: SendRtp | None = None
+        self._next_sequence: int | None = None
+        # The last audio packet's RTP timestamp and when it passed.
+        self._audio_timestamp: int | None = None
+        self._audio_time = 0.0
+        self._audio_seen = asyncio.Event()
+        self._playing = False
+        self._closed = False
+
+    def close(self) -> None:
+        """From now on aiortc's packets pass unchanged (or as renumbered so far)."""
+        self._closed = True
+
+    # --- the wrap over the transport -------------------------------------------------
+
+    def _wrap_transport(self) -> None:
+        transport = self.transceiver.sender.transport
+        if transport is self._transport:
+            return
+        self._transport = transport
+        send_rtp: SendRtp = transport._send_rtp
+        self._send_rtp = send_rtp
+
+        async def send_rtp_through_outlet(data: bytes) -> None:
+            if self._transport is transport and not self._closed and not is_rtcp(data):
+                forwarded = self._forward_audio(data)
+                if forwarded is None:
+                    return
+                data = forwarded
+            await send_rtp(data)
+
+        transport._send_rtp = send_rtp_through_outlet  # type: ignore[method-assign]
+
+    def _forward_audio(self, data: bytes) -> bytes | None:
+        """An aiortc packet of our SSRC renumbered into the shared sequence, or None to drop it."""
+        if len(data) < RTP_HEADER.size:
+            return data
+        _, _, sequence, timestamp, ssrc = RTP_HEADER.unpack_from(data)
+        if ssrc != self.transceiver.sender._ssrc:
+            return data
+        self._audio_timestamp = timestamp
+        self._audio_time = asyncio.get_running_loop().time()
+        self._audio_seen.set()
+        if self._playing:
+            return None
+        if self._next_sequence is None:
+            self._next_sequence = sequence
+        renumbered = bytearray(data)
+        struct.pack_into("!H", renumbered, SEQUENCE_OFFSET, self._next_sequence)
+        self._next_sequence = (self._next_sequence + 1) & 0xFFFF
+        return bytes(renumbered)
+
+    # --- events ----------------------------------------------------------------------
+
+    async def anchor(self, clock_rate: int) -> int:
+        """The RTP timestamp of "now" on the audio's timeline, at `clock_rate`."""
+        self._wrap_transport()
+        if not self._audio_seen.is_set():
+            try:
+                await asyncio.wait_for(self._audio_seen.wait(), AUDIO_ANCHOR_TIMEOUT)
+            except TimeoutError:
+                self._audio_timestamp = random32()
+                self._audio_time = asyncio.get_running_loop().time()
+        assert self._audio_timestamp is not None
+        elapsed = asyncio.get_running_loop().time() - self._audio_time
+        return (self._audio_timestamp + round(elapsed * clock_rate)) & 0xFFFFFFFF
+
+    async def play(self, code: int, timestamp: int, duration_ms: int, payload_type: int, clock_rate: int) -> None:
+        """One event: updates every 20 ms, then the end packet three times; audio paused.
+
+        An event longer than the 16-bit duration field allows (1.36 s at 48 kHz) goes out
+        in segments (§2.5.1.3): each starts where the previous ended, without the marker.
+        """
+        self._wrap_transport()
+        loop = asyncio.get_running_loop()
+        total = duration_ms * clock_rate // 1000
+        segment_start = 0  # samples of the event before the current segment
+        first = True
+        started = loop.time()
+        self._playing = True
+        try:
+            elapsed_ms = 0
+            while True:
+                played = min(total, (elapsed_ms + UPDATE_INTERVAL_MS) * clock_rate // 1000)
+                if played >= total:
+                    break
+                if played - segment_start > MAX_DURATION:
+                    await self._end_segment(code, timestamp + segment_start, payload_type)
+                    segment_start += MAX_DURATION
+                await self._send_event(
+                    code, timestamp + segment_start, played - segment_start, False, payload_type, first)
+                first = False
+                elapsed_ms += UPDATE_INTERVAL_MS
+                await asyncio.sleep(max(0.0, started + elapsed_ms / 1000 - loop.time()))
+            await asyncio.sleep(max(0.0, started + duration_ms / 1000 - loop.time()))
+            if total - segment_start > MAX_DURATION:
+                await self._end_segment(code, timestamp + segment_start, payload_type)
+                segment_start += MAX_DURATION
+            for _ in range(END_PACKET_COPIES):
+                await self._send_event(
+                    code, timestamp + segment_start, total - segment_start, True, payload_type, first)
+                first = False
+        finally:
+            self._playing = False
+
+    async def _end_segment(self, code: int, timestamp: int, payload_type: int) -> None:
+        """A full segment's last packet, sent three times like an event's (§2.5.1.4), without E."""
+        for _ in range(END_PACKET_COPIES):
+            await self._send_event(code, timestamp, MAX_DURATION, False, payload_type, False)
+
+    async def _send_event(
+        self, code: int, timestamp: int, duration: int, end: bool, payload_type: int, marker: bool
+    ) -> None:
+        if self._next_sequence is None:
+            self._next_sequence = random_sequence_number()
+        packet = RtpPacket(
+            payload_type=payload_type, marker=1 if marker else 0, sequence_number=self._next_sequence,
+            timestamp=timestamp & 0xFFFFFFFF, ssrc=self.transceiver.sender._ssrc,
+            payload=TelephoneEvent(code=code, end=end, volume=VOLUME, duration=duration).pack(),
+        )
+        self._next_sequence = (self._next_sequence + 1) & 0xFFFF
+        # The mid extension, as on aiortc's own packets: a receiver may meet this SSRC first here.
+        extensions = HeaderExtensionsMap()
+        extensions.configure(RTCRtpParameters(headerExtensions=self.transceiver._headerExtensions))
+        packet.extensions.mid = self.transceiver.mid
+        assert self._send_rtp is not None
+        try:
+            await self._send_rtp(packet.serialize(extensions))
+        except ConnectionError:
+            pass  # the transport closed under us: the call is over, like aiortc's own sends

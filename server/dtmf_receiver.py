@@ -1,0 +1,115 @@
+"""DTMF arriving on an aiortc receiver: telephone-events decoded before aiortc sees them.
+
+aiortc would hand telephone-event packets to its audio jitter buffer and decoder thread,
+which has no decoder for them and dies. `DtmfReceiver` wraps the receiver's
+`_handle_rtp_packet` (an instance attribute; aiortc's router calls it for every packet
+of the stream) and keeps the events to itself. The audio packets after them are
+renumbered to close the gap the events leave, so aiortc's jitter buffer does not wait
+for packets that will never come.
+
+Each event is one tone however many packets carry it (updates, the end packet's three
+copies, long events' segments): packets are grouped by their RTP timestamp.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiortc import RTCRtpTransceiver
+from aiortc.rtp import RtpPacket
+
+from .telephone_event import TelephoneEvent, telephone_event_payload_types
+
+logger = logging.getLogger(__name__)
+
+HandleRtp = Callable[..., Awaitable[None]]
+
+
+@dataclass
+class ReceivedTone:
+    """One DTMF event as the remote peer sent it."""
+
+    tone: str
+    timestamp: int  # RTP timestamp of the event's start
+    clock_rate: int
+    duration: int = 0  # in RTP timestamp units, so far
+    ended: bool = False
+    # Where the current segment of a long event starts (RFC 4733 §2.5.1.3).
+    segment_timestamp: int = 0
+    segment_offset: int = 0
+
+    @property
+    def duration_ms(self) -> int:
+        return self.duration * 1000 // self.clock_rate
+
+
+class DtmfReceiver:
+    """The tones received on one audio transceiver; `on_tone` hears of each new one."""
+
+    def __init__(self, transceiver: RTCRtpTransceiver, on_tone: Callable[[ReceivedTone], None]) -> None:
+        self.transceiver = transceiver
+        self.tones: list[ReceivedTone] = []
+        self._on_tone = on_tone
+        self._new_tone = asyncio.Event()
+        # Telephone-event packets kept from aiortc, by which the audio after them moves down.
+        self._hidden = 0
+        receiver = transceiver.receiver
+        handle_rtp_packet: HandleRtp = receiver._handle_rtp_packet
+
+        async def handle_rtp_packet_after_dtmf(packet: RtpPacket, arrival_time_ms: int) -> None:
+            if packet.payload_type in telephone_event_payload_types(transceiver._codecs):
+                self._hidden += 1
+                self._receive(packet)
+                return
+            if self._hidden:
+                packet.sequence_number = (packet.sequence_number - self._hidden) & 0xFFFF
+            await handle_rtp_packet(packet, arrival_time_ms=arrival_time_ms)
+
+        receiver._handle_rtp_packet = handle_rtp_packet_after_dtmf  # type: ignore[method-assign]
+
+    @property
+    def digits(self) -> str:
+        return "".join(tone.tone for tone in self.tones)
+
+    async def wait_for_digits(self, count: int) -> str:
+        """The digits received, once there are at least `count` of them."""
+        while len(self.tones) < count:
+            self._new_tone.clear()
+            await self._new_tone.wait()
+        return self.digits
+
+    def _receive(self, packet: RtpPacket) -> None:
+        try:
+            event = TelephoneEvent.unpack(packet.payload)
+        except ValueError:
+            logger.debug("malformed telephone-event packet %s", packet)
+            return
+        if event.tone is None:
+            return  # a non-DTMF event (RFC 4734's tones and the like)
+        tone = self._known_tone(packet.timestamp, event)
+        if tone is None:
+            codec = next(c for c in self.transceiver._codecs if c.payloadType == packet.payload_type)
+            tone = ReceivedTone(tone=event.tone, timestamp=packet.timestamp, clock_rate=codec.clockRate,
+                                segment_timestamp=packet.timestamp)
+            self.tones.append(tone)
+            self._new_tone.set()
+            self._on_tone(tone)
+        elif packet.timestamp != tone.segment_timestamp:
+            tone.segment_offset = tone.duration
+            tone.segment_timestamp = packet.timestamp
+        tone.duration = max(tone.duration, tone.segment_offset + event.duration)
+        tone.ended = tone.ended or event.end
+
+    def _known_tone(self, timestamp: int, event: TelephoneEvent) -> ReceivedTone | None:
+        """The tone this packet continues: the same segment, or the next segment of a tone
+        that has not ended (it starts where the current one's duration ends)."""
+        for tone in reversed(self.tones[-4:]):
+            if tone.segment_timestamp == timestamp:
+                return tone
+            next_segment = (tone.segment_timestamp + tone.duration - tone.segment_offset) & 0xFFFFFFFF
+            if not tone.ended and tone.tone == event.tone and timestamp == next_segment:
+                return tone
+        return None

@@ -1,0 +1,108 @@
+"""RFC 4733 telephone-event: the payload, the DTMF event codes, and the codec aiortc lacks.
+
+aiortc has no DTMF. `register_codecs` adds telephone-event to its audio codec table, so
+our offers and answers carry it; `send_codecs` picks, from a negotiated codec list, the
+media codec and the telephone-event payload type that goes with it.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from dataclasses import dataclass
+
+from aiortc.codecs import CODECS
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+
+MIME_TYPE = "audio/telephone-event"
+# The numbers Chromium uses, so a 2013 page that munges its audio line to "0 126" finds
+# telephone-event/8000 where it expects it. Both are out of aiortc's video range (97-102).
+PAYLOAD_TYPES = {48000: 110, 8000: 126}
+
+# RFC 4733 §3.2: event codes 0-15 are the DTMF tones.
+DTMF_TONES = "0123456789*#ABCD"
+# The power field, in dB below 0 dBm0 (§2.3.4): -10 dBm0, what Chromium sends.
+VOLUME = 10
+# The 16-bit duration field (§2.3.5); a longer event goes out in segments (§2.5.1.3):
+# our longest tone, 6000 ms, is 288000 samples at 48 kHz.
+MAX_DURATION = 0xFFFF
+
+PAYLOAD = struct.Struct("!BBH")
+EVENT_RTPMAP = re.compile(r"^a=rtpmap:(\d+) telephone-event/", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class TelephoneEvent:
+    """One telephone-event payload (RFC 4733 §2.3)."""
+
+    code: int
+    end: bool
+    volume: int
+    duration: int  # in RTP timestamp units
+
+    def pack(self) -> bytes:
+        flags = (0x80 if self.end else 0) | (self.volume & 0x3F)
+        return PAYLOAD.pack(self.code, flags, self.duration)
+
+    @classmethod
+    def unpack(cls, payload: bytes) -> TelephoneEvent:
+        """The first event of a payload (§2.5.1.5 allows several; senders use one)."""
+        if len(payload) < PAYLOAD.size:
+            raise ValueError(f"a telephone-event payload has 4 bytes, not {len(payload)}")
+        code, flags, duration = PAYLOAD.unpack_from(payload)
+        return cls(code=code, end=bool(flags & 0x80), volume=flags & 0x3F, duration=duration)
+
+    @property
+    def tone(self) -> str | None:
+        """The DTMF tone of this event, or None for other events (§3.2)."""
+        return DTMF_TONES[self.code] if self.code < len(DTMF_TONES) else None
+
+
+def is_telephone_event(codec: RTCRtpCodecParameters) -> bool:
+    return codec.mimeType.lower() == MIME_TYPE
+
+
+def register_codecs() -> None:
+    """Offer telephone-event at 48 kHz (with Opus) and 8 kHz (with the G.711 codecs and
+    G.722), last, as browsers do. Idempotent."""
+    audio = CODECS["audio"]
+    if any(is_telephone_event(codec) for codec in audio):
+        return
+    for clock_rate, payload_type in PAYLOAD_TYPES.items():
+        audio.append(RTCRtpCodecParameters(
+            mimeType=MIME_TYPE, clockRate=clock_rate, channels=1, payloadType=payload_type))
+
+
+def send_codecs(codecs: list[RTCRtpCodecParameters]) -> tuple[RTCRtpCodecParameters | None, int | None]:
+    """The media codec aiortc sends with (the first that is not telephone-event) and the
+    telephone-event payload type of the same clock rate (RFC 4733 §2.1), if negotiated."""
+    media = next((codec for codec in codecs if not is_telephone_event(codec)), None)
+    if media is None:
+        return None, None
+    event = next((codec for codec in codecs
+                  if is_telephone_event(codec) and codec.clockRate == media.clockRate), None)
+    return media, event.payloadType if event else None
+
+
+def telephone_event_payload_types(codecs: list[RTCRtpCodecParameters]) -> set[int]:
+    return {codec.payloadType for codec in codecs if is_telephone_event(codec) and codec.payloadType is not None}
+
+
+def events_last(sdp: str) -> str:
+    """A remote description with telephone-event last in each audio line's format list.
+
+    aiortc sends with the first codec the remote lists that it knows; a page may list
+    telephone-event first (a munged "m=audio 9 ... 126 0"), and aiortc has no encoder for
+    it. Format order is only a preference, and telephone-event is never the media codec.
+    """
+    lines = sdp.split("\r\n")
+    events = {match.group(1) for line in lines if (match := EVENT_RTPMAP.match(line))}
+    if not events:
+        return sdp
+    for index, line in enumerate(lines):
+        if line.startswith("m=audio "):
+            words = line.split(" ")
+            formats = words[3:]
+            lines[index] = " ".join(words[:3] + [f for f in formats if f not in events]
+                                    + [f for f in formats if f in events])
+    return "\r\n".join(lines)

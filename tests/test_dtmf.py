@@ -1,0 +1,147 @@
+"""RFC 4733 packets: the payload, the outlet that interleaves events with audio, the decoder."""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from types import SimpleNamespace
+from typing import Any, cast
+
+from aiortc import RTCRtpTransceiver
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from aiortc.rtp import RtpPacket
+
+from rtcshim import sdp_fixes
+from rtcshim.dtmf_outlet import DtmfOutlet
+from rtcshim.dtmf_receiver import DtmfReceiver, ReceivedTone
+from rtcshim.telephone_event import MAX_DURATION, TelephoneEvent, events_last, send_codecs
+
+OPUS = RTCRtpCodecParameters(mimeType="audio/opus", clockRate=48000, channels=2, payloadType=111)
+PCMU = RTCRtpCodecParameters(mimeType="audio/PCMU", clockRate=8000, channels=1, payloadType=0)
+EVENTS_48K = RTCRtpCodecParameters(mimeType="audio/telephone-event", clockRate=48000, channels=1, payloadType=110)
+EVENTS_8K = RTCRtpCodecParameters(mimeType="audio/telephone-event", clockRate=8000, channels=1, payloadType=126)
+SSRC = 0x1234
+
+
+def test_telephone_event_packs_as_rfc_4733_section_2_3() -> None:
+    event = TelephoneEvent(code=11, end=True, volume=10, duration=800)
+    assert event.pack() == bytes([11, 0x80 | 10]) + struct.pack("!H", 800)
+    assert TelephoneEvent.unpack(event.pack()) == event
+    assert event.tone == "#"
+    assert TelephoneEvent(code=16, end=False, volume=0, duration=0).tone is None
+
+
+def test_unpack_refuses_a_short_payload() -> None:
+    try:
+        TelephoneEvent.unpack(b"\x01\x02")
+    except ValueError as error:
+        assert "4 bytes" in str(error)
+    else:
+        raise AssertionError("a 2-byte payload was accepted")
+
+
+def test_send_codecs_pairs_the_event_clock_rate_with_the_media_codec() -> None:
+    assert send_codecs([OPUS, EVENTS_48K, EVENTS_8K]) == (OPUS, 110)
+    assert send_codecs([EVENTS_8K, PCMU, EVENTS_48K]) == (PCMU, 126)
+    assert send_codecs([OPUS, EVENTS_8K]) == (OPUS, None)
+    assert send_codecs([EVENTS_8K]) == (None, None)
+
+
+MUNGED = (
+    "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+    "m=audio 9 UDP/TLS/RTP/SAVPF 126 0\r\n"
+    "a=rtpmap:111 opus/48000/2\r\na=rtcp-fb:111 transport-cc\r\na=fmtp:111 minptime=10\r\n"
+    "a=rtpmap:0 PCMU/8000\r\na=rtpmap:126 telephone-event/8000\r\n"
+)
+
+
+def test_remote_sections_keep_only_listed_formats_with_events_last() -> None:
+    cleaned = events_last(sdp_fixes.drop_unlisted_formats(MUNGED))
+    assert cleaned.split("\r\n")[4:] == [
+        "m=audio 9 UDP/TLS/RTP/SAVPF 0 126", "a=rtpmap:0 PCMU/8000", "a=rtpmap:126 telephone-event/8000", ""]
+
+
+class FakeTransport:
+    def __init__(self) -> None:
+        self.sent: list[RtpPacket] = []
+
+    async def _send_rtp(self, data: bytes) -> None:
+        self.sent.append(RtpPacket.parse(data))
+
+
+def audio_packet(sequence: int, timestamp: int) -> bytes:
+    return RtpPacket(payload_type=0, sequence_number=sequence, timestamp=timestamp, ssrc=SSRC,
+                     payload=b"\xff" * 160).serialize()
+
+
+def test_outlet_interleaves_events_with_audio_in_one_sequence() -> None:
+    transport = FakeTransport()
+    transceiver = SimpleNamespace(
+        sender=SimpleNamespace(transport=transport, _ssrc=SSRC), _headerExtensions=[], mid="0")
+    outlet = DtmfOutlet(cast(RTCRtpTransceiver, transceiver))
+
+    async def scenario() -> None:
+        anchoring = asyncio.ensure_future(outlet.anchor(8000))
+        await asyncio.sleep(0)
+        await transport._send_rtp(audio_packet(5000, 90000))
+        start = await anchoring
+        playing = asyncio.ensure_future(outlet.play(5, start, 60, 126, 8000))
+        await asyncio.sleep(0.01)
+        await transport._send_rtp(audio_packet(5001, 90160))  # dropped: the event replaces it
+        await playing
+        await transport._send_rtp(audio_packet(5002, 90320))
+
+    asyncio.run(scenario())
+    sent = transport.sent
+    assert [packet.sequence_number for packet in sent] == list(range(5000, 5000 + len(sent)))
+    events = [packet for packet in sent if packet.payload_type == 126]
+    assert [packet.payload_type for packet in sent] == [0] + [126] * len(events) + [0]
+    decoded = [TelephoneEvent.unpack(packet.payload) for packet in events]
+    # Updates every 20 ms (160 samples), then the end packet three times with the full 60 ms.
+    assert [(event.duration, event.end) for event in decoded] == [
+        (160, False), (320, False), (480, True), (480, True), (480, True)]
+    assert {event.code for event in decoded} == {5}
+    assert [packet.marker for packet in events] == [1, 0, 0, 0, 0]
+    assert len({packet.timestamp for packet in events}) == 1
+    assert events[0].timestamp >= 90000
+
+
+def event_packet(sequence: int, timestamp: int, code: int, duration: int, end: bool) -> RtpPacket:
+    return RtpPacket(payload_type=126, sequence_number=sequence, timestamp=timestamp, ssrc=SSRC,
+                     payload=TelephoneEvent(code=code, end=end, volume=10, duration=duration).pack())
+
+
+def test_receiver_decodes_one_tone_per_event_and_closes_the_audio_gap() -> None:
+    handed_to_aiortc: list[int] = []
+
+    async def handle_rtp_packet(packet: RtpPacket, arrival_time_ms: int) -> None:
+        handed_to_aiortc.append(packet.sequence_number)
+
+    receiver = SimpleNamespace(_handle_rtp_packet=handle_rtp_packet)
+    transceiver = SimpleNamespace(receiver=receiver, _codecs=[PCMU, EVENTS_8K])
+    started: list[ReceivedTone] = []
+
+    async def scenario() -> DtmfReceiver:
+        dtmf = DtmfReceiver(cast(RTCRtpTransceiver, transceiver), started.append)
+        handle: Any = receiver._handle_rtp_packet
+        packets = [
+            RtpPacket(payload_type=0, sequence_number=10, timestamp=0, ssrc=SSRC),
+            event_packet(11, 160, 1, 160, False), event_packet(12, 160, 1, 320, False),
+            event_packet(13, 160, 1, 800, True), event_packet(14, 160, 1, 800, True),
+            event_packet(15, 160, 1, 800, True),
+            RtpPacket(payload_type=0, sequence_number=16, timestamp=1120, ssrc=SSRC),
+            # A long tone in two segments: the second starts where the first ended.
+            event_packet(17, 2000, 11, MAX_DURATION, False),
+            event_packet(18, 2000 + MAX_DURATION, 11, 1000, True),
+        ]
+        for packet in packets:
+            await handle(packet, arrival_time_ms=0)
+        return dtmf
+
+    dtmf = asyncio.run(scenario())
+    assert dtmf.digits == "1#"
+    assert [tone.tone for tone in started] == ["1", "#"]
+    assert [(tone.duration, tone.ended, tone.duration_ms) for tone in dtmf.tones] == [
+        (800, True, 100), (MAX_DURATION + 1000, True, (MAX_DURATION + 1000) // 8)]
+    # aiortc's jitter buffer sees consecutive audio packets: 10, then 16 moved down to 11.
+    assert handed_to_aiortc == [10, 11]
