@@ -529,6 +529,8 @@
       bundlePolicy: enumValue(input.bundlePolicy ?? 'balanced', ['balanced', 'max-compat', 'max-bundle'], 'RTCBundlePolicy'),
       rtcpMuxPolicy: enumValue(input.rtcpMuxPolicy ?? 'require', ['require'], 'RTCRtcpMuxPolicy'),
       iceCandidatePoolSize: enforceRange(input.iceCandidatePoolSize ?? 0, 255, 'iceCandidatePoolSize'),
+      certificates: normalizeCertificates(input.certificates),
+      ...(input.peerIdentity === undefined ? {} : { peerIdentity: String(input.peerIdentity) }),
     };
   }
 
@@ -536,7 +538,16 @@
     return {
       ...configuration,
       iceServers: configuration.iceServers.map((server) => ({ ...server, urls: [...server.urls] })),
+      certificates: [...configuration.certificates],
     };
+  }
+
+  // The configuration as the server takes it: certificates by handle; the target peer
+  // identity stays in the page, which validates identities.
+  function bridgeConfiguration(configuration) {
+    const { peerIdentity, ...wire } = configuration;
+    void peerIdentity;
+    return { ...wire, certificates: configuration.certificates.map((certificate) => certificate[GUID]) };
   }
 
   // Legacy constraints: {mandatory: {OfferToReceiveAudio: true}, optional: [{...}]}, or
@@ -584,6 +595,101 @@
     return match[1] === '0' ? Infinity : Number(match[1]);
   }
 
+  // --- RTCCertificate -------------------------------------------------------------
+
+  // A DTLS key and certificate; the key stays on the server, in the page's session.
+  class RTCCertificate {
+    #guid;
+    #expires;
+    #fingerprints;
+
+    constructor(token, guid, initializer) {
+      if (token !== INTERNAL) {
+        throw new TypeError('Illegal constructor');
+      }
+      this.#guid = guid;
+      this.#expires = initializer.expires;
+      this.#fingerprints = initializer.fingerprints;
+    }
+
+    get expires() { return this.#expires; }
+    getFingerprints() { return this.#fingerprints.map((fingerprint) => ({ ...fingerprint })); }
+
+    get [GUID]() { return this.#guid; }
+
+    // The bridge's events for this object (protocol.toml: Certificate events).
+    [EVENTS] = {};
+
+    [BRIDGE_LOST]() {}
+  }
+
+  // RTCPeerConnection.generateCertificate: the shape checks of WebCrypto's algorithm
+  // normalisation (TypeError); which algorithms and sizes work is the server's call.
+  function generateCertificate(keygenAlgorithm) {
+    try {
+      const algorithm = normalizeKeygenAlgorithm(keygenAlgorithm);
+      return getBridge().call('Session', 'generateCertificate', { algorithm })
+        .then(({ certificate }) => bridge.objects.get(certificate));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  function normalizeKeygenAlgorithm(keygenAlgorithm) {
+    const failed = "Failed to execute 'generateCertificate' on 'RTCPeerConnection': ";
+    const input = typeof keygenAlgorithm === 'string' ? { name: keygenAlgorithm } : keygenAlgorithm;
+    if (input === null || typeof input !== 'object' || input.name === undefined) {
+      throw new TypeError(failed + 'Algorithm: name: Missing or not a string');
+    }
+    const algorithm = { name: String(input.name) };
+    const kind = algorithm.name.toUpperCase();
+    if (kind === 'ECDSA') {
+      if (typeof input.namedCurve !== 'string') {
+        throw new TypeError(failed + 'EcKeyGenParams: namedCurve: Missing or not a string');
+      }
+      algorithm.namedCurve = input.namedCurve;
+    } else if (kind === 'RSASSA-PKCS1-V1_5') {
+      if (input.modulusLength === undefined) {
+        throw new TypeError(failed + 'RsaHashedKeyGenParams: modulusLength: Missing required property');
+      }
+      if (!(input.publicExponent instanceof Uint8Array)) {
+        throw new TypeError(failed + 'RsaHashedKeyGenParams: publicExponent: Missing or not a Uint8Array');
+      }
+      const hash = typeof input.hash === 'string' ? input.hash : input.hash && input.hash.name;
+      if (typeof hash !== 'string') {
+        throw new TypeError(failed + 'RsaHashedKeyGenParams: hash: Missing or not an AlgorithmIdentifier');
+      }
+      algorithm.modulusLength = enforceRange(input.modulusLength, 4294967295, 'modulusLength');
+      algorithm.publicExponent = Array.from(input.publicExponent);
+      algorithm.hash = hash;
+    }
+    if (input.expires !== undefined) {
+      const expires = Number(input.expires);
+      if (!Number.isFinite(expires) || expires < 0) {
+        throw new TypeError(failed + "The value for 'expires' is outside the valid range.");
+      }
+      algorithm.expires = expires;
+    }
+    return algorithm;
+  }
+
+  function normalizeCertificates(certificates) {
+    if (certificates === undefined) {
+      return [];
+    }
+    if (!Array.isArray(certificates) || !certificates.every((item) => item instanceof RTCCertificate)) {
+      throw new TypeError("Failed to read the 'certificates' property from 'RTCConfiguration': Failed to convert value to 'RTCCertificate'.");
+    }
+    return [...certificates];
+  }
+
+  // setConfiguration: the certificates are the transports' and cannot change (webrtc-pc).
+  function checkSameCertificates(current, requested) {
+    if (current.length !== requested.length || current.some((certificate, i) => certificate !== requested[i])) {
+      throw makeError('InvalidModificationError', 'setConfiguration cannot change the certificates.');
+    }
+  }
+
   // --- RTCPeerConnection -------------------------------------------------------
 
   const PEER_CONNECTION_EVENTS = ['negotiationneeded', 'icecandidate', 'icecandidateerror',
@@ -613,11 +719,14 @@
       // DTLS-SRTP is always on and RTP data channels are long gone; data channels use SCTP.
       void legacyConstraints;
       this.#configuration = normalizeConfiguration(configuration);
+      if (this.#configuration.certificates.some((certificate) => certificate.expires <= Date.now())) {
+        throw makeError('InvalidAccessError', "Failed to construct 'RTCPeerConnection': Expired certificate(s).");
+      }
       this.#bridge = getBridge();
       this.#guid = randomHandle('PeerConnection');
       this.#bridge.register(this.#guid, this);
       this.#bridge.call('Session', 'createPeerConnection', {
-        peerConnection: this.#guid, configuration: this.#configuration,
+        peerConnection: this.#guid, configuration: bridgeConfiguration(this.#configuration),
       }).catch(reportFailure('RTCPeerConnection'));
     }
 
@@ -814,8 +923,9 @@
           throw makeError('InvalidModificationError', `setConfiguration cannot change ${key}.`);
         }
       }
+      checkSameCertificates(this.#configuration.certificates, requested.certificates);
       this.#configuration = requested;
-      this.#call('setConfiguration', { configuration: requested })
+      this.#call('setConfiguration', { configuration: bridgeConfiguration(requested) })
         .catch(reportFailure('setConfiguration'));
     }
 
@@ -2009,6 +2119,7 @@
     DataChannel: (peerConnection, guid, initializer) => peerConnection[ADOPT_CHANNEL](guid, initializer),
     MediaStreamTrack: (parent, guid, initializer) => new MediaStreamTrack(INTERNAL, guid, initializer),
     Transceiver: (peerConnection, guid, initializer) => peerConnection[ADOPT_TRANSCEIVER](guid, initializer),
+    Certificate: (session, guid, initializer) => new RTCCertificate(INTERNAL, guid, initializer),
   };
 
   // --- legacy callbacks (over our promise methods only, never a native object's) ---
@@ -2102,6 +2213,14 @@
     installGlobal(window, ['RTCDataChannelEvent'], exposeInterface(RTCDataChannelEvent, 'RTCDataChannelEvent'));
     installGlobal(window, ['RTCError'], exposeInterface(RTCError, 'RTCError'));
     installGlobal(window, ['RTCErrorEvent'], exposeInterface(RTCErrorEvent, 'RTCErrorEvent'));
+  }
+
+  function installCertificates(window) {
+    // A static operation of RTCPeerConnection; WebIDL makes it enumerable.
+    Object.defineProperty(RTCPeerConnection, 'generateCertificate', {
+      value: generateCertificate, writable: true, enumerable: true, configurable: true,
+    });
+    installGlobal(window, ['RTCCertificate'], exposeInterface(RTCCertificate, 'RTCCertificate', { getFingerprints: 0 }));
   }
 
   function installPeerConnection(window) {
@@ -2236,4 +2355,5 @@
   installDataChannel(window);
   installLegacyCallbacks();
   installPeerConnection(window);
+  installCertificates(window);
 })(window);

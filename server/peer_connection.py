@@ -32,10 +32,12 @@ from aiortc import (
     RTCRtpTransceiver,
     RTCSessionDescription,
 )
+from aiortc.rtcdtlstransport import RTCCertificate
 from aiortc.sdp import SessionDescription, candidate_from_sdp, candidate_to_sdp
 
 from . import configuration as config
 from . import sdp_fixes
+from .certificate import use_certificate
 from .data_channel import DataChannelDispatcher
 from .dispatcher import Dispatcher, Params, Result, after_reply
 from .errors import BridgeTypeError, InvalidStateError, OperationError
@@ -65,11 +67,16 @@ class PeerConnectionDispatcher(Dispatcher):
         parent: Dispatcher,
         configuration: dict[str, Any],
         aiortc_configuration: RTCConfiguration,
+        *,
+        certificate: RTCCertificate | None = None,
     ) -> None:
+        """`certificate`: the page's, for DTLS; none: the one aiortc generates."""
         super().__init__(session, guid, parent)
         self.configuration = configuration
         self._aiortc_configuration = aiortc_configuration
         self.peer_connection = RTCPeerConnection(aiortc_configuration)
+        if certificate is not None:
+            use_certificate(self.peer_connection, certificate)
         # The spec's operations chain: offer/answer/description/candidate calls run one
         # at a time, in the order the page made them.
         self._operations = asyncio.Lock()
