@@ -16,6 +16,8 @@ The gaps between aiortc and a browser are translated here, each in one place:
   refuse or stop decoding (aiortc issue 686); `sdp_fixes` restores the negotiated numbers.
 - aiortc neither rejects the sections of stopped transceivers nor parses the rejected
   sections browsers send; `_create_description` and `set_remote_description` translate.
+- aiortc drops the page's a=identity from the local description it writes;
+  `set_local_description` puts it back.
 """
 
 from __future__ import annotations
@@ -159,6 +161,7 @@ class PeerConnectionDispatcher(Dispatcher):
             local = self.peer_connection.localDescription
             # aiortc writes its description anew, live ports and all: reject again.
             sdp = sdp_fixes.reject_sections(local.sdp, self._stopped_mids())
+            sdp = sdp_fixes.keep_identity(sdp, description["sdp"])
             self._settle_descriptions("Local", {"type": local.type, "sdp": sdp})
             after_reply(self._announce_local_candidates)
         self.update_negotiation_needed()
