@@ -24,6 +24,7 @@ EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 EXAMPLE_TITLES = {
     "datachannel-callee.html": "Data channel chat: the callee",
     "datachannel-caller.html": "Data channel chat: the caller",
+    "identity.html": "Identity: Alice and Bob prove who they are",
     "loopback-chat.html": "Loopback data channel chat",
     "pick-source.html": "Pick a camera and a microphone",
     "video-call-callee.html": "Video call: the callee",

@@ -18,10 +18,13 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from playwright.sync_api import BrowserContext, Page
+from playwright.sync_api import BrowserContext, Page, expect
 
+from rtcshim.certificate import CertificateDispatcher
 from rtcshim.peer_connection import PeerConnectionDispatcher
 from rtcshim.serving import ServerThread
+
+from .test_examples import PageProblems, open_example
 
 IDP_DIRECTORY = Path(__file__).parent / "idp"
 # What the pages allow an IdP (load plus one call); small so that hanging IdPs time out soon.
@@ -321,3 +324,22 @@ def test_a_later_description_resolves_the_fresh_peer_identity(page: Page, mock_i
         "second": {"ok": {"idp": mock_idp, "name": "alice@127.0.0.1"}},
         "kept": True,
     }
+
+
+def test_identity_example_shows_both_verified_peers(shim_context: BrowserContext, server: ServerThread) -> None:
+    problems = PageProblems()
+    page = open_example(shim_context, problems, "/examples/identity.html", "identity")
+    expect(page.locator("#status")).to_have_text("Both identities verified.")
+    host = page.evaluate("location.host")
+    expect(page.locator("#alice-peer")).to_have_text(f"bob@127.0.0.1 (via {host})")
+    expect(page.locator("#bob-peer")).to_have_text(f"alice@127.0.0.1 (via {host})")
+    expect(page.locator("#alice-log")).to_contain_text("The IdP asserted that I am alice@127.0.0.1.")
+    # Each side's description carried its assertion and its generated certificate's fingerprint.
+    certificates = {d.certificate.sha256_fingerprint() for d in server.registry.objects()
+                    if isinstance(d, CertificateDispatcher)}
+    remotes = [d.descriptions["currentRemoteDescription"]["sdp"] for d in server.registry.objects()
+               if isinstance(d, PeerConnectionDispatcher)]
+    assert len(certificates) == 2
+    assert {f["digest"] for sdp in remotes for f in sdp_fingerprints(sdp) if f["algorithm"] == "sha-256"} == certificates
+    assert all(decode_identity(sdp)["idp"] == {"domain": host, "protocol": "rtcshim-demo"} for sdp in remotes)
+    assert problems.reports == []
