@@ -143,6 +143,15 @@ def test_two_peers_prove_their_identities_with_the_demo_idp(page: Page, server: 
     assert settled == {result["aLocal"], result["bLocal"]}
 
 
+def test_demo_idp_needs_a_user_name(page: Page) -> None:
+    result = page.evaluate("""async () => {
+      const { a } = pairWith([location.host, { protocol: 'rtcshim-demo' }]);
+      return { assertion: await outcome(a.getIdentityAssertion()), loginUrl: a.idpLoginUrl };
+    }""")
+    assert result["assertion"]["error"]["errorDetail"] == "idp-need-login"
+    assert result["loginUrl"].endswith("/examples/identity.html")
+
+
 def test_get_identity_assertion_is_made_once_per_provider(page: Page) -> None:
     result = page.evaluate("""async () => {
       const host = location.host;
