@@ -11,6 +11,7 @@
  *     mode: 'replace',               // 'replace' the native API, or install only 'missing' names
  *     capture: 'server',             // getUserMedia from the server's sources, or 'browser':
  *                                    // the browser's own capture, uploaded as the source
+ *     idpTimeout: 15000,             // ms an identity provider may take (load plus one call)
  *   };
  * Afterwards `window.rtcshim` holds the version, the options, the native objects that
  * were replaced (`rtcshim.native`) and `rtcshim.session()`, a promise of the server's
@@ -491,7 +492,10 @@
   }
 
   const RTC_ERROR_DETAILS = ['data-channel-failure', 'dtls-failure', 'fingerprint-failure',
-    'sctp-failure', 'sdp-syntax-error', 'hardware-encoder-not-available', 'hardware-encoder-error'];
+    'sctp-failure', 'sdp-syntax-error', 'hardware-encoder-not-available', 'hardware-encoder-error',
+    // webrtc-identity
+    'idp-bad-script-failure', 'idp-execution-failure', 'idp-load-failure', 'idp-need-login',
+    'idp-timeout', 'idp-tls-failure', 'idp-token-expired', 'idp-token-invalid'];
 
   class RTCError extends DOMException {
     #init;
@@ -584,6 +588,8 @@
       bundlePolicy: enumValue(input.bundlePolicy ?? 'balanced', ['balanced', 'max-compat', 'max-bundle'], 'RTCBundlePolicy'),
       rtcpMuxPolicy: enumValue(input.rtcpMuxPolicy ?? 'require', ['require'], 'RTCRtcpMuxPolicy'),
       iceCandidatePoolSize: enforceRange(input.iceCandidatePoolSize ?? 0, 255, 'iceCandidatePoolSize'),
+      certificates: normalizeCertificates(input.certificates),
+      ...(input.peerIdentity === undefined ? {} : { peerIdentity: String(input.peerIdentity) }),
     };
   }
 
@@ -591,7 +597,16 @@
     return {
       ...configuration,
       iceServers: configuration.iceServers.map((server) => ({ ...server, urls: [...server.urls] })),
+      certificates: [...configuration.certificates],
     };
+  }
+
+  // The configuration as the server takes it: certificates by handle; the target peer
+  // identity stays in the page, which validates identities.
+  function bridgeConfiguration(configuration) {
+    const { peerIdentity, ...wire } = configuration;
+    void peerIdentity;
+    return { ...wire, certificates: configuration.certificates.map((certificate) => certificate[GUID]) };
   }
 
   // Legacy constraints: {mandatory: {OfferToReceiveAudio: true}, optional: [{...}]}, or
@@ -639,6 +654,524 @@
     return match[1] === '0' ? Infinity : Number(match[1]);
   }
 
+  // --- RTCCertificate -------------------------------------------------------------
+
+  // A DTLS key and certificate; the key stays on the server, in the page's session.
+  class RTCCertificate {
+    #guid;
+    #expires;
+    #fingerprints;
+
+    constructor(token, guid, initializer) {
+      if (token !== INTERNAL) {
+        throw new TypeError('Illegal constructor');
+      }
+      this.#guid = guid;
+      this.#expires = initializer.expires;
+      this.#fingerprints = initializer.fingerprints;
+    }
+
+    get expires() { return this.#expires; }
+    getFingerprints() { return this.#fingerprints.map((fingerprint) => ({ ...fingerprint })); }
+
+    get [GUID]() { return this.#guid; }
+
+    // The bridge's events for this object (protocol.toml: Certificate events).
+    [EVENTS] = {};
+
+    [BRIDGE_LOST]() {}
+  }
+
+  // RTCPeerConnection.generateCertificate: the shape checks of WebCrypto's algorithm
+  // normalisation (TypeError); which algorithms and sizes work is the server's call.
+  function generateCertificate(keygenAlgorithm) {
+    try {
+      const algorithm = normalizeKeygenAlgorithm(keygenAlgorithm);
+      return getBridge().call('Session', 'generateCertificate', { algorithm })
+        .then(({ certificate }) => bridge.objects.get(certificate));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  function normalizeKeygenAlgorithm(keygenAlgorithm) {
+    const failed = "Failed to execute 'generateCertificate' on 'RTCPeerConnection': ";
+    const input = typeof keygenAlgorithm === 'string' ? { name: keygenAlgorithm } : keygenAlgorithm;
+    if (input === null || typeof input !== 'object' || input.name === undefined) {
+      throw new TypeError(failed + 'Algorithm: name: Missing or not a string');
+    }
+    const algorithm = { name: String(input.name) };
+    const kind = algorithm.name.toUpperCase();
+    if (kind === 'ECDSA') {
+      if (typeof input.namedCurve !== 'string') {
+        throw new TypeError(failed + 'EcKeyGenParams: namedCurve: Missing or not a string');
+      }
+      algorithm.namedCurve = input.namedCurve;
+    } else if (kind === 'RSASSA-PKCS1-V1_5') {
+      if (input.modulusLength === undefined) {
+        throw new TypeError(failed + 'RsaHashedKeyGenParams: modulusLength: Missing required property');
+      }
+      if (!(input.publicExponent instanceof Uint8Array)) {
+        throw new TypeError(failed + 'RsaHashedKeyGenParams: publicExponent: Missing or not a Uint8Array');
+      }
+      const hash = typeof input.hash === 'string' ? input.hash : input.hash && input.hash.name;
+      if (typeof hash !== 'string') {
+        throw new TypeError(failed + 'RsaHashedKeyGenParams: hash: Missing or not an AlgorithmIdentifier');
+      }
+      algorithm.modulusLength = enforceRange(input.modulusLength, 4294967295, 'modulusLength');
+      algorithm.publicExponent = Array.from(input.publicExponent);
+      algorithm.hash = hash;
+    }
+    if (input.expires !== undefined) {
+      const expires = Number(input.expires);
+      if (!Number.isFinite(expires) || expires < 0) {
+        throw new TypeError(failed + "The value for 'expires' is outside the valid range.");
+      }
+      algorithm.expires = expires;
+    }
+    return algorithm;
+  }
+
+  function normalizeCertificates(certificates) {
+    if (certificates === undefined) {
+      return [];
+    }
+    if (!Array.isArray(certificates) || !certificates.every((item) => item instanceof RTCCertificate)) {
+      throw new TypeError("Failed to read the 'certificates' property from 'RTCConfiguration': Failed to convert value to 'RTCCertificate'.");
+    }
+    return [...certificates];
+  }
+
+  // setConfiguration: the certificates are the transports' and cannot change (webrtc-pc).
+  function checkSameCertificates(current, requested) {
+    if (current.length !== requested.length || current.some((certificate, i) => certificate !== requested[i])) {
+      throw makeError('InvalidModificationError', 'setConfiguration cannot change the certificates.');
+    }
+  }
+
+  // --- identity (W3C webrtc-identity) ------------------------------------------------
+
+  const IDP_ERROR_DETAILS = RTC_ERROR_DETAILS.filter((detail) => detail.startsWith('idp-'));
+  // Where an RTCError from the IdP keeps what the IdP said (login URL, error info).
+  const IDP_DETAILS = Symbol('IdP failure details');
+
+  // An IdP proxy runs in a realm of its own: a dedicated worker made from this source,
+  // which has no access to the page. It gives the IdP's script `rtcIdentityProvider`,
+  // `RTCError` and a `location` naming the script's URL (the spec's realm runs in the
+  // IdP's origin; a worker made from a blob runs in the page's, so the IdP at least
+  // learns where it was loaded from), then imports the script.
+  const IDP_REALM_SOURCE = `'use strict';
+const IDP_ERROR_DETAILS = ${JSON.stringify(IDP_ERROR_DETAILS)};
+let registered = null;
+self.RTCError = class RTCError extends Error {
+  constructor(init = {}, message = '') {
+    super(message);
+    this.name = 'OperationError';
+    this.errorDetail = init.errorDetail;
+    this.httpRequestStatusCode = init.httpRequestStatusCode ?? null;
+  }
+};
+self.rtcIdentityProvider = Object.freeze({
+  register(idp) {
+    if (registered) throw new Error('an IdP is already registered');
+    registered = idp;
+  },
+});
+const failure = (errorDetail, error) => ({
+  errorDetail, message: String((error && error.message) || error || errorDetail),
+  idpLoginUrl: error && error.idpLoginUrl != null ? String(error.idpLoginUrl) : null,
+  idpErrorInfo: error && error.idpErrorInfo != null ? String(error.idpErrorInfo) : null,
+});
+self.onmessage = async ({ data }) => {
+  if (data.load) {
+    Object.defineProperty(self, 'location', { value: new URL(data.load), configurable: true });
+    // importScripts hides why a cross-origin script failed (a NetworkError either way);
+    // an IdP that allows CORS tells its HTTP status first.
+    let status = null;
+    try {
+      status = (await fetch(data.load)).status;
+    } catch (error) {
+      // no CORS, or no server: importScripts decides
+    }
+    if (status !== null && (status < 200 || status > 299)) {
+      postMessage({ loaded: false, error: { ...failure('idp-load-failure', \`the IdP script answered HTTP \${status}\`),
+        httpRequestStatusCode: status } });
+      return;
+    }
+    try {
+      importScripts(data.load);
+    } catch (error) {
+      const unreachable = status === null && error && error.name === 'NetworkError';
+      postMessage({ loaded: false, error: failure(unreachable ? 'idp-load-failure' : 'idp-bad-script-failure', error) });
+      return;
+    }
+    const usable = registered && typeof registered.generateAssertion === 'function'
+      && typeof registered.validateAssertion === 'function';
+    postMessage(usable ? { loaded: true }
+      : { loaded: false, error: failure('idp-bad-script-failure', 'the IdP script registered no generateAssertion and validateAssertion') });
+    return;
+  }
+  let reply;
+  try {
+    reply = { id: data.id, result: await registered[data.method](...data.args) };
+  } catch (error) {
+    const detail = error && IDP_ERROR_DETAILS.includes(error.errorDetail) ? error.errorDetail : 'idp-execution-failure';
+    reply = { id: data.id, error: failure(detail, error) };
+  }
+  try {
+    postMessage(reply);
+  } catch (error) {
+    postMessage({ id: data.id, error: failure('idp-execution-failure', 'the IdP answered a value that cannot be cloned') });
+  }
+};`;
+
+  // The spec's limit on an IdP's load plus one call; rtcshimOptions.idpTimeout changes it.
+  const IDP_TIMEOUT_MS = Number(options.idpTimeout) > 0 ? Number(options.idpTimeout) : 15000;
+
+  function idpFailure(failure) {
+    const error = new RTCError({
+      errorDetail: failure.errorDetail, httpRequestStatusCode: failure.httpRequestStatusCode ?? null,
+    }, failure.message);
+    error[IDP_DETAILS] = failure;
+    return error;
+  }
+
+  // One IdP script in its worker, for one peer connection.
+  class IdpProxy {
+    #worker;
+    #loaded;
+    #calls = new Map(); // call id -> {resolve, reject}
+    #nextId = 1;
+
+    constructor(url) {
+      const source = URL.createObjectURL(new Blob([IDP_REALM_SOURCE], { type: 'text/javascript' }));
+      this.#worker = new Worker(source);
+      URL.revokeObjectURL(source);
+      this.#loaded = new Promise((resolve, reject) => {
+        this.#worker.onmessage = ({ data }) => {
+          if ('loaded' in data) {
+            if (data.loaded) resolve();
+            else reject(idpFailure(data.error));
+            return;
+          }
+          const call = this.#calls.get(data.id);
+          this.#calls.delete(data.id);
+          if (data.error) call.reject(idpFailure(data.error));
+          else call.resolve(data.result);
+        };
+        this.#worker.onerror = (event) => {
+          event.preventDefault();
+          reject(idpFailure({ errorDetail: 'idp-bad-script-failure', message: event.message || 'the IdP script failed' }));
+        };
+      });
+      this.#loaded.catch(() => {}); // observed by each call
+      this.#worker.postMessage({ load: url });
+    }
+
+    // generateAssertion or validateAssertion, loading included, within the time limit.
+    call(method, args) {
+      let timer;
+      const timeout = new Promise((resolve, reject) => {
+        timer = setTimeout(() => reject(idpFailure({
+          errorDetail: 'idp-timeout', message: `the IdP did not answer within ${IDP_TIMEOUT_MS} ms`,
+        })), IDP_TIMEOUT_MS);
+      });
+      const answer = this.#loaded.then(() => new Promise((resolve, reject) => {
+        const id = this.#nextId++;
+        this.#calls.set(id, { resolve, reject });
+        this.#worker.postMessage({ id, method, args });
+      }));
+      return Promise.race([answer, timeout]).finally(() => clearTimeout(timer));
+    }
+
+    close() {
+      this.#worker.terminate();
+    }
+  }
+
+  // https for an IdP, plain http for one on this machine (tests, demos): the rule applies
+  // to the host of "<domain>" alone, its port left out.
+  function idpProxyUrl(domain, protocol) {
+    const host = new URL('http://' + domain).hostname;
+    const loopback = host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+    return `${loopback ? 'http' : 'https'}://${domain}/.well-known/idp-proxy/${protocol}`;
+  }
+
+  function checkIdpProtocol(protocol) {
+    if (/[/\\]/.test(protocol)) {
+      throw makeError('SyntaxError', `The IdP protocol '${protocol}' contains '/' or '\\'.`);
+    }
+  }
+
+  function base64Json(value) {
+    return btoa(Array.from(utf8.encode(JSON.stringify(value)), (byte) => String.fromCharCode(byte)).join(''));
+  }
+
+  function fromBase64Json(text) {
+    return JSON.parse(utf8Decoder.decode(Uint8Array.from(atob(text), (char) => char.charCodeAt(0))));
+  }
+
+  // Every a=fingerprint of a description, as "<algorithm> <DIGEST>".
+  function sdpFingerprints(sdp) {
+    const found = [...sdp.matchAll(/^a=fingerprint:(\S+) (\S+)/gm)];
+    return new Set(found.map(([, algorithm, digest]) => `${algorithm.toLowerCase()} ${digest.toUpperCase()}`));
+  }
+
+  // The identity's domain (after its last '@') must be the IdP's, its port left out.
+  function identityMatchesIdp(identity, domain) {
+    const at = identity.lastIndexOf('@');
+    return at > 0 && identity.slice(at + 1).toLowerCase() === new URL('http://' + domain).hostname.toLowerCase();
+  }
+
+  class RTCIdentityAssertion {
+    #idp;
+    #name;
+
+    constructor(idp, name) {
+      if (arguments.length < 2) {
+        throw new TypeError("Failed to construct 'RTCIdentityAssertion': 2 arguments required.");
+      }
+      this.#idp = String(idp);
+      this.#name = String(name);
+    }
+
+    get idp() { return this.#idp; }
+    set idp(value) { this.#idp = String(value); }
+    get name() { return this.#name; }
+    set name(value) { this.#name = String(value); }
+  }
+
+  // The seed's identityresult event (the 2013 RTCIdentityEvent): the assertion made.
+  class RTCIdentityEvent extends Event {
+    #assertion;
+
+    constructor(type, eventInitDict = {}) {
+      super(type, eventInitDict);
+      this.#assertion = eventInitDict.assertion == null ? '' : String(eventInitDict.assertion);
+    }
+
+    get assertion() { return this.#assertion; }
+  }
+
+  // The seed's idpassertionerror and idpvalidationerror (the 2013 RTCIdentityErrorEvent).
+  class RTCIdentityErrorEvent extends Event {
+    #init;
+
+    constructor(type, eventInitDict = {}) {
+      super(type, eventInitDict);
+      this.#init = {
+        idp: eventInitDict.idp == null ? '' : String(eventInitDict.idp),
+        protocol: eventInitDict.protocol == null ? '' : String(eventInitDict.protocol),
+        loginUrl: eventInitDict.loginUrl == null ? null : String(eventInitDict.loginUrl),
+      };
+    }
+
+    get idp() { return this.#init.idp; }
+    get protocol() { return this.#init.protocol; }
+    get loginUrl() { return this.#init.loginUrl; }
+  }
+
+  const IDENTITY_EVENTS = ['identityresult', 'peeridentity', 'idpassertionerror', 'idpvalidationerror'];
+
+  // A peer connection's identity: the provider that asserts ours, the assertion (made
+  // once per provider), the peerIdentity promise and the target peer identity. The peer
+  // connection calls it from createOffer/createAnswer/setLocalDescription (add a=identity)
+  // and setRemoteDescription (validate the remote's).
+  class IdentityBinding {
+    #fire;
+    #localFingerprints;
+    #provider = null; // {domain, protocol, usernameHint, peerIdentity}
+    #assertion = null; // promise of the a=identity value
+    #proxies = new Map(); // IdP URL -> IdpProxy
+    #target; // the target peer identity, if any
+    #peerIdentity;
+    #settlePeerIdentity;
+    #validations = Promise.resolve(); // one validation at a time
+    loginUrl = null;
+    errorInfo = null;
+
+    // `localFingerprints()`: a promise of the DTLS fingerprints our descriptions carry.
+    constructor(fire, localFingerprints, targetPeerIdentity) {
+      this.#fire = fire;
+      this.#localFingerprints = localFingerprints;
+      this.#target = targetPeerIdentity;
+      this.#newPeerIdentity();
+    }
+
+    get peerIdentity() { return this.#peerIdentity; }
+    get hasProvider() { return this.#provider !== null; }
+
+    setProvider(provider, options) {
+      const input = options == null ? {} : options;
+      const chosen = {
+        domain: String(provider),
+        protocol: input.protocol === undefined ? 'default' : String(input.protocol),
+        usernameHint: input.usernameHint === undefined ? undefined : String(input.usernameHint),
+        peerIdentity: input.peerIdentity === undefined ? this.#target : String(input.peerIdentity),
+      };
+      checkIdpProtocol(chosen.protocol);
+      if (JSON.stringify(chosen) !== JSON.stringify(this.#provider)) {
+        this.#assertion = null;
+      }
+      this.#provider = chosen;
+    }
+
+    // setConfiguration may not change the target peer identity (webrtc-pc).
+    checkConfiguration(peerIdentity) {
+      if (peerIdentity !== undefined && this.#target !== undefined && peerIdentity !== this.#target) {
+        throw makeError('InvalidModificationError', 'setConfiguration cannot change the peerIdentity.');
+      }
+    }
+
+    // getIdentityAssertion(): the a=identity value, base64 of {idp, assertion}.
+    assertion() {
+      if (!this.#provider) {
+        return Promise.reject(makeError('OperationError', 'No identity provider is set (setIdentityProvider).'));
+      }
+      if (!this.#assertion) {
+        const made = this.#generate(this.#provider);
+        this.#assertion = made;
+        made.catch(() => { if (this.#assertion === made) this.#assertion = null; });
+      }
+      return this.#assertion;
+    }
+
+    // A description we created, with our assertion when a provider is set.
+    async withAssertion(description) {
+      if (!this.#provider) {
+        return description;
+      }
+      const assertion = await this.assertion();
+      const sdp = description.sdp.replace(/^a=identity:.*\r\n/gm, '');
+      const firstMedia = sdp.search(/^m=/m);
+      const at = firstMedia < 0 ? sdp.length : firstMedia;
+      return { ...description, sdp: `${sdp.slice(0, at)}a=identity:${assertion}\r\n${sdp.slice(at)}` };
+    }
+
+    async #generate(provider) {
+      const fingerprints = (await this.#localFingerprints())
+        .map(({ algorithm, value }) => ({ algorithm: algorithm.toLowerCase(), digest: value.toUpperCase() }))
+        .sort((x, y) => (x.algorithm + x.digest < y.algorithm + y.digest ? -1 : 1));
+      const contents = JSON.stringify({ fingerprint: fingerprints });
+      const idpOptions = { protocol: provider.protocol, usernameHint: provider.usernameHint, peerIdentity: provider.peerIdentity };
+      try {
+        const result = await this.#proxy(provider.domain, provider.protocol)
+          .call('generateAssertion', [contents, window.location.origin, idpOptions]);
+        if (!result || !result.idp || typeof result.idp.domain !== 'string' || typeof result.assertion !== 'string') {
+          throw idpFailure({ errorDetail: 'idp-execution-failure', message: 'the IdP answered no RTCIdentityAssertionResult' });
+        }
+        const idp = { domain: result.idp.domain, protocol: result.idp.protocol === undefined ? 'default' : String(result.idp.protocol) };
+        const encoded = base64Json({ idp, assertion: result.assertion });
+        this.#fire(new RTCIdentityEvent('identityresult', { assertion: encoded }));
+        return encoded;
+      } catch (error) {
+        this.#reportFailure(error, 'idpassertionerror', provider.domain, provider.protocol);
+        throw error;
+      }
+    }
+
+    // setRemoteDescription applied `sdp`: validate its assertion. With a target peer
+    // identity the caller waits for the result (and fails with it); without, it runs on.
+    validateRemote(sdp) {
+      const found = /^a=identity:(\S+)/m.exec(sdp);
+      if (!found && this.#target === undefined) {
+        return Promise.resolve();
+      }
+      const validation = this.#validations.then(() => this.#validate(found && found[1], sdp));
+      this.#validations = validation.catch(() => {});
+      return this.#target === undefined ? Promise.resolve() : validation;
+    }
+
+    async #validate(encoded, sdp) {
+      let idp = { domain: '', protocol: '' };
+      try {
+        if (!encoded) {
+          throw makeError('OperationError', `The remote description carries no identity assertion, and the peer must be ${this.#target}.`);
+        }
+        let decoded;
+        try {
+          decoded = fromBase64Json(encoded);
+          idp = { domain: String(decoded.idp.domain), protocol: decoded.idp.protocol === undefined ? 'default' : String(decoded.idp.protocol) };
+          checkIdpProtocol(idp.protocol);
+        } catch (error) {
+          throw makeError('OperationError', `The identity assertion is malformed: ${error.message}`);
+        }
+        const result = await this.#proxy(idp.domain, idp.protocol)
+          .call('validateAssertion', [String(decoded.assertion), window.location.origin]);
+        if (!result || typeof result.identity !== 'string' || typeof result.contents !== 'string') {
+          throw idpFailure({ errorDetail: 'idp-execution-failure', message: 'the IdP answered no RTCIdentityValidationResult' });
+        }
+        this.#checkValidated(result, idp, sdp);
+        this.#settlePeerIdentity.resolve(new RTCIdentityAssertion(idp.domain, result.identity));
+        this.#target = result.identity;
+        this.#fire(new Event('peeridentity'));
+      } catch (error) {
+        this.#reportFailure(error, 'idpvalidationerror', idp.domain, idp.protocol);
+        this.#settlePeerIdentity.reject(error);
+        if (this.#target === undefined) {
+          this.#newPeerIdentity();
+        }
+        throw error;
+      }
+    }
+
+    // What the IdP vouched for must be this description's certificates, its own domain's
+    // user, and the peer we expect.
+    #checkValidated(result, idp, sdp) {
+      let covered;
+      try {
+        const contents = JSON.parse(result.contents);
+        covered = new Set(contents.fingerprint.map((f) => `${String(f.algorithm).toLowerCase()} ${String(f.digest).toUpperCase()}`));
+      } catch (error) {
+        throw makeError('OperationError', 'The validated identity assertion has no fingerprints.');
+      }
+      const fingerprints = sdpFingerprints(sdp);
+      if (fingerprints.size === 0 || [...fingerprints].some((fingerprint) => !covered.has(fingerprint))) {
+        throw makeError('OperationError', "The identity assertion does not cover the description's DTLS fingerprints.");
+      }
+      if (!identityMatchesIdp(result.identity, idp.domain)) {
+        throw makeError('OperationError', `The IdP ${idp.domain} cannot vouch for ${result.identity}.`);
+      }
+      if (this.#target !== undefined && result.identity !== this.#target) {
+        throw makeError('OperationError', `The peer is ${result.identity}, not ${this.#target}.`);
+      }
+    }
+
+    #reportFailure(error, eventName, domain, protocol) {
+      const details = error[IDP_DETAILS];
+      this.loginUrl = details ? details.idpLoginUrl : null;
+      this.errorInfo = details ? details.idpErrorInfo : null;
+      this.#fire(new RTCIdentityErrorEvent(eventName, { idp: domain, protocol, loginUrl: this.loginUrl }));
+    }
+
+    #newPeerIdentity() {
+      let settle;
+      this.#peerIdentity = new Promise((resolve, reject) => { settle = { resolve, reject }; });
+      this.#peerIdentity.catch(() => {}); // a page need not watch it
+      this.#settlePeerIdentity = settle;
+    }
+
+    #proxy(domain, protocol) {
+      let url;
+      try {
+        url = idpProxyUrl(domain, protocol);
+      } catch (error) {
+        throw idpFailure({ errorDetail: 'idp-load-failure', message: `'${domain}' is not an IdP domain` });
+      }
+      if (!this.#proxies.has(url)) {
+        this.#proxies.set(url, new IdpProxy(url));
+      }
+      return this.#proxies.get(url);
+    }
+
+    close() {
+      for (const proxy of this.#proxies.values()) {
+        proxy.close();
+      }
+      this.#proxies.clear();
+    }
+  }
+
   // --- RTCPeerConnection -------------------------------------------------------
 
   const PEER_CONNECTION_EVENTS = ['negotiationneeded', 'icecandidate', 'icecandidateerror',
@@ -665,6 +1198,7 @@
     #localStreams = [];
     #remoteStreams = new Map(); // msid stream id -> MediaStream
     #closedStats = null; // the close call's reply: what getStats reports once closed
+    #identity;
 
     constructor(configuration = {}, legacyConstraints = undefined) {
       super();
@@ -672,12 +1206,18 @@
       // DTLS-SRTP is always on and RTP data channels are long gone; data channels use SCTP.
       void legacyConstraints;
       this.#configuration = normalizeConfiguration(configuration);
+      if (this.#configuration.certificates.some((certificate) => certificate.expires <= Date.now())) {
+        throw makeError('InvalidAccessError', "Failed to construct 'RTCPeerConnection': Expired certificate(s).");
+      }
       this.#bridge = getBridge();
       this.#guid = randomHandle('PeerConnection');
       this.#bridge.register(this.#guid, this);
-      this.#bridge.call('Session', 'createPeerConnection', {
-        peerConnection: this.#guid, configuration: this.#configuration,
-      }).catch(reportFailure('RTCPeerConnection'));
+      const created = this.#bridge.call('Session', 'createPeerConnection', {
+        peerConnection: this.#guid, configuration: bridgeConfiguration(this.#configuration),
+      });
+      created.catch(reportFailure('RTCPeerConnection'));
+      this.#identity = new IdentityBinding((event) => this.#fire(event),
+        () => created.then(({ fingerprints }) => fingerprints), this.#configuration.peerIdentity);
     }
 
     get signalingState() { return this.#state.signalingState; }
@@ -703,19 +1243,27 @@
     // The promise forms; installLegacyCallbacks adds the callback forms over them.
     createOffer(options = undefined) {
       return this.#operation(() => this.#call('createOffer', { options: normalizeOfferOptions(options) }))
-        .then(({ description }) => new RTCSessionDescription(description));
+        .then(({ description }) => this.#identity.withAssertion(description))
+        .then((description) => new RTCSessionDescription(description));
     }
 
     createAnswer(options = undefined) {
       void options; // RTCAnswerOptions has no members left that aiortc could honour
       return this.#operation(() => this.#call('createAnswer', {}))
-        .then(({ description }) => new RTCSessionDescription(description));
+        .then(({ description }) => this.#identity.withAssertion(description))
+        .then((description) => new RTCSessionDescription(description));
     }
 
     setLocalDescription(description = undefined) {
-      return this.#operation(() => this.#call('setLocalDescription', {
-        description: description == null ? null : descriptionInit(description),
-      })).then(() => undefined);
+      return this.#operation(async () => {
+        let init = description == null ? null : descriptionInit(description);
+        if (this.#identity.hasProvider && (init === null || init.sdp === '')) {
+          // The implicit description, made here so that it carries our identity assertion.
+          const created = this.signalingState === 'have-remote-offer' ? await this.createAnswer() : await this.createOffer();
+          init = created.toJSON();
+        }
+        return this.#call('setLocalDescription', { description: init });
+      }).then(() => undefined);
     }
 
     setRemoteDescription(description) {
@@ -723,7 +1271,9 @@
         if (description == null || typeof description !== 'object') {
           throw new TypeError("Failed to execute 'setRemoteDescription' on 'RTCPeerConnection': 1 argument required.");
         }
-        return this.#call('setRemoteDescription', { description: descriptionInit(description) });
+        const init = descriptionInit(description);
+        return this.#call('setRemoteDescription', { description: init })
+          .then(() => this.#identity.validateRemote(init.sdp));
       }).then(() => undefined);
     }
 
@@ -866,6 +1416,23 @@
       return cloneConfiguration(this.#configuration);
     }
 
+    // webrtc-identity; IdentityBinding does the work.
+    setIdentityProvider(provider, options = undefined) {
+      if (arguments.length < 1) {
+        throw new TypeError("Failed to execute 'setIdentityProvider' on 'RTCPeerConnection': 1 argument required.");
+      }
+      this.#checkOpen();
+      this.#identity.setProvider(provider, options);
+    }
+
+    getIdentityAssertion() {
+      return this.#operation(() => this.#identity.assertion());
+    }
+
+    get peerIdentity() { return this.#identity.peerIdentity; }
+    get idpLoginUrl() { return this.#identity.loginUrl; }
+    get idpErrorInfo() { return this.#identity.errorInfo; }
+
     setConfiguration(configuration = {}) {
       this.#checkOpen();
       const requested = normalizeConfiguration(configuration);
@@ -874,8 +1441,10 @@
           throw makeError('InvalidModificationError', `setConfiguration cannot change ${key}.`);
         }
       }
+      checkSameCertificates(this.#configuration.certificates, requested.certificates);
+      this.#identity.checkConfiguration(requested.peerIdentity);
       this.#configuration = requested;
-      this.#call('setConfiguration', { configuration: requested })
+      this.#call('setConfiguration', { configuration: bridgeConfiguration(requested) })
         .catch(reportFailure('setConfiguration'));
     }
 
@@ -899,6 +1468,7 @@
         return;
       }
       this.#closed = true;
+      this.#identity.close();
       Object.assign(this.#state, { signalingState: 'closed', iceConnectionState: 'closed', connectionState: 'closed' });
       for (const channel of this.#dataChannels) {
         channel[CLOSE_QUIETLY]();
@@ -2503,6 +3073,7 @@
       new RTCDtlsTransport(INTERNAL, initializer)),
     SctpTransport: (peerConnection, guid, initializer) => peerConnection[ADOPT_TRANSPORT](
       new RTCSctpTransport(INTERNAL, getBridge().objects.get(initializer.transport), initializer)),
+    Certificate: (session, guid, initializer) => new RTCCertificate(INTERNAL, guid, initializer),
   };
 
   // --- getStats: RTCStatsReport, and the 2013 report shapes ------------------------
@@ -2826,6 +3397,21 @@
     installGlobal(window, ['RTCErrorEvent'], exposeInterface(RTCErrorEvent, 'RTCErrorEvent'));
   }
 
+  function installCertificates(window) {
+    // A static operation of RTCPeerConnection; WebIDL makes it enumerable.
+    Object.defineProperty(RTCPeerConnection, 'generateCertificate', {
+      value: generateCertificate, writable: true, enumerable: true, configurable: true,
+    });
+    installGlobal(window, ['RTCCertificate'], exposeInterface(RTCCertificate, 'RTCCertificate', { getFingerprints: 0 }));
+  }
+
+  function installIdentity(window) {
+    defineEventHandlers(RTCPeerConnection.prototype, IDENTITY_EVENTS);
+    installGlobal(window, ['RTCIdentityAssertion'], exposeInterface(RTCIdentityAssertion, 'RTCIdentityAssertion'));
+    installGlobal(window, ['RTCIdentityEvent'], exposeInterface(RTCIdentityEvent, 'RTCIdentityEvent'));
+    installGlobal(window, ['RTCIdentityErrorEvent'], exposeInterface(RTCIdentityErrorEvent, 'RTCIdentityErrorEvent'));
+  }
+
   function installPeerConnection(window) {
     defineEventHandlers(RTCPeerConnection.prototype, PEER_CONNECTION_EVENTS);
     exposeInterface(RTCPeerConnection, 'RTCPeerConnection', {
@@ -3009,4 +3595,6 @@
   installDataChannel(window);
   installLegacyCallbacks();
   installPeerConnection(window);
+  installCertificates(window);
+  installIdentity(window);
 })(window);

@@ -1,4 +1,5 @@
-"""The ASGI application: the shim, the examples, the bridge and the signaling relay."""
+"""The ASGI application: the shim, the examples, the bridge, the signaling relay and the
+demo identity provider."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
+from . import demo_idp
 from .media_sources import MediaSources
 from .registry import Registry
 from .session import Session
@@ -100,6 +102,7 @@ def create_app(
         WebSocketRoute("/bridge", bridge),
         # The bound method: Starlette runs a callable object as raw ASGI, a method as an endpoint.
         WebSocketRoute("/signal/{room}", SignalingRelay().__call__),
+        *demo_idp.routes(examples_dir),
     ])
     app.state.registry = registry
     return app

@@ -51,7 +51,7 @@ def _ice_server(server: dict[str, Any]) -> RTCIceServer:
 
 def check_update(current: dict[str, Any], requested: dict[str, Any]) -> None:
     """setConfiguration may change ICE servers and policy, not what shaped the transports."""
-    for key in ("bundlePolicy", "rtcpMuxPolicy"):
+    for key in ("bundlePolicy", "rtcpMuxPolicy", "certificates"):
         if requested[key] != current[key]:
             raise InvalidModificationError(f"setConfiguration cannot change {key}")
     validate_ice_servers(requested["iceServers"])

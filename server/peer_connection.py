@@ -18,6 +18,8 @@ The gaps between aiortc and a browser are translated here, each in one place:
   sections browsers send; `_create_description` and `set_remote_description` translate.
 - aiortc has no telephone-event (DTMF) and reads codecs the m= line does not list;
   `telephone_event` adds the codec, `set_remote_description` cleans remote sections.
+- aiortc drops the page's a=identity from the local description it writes;
+  `set_local_description` puts it back.
 """
 
 from __future__ import annotations
@@ -35,10 +37,12 @@ from aiortc import (
     RTCRtpTransceiver,
     RTCSessionDescription,
 )
+from aiortc.rtcdtlstransport import RTCCertificate
 from aiortc.sdp import SessionDescription, candidate_from_sdp, candidate_to_sdp
 
 from . import configuration as config
 from . import sdp_fixes, stats, telephone_event
+from .certificate import use_certificate
 from .data_channel import DataChannelDispatcher
 from .dispatcher import Dispatcher, Params, Result, after_reply
 from .errors import BridgeTypeError, InvalidAccessError, InvalidStateError, OperationError
@@ -70,11 +74,16 @@ class PeerConnectionDispatcher(Dispatcher):
         parent: Dispatcher,
         configuration: dict[str, Any],
         aiortc_configuration: RTCConfiguration,
+        *,
+        certificate: RTCCertificate | None = None,
     ) -> None:
+        """`certificate`: the page's, for DTLS; none: the one aiortc generates."""
         super().__init__(session, guid, parent)
         self.configuration = configuration
         self._aiortc_configuration = aiortc_configuration
         self.peer_connection = RTCPeerConnection(aiortc_configuration)
+        if certificate is not None:
+            use_certificate(self.peer_connection, certificate)
         # The spec's operations chain: offer/answer/description/candidate calls run one
         # at a time, in the order the page made them.
         self._operations = asyncio.Lock()
@@ -163,6 +172,7 @@ class PeerConnectionDispatcher(Dispatcher):
             local = self.peer_connection.localDescription
             # aiortc writes its description anew, live ports and all: reject again.
             sdp = sdp_fixes.reject_sections(local.sdp, self._stopped_mids())
+            sdp = sdp_fixes.keep_identity(sdp, description["sdp"])
             self._settle_descriptions("Local", {"type": local.type, "sdp": sdp})
             after_reply(self._announce_local_candidates)
         self.update_negotiation_needed()

@@ -223,3 +223,15 @@ def drop_unlisted_formats(sdp: str) -> str:
         section[1:] = [line for line in section[1:]
                        if not ((match := PAYLOAD_LINE.match(line)) and match.group(2) not in listed)]
     return _join(session, sections)
+
+
+def keep_identity(local: str, given: str) -> str:
+    """Carry the page's session-level a=identity (webrtc-identity) into aiortc's local
+    description, which aiortc writes anew without the attributes it does not know."""
+    given_session, _ = _sections(given.replace("\r\n", "\n").replace("\n", "\r\n"))
+    identity = [line for line in given_session if line.startswith("a=identity:")]
+    session, sections = _sections(local)
+    session = [line for line in session if not line.startswith("a=identity:")]
+    # Before the empty string a trailing CRLF leaves when there is no media section.
+    at = len(session) - 1 if not sections and session and session[-1] == "" else len(session)
+    return _join(session[:at] + identity + session[at:], sections)

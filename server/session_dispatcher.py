@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from . import certificate as dtls_certificate
 from . import constraints as track_constraints
 from .configuration import to_aiortc_configuration
 from .dispatcher import Dispatcher, Params, Result
@@ -30,15 +32,29 @@ class SessionDispatcher(Dispatcher):
             "getUserMedia": self.get_user_media,
             "enumerateDevices": self.enumerate_devices,
             "uploadTrack": self.upload_track,
+            "generateCertificate": self.generate_certificate,
         }
 
     async def create_peer_connection(self, params: Params) -> Result:
         configuration = params["configuration"]
-        PeerConnectionDispatcher(
+        certificates = [dtls_certificate.page_certificate(self.session, guid)
+                        for guid in configuration["certificates"]]
+        for certificate in certificates:
+            certificate.check_unexpired()
+        peer_connection = PeerConnectionDispatcher(
             self.session, params["peerConnection"], self, configuration,
             to_aiortc_configuration(configuration),
+            certificate=certificates[0].certificate if certificates else None,
         )
-        return {}
+        return {"fingerprints": dtls_certificate.dtls_fingerprints(peer_connection.peer_connection)}
+
+    async def generate_certificate(self, params: Params) -> Result:
+        # Key generation takes a while (RSA seconds): off the event loop.
+        generated = await asyncio.to_thread(dtls_certificate.generate, params["algorithm"])
+        certificate = dtls_certificate.CertificateDispatcher(
+            self.session, self.session.new_handle("Certificate"), self, generated)
+        certificate.announce()
+        return {"certificate": certificate.guid}
 
     async def get_user_media(self, params: Params) -> Result:
         """Choose a device and settings per kind first; make tracks only if all kinds can."""

@@ -31,6 +31,7 @@ def test_wheel_ships_shim_static_examples_and_protocol(tmp_path: Path) -> None:
     expected = {"rtcshim/shim.js", "rtcshim/protocol.toml", "rtcshim/static/blank.html",
                 "rtcshim/templates/examples_index.html", "rtcshim/cli.py"}
     expected |= {f"rtcshim/examples/{page.name}" for page in (REPO / "examples").glob("*.html")}
+    expected.add("rtcshim/examples/.well-known/idp-proxy/rtcshim-demo.js")
     assert expected <= names
 
 

@@ -12,7 +12,7 @@ from rtcshim.protocol import PROTOCOL, decode, encode
 PC = "PeerConnection@" + "a" * 24
 CONFIGURATION = {
     "iceServers": [], "iceTransportPolicy": "all", "bundlePolicy": "balanced",
-    "rtcpMuxPolicy": "require", "iceCandidatePoolSize": 0,
+    "rtcpMuxPolicy": "require", "iceCandidatePoolSize": 0, "certificates": [],
 }
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from aiortc import RTCConfiguration
 
+from rtcshim.certificate import CertificateDispatcher, generate
 from rtcshim.data_channel import DataChannelDispatcher
 from rtcshim.dispatcher import Dispatcher
 from rtcshim.dtmf_sender import DtmfSenderDispatcher
@@ -53,12 +54,14 @@ def test_dispatchers_implement_exactly_the_protocol_commands(server: ServerThrea
             session, "DataChannel@" + "d" * 24, peer_connection,
             peer_connection.peer_connection.createDataChannel("x"))
         transceiver = peer_connection._adopt(peer_connection.peer_connection.addTransceiver("audio"))
+        certificate = CertificateDispatcher(
+            session, "Certificate@" + "c" * 24, session.root, generate({"name": "ECDSA", "namedCurve": "P-256"}))
         dtls_transport = DtlsTransportDispatcher(peer_connection, transceiver.transceiver.sender.transport, "0")
         sctp_transport = SctpTransportDispatcher(peer_connection, peer_connection.peer_connection.sctp, dtls_transport)
         dtmf_sender = DtmfSenderDispatcher(session, "DtmfSender@" + "t" * 24, transceiver)
         dispatchers: list[Dispatcher] = [
             session.root, peer_connection, data_channel, transceiver, transceiver.receiver_track,
-            dtls_transport, sctp_transport, dtmf_sender]
+            dtls_transport, sctp_transport, dtmf_sender, certificate]
         await peer_connection.shutdown()
         return {dispatcher.interface: set(dispatcher.commands) for dispatcher in dispatchers}
 

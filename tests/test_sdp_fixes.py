@@ -130,3 +130,14 @@ def test_keep_payload_types_moves_a_codec_off_a_negotiated_number() -> None:
 
 def test_keep_payload_types_leaves_new_sections_alone() -> None:
     assert sdp_fixes.keep_payload_types(REOFFER, "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:7\r\n") == REOFFER
+
+
+def test_keep_identity_moves_the_session_identity_into_the_local_description() -> None:
+    media = "m=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\r\n"
+    given = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=identity:eyJ9\r\n" + media
+    local = "v=0\r\no=- 2 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n" + media
+    kept = sdp_fixes.keep_identity(local, given)
+    assert kept == local.replace("t=0 0\r\n", "t=0 0\r\na=identity:eyJ9\r\n")
+    # No media section: still before the end; a description without one changes nothing.
+    assert sdp_fixes.keep_identity("v=0\r\nt=0 0\r\n", given) == "v=0\r\nt=0 0\r\na=identity:eyJ9\r\n"
+    assert sdp_fixes.keep_identity(local, local) == local

@@ -25,6 +25,7 @@ EXAMPLE_TITLES = {
     "datachannel-callee.html": "Data channel chat: the callee",
     "datachannel-caller.html": "Data channel chat: the caller",
     "dtmf-dialpad.html": "DTMF dial pad",
+    "identity.html": "Identity: Alice and Bob prove who they are",
     "loopback-chat.html": "Loopback data channel chat",
     "pick-source.html": "Pick a camera and a microphone",
     "stats.html": "Connection statistics, legacy and modern",

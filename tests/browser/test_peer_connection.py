@@ -183,7 +183,7 @@ def test_configuration_is_normalised_and_reaches_the_server(shim_page: Page, ser
         "iceServers": [{"urls": ["stun:127.0.0.1:3478"]},
                        {"urls": ["turn:127.0.0.1:3478"], "username": "u", "credential": "c"}],
         "iceTransportPolicy": "all", "bundlePolicy": "max-bundle", "rtcpMuxPolicy": "require",
-        "iceCandidatePoolSize": 0,
+        "iceCandidatePoolSize": 0, "certificates": [],
     }
     (dispatcher,) = [o for o in server.registry.objects() if isinstance(o, PeerConnectionDispatcher)]
     assert dispatcher.configuration == configuration

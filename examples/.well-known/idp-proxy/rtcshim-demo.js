@@ -1,0 +1,37 @@
+/* The IdP proxy of rtcshim's demo identity provider (W3C webrtc-identity).
+ *
+ * A browser loads it from https://<idp>/.well-known/idp-proxy/rtcshim-demo (http for an IdP
+ * on this machine) into an isolated realm, where `rtcIdentityProvider`, `RTCError` and
+ * `location` (this script's URL) are given. The IdP's server holds the signing key: this
+ * script only asks it to sign and to check (server/demo_idp.py). */
+'use strict';
+
+async function askIdp(path, body) {
+  // text/plain: a simple request, no CORS preflight from the page's origin.
+  const response = await fetch(new URL(path, location), {
+    method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: JSON.stringify(body),
+  });
+  const answer = await response.json();
+  if (!response.ok) {
+    throw new RTCError({ errorDetail: response.status === 400 ? 'idp-token-invalid' : 'idp-execution-failure' }, answer.error);
+  }
+  return answer;
+}
+
+rtcIdentityProvider.register({
+  // The demo has no login page of its own: the application names its user in usernameHint.
+  async generateAssertion(contents, origin, options) {
+    if (!options.usernameHint) {
+      const error = new RTCError({ errorDetail: 'idp-need-login' }, 'the demo IdP needs a usernameHint naming the user');
+      error.idpLoginUrl = new URL('/examples/identity.html', location).href;
+      throw error;
+    }
+    const { token } = await askIdp('/idp/rtcshim-demo/sign', { identity: options.usernameHint, contents });
+    return { idp: { domain: location.host, protocol: 'rtcshim-demo' }, assertion: token };
+  },
+
+  async validateAssertion(assertion, origin) {
+    const { identity, contents } = await askIdp('/idp/rtcshim-demo/verify', { token: assertion });
+    return { identity, contents };
+  },
+});

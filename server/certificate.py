@@ -1,0 +1,147 @@
+"""RTCCertificate: a DTLS key and certificate the page generated, owned by its session.
+
+A certificate outlives the peer connections that use it (the page may hand it to several),
+so it belongs to the session and goes when the session does.
+
+aiortc has no way to pass a certificate in: every RTCPeerConnection generates its own
+ECDSA one in its constructor and keeps it in a private list, read each time it creates a
+DTLS transport. `use_certificate` swaps that list right after construction, before any
+transport exists — the only place rtcshim touches it. aiortc also offers only ECDSA
+cipher suites; `BridgeCertificate` adds the RSA ones. A plain aiortc peer (ECDSA suites
+only) still cannot reach an RSA certificate acting as the DTLS server.
+"""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from aiortc import RTCPeerConnection
+from aiortc.rtcdtlstransport import RTCCertificate, certificate_digest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from OpenSSL import SSL
+
+from .dispatcher import Dispatcher
+from .errors import BridgeTypeError, InvalidAccessError, NotSupportedError
+
+if TYPE_CHECKING:
+    from .session import Session
+
+MS_PER_DAY = 24 * 3600 * 1000
+# Chromium's lifetimes: 30 days unless the page asks, at most a year.
+DEFAULT_LIFETIME_MS = 30 * MS_PER_DAY
+MAX_LIFETIME_MS = 365 * MS_PER_DAY
+# Chromium's (WebRTC's rtc::KeyParams) bounds for RSA keys.
+RSA_MODULUS_BITS = range(1024, 8192 + 1)
+RSA_PUBLIC_EXPONENT = 65537
+# aiortc offers ECDSA suites only; an RSA certificate (ours, or a browser's when it is the
+# DTLS server) needs the RSA ones, which browsers offer too.
+CIPHERS = b":".join(
+    f"ECDHE-{kind}-{suite}".encode()
+    for kind in ("ECDSA", "RSA")
+    for suite in ("AES128-GCM-SHA256", "CHACHA20-POLY1305", "AES128-SHA", "AES256-SHA")
+)
+# The name aiortc's RTCPeerConnection keeps its certificates under (name-mangled).
+_AIORTC_CERTIFICATES = "_RTCPeerConnection__certificates"
+
+PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+
+
+class BridgeCertificate(RTCCertificate):
+    """aiortc's certificate holding our key, which may be RSA; offers RSA suites too."""
+
+    def __init__(self, key: PrivateKey, cert: x509.Certificate) -> None:
+        super().__init__(key, cert)  # type: ignore[arg-type]  # aiortc annotates EC keys only
+
+    def _create_ssl_context(self, srtp_profiles: list[Any]) -> SSL.Context:
+        context = super()._create_ssl_context(srtp_profiles)
+        context.set_cipher_list(CIPHERS)
+        return context
+
+    def sha256_fingerprint(self) -> str:
+        return certificate_digest(self._cert, "sha-256")
+
+
+def generate(algorithm: dict[str, Any], now: datetime.datetime | None = None) -> BridgeCertificate:
+    """A self-signed certificate for `algorithm` (the page's KeygenAlgorithm, shape checked)."""
+    lifetime_ms = algorithm.get("expires")
+    if lifetime_ms is None:
+        lifetime_ms = DEFAULT_LIFETIME_MS
+    elif lifetime_ms < 0:
+        raise BridgeTypeError("The value for 'expires' is outside the valid range.")
+    key = _generate_key(algorithm)
+    now = now or datetime.datetime.now(tz=datetime.UTC)
+    # X.509 times have whole seconds; Chromium rounds the same way.
+    not_after = now + datetime.timedelta(milliseconds=min(lifetime_ms, MAX_LIFETIME_MS))
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, secrets.token_hex(16))])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(not_after.replace(microsecond=0))
+        .sign(key, hashes.SHA256())
+    )
+    return BridgeCertificate(key, cert)
+
+
+def _generate_key(algorithm: dict[str, Any]) -> PrivateKey:
+    unsupported = NotSupportedError(
+        "The AlgorithmIdentifier names a supported algorithm, but its parameters are not supported.")
+    name = algorithm["name"].upper()
+    if name == "ECDSA":
+        if algorithm.get("namedCurve") != "P-256":
+            raise unsupported
+        return ec.generate_private_key(ec.SECP256R1())
+    if name == "RSASSA-PKCS1-V1_5":
+        exponent = int.from_bytes(bytes(algorithm.get("publicExponent") or []), "big")
+        if (algorithm.get("modulusLength") not in RSA_MODULUS_BITS or exponent != RSA_PUBLIC_EXPONENT
+                or str(algorithm.get("hash")).upper() != "SHA-256"):
+            raise unsupported
+        return rsa.generate_private_key(public_exponent=exponent, key_size=algorithm["modulusLength"])
+    raise NotSupportedError(f"Algorithm: unrecognized name {algorithm['name']!r}")
+
+
+def use_certificate(peer_connection: RTCPeerConnection, certificate: RTCCertificate) -> None:
+    """Make a new aiortc peer connection use `certificate` for every DTLS transport."""
+    if not isinstance(getattr(peer_connection, _AIORTC_CERTIFICATES, None), list):
+        raise RuntimeError("this aiortc keeps its certificates elsewhere: update certificate.py")
+    setattr(peer_connection, _AIORTC_CERTIFICATES, [certificate])
+
+
+def dtls_fingerprints(peer_connection: RTCPeerConnection) -> list[dict[str, str]]:
+    """Every fingerprint the peer connection's certificate shows in its SDP."""
+    certificate: RTCCertificate = getattr(peer_connection, _AIORTC_CERTIFICATES)[0]
+    return [{"algorithm": f.algorithm, "value": f.value} for f in certificate.getFingerprints()]
+
+
+class CertificateDispatcher(Dispatcher):
+    interface = "Certificate"
+
+    def __init__(self, session: Session, guid: str, parent: Dispatcher, certificate: BridgeCertificate) -> None:
+        super().__init__(session, guid, parent)
+        self.certificate = certificate
+
+    @property
+    def expires_ms(self) -> float:
+        return self.certificate.expires.timestamp() * 1000
+
+    def initializer(self) -> dict[str, Any]:
+        # Lower case, as Chromium's getFingerprints() gives them.
+        fingerprint = self.certificate.sha256_fingerprint().lower()
+        return {"expires": self.expires_ms, "fingerprints": [{"algorithm": "sha-256", "value": fingerprint}]}
+
+    def check_unexpired(self) -> None:
+        if self.expires_ms <= datetime.datetime.now(tz=datetime.UTC).timestamp() * 1000:
+            raise InvalidAccessError("Expired certificate(s).")
+
+
+def page_certificate(session: Session, guid: str) -> CertificateDispatcher:
+    """The page's certificate called `guid`, for configurations that name one."""
+    certificate = session.handles.get(guid)
+    if not isinstance(certificate, CertificateDispatcher) or certificate.disposed:
+        raise InvalidAccessError(f"{guid} is not a certificate of this page")
+    return certificate
