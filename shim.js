@@ -169,6 +169,9 @@
   // prototype carries a toStringTag.
   function exposeInterface(cls, name, lengths = {}) {
     const hasBrand = cls[HAS_BRAND];
+    if (!Object.hasOwn(cls, HAS_BRAND)) {
+      throw new Error(`rtcshim: ${name} has no brand test of its own`);
+    }
     const guard = (member, fn) => {
       const isPromise = PROMISE_MEMBERS.has(member);
       return function (...args) {
@@ -659,6 +662,7 @@
   // A DTLS key and certificate; the key stays on the server, in the page's session.
   class RTCCertificate {
     #guid;
+    static [HAS_BRAND](object) { return #guid in object; }
     #expires;
     #fingerprints;
 
@@ -925,6 +929,7 @@ self.onmessage = async ({ data }) => {
 
   class RTCIdentityAssertion {
     #idp;
+    static [HAS_BRAND](object) { return #idp in object; }
     #name;
 
     constructor(idp, name) {
@@ -944,6 +949,7 @@ self.onmessage = async ({ data }) => {
   // The seed's identityresult event (the 2013 RTCIdentityEvent): the assertion made.
   class RTCIdentityEvent extends Event {
     #assertion;
+    static [HAS_BRAND](object) { return #assertion in object; }
 
     constructor(type, eventInitDict = {}) {
       super(type, eventInitDict);
@@ -956,6 +962,7 @@ self.onmessage = async ({ data }) => {
   // The seed's idpassertionerror and idpvalidationerror (the 2013 RTCIdentityErrorEvent).
   class RTCIdentityErrorEvent extends Event {
     #init;
+    static [HAS_BRAND](object) { return #init in object; }
 
     constructor(type, eventInitDict = {}) {
       super(type, eventInitDict);
@@ -2978,6 +2985,7 @@ self.onmessage = async ({ data }) => {
 
   class RTCDTMFSender extends EventTarget {
     #transceiver;
+    static [HAS_BRAND](object) { return #transceiver in object; }
     #guid;
     #toneBuffer = '';
     #generation = 0;
@@ -3036,6 +3044,7 @@ self.onmessage = async ({ data }) => {
 
   class RTCDTMFToneChangeEvent extends Event {
     #tone;
+    static [HAS_BRAND](object) { return #tone in object; }
 
     constructor(type, eventInitDict = {}) {
       super(type, eventInitDict);
@@ -3086,6 +3095,7 @@ self.onmessage = async ({ data }) => {
 
   class RTCStatsReport {
     #stats;
+    static [HAS_BRAND](object) { return #stats in object; }
 
     constructor(token, stats) {
       if (token !== INTERNAL) {
@@ -3254,6 +3264,7 @@ self.onmessage = async ({ data }) => {
 
   class RTCLegacyStatsReport {
     #id;
+    static [HAS_BRAND](object) { return #id in object; }
     #type;
     #timestamp;
     #names;
@@ -3281,6 +3292,7 @@ self.onmessage = async ({ data }) => {
 
   class RTCStatsResponse {
     #reports;
+    static [HAS_BRAND](object) { return #reports in object; }
 
     constructor(token, report) {
       if (token !== INTERNAL) {
@@ -3402,7 +3414,7 @@ self.onmessage = async ({ data }) => {
     Object.defineProperty(RTCPeerConnection, 'generateCertificate', {
       value: generateCertificate, writable: true, enumerable: true, configurable: true,
     });
-    installGlobal(window, ['RTCCertificate'], exposeInterface(RTCCertificate, 'RTCCertificate', { getFingerprints: 0 }));
+    installGlobal(window, ['RTCCertificate'], exposeInterface(RTCCertificate, 'RTCCertificate', { constructor: 0, getFingerprints: 0 }));
   }
 
   function installIdentity(window) {
@@ -3552,23 +3564,23 @@ self.onmessage = async ({ data }) => {
 
   function installStats(window) {
     installGlobal(window, ['RTCStatsReport'], exposeInterface(RTCStatsReport, 'RTCStatsReport', {
-      get: 1, has: 1, forEach: 1, keys: 0, values: 0, entries: 0,
+      constructor: 0, get: 1, has: 1, forEach: 1, keys: 0, values: 0, entries: 0,
     }));
     // readonly maplike: iterating the report iterates its entries.
     Object.defineProperty(RTCStatsReport.prototype, Symbol.iterator, {
       value: RTCStatsReport.prototype.entries, writable: true, configurable: true,
     });
     installGlobal(window, ['RTCStatsResponse'], exposeInterface(RTCStatsResponse, 'RTCStatsResponse', {
-      result: 0, namedItem: 1,
+      constructor: 0, result: 0, namedItem: 1,
     }));
     installGlobal(window, ['RTCLegacyStatsReport'], exposeInterface(RTCLegacyStatsReport, 'RTCLegacyStatsReport', {
-      names: 0, stat: 1,
+      constructor: 0, names: 0, stat: 1,
     }));
   }
 
   function installDtmf(window) {
     defineEventHandlers(RTCDTMFSender.prototype, DTMF_SENDER_EVENTS);
-    installGlobal(window, ['RTCDTMFSender'], exposeInterface(RTCDTMFSender, 'RTCDTMFSender', { insertDTMF: 1 }));
+    installGlobal(window, ['RTCDTMFSender'], exposeInterface(RTCDTMFSender, 'RTCDTMFSender', { constructor: 0, insertDTMF: 1 }));
     installGlobal(window, ['RTCDTMFToneChangeEvent'], exposeInterface(RTCDTMFToneChangeEvent, 'RTCDTMFToneChangeEvent'));
     Object.defineProperty(RTCPeerConnection.prototype, 'createDTMFSender',
       { value: createDTMFSender, writable: true, enumerable: true, configurable: true });
@@ -3581,8 +3593,10 @@ self.onmessage = async ({ data }) => {
   }
 
   // Order matters: rtcshim.native must exist before anything is replaced; media playback
-  // patches media elements only once our MediaStream is the page's; the legacy callback
-  // forms must wrap the promise methods before the constructor is published.
+  // patches media elements only once our MediaStream is the page's; whatever adds to
+  // RTCPeerConnection (DTMF, certificates, identity, the legacy callback forms over the
+  // promise methods) runs before installPeerConnection gives its members their WebIDL
+  // binding and publishes the constructor.
   installRtcshim(window);
   installDescriptions(window);
   installEvents(window);
@@ -3593,8 +3607,8 @@ self.onmessage = async ({ data }) => {
   installRtp(window);
   installDtmf(window);
   installDataChannel(window);
-  installLegacyCallbacks();
-  installPeerConnection(window);
   installCertificates(window);
   installIdentity(window);
+  installLegacyCallbacks();
+  installPeerConnection(window);
 })(window);
