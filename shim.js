@@ -66,6 +66,7 @@
   const TRANSPORT = Symbol('transport');
   const UPDATE = Symbol('update');
   const ADOPT_TRANSPORT = Symbol('adopt a transport the server made');
+  const PEER_CONNECTION = Symbol('peer connection');
   const STATS = Symbol('request stats');
   const TELEPHONE_EVENT = Symbol('telephone-event negotiated');
 
@@ -477,6 +478,31 @@
 
     get candidate() { return this.#candidate; }
     get url() { return this.#url; }
+  }
+
+  class RTCPeerConnectionIceErrorEvent extends Event {
+    #init;
+    static [HAS_BRAND](object) { return #init in object; }
+
+    constructor(type, eventInitDict) {
+      if (!eventInitDict || eventInitDict.errorCode === undefined) {
+        throw new TypeError("Failed to construct 'RTCPeerConnectionIceErrorEvent': required member errorCode is undefined.");
+      }
+      super(type, eventInitDict);
+      this.#init = {
+        address: eventInitDict.address == null ? null : String(eventInitDict.address),
+        port: eventInitDict.port == null ? null : enforceRange(eventInitDict.port, 65535, 'port'),
+        url: eventInitDict.url === undefined ? '' : String(eventInitDict.url),
+        errorCode: enforceRange(eventInitDict.errorCode, 65535, 'errorCode'),
+        errorText: eventInitDict.errorText === undefined ? '' : String(eventInitDict.errorText),
+      };
+    }
+
+    get address() { return this.#init.address; }
+    get port() { return this.#init.port; }
+    get url() { return this.#init.url; }
+    get errorCode() { return this.#init.errorCode; }
+    get errorText() { return this.#init.errorText; }
   }
 
   class RTCDataChannelEvent extends Event {
@@ -2736,6 +2762,91 @@ self.onmessage = async ({ data }) => {
     }
   }
 
+  // What aiortc (with rtcshim's telephone-event) can send and receive, as
+  // RTCRtpSender/RTCRtpReceiver.getCapabilities report it. The method is synchronous and
+  // static, before any socket: tests/browser/test_rtp_parameters.py checks this table
+  // against the server's.
+  const RTP_CAPABILITIES = {
+    audio: {
+      codecs: [
+        { mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
+        { mimeType: 'audio/G722', clockRate: 8000, channels: 1 },
+        { mimeType: 'audio/PCMU', clockRate: 8000, channels: 1 },
+        { mimeType: 'audio/PCMA', clockRate: 8000, channels: 1 },
+        { mimeType: 'audio/telephone-event', clockRate: 48000, channels: 1 },
+        { mimeType: 'audio/telephone-event', clockRate: 8000, channels: 1 },
+      ],
+      headerExtensions: [
+        { uri: 'urn:ietf:params:rtp-hdrext:sdes:mid' },
+        { uri: 'urn:ietf:params:rtp-hdrext:ssrc-audio-level' },
+      ],
+    },
+    video: {
+      codecs: [
+        { mimeType: 'video/VP8', clockRate: 90000 },
+        { mimeType: 'video/rtx', clockRate: 90000 },
+        { mimeType: 'video/H264', clockRate: 90000,
+          sdpFmtpLine: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f' },
+        { mimeType: 'video/H264', clockRate: 90000,
+          sdpFmtpLine: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f' },
+      ],
+      headerExtensions: [
+        { uri: 'urn:ietf:params:rtp-hdrext:sdes:mid' },
+        { uri: 'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time' },
+      ],
+    },
+  };
+
+  function rtpCapabilities(kind) {
+    const capabilities = RTP_CAPABILITIES[String(kind)];
+    return capabilities ? structuredClone(capabilities) : null;
+  }
+
+  function sameCodec(a, b) {
+    return String(a.mimeType).toLowerCase() === String(b.mimeType).toLowerCase()
+      && a.clockRate === b.clockRate && (a.channels ?? null) === (b.channels ?? null)
+      && (a.sdpFmtpLine ?? '') === (b.sdpFmtpLine ?? '');
+  }
+
+  // The lines of one media section, found by its mid.
+  function mediaSection(description, mid) {
+    if (!description || mid === null) {
+      return null;
+    }
+    const sections = description.sdp.split(/\r?\n(?=m=)/).slice(1);
+    return sections.map((section) => section.split(/\r?\n/)).find((lines) => lines.includes(`a=mid:${mid}`)) || null;
+  }
+
+  // RTCRtpParameters' negotiated part, read from a section as webrtc-pc defines it.
+  function negotiatedParameters(section, kind) {
+    if (!section) {
+      return { headerExtensions: [], rtcp: { reducedSize: false }, codecs: [] };
+    }
+    const attribute = (prefix) => section.filter((line) => line.startsWith(prefix)).map((line) => line.slice(prefix.length));
+    const formats = section[0].split(' ').slice(3);
+    const fmtp = new Map(attribute('a=fmtp:').map((line) => [line.split(' ')[0], line.slice(line.indexOf(' ') + 1)]));
+    const codecs = attribute('a=rtpmap:').map((line) => {
+      const [payloadType, encoding] = line.split(' ');
+      const [name, clockRate, channels] = encoding.split('/');
+      const codec = { payloadType: Number(payloadType), mimeType: `${kind}/${name}`, clockRate: Number(clockRate) };
+      if (kind === 'audio') codec.channels = Number(channels || 1);
+      if (fmtp.has(payloadType)) codec.sdpFmtpLine = fmtp.get(payloadType);
+      return codec;
+    }).filter((codec) => formats.includes(String(codec.payloadType)));
+    const headerExtensions = attribute('a=extmap:').map((line) => {
+      const [id, uri] = line.split(' ');
+      return { uri, id: Number(id.split('/')[0]), encrypted: false };
+    });
+    const cname = attribute('a=ssrc:').map((line) => line.match(/ cname:(.*)$/)).find(Boolean);
+    const rtcp = { reducedSize: section.includes('a=rtcp-rsize') };
+    if (cname) rtcp.cname = cname[1];
+    return { headerExtensions, rtcp, codecs };
+  }
+
+  function invalidModification(message) {
+    return makeError('InvalidModificationError', `Failed to execute 'setParameters' on 'RTCRtpSender': ${message}`);
+  }
+
   // --- RTP: transceivers, senders, receivers ----------------------------------------
 
   const DIRECTIONS = ['sendrecv', 'sendonly', 'recvonly', 'inactive'];
@@ -2744,6 +2855,8 @@ self.onmessage = async ({ data }) => {
     #transceiver;
     static [HAS_BRAND](object) { return #transceiver in object; }
     #track = null;
+    #encoding = { active: true };
+    #lastReturnedParameters = null;
     #dtmf = null;
 
     constructor(token, transceiver) {
@@ -2758,6 +2871,66 @@ self.onmessage = async ({ data }) => {
 
     getStats() {
       return rtpStats(this, 'sender');
+    }
+
+    static getCapabilities(kind) {
+      return rtpCapabilities(kind);
+    }
+
+    getParameters() {
+      const section = mediaSection(this.#transceiver[PEER_CONNECTION].currentRemoteDescription, this.#transceiver.mid);
+      const local = negotiatedParameters(
+        mediaSection(this.#transceiver[PEER_CONNECTION].currentLocalDescription, this.#transceiver.mid), this.#transceiver[KIND]);
+      const parameters = {
+        transactionId: randomUuid(),
+        encodings: [{ ...this.#encoding }],
+        ...negotiatedParameters(section, this.#transceiver[KIND]),
+        rtcp: local.rtcp, // our own cname
+      };
+      if (this.#transceiver[KIND] === 'video') {
+        parameters.encodings[0].scaleResolutionDownBy ??= 1;
+      }
+      // webrtc-pc: the parameters are good for setParameters until the current task ends.
+      this.#lastReturnedParameters = structuredClone(parameters);
+      setTimeout(() => { this.#lastReturnedParameters = null; });
+      return parameters;
+    }
+
+    setParameters(parameters, setParameterOptions = {}) {
+      void setParameterOptions; // its only member, encodingOptions, has nothing to tune in aiortc
+      const check = this.#transceiver[CHECK_USABLE]();
+      if (check) return Promise.reject(check);
+      const last = this.#lastReturnedParameters;
+      if (!last) {
+        return Promise.reject(makeError('InvalidStateError',
+          "Failed to execute 'setParameters' on 'RTCRtpSender': getParameters() needs to be called before setParameters()."));
+      }
+      const encodings = parameters && Array.isArray(parameters.encodings) ? parameters.encodings : null;
+      if (!encodings || parameters.transactionId !== last.transactionId) {
+        return Promise.reject(invalidModification('the transactionId is not that of the last getParameters().'));
+      }
+      if (encodings.length !== last.encodings.length) {
+        return Promise.reject(invalidModification('the number of encodings cannot change.'));
+      }
+      for (const name of ['rtcp', 'headerExtensions', 'codecs']) {
+        if (JSON.stringify(parameters[name]) !== JSON.stringify(last[name])) {
+          return Promise.reject(invalidModification(`${name} is read-only.`));
+        }
+      }
+      const [encoding] = encodings;
+      if (encoding.scaleResolutionDownBy !== undefined && !(encoding.scaleResolutionDownBy >= 1)) {
+        return Promise.reject(new RangeError('scaleResolutionDownBy must be at least 1.'));
+      }
+      if (encoding.maxFramerate !== undefined && !(encoding.maxFramerate >= 0)) {
+        return Promise.reject(new RangeError('maxFramerate must not be negative.'));
+      }
+      const applied = { active: encoding.active === undefined ? true : Boolean(encoding.active) };
+      if (encoding.maxBitrate !== undefined) {
+        applied.maxBitrate = enforceRange(encoding.maxBitrate, 0xffffffff, 'maxBitrate');
+      }
+      this.#lastReturnedParameters = null;
+      return this.#transceiver[CALL]('setParameters', { active: applied.active, maxBitrate: applied.maxBitrate ?? null })
+        .then(() => { this.#encoding = applied; });
     }
 
     // One RTCDTMFSender for an audio sender's whole life, made on first use.
@@ -2808,6 +2981,16 @@ self.onmessage = async ({ data }) => {
 
     get track() { return this.#track; }
     get transport() { return this.#transceiver[TRANSPORT]; }
+
+    static getCapabilities(kind) {
+      return rtpCapabilities(kind);
+    }
+
+    getParameters() {
+      const peerConnection = this.#transceiver[PEER_CONNECTION];
+      return negotiatedParameters(mediaSection(peerConnection.currentLocalDescription, this.#transceiver.mid),
+        this.#transceiver[KIND]);
+    }
 
     getStats() {
       return rtpStats(this, 'receiver');
@@ -2860,6 +3043,19 @@ self.onmessage = async ({ data }) => {
     }
     get currentDirection() { return this.#currentDirection; }
 
+    setCodecPreferences(codecs) {
+      const capabilities = RTP_CAPABILITIES[this.#kind].codecs;
+      const preferred = [...codecs].map((codec) => {
+        const known = capabilities.find((capability) => sameCodec(capability, codec));
+        if (!known) {
+          throw makeError('InvalidModificationError',
+            `Failed to execute 'setCodecPreferences' on 'RTCRtpTransceiver': ${codec.mimeType} is not a ${this.#kind} codec this peer has.`);
+        }
+        return known;
+      });
+      this[CALL]('setCodecPreferences', { codecs: preferred }).catch(reportFailure('setCodecPreferences'));
+    }
+
     stop() {
       if (this.#peerConnection.signalingState === 'closed') {
         throw makeError('InvalidStateError', 'The RTCPeerConnection is closed.');
@@ -2881,6 +3077,7 @@ self.onmessage = async ({ data }) => {
     };
 
     get [KIND]() { return this.#kind; }
+    get [PEER_CONNECTION]() { return this.#peerConnection; }
 
     [CALL](method, params) {
       return getBridge().call(this.#guid, method, params);
@@ -3404,6 +3601,8 @@ self.onmessage = async ({ data }) => {
 
   function installEvents(window) {
     installGlobal(window, ['RTCPeerConnectionIceEvent'], exposeInterface(RTCPeerConnectionIceEvent, 'RTCPeerConnectionIceEvent'));
+    installGlobal(window, ['RTCPeerConnectionIceErrorEvent'],
+      exposeInterface(RTCPeerConnectionIceErrorEvent, 'RTCPeerConnectionIceErrorEvent'));
     installGlobal(window, ['RTCDataChannelEvent'], exposeInterface(RTCDataChannelEvent, 'RTCDataChannelEvent'));
     installGlobal(window, ['RTCError'], exposeInterface(RTCError, 'RTCError'));
     installGlobal(window, ['RTCErrorEvent'], exposeInterface(RTCErrorEvent, 'RTCErrorEvent'));
@@ -3556,7 +3755,7 @@ self.onmessage = async ({ data }) => {
   }
 
   function installRtp(window) {
-    installGlobal(window, ['RTCRtpSender'], exposeInterface(RTCRtpSender, 'RTCRtpSender', { constructor: 0 }));
+    installGlobal(window, ['RTCRtpSender'], exposeInterface(RTCRtpSender, 'RTCRtpSender', { constructor: 0, setParameters: 1 }));
     installGlobal(window, ['RTCRtpReceiver'], exposeInterface(RTCRtpReceiver, 'RTCRtpReceiver', { constructor: 0 }));
     installGlobal(window, ['RTCRtpTransceiver'], exposeInterface(RTCRtpTransceiver, 'RTCRtpTransceiver', { constructor: 0 }));
     installGlobal(window, ['RTCTrackEvent'], exposeInterface(RTCTrackEvent, 'RTCTrackEvent'));

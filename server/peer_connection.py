@@ -221,6 +221,8 @@ class PeerConnectionDispatcher(Dispatcher):
             # raises it again if something is still unnegotiated.
             self._negotiation_needed = False
         self.signaling_state = self.peer_connection.signalingState
+        for transceiver in self.transceivers.values():
+            transceiver.send_parameters.apply()  # aiortc re-enabled senders by direction
         self._update_transports()
         self.emit("signalingStateChange", {
             "signalingState": self.signaling_state, "descriptions": dict(self.descriptions),

@@ -17,6 +17,7 @@ from .dtmf_sender import DtmfSenderDispatcher
 from .errors import InvalidStateError
 from .media_meter import watch_receiver
 from .media_track import EnabledGate, MediaTrackDispatcher
+from .rtp_parameters import SendParameters, set_codec_preferences
 from .telephone_event import send_codecs
 
 if TYPE_CHECKING:
@@ -56,7 +57,10 @@ class TransceiverDispatcher(Dispatcher):
             "setStreams": self.set_streams,
             "stop": self.stop,
             "createDtmfSender": self.create_dtmf_sender,
+            "setParameters": self.set_parameters,
+            "setCodecPreferences": self.set_codec_preferences,
         }
+        self.send_parameters = SendParameters(transceiver)
 
     def initializer(self) -> dict[str, Any]:
         return {
@@ -125,6 +129,16 @@ class TransceiverDispatcher(Dispatcher):
         """Stop sending and receiving for good; the receiver's track ends."""
         await self.transceiver.stop()
         self.receiver_track.end(notify=True)
+
+    async def set_parameters(self, params: Params) -> Result:
+        self._check_usable()
+        self.send_parameters.set(params["active"], params["maxBitrate"])
+        return {}
+
+    async def set_codec_preferences(self, params: Params) -> Result:
+        self._check_usable()
+        set_codec_preferences(self.transceiver, params["codecs"])
+        return {}
 
     def _check_usable(self) -> None:
         if self.peer_connection.closed:
