@@ -47,7 +47,7 @@ class SendParameters:
 
         async def capped(codec: Any) -> Any:
             frame = await next_encoded_frame(codec)
-            encoder = getattr(sender, "_RTCRtpSender__encoder", None)
+            encoder: Any = getattr(sender, "_RTCRtpSender__encoder", None)
             cap = self.max_bitrate
             if cap is not None and hasattr(encoder, "target_bitrate") and encoder.target_bitrate > cap:
                 encoder.target_bitrate = cap

@@ -37,3 +37,21 @@ def open_shim_page(shim_context: BrowserContext, server: ServerThread) -> Callab
 @pytest.fixture
 def shim_page(open_shim_page: Callable[[], Page]) -> Page:
     return open_shim_page()
+
+
+@pytest.fixture
+def native_context(browser: Browser, server: ServerThread) -> Iterator[BrowserContext]:
+    """Pages keep Chromium's own WebRTC (and fake devices): the shim installs only what is missing."""
+    context = browser.new_context(base_url=server.url)
+    context.add_init_script("window.rtcshimOptions = { mode: 'missing' };")
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def native_page(native_context: BrowserContext) -> Page:
+    """A blank page with Chromium's own WebRTC, to compare the shim with."""
+    page = native_context.new_page()
+    page.goto("/static/blank.html")
+    assert page.evaluate("String(RTCPeerConnection).includes('[native code]')")
+    return page

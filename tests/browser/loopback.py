@@ -43,3 +43,27 @@ window.makePair = async (configuration = {}, channelInit = {}) => {
   return pair;
 };
 }"""
+
+# `page.evaluate(MEDIA_LOOPBACK)` defines `window.makeMediaCall(beforeOffer)`: `a` sends
+# the camera and microphone to `b`; `beforeOffer(a)` runs once the tracks are added and
+# before the offer; resolves to {a, b} once `a` is connected (or fails after 10 s).
+MEDIA_LOOPBACK = """() => {
+window.makeMediaCall = async (beforeOffer = () => {}) => {
+  const a = new RTCPeerConnection();
+  const b = new RTCPeerConnection();
+  a.onicecandidate = (event) => event.candidate && b.addIceCandidate(event.candidate);
+  b.onicecandidate = (event) => event.candidate && a.addIceCandidate(event.candidate);
+  const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+  stream.getTracks().forEach((track) => a.addTrack(track, stream));
+  beforeOffer(a);
+  await a.setLocalDescription(await a.createOffer());
+  await b.setRemoteDescription(a.localDescription);
+  await b.setLocalDescription(await b.createAnswer());
+  await a.setRemoteDescription(b.localDescription);
+  for (let tries = 0; a.connectionState !== 'connected'; tries++) {
+    if (tries === 500) throw new Error(`still ${a.connectionState} after 10 s`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return { a, b };
+};
+}"""

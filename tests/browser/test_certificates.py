@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from aiortc.rtcdtlstransport import certificate_digest
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import Page
 
 from rtcshim.certificate import CertificateDispatcher
 from rtcshim.peer_connection import PeerConnectionDispatcher
@@ -67,16 +67,6 @@ ERROR_SCENARIOS = """async () => {
   return names;
 }"""
 
-
-@pytest.fixture
-def native_page(browser: Browser, server: ServerThread) -> Iterator[Page]:
-    context: BrowserContext = browser.new_context(base_url=server.url)
-    context.add_init_script("window.rtcshimOptions = { mode: 'missing' };")
-    page = context.new_page()
-    page.goto("/static/blank.html")
-    assert page.evaluate("String(RTCPeerConnection).includes('[native code]')")
-    yield page
-    context.close()
 
 
 @pytest.fixture

@@ -7,10 +7,7 @@ us and receives the stream without a gap in its sequence numbers.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import BrowserContext, Page
 
 from rtcshim.serving import ServerThread
 
@@ -24,14 +21,6 @@ OPEN_AUDIO_CALL = """async () => {
     window.sender = pc.addTrack(stream.getAudioTracks()[0], stream);
 }"""
 
-
-@pytest.fixture
-def native_context(browser: Browser, server: ServerThread) -> Iterator[BrowserContext]:
-    """Chromium's own WebRTC and fake devices: the shim installs only what is missing."""
-    context = browser.new_context(base_url=server.url)
-    context.add_init_script("window.rtcshimOptions = {mode: 'missing'};")
-    yield context
-    context.close()
 
 
 def open_page(context: BrowserContext, native: bool) -> Page:

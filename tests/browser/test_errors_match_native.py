@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from playwright.sync_api import Browser, BrowserContext, Page
-
-from rtcshim.serving import ServerThread
+from playwright.sync_api import Page
 
 # Each scenario runs in both pages; it returns the name of the error the bad call raised or
 # rejected with, or "no error".
@@ -71,16 +66,6 @@ SCENARIOS = """async () => {
   return names;
 }"""
 
-
-@pytest.fixture
-def native_page(browser: Browser, server: ServerThread) -> Iterator[Page]:
-    context: BrowserContext = browser.new_context(base_url=server.url)
-    context.add_init_script("window.rtcshimOptions = { mode: 'missing' };")
-    page = context.new_page()
-    page.goto("/static/blank.html")
-    assert page.evaluate("String(RTCPeerConnection).includes('[native code]')")
-    yield page
-    context.close()
 
 
 def test_errors_match_native_chromium(shim_page: Page, native_page: Page) -> None:

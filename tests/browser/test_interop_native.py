@@ -9,13 +9,10 @@ examples do, and open one data channel; messages then cross it both ways.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page
-
-from rtcshim.serving import ServerThread
+from playwright.sync_api import BrowserContext, Page
 
 # `window.joinCall({room, offerer})` joins the relay room and, once the other page is
 # there, negotiates one data channel ("chat") with it. Progress is kept in `window.call`:
@@ -104,14 +101,6 @@ window.joinCall = ({ room, offerer }) => {
 
 IS_NATIVE = "RTCPeerConnection.toString().includes('[native code]')"
 
-
-@pytest.fixture
-def native_context(browser: Browser, server: ServerThread) -> Iterator[BrowserContext]:
-    """A context whose pages keep Chromium's WebRTC: the shim installs only what is missing."""
-    context = browser.new_context(base_url=server.url)
-    context.add_init_script("window.rtcshimOptions = {mode: 'missing'};")
-    yield context
-    context.close()
 
 
 def open_blank_page(context: BrowserContext) -> Page:

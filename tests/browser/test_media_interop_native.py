@@ -13,9 +13,7 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page
-
-from rtcshim.serving import ServerThread
+from playwright.sync_api import BrowserContext, Page
 
 from .media_pages import (
     MIN_SOUND_LEVEL,
@@ -41,14 +39,6 @@ class CallPages(NamedTuple):
     shim: Page
     native: Page
 
-
-@pytest.fixture
-def native_context(browser: Browser, server: ServerThread) -> Iterator[BrowserContext]:
-    """Pages keep Chromium's WebRTC and fake devices: the shim installs only what is missing."""
-    context = browser.new_context(base_url=server.url)
-    context.add_init_script("window.rtcshimOptions = {mode: 'missing'};")
-    yield context
-    context.close()
 
 
 def open_call_page(context: BrowserContext) -> Page:

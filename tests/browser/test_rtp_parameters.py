@@ -11,22 +11,14 @@ from playwright.sync_api import Page
 from rtcshim.serving import ServerThread
 from rtcshim.transceiver import TransceiverDispatcher
 
-# A loopback call with the camera and microphone sent from a to b; resolves when b plays.
+from .loopback import MEDIA_LOOPBACK
+
+# A loopback call, camera and microphone from a to b, with the video sender's parameters
+# read before the negotiation.
 CALL = """async () => {
-  const a = new RTCPeerConnection();
-  const b = new RTCPeerConnection();
-  a.onicecandidate = (event) => event.candidate && b.addIceCandidate(event.candidate);
-  b.onicecandidate = (event) => event.candidate && a.addIceCandidate(event.candidate);
-  const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
-  stream.getTracks().forEach((track) => a.addTrack(track, stream));
-  const video = a.getTransceivers().find((transceiver) => transceiver.sender.track.kind === 'video');
-  window.beforeNegotiation = video.sender.getParameters();
-  await a.setLocalDescription(await a.createOffer());
-  await b.setRemoteDescription(a.localDescription);
-  await b.setLocalDescription(await b.createAnswer());
-  await a.setRemoteDescription(b.localDescription);
-  while (a.connectionState !== 'connected') await new Promise((resolve) => setTimeout(resolve, 20));
-  window.call = { a, b, video };
+  const video = (a) => a.getTransceivers().find((transceiver) => transceiver.sender.track.kind === 'video');
+  const { a, b } = await makeMediaCall((a) => { window.beforeNegotiation = video(a).sender.getParameters(); });
+  window.call = { a, b, video: video(a) };
 }"""
 
 PACKETS_SENT = """async () => {
@@ -62,6 +54,7 @@ def test_capabilities_are_the_servers(shim_page: Page) -> None:
 
 
 def test_parameters_come_from_the_negotiation(shim_page: Page) -> None:
+    shim_page.evaluate(MEDIA_LOOPBACK)
     shim_page.evaluate(CALL)
     seen = shim_page.evaluate("""() => {
       const { a, b, video } = window.call;
@@ -80,6 +73,7 @@ def test_parameters_come_from_the_negotiation(shim_page: Page) -> None:
 
 
 def test_set_parameters_refuses_what_the_spec_refuses(shim_page: Page) -> None:
+    shim_page.evaluate(MEDIA_LOOPBACK)
     shim_page.evaluate(CALL)
     errors = shim_page.evaluate("""async () => {
       const { video } = window.call;
@@ -108,6 +102,7 @@ def test_set_parameters_refuses_what_the_spec_refuses(shim_page: Page) -> None:
 
 def test_an_inactive_encoding_sends_nothing_and_max_bitrate_caps_the_encoder(
         shim_page: Page, server: ServerThread) -> None:
+    shim_page.evaluate(MEDIA_LOOPBACK)
     shim_page.evaluate(CALL)
     set_encoding = """async (encoding) => {
       const sender = window.call.video.sender;

@@ -4,13 +4,9 @@ the selectors, the 2013 forms, and the report compared with native Chromium's.""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-from playwright.sync_api import Browser, BrowserContext, Page
-
-from rtcshim.serving import ServerThread
+from playwright.sync_api import Page
 
 from .stats_page import ALL_TYPES, ALL_TYPES_READY, DATA_ONLY_TYPES, REFERENCES, STATS_CALL
 
@@ -300,16 +296,6 @@ COMPARED = """async () => {
     prototype: Object.getOwnPropertyNames(RTCStatsReport.prototype).sort() };
 }""".replace("READY", ALL_TYPES_READY)
 
-
-@pytest.fixture
-def native_page(browser: Browser, server: ServerThread) -> Iterator[Page]:
-    context: BrowserContext = browser.new_context(base_url=server.url)
-    context.add_init_script("window.rtcshimOptions = { mode: 'missing' };")
-    page = context.new_page()
-    page.goto("/static/blank.html")
-    assert page.evaluate("String(RTCPeerConnection).includes('[native code]')")
-    yield page
-    context.close()
 
 
 def test_get_stats_matches_native_chromium(shim_page: Page, native_page: Page) -> None:

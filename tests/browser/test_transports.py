@@ -7,6 +7,8 @@ from typing import Any
 
 from playwright.sync_api import Page
 
+from .loopback import MEDIA_LOOPBACK
+
 # Waits for a condition, failing (rather than hanging the test) after 10 s.
 UNTIL = """const until = async (condition) => {
     for (let tries = 0; !condition(); tries++) {
@@ -113,20 +115,14 @@ def test_transport_events_come_in_the_spec_order(shim_page: Page) -> None:
 
 
 def test_media_shares_the_bundled_transport_and_close_closes_it_quietly(shim_page: Page) -> None:
+    shim_page.evaluate(MEDIA_LOOPBACK)
     closed = shim_page.evaluate("""async () => {
       """ + UNTIL + """
-      const a = new RTCPeerConnection();
-      const b = new RTCPeerConnection();
-      a.onicecandidate = (event) => event.candidate && b.addIceCandidate(event.candidate);
-      b.onicecandidate = (event) => event.candidate && a.addIceCandidate(event.candidate);
-      const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
-      stream.getTracks().forEach((track) => a.addTrack(track, stream));
-      a.createDataChannel('with media');
-      const senderTransportBefore = a.getSenders()[0].transport;
-      await a.setLocalDescription(await a.createOffer());
-      await b.setRemoteDescription(a.localDescription);
-      await b.setLocalDescription(await b.createAnswer());
-      await a.setRemoteDescription(b.localDescription);
+      let senderTransportBefore;
+      const { a, b } = await makeMediaCall((a) => {
+        a.createDataChannel('with media');
+        senderTransportBefore = a.getSenders()[0].transport;
+      });
       const transport = a.sctp.transport;
       await until(() => transport.state === 'connected');
       const shared = a.getSenders().every((sender) => sender.transport === transport)
