@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any
 from aioice import Candidate
 from aioice.ice import CandidatePair
 from aiortc import RTCDtlsTransport, RTCRtpCodecParameters
-from cryptography.hazmat.primitives.serialization import Encoding
 
 from .data_channel import DataChannelDispatcher
+from .transports import certificates_der, ice_state, selected_pair
 
 if TYPE_CHECKING:
     from .peer_connection import PeerConnectionDispatcher
@@ -40,7 +40,6 @@ PAIR_STATES = {
     CandidatePair.State.IN_PROGRESS: "in-progress", CandidatePair.State.SUCCEEDED: "succeeded",
     CandidatePair.State.FAILED: "failed",
 }
-ICE_STATES = {"completed": "connected"}  # aiortc's ICE states as a browser names them
 # OpenSSL's names for what DTLS negotiated, as the IANA registries (and Chromium) name them.
 SRTP_CIPHERS = {
     "SRTP_AES128_CM_SHA1_80": "SRTP_AES128_CM_HMAC_SHA1_80",
@@ -141,12 +140,12 @@ class _Report:
         fields: Stats = {
             "bytesSent": counted.bytesSent, "bytesReceived": counted.bytesReceived,
             "packetsSent": counted.packetsSent, "packetsReceived": counted.packetsReceived,
-            "iceRole": ice.role, "iceState": ICE_STATES.get(ice.state, ice.state),
+            "iceRole": ice.role, "iceState": ice_state(ice.state),
             "iceLocalUsernameFragment": connection.local_username, "dtlsState": dtls.state,
         }
         if dtls._role != "auto":
             fields["dtlsRole"] = dtls._role
-        selected = connection._nominated.get(1)
+        selected = selected_pair(connection)
         pairs = list({id(pair): pair for pair in [*connection._check_list, *connection._nominated.values()]}.values())
         for pair in pairs:
             pair_id = self.add_candidate_pair(transport_id, connection, pair, pair is selected, counted)
@@ -209,11 +208,9 @@ class _Report:
         if ssl is None:
             return {}
         references: Stats = {}
-        for key, certificate in (("localCertificateId", ssl.get_certificate()),
-                                 ("remoteCertificateId", ssl.get_peer_certificate())):
-            if certificate is None:
+        for key, der in zip(("localCertificateId", "remoteCertificateId"), certificates_der(dtls), strict=True):
+            if der is None:
                 continue
-            der = certificate.to_cryptography().public_bytes(Encoding.DER)
             digest = hashlib.sha256(der).hexdigest().upper()
             fingerprint = ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
             references[key] = self.add("certificate", "CF" + fingerprint, {

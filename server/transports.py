@@ -13,7 +13,8 @@ from __future__ import annotations
 import base64
 from typing import TYPE_CHECKING, Any
 
-from aioice import Candidate
+from aioice import Candidate, Connection
+from aioice.ice import CandidatePair
 from aiortc import RTCDtlsTransport, RTCSctpTransport
 from cryptography.hazmat.primitives.serialization import Encoding
 
@@ -30,6 +31,23 @@ RTP_COMPONENT = 1
 
 def ice_state(aiortc_state: str) -> str:
     return ICE_STATES.get(aiortc_state, aiortc_state)
+
+
+def selected_pair(connection: Connection) -> CandidatePair | None:
+    """The pair aioice nominated for RTP (it keeps it private)."""
+    pair: CandidatePair | None = connection._nominated.get(RTP_COMPONENT)
+    return pair
+
+
+def certificates_der(dtls: RTCDtlsTransport) -> tuple[bytes | None, bytes | None]:
+    """Our certificate and the peer's, DER, once aiortc's OpenSSL connection has them."""
+    ssl = getattr(dtls, "_ssl", None)
+    if ssl is None:
+        return None, None
+    local, remote = ssl.get_certificate(), ssl.get_peer_certificate()
+    return tuple(  # type: ignore[return-value]
+        certificate.to_cryptography().public_bytes(Encoding.DER) if certificate is not None else None
+        for certificate in (local, remote))
 
 
 class DtlsTransportDispatcher(Dispatcher):
@@ -57,7 +75,7 @@ class DtlsTransportDispatcher(Dispatcher):
         connection = ice._connection
         started = ice.iceGatherer.state != "new" or ice.state != "new"
         remote_known = connection.remote_username is not None
-        nominated = connection._nominated.get(RTP_COMPONENT)
+        nominated = selected_pair(connection)
         return {
             "role": ice.role if started else "unknown",
             "state": ice_state(ice.state),
@@ -87,9 +105,8 @@ class DtlsTransportDispatcher(Dispatcher):
 
     def _remote_certificates(self) -> list[str]:
         """The peer's DTLS certificate, DER in base64, once the handshake has it."""
-        ssl = getattr(self.dtls, "_ssl", None)
-        certificate = ssl.get_peer_certificate(as_cryptography=True) if ssl is not None else None
-        return [base64.b64encode(certificate.public_bytes(Encoding.DER)).decode()] if certificate else []
+        _, remote = certificates_der(self.dtls)
+        return [base64.b64encode(remote).decode()] if remote else []
 
     def _candidate(self, candidate: Candidate) -> dict[str, Any]:
         return {"candidate": "candidate:" + candidate.to_sdp(), "sdpMid": self.mid,
