@@ -67,6 +67,7 @@
   const UPDATE = Symbol('update');
   const ADOPT_TRANSPORT = Symbol('adopt a transport the server made');
   const PEER_CONNECTION = Symbol('peer connection');
+  const SET_SOURCES = Symbol('set the sources heard');
   const STATS = Symbol('request stats');
   const TELEPHONE_EVENT = Symbol('telephone-event negotiated');
 
@@ -2630,6 +2631,9 @@ self.onmessage = async ({ data }) => {
 
     [UPDATE](ice, fire = true) {
       const previous = this.#ice;
+      if (previous && previous.state === 'closed') {
+        return; // closed with its peer connection: what the server sent before is stale
+      }
       this.#ice = ice;
       const same = (name) => previous && JSON.stringify(previous[name]) === JSON.stringify(ice[name]);
       if (!same('localCandidates')) {
@@ -2699,7 +2703,7 @@ self.onmessage = async ({ data }) => {
     };
 
     #setState(state) {
-      if (state === this.#state) {
+      if (state === this.#state || this.#state === 'closed') {
         return;
       }
       this.#state = state;
@@ -2744,6 +2748,9 @@ self.onmessage = async ({ data }) => {
     // The bridge's events for this object (protocol.toml: SctpTransport events).
     [EVENTS] = {
       stateChange: (params) => {
+        if (this.#init.state === 'closed') {
+          return;
+        }
         const changed = params.state !== this.#init.state;
         this.#init = { ...this.#init, ...params };
         this.#transport = getBridge().objects.get(params.transport) || this.#transport;
@@ -2970,6 +2977,7 @@ self.onmessage = async ({ data }) => {
     #track;
     static [HAS_BRAND](object) { return #track in object; }
     #transceiver;
+    #sources = { synchronization: [], contributing: [] };
 
     constructor(token, track, transceiver) {
       if (token !== INTERNAL) {
@@ -2984,6 +2992,26 @@ self.onmessage = async ({ data }) => {
 
     static getCapabilities(kind) {
       return rtpCapabilities(kind);
+    }
+
+    // webrtc-pc: the sources heard from in the last 10 s, as the server last reported them.
+    getSynchronizationSources() {
+      return this.#recentSources(this.#sources.synchronization);
+    }
+
+    getContributingSources() {
+      return this.#recentSources(this.#sources.contributing);
+    }
+
+    #recentSources(sources) {
+      const now = performance.timeOrigin + performance.now();
+      return sources.filter((heard) => heard.timestamp > now - 10000).map((heard) => ({ ...heard }));
+    }
+
+    [SET_SOURCES](reported) {
+      const now = performance.timeOrigin + performance.now();
+      const sources = (list) => list.map(({ ageMs, ...heard }) => ({ timestamp: now - ageMs, ...heard }));
+      this.#sources = { synchronization: sources(reported.synchronization), contributing: sources(reported.contributing) };
     }
 
     getParameters() {
@@ -3070,6 +3098,7 @@ self.onmessage = async ({ data }) => {
 
     // The bridge's events for this object (protocol.toml: Transceiver events).
     [EVENTS] = {
+      sources: (params) => this.#receiver[SET_SOURCES](params),
       dtmfReceived: (params) => {
         // rtcshim's own event: the digits the remote peer sent, decoded on the server.
         this.#peerConnection.dispatchEvent(new CustomEvent('rtcshimdtmf', { detail: { tone: params.tone, transceiver: this } }));

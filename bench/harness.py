@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import math
 import socket
+import statistics
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -41,6 +42,11 @@ def percentile(samples: list[float], fraction: float) -> float:
     """Nearest-rank percentile: the smallest sample with at least `fraction` of them at or below."""
     ordered = sorted(samples)
     return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+
+
+def summarize(samples: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(samples), "p90": percentile(samples, 0.9),
+            "min": min(samples), "max": max(samples)}
 
 
 def open_bench_page(browser: Browser, server: ServerThread, init_script: str, *scripts: str) -> Page:

@@ -20,12 +20,11 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import statistics
 import time
 from pathlib import Path
 from typing import Any
 
-from harness import RESULTS, check_network_namespace, load_playwright_config, open_bench_page, percentile
+from harness import RESULTS, check_network_namespace, load_playwright_config, open_bench_page, summarize
 from playwright.sync_api import Page, sync_playwright
 
 from rtcshim.serving import ServerThread
@@ -104,13 +103,6 @@ BENCH_JS = """() => {
 
 
 
-def summarize(samples: list[float]) -> dict[str, float]:
-    return {
-        "median": statistics.median(samples),
-        "p90": percentile(samples, 0.9),
-        "min": min(samples),
-        "max": max(samples),
-    }
 
 
 

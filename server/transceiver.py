@@ -18,6 +18,7 @@ from .errors import InvalidStateError
 from .media_meter import watch_receiver
 from .media_track import EnabledGate, MediaTrackDispatcher
 from .rtp_parameters import SendParameters, set_codec_preferences
+from .rtp_sources import RtpSources
 from .telephone_event import send_codecs
 
 if TYPE_CHECKING:
@@ -61,6 +62,8 @@ class TransceiverDispatcher(Dispatcher):
             "setCodecPreferences": self.set_codec_preferences,
         }
         self.send_parameters = SendParameters(transceiver)
+        self.rtp_sources = RtpSources(lambda sources: self.emit("sources", sources))
+        self.rtp_sources.watch(transceiver.receiver)
 
     def initializer(self) -> dict[str, Any]:
         return {
@@ -115,6 +118,10 @@ class TransceiverDispatcher(Dispatcher):
             raise InvalidStateError("only an audio sender has a DTMF sender")
         DtmfSenderDispatcher(self.session, params["dtmfSender"], self)
         return {}
+
+    def dispose(self) -> None:
+        self.rtp_sources.stop()
+        super().dispose()
 
     def _report_dtmf(self, tone: ReceivedTone) -> None:
         self.emit("dtmfReceived", {"tone": tone.tone})

@@ -16,6 +16,8 @@ from rtcshim.dtmf_outlet import DtmfOutlet
 from rtcshim.dtmf_receiver import DtmfReceiver, ReceivedTone
 from rtcshim.telephone_event import MAX_DURATION, TelephoneEvent, events_last, send_codecs
 
+from .event_loop import run
+
 OPUS = RTCRtpCodecParameters(mimeType="audio/opus", clockRate=48000, channels=2, payloadType=111)
 PCMU = RTCRtpCodecParameters(mimeType="audio/PCMU", clockRate=8000, channels=1, payloadType=0)
 EVENTS_48K = RTCRtpCodecParameters(mimeType="audio/telephone-event", clockRate=48000, channels=1, payloadType=110)
@@ -91,7 +93,7 @@ def test_outlet_interleaves_events_with_audio_in_one_sequence() -> None:
         await playing
         await transport._send_rtp(audio_packet(5002, 90320))
 
-    asyncio.run(scenario())
+    run(scenario())
     sent = transport.sent
     assert [packet.sequence_number for packet in sent] == list(range(5000, 5000 + len(sent)))
     events = [packet for packet in sent if packet.payload_type == 126]
@@ -138,7 +140,7 @@ def test_receiver_decodes_one_tone_per_event_and_closes_the_audio_gap() -> None:
             await handle(packet, arrival_time_ms=0)
         return dtmf
 
-    dtmf = asyncio.run(scenario())
+    dtmf = run(scenario())
     assert dtmf.digits == "1#"
     assert [tone.tone for tone in started] == ["1", "#"]
     assert [(tone.duration, tone.ended, tone.duration_ms) for tone in dtmf.tones] == [

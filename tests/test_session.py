@@ -109,12 +109,14 @@ def test_set_local_description_events_order(fake_page: FakePage) -> None:
     while fake_page.received[-1]["params"].get("candidate", "") is not None:
         fake_page.receive()
     names = [m.get("event") or f"reply {m['id']}" for m in fake_page.received]
-    # The state (with descriptions) before the reply; the candidates after it.
-    assert names[:2] == ["signalingStateChange", f"reply {reply_id}"]
-    assert names[2] == "iceGatheringStateChange"
+    # The transports the description brought, then the state (with descriptions) before the
+    # reply; the candidates after it.
+    assert names[:4] == ["__create__", "__create__", "signalingStateChange", f"reply {reply_id}"]
+    assert [m["params"]["type"] for m in fake_page.received[:2]] == ["DtlsTransport", "SctpTransport"]
+    assert names[4] == "iceGatheringStateChange"
     assert names[-2:] == ["iceGatheringStateChange", "iceCandidate"]
-    assert set(names[3:-2]) == {"iceCandidate"}
-    descriptions = fake_page.received[0]["params"]["descriptions"]
+    assert set(names[5:-2]) == {"iceCandidate"}
+    descriptions = fake_page.received[2]["params"]["descriptions"]
     assert descriptions["pendingLocalDescription"]["type"] == "offer"
     assert descriptions["currentLocalDescription"] is None
 

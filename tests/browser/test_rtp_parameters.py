@@ -146,3 +146,26 @@ def test_codec_preferences_order_the_offer(shim_page: Page) -> None:
     first = video.split()[3]
     assert f"a=rtpmap:{first} H264/90000" in offer["sdp"]
     assert "VP8/90000" not in offer["sdp"]
+
+
+def test_receivers_report_the_sources_they_hear(shim_page: Page) -> None:
+    shim_page.evaluate(MEDIA_LOOPBACK)
+    heard = shim_page.evaluate("""async () => {
+      const { a, b } = await makeMediaCall();
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const now = performance.timeOrigin + performance.now();
+      const receiver = (kind) => b.getReceivers().find((receiver) => receiver.track.kind === kind);
+      const ssrc = (kind) => Number(a.localDescription.sdp.split(`m=${kind}`)[1].match(/a=ssrc:(\\d+) /)[1]);
+      return Object.fromEntries(['audio', 'video'].map((kind) => [kind, {
+        sources: receiver(kind).getSynchronizationSources().map((source) => ({ ...source, age: now - source.timestamp })),
+        contributing: receiver(kind).getContributingSources(), ssrc: ssrc(kind),
+      }]));
+    }""")
+    for kind in ("audio", "video"):
+        [source] = heard[kind]["sources"]
+        assert source["source"] == heard[kind]["ssrc"]
+        assert 0 <= source["rtpTimestamp"] < 2**32
+        assert -50 < source["age"] < 1000  # heard within the last second of a live call
+        assert heard[kind]["contributing"] == []  # no mixer on the way
+    assert 0 < heard["audio"]["sources"][0]["audioLevel"] <= 1  # the server's 440 Hz tone
+    assert "audioLevel" not in heard["video"]["sources"][0]
