@@ -151,6 +151,11 @@ class _Report:
             pair_id = self.add_candidate_pair(transport_id, connection, pair, pair is selected, counted)
             if pair is selected:
                 fields.update(selectedCandidatePairId=pair_id, selectedCandidatePairChanges=1)
+        # Every candidate, paired or not, as Chromium reports them.
+        for candidate in connection.local_candidates:
+            self.add_candidate(transport_id, candidate, connection.local_username, remote=False)
+        for candidate in connection.remote_candidates:
+            self.add_candidate(transport_id, candidate, connection.remote_username, remote=True)
         fields.update(self.add_certificates(dtls))
         self.add("transport", transport_id, fields)
 
