@@ -7,6 +7,7 @@ import math
 import socket
 import statistics
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -47,6 +48,21 @@ def percentile(samples: list[float], fraction: float) -> float:
 def summarize(samples: list[float]) -> dict[str, float]:
     return {"median": statistics.median(samples), "p90": percentile(samples, 0.9),
             "min": min(samples), "max": max(samples)}
+
+
+def mode_pages(browser: Browser, server: ServerThread, config: ModuleType, *scripts: str) -> Iterator[tuple[str, Page]]:
+    """A "shim" page (native WebRTC removed, as in the tests), then a "native" one (the shim
+    installs nothing), each checked to use the RTCPeerConnection it should and closed after."""
+    modes = {"shim": config.REMOVE_NATIVE_WEBRTC, "native": "window.rtcshimOptions = {mode: 'missing'};"}
+    for mode, init_script in modes.items():
+        page = open_bench_page(browser, server, init_script, *scripts)
+        try:
+            is_native = page.evaluate("RTCPeerConnection.toString().includes('[native code]')")
+            if is_native != (mode == "native"):
+                raise RuntimeError(f"{mode} page: RTCPeerConnection native = {is_native}")
+            yield mode, page
+        finally:
+            page.context.close()
 
 
 def open_bench_page(browser: Browser, server: ServerThread, init_script: str, *scripts: str) -> Page:

@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness import RESULTS, check_network_namespace, load_playwright_config, open_bench_page, percentile
+from harness import RESULTS, check_network_namespace, load_playwright_config, mode_pages, percentile
 from playwright.sync_api import Page, sync_playwright
 
 from rtcshim.serving import ServerThread
@@ -204,18 +204,9 @@ def main() -> None:
             launch = config.launch_args()
             launch["args"] = [*launch["args"], *NATIVE_CAMERA_ARGS]
             browser = playwright.chromium.launch(**launch)
-            modes = {
-                "shim": config.REMOVE_NATIVE_WEBRTC,
-                "native": "window.rtcshimOptions = {mode: 'missing'};",
-            }
             results: dict[str, Any] = {}
-            for mode, init_script in modes.items():
-                page = open_bench_page(browser, server, init_script, "/static/frame-pattern.js", BENCH_JS)
-                is_native = page.evaluate("RTCPeerConnection.toString().includes('[native code]')")
-                if is_native != (mode == "native"):
-                    raise RuntimeError(f"{mode} page: RTCPeerConnection native = {is_native}")
+            for mode, page in mode_pages(browser, server, config, "/static/frame-pattern.js", BENCH_JS):
                 results[mode] = measure(page, options.seconds, options.warmup, with_cpu=mode == "shim")
-                page.context.close()
             browser_version = browser.version
             browser.close()
     finally:

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness import RESULTS, check_network_namespace, load_playwright_config, open_bench_page, summarize
+from harness import RESULTS, check_network_namespace, load_playwright_config, mode_pages, summarize
 from playwright.sync_api import Page, sync_playwright
 
 from rtcshim.serving import ServerThread
@@ -143,20 +143,11 @@ def main() -> None:
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(**config.launch_args())
-            modes = {
-                "shim": config.REMOVE_NATIVE_WEBRTC,
-                "native": "window.rtcshimOptions = {mode: 'missing'};",
-            }
             results: dict[str, Any] = {}
-            for mode, init_script in modes.items():
-                page = open_bench_page(browser, server, init_script, BENCH_JS)
-                is_native = page.evaluate("RTCPeerConnection.toString().includes('[native code]')")
-                if is_native != (mode == "native"):
-                    raise RuntimeError(f"{mode} page: RTCPeerConnection native = {is_native}")
+            for mode, page in mode_pages(browser, server, config, BENCH_JS):
                 results[mode] = measure(
                     page, options.repetitions, options.warmup, options.throughput_runs, total, chunk
                 )
-                page.context.close()
             browser_version = browser.version
             browser.close()
     finally:
