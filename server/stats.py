@@ -1,13 +1,13 @@
 """getStats: a W3C webrtc-stats report for one peer connection, as Chromium gives it.
 
 aiortc reports five types (transport, outbound-rtp, inbound-rtp and the two remote ones)
-and nothing for a connection without media. The rest is read here from the objects
-themselves: the ICE connection (aioice: candidates, check list, nominated pair), the DTLS
-transport (state, role, ciphers, both certificates), the negotiated codecs, our data
-channels' counters and our media meters (`media_meter.py`). Ids follow Chromium's style
-and stay the same from one report to the next; every cross-reference (`transportId`,
-`codecId`, …) names an object of the same report. Timestamps are ms since the epoch on
-the server's clock; the page moves them onto its own.
+and nothing for a connection without media. The rest is read from the objects themselves,
+through `transports.py` for their private state: the ICE connection (aioice: candidates,
+check list, nominated pair), the DTLS transport (state, role, ciphers, both certificates),
+the negotiated codecs, our data channels' counters and our media meters (`media_meter.py`).
+Ids follow Chromium's style and stay the same from one report to the next; every
+cross-reference (`transportId`, `codecId`, …) names an object of the same report.
+Timestamps are ms since the epoch on the server's clock; the page moves them onto its own.
 """
 
 from __future__ import annotations
@@ -18,12 +18,25 @@ import time
 from collections.abc import Hashable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from aioice import Candidate
-from aioice.ice import CandidatePair
+from aioice import Candidate, Connection
+from aioice.ice import CandidatePair, candidate_pair_priority
 from aiortc import RTCDtlsTransport, RTCRtpCodecParameters
+from aiortc.rtcdtlstransport import certificate_digest
+from aiortc.stats import RTCTransportStats
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from .data_channel import DataChannelDispatcher
-from .transports import certificates_der, ice_state, selected_pair
+from .transports import (
+    candidate_pairs,
+    certificates,
+    dtls_counters,
+    dtls_role,
+    ice_connection,
+    ice_state,
+    negotiated_ciphers,
+    sctp_round_trip,
+    selected_pair,
+)
 
 if TYPE_CHECKING:
     from .peer_connection import PeerConnectionDispatcher
@@ -40,7 +53,9 @@ PAIR_STATES = {
     CandidatePair.State.IN_PROGRESS: "in-progress", CandidatePair.State.SUCCEEDED: "succeeded",
     CandidatePair.State.FAILED: "failed",
 }
-# OpenSSL's names for what DTLS negotiated, as the IANA registries (and Chromium) name them.
+# OpenSSL's names for what DTLS negotiated, as webrtc-stats asks: the IANA registries'
+# names. Chromium names the TLS cipher so too, but the SRTP profile its own way
+# ("AES_CM_128_HMAC_SHA1_80", "AEAD_AES_128_GCM").
 SRTP_CIPHERS = {
     "SRTP_AES128_CM_SHA1_80": "SRTP_AES128_CM_HMAC_SHA1_80",
     "SRTP_AEAD_AES_128_GCM": "SRTP_AEAD_AES_128_GCM",
@@ -60,9 +75,9 @@ def now_ms() -> float:
     return time.time() * 1000
 
 
-def peer_connection_stats(peer_connection: PeerConnectionDispatcher) -> Stats:
+def peer_connection_stats(peer_connection: PeerConnectionDispatcher, timestamp: float | None = None) -> Stats:
     return {
-        "id": "P", "type": "peer-connection", "timestamp": now_ms(),
+        "id": "P", "type": "peer-connection", "timestamp": now_ms() if timestamp is None else timestamp,
         "dataChannelsOpened": peer_connection.data_channels_opened,
         "dataChannelsClosed": peer_connection.data_channels_closed,
     }
@@ -108,8 +123,7 @@ class _Report:
         return stats_id
 
     async def build(self) -> None:
-        self.stats["P"] = peer_connection_stats(self.peer_connection)
-        self.stats["P"]["timestamp"] = self.timestamp
+        self.stats["P"] = peer_connection_stats(self.peer_connection, self.timestamp)
         for transceiver in self.peer_connection.transceivers.values():
             await self.add_rtp(transceiver)
         for child in list(self.peer_connection.children.values()):
@@ -135,19 +149,21 @@ class _Report:
     def add_transport(self, dtls: RTCDtlsTransport) -> None:
         transport_id = self.transport_id(dtls)
         ice = dtls.transport
-        connection = ice.iceGatherer._connection
-        counted = next(iter(dtls._get_stats().values()))
+        connection = ice_connection(ice)
+        counted = dtls_counters(dtls)
         fields: Stats = {
             "bytesSent": counted.bytesSent, "bytesReceived": counted.bytesReceived,
             "packetsSent": counted.packetsSent, "packetsReceived": counted.packetsReceived,
             "iceRole": ice.role, "iceState": ice_state(ice.state),
             "iceLocalUsernameFragment": connection.local_username, "dtlsState": dtls.state,
+            # aioice selects once per ICE session: one change when it has.
+            "selectedCandidatePairChanges": 0,
         }
-        if dtls._role != "auto":
-            fields["dtlsRole"] = dtls._role
+        role = dtls_role(dtls)
+        if role is not None:
+            fields["dtlsRole"] = role
         selected = selected_pair(connection)
-        pairs = list({id(pair): pair for pair in [*connection._check_list, *connection._nominated.values()]}.values())
-        for pair in pairs:
+        for pair in candidate_pairs(connection):
             pair_id = self.add_candidate_pair(transport_id, connection, pair, pair is selected, counted)
             if pair is selected:
                 fields.update(selectedCandidatePairId=pair_id, selectedCandidatePairChanges=1)
@@ -160,20 +176,17 @@ class _Report:
         self.add("transport", transport_id, fields)
 
     def add_candidate_pair(
-        self, transport_id: str, connection: Any, pair: CandidatePair, selected: bool, counted: Any,
+        self, transport_id: str, connection: Connection, pair: CandidatePair, selected: bool,
+        counted: RTCTransportStats,
     ) -> str:
         local_id = self.add_candidate(transport_id, pair.local_candidate, connection.local_username, remote=False)
         remote_id = self.add_candidate(transport_id, pair.remote_candidate, connection.remote_username, remote=True)
-        controlling, controlled = pair.local_candidate.priority, pair.remote_candidate.priority
-        if not connection.ice_controlling:
-            controlling, controlled = controlled, controlling
         fields: Stats = {
             "transportId": transport_id, "localCandidateId": local_id, "remoteCandidateId": remote_id,
             "state": PAIR_STATES[pair.state], "nominated": pair.nominated or pair.remote_nominated or selected,
             "writable": pair.state == CandidatePair.State.SUCCEEDED,
-            # RFC 8445 6.1.2.3
-            "priority": (2**32) * min(controlling, controlled) + 2 * max(controlling, controlled)
-            + (1 if controlling > controlled else 0),
+            "priority": candidate_pair_priority(pair.local_candidate, pair.remote_candidate,
+                                                connection.ice_controlling),
             # Everything DTLS carries goes through the selected pair; aioice counts no pair.
             "bytesSent": counted.bytesSent if selected else 0,
             "bytesReceived": counted.bytesReceived if selected else 0,
@@ -188,9 +201,8 @@ class _Report:
     def measured_round_trip(self) -> float | None:
         """aioice times no check: SCTP's smoothed RTT over the same path, else RTCP's."""
         sctp = self.peer_connection.peer_connection.sctp
-        if sctp is not None and sctp._srtt is not None:
-            return float(sctp._srtt)
-        return self.rtcp_round_trip
+        round_trip = sctp_round_trip(sctp) if sctp is not None else None
+        return self.rtcp_round_trip if round_trip is None else round_trip
 
     def add_candidate(self, transport_id: str, candidate: Candidate, ufrag: str | None, *, remote: bool) -> str:
         digest = hashlib.sha1(f"{remote} {candidate.to_sdp()}".encode()).hexdigest()
@@ -209,27 +221,22 @@ class _Report:
 
     def add_certificates(self, dtls: RTCDtlsTransport) -> Stats:
         """The certificates once DTLS has them; returns the transport's references to them."""
-        ssl = dtls._ssl
-        if ssl is None:
-            return {}
         references: Stats = {}
-        for key, der in zip(("localCertificateId", "remoteCertificateId"), certificates_der(dtls), strict=True):
-            if der is None:
+        for key, certificate in zip(("localCertificateId", "remoteCertificateId"), certificates(dtls), strict=True):
+            if certificate is None:
                 continue
-            digest = hashlib.sha256(der).hexdigest().upper()
-            fingerprint = ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
+            fingerprint = certificate_digest(certificate, "sha-256")
             references[key] = self.add("certificate", "CF" + fingerprint, {
                 "fingerprint": fingerprint, "fingerprintAlgorithm": "sha-256",
-                "base64Certificate": base64.b64encode(der).decode(),
+                "base64Certificate": base64.b64encode(certificate.public_bytes(Encoding.DER)).decode(),
             })
-        if dtls.state == "connected":
-            cipher = ssl.get_cipher_name()
-            if cipher:
-                references["dtlsCipher"] = TLS_CIPHERS.get(cipher, cipher)
-            references["tlsVersion"] = format(ssl.get_protocol_version(), "04X")
-            srtp = ssl.get_selected_srtp_profile().decode()
-            if srtp:
-                references["srtpCipher"] = SRTP_CIPHERS.get(srtp, srtp)
+        cipher, version, srtp = negotiated_ciphers(dtls)
+        if cipher is not None:
+            references["dtlsCipher"] = TLS_CIPHERS.get(cipher, cipher)
+        if version is not None:
+            references["tlsVersion"] = format(version, "04X")
+        if srtp is not None:
+            references["srtpCipher"] = SRTP_CIPHERS.get(srtp, srtp)
         return references
 
     # --- RTP ------------------------------------------------------------------------
