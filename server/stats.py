@@ -26,6 +26,7 @@ from aiortc.stats import RTCTransportStats
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from .data_channel import DataChannelDispatcher
+from .telephone_event import send_codecs
 from .transports import (
     candidate_pairs,
     certificates,
@@ -124,12 +125,13 @@ class _Report:
 
     async def build(self) -> None:
         self.stats["P"] = peer_connection_stats(self.peer_connection, self.timestamp)
+        transports = self.dtls_transports()
         for transceiver in self.peer_connection.transceivers.values():
-            await self.add_rtp(transceiver)
+            await self.add_rtp(transceiver, transports)
         for child in list(self.peer_connection.children.values()):
             if isinstance(child, DataChannelDispatcher):
                 self.add_data_channel(child)
-        for transport in self.dtls_transports():
+        for transport in transports:
             self.add_transport(transport)
 
     # --- transports ---------------------------------------------------------------
@@ -251,23 +253,31 @@ class _Report:
             fields["sdpFmtpLine"] = fmtp
         return self.add("codec", f"CO{transport_id}_{codec.payloadType}" + (f"_{fmtp}" if fmtp else ""), fields)
 
-    async def add_rtp(self, transceiver: TransceiverDispatcher) -> None:
+    async def add_rtp(self, transceiver: TransceiverDispatcher, transports: list[RTCDtlsTransport]) -> None:
         aiortc_transceiver = transceiver.transceiver
         if aiortc_transceiver.stopped or aiortc_transceiver.mid is None:
             return
         kind = "A" if aiortc_transceiver.kind == "audio" else "V"
-        transport_id = self.transport_id(aiortc_transceiver.sender.transport)
-        codecs = [c for c in aiortc_transceiver._codecs if not c.mimeType.lower().endswith("/rtx")]
-        common: Stats = {"kind": aiortc_transceiver.kind, "transportId": transport_id,
-                         "mid": aiortc_transceiver.mid}
-        if codecs:
-            common["codecId"] = self.add_codec(transport_id, codecs[0])
         source_id = self.add_media_source(transceiver, kind)
+        if aiortc_transceiver.sender.transport not in transports:
+            return  # not in use yet (an offer applied, its answer not): no stream to report on it
+        common: Stats = {"kind": aiortc_transceiver.kind,
+                         "transportId": self.transport_id(aiortc_transceiver.sender.transport),
+                         "mid": aiortc_transceiver.mid}
+        codec, _ = send_codecs(aiortc_transceiver._codecs)
         if aiortc_transceiver.currentDirection in ("sendrecv", "sendonly"):
             sent = await aiortc_transceiver.sender.getStats()
-            self.streams[(transceiver, "sender")] = self.add_sent(transceiver, sent.values(), kind, common, source_id)
+            self.streams[(transceiver, "sender")] = self.add_sent(
+                transceiver, sent.values(), kind, common, codec, source_id)
         received = await aiortc_transceiver.receiver.getStats()
-        self.streams[(transceiver, "receiver")] = self.add_received(transceiver, received.values(), kind, common)
+        self.streams[(transceiver, "receiver")] = self.add_received(
+            transceiver, received.values(), kind, common, codec)
+
+    def with_codec(self, common: Stats, codec: RTCRtpCodecParameters | None) -> Stats:
+        """The fields every RTP stream has, with its codec, added now that a stream refers to it."""
+        if codec is None:
+            return common
+        return {**common, "codecId": self.add_codec(common["transportId"], codec)}
 
     def add_media_source(self, transceiver: TransceiverDispatcher, kind: str) -> str | None:
         track, feed = transceiver.sender_track, transceiver.sender_feed
@@ -280,30 +290,30 @@ class _Report:
 
     def add_sent(
         self, transceiver: TransceiverDispatcher, aiortc_stats: Iterable[Any], kind: str, common: Stats,
-        source_id: str | None,
+        codec: RTCRtpCodecParameters | None, source_id: str | None,
     ) -> list[str]:
         outbound = next((s for s in aiortc_stats if s.type == "outbound-rtp"), None)
         remote = next((s for s in aiortc_stats if s.type == "remote-inbound-rtp"), None)
         if outbound is None:
             return []
+        common = self.with_codec(common, codec)
         outbound_id = f"O{common['transportId']}{kind}{outbound.ssrc}"
         fields: Stats = {**common, "ssrc": outbound.ssrc, "packetsSent": outbound.packetsSent,
-                         "bytesSent": outbound.bytesSent, "active": transceiver.sender_track is not None}
+                         "bytesSent": outbound.bytesSent, "active": transceiver.send_parameters.active}
         if source_id is not None:
             fields["mediaSourceId"] = source_id
             if transceiver.sender_feed is not None and transceiver.transceiver.kind == "video":
                 meter = transceiver.sender_feed.meter
                 fields.update(meter.video_stats("framesEncoded"), framesSent=meter.frames)
         if remote is not None:
-            clock_rate = self.clock_rate(common)
             remote_fields: Stats = {
                 **{k: common[k] for k in ("kind", "transportId", "codecId") if k in common},
                 # aiortc files the report under the reporter's SSRC; it is about ours.
                 "ssrc": outbound.ssrc, "packetsLost": remote.packetsLost, "fractionLost": remote.fractionLost / 256,
                 "localId": outbound_id,
             }
-            if clock_rate:
-                remote_fields["jitter"] = remote.jitter / clock_rate
+            if codec is not None and codec.clockRate:
+                remote_fields["jitter"] = remote.jitter / codec.clockRate
             if remote.roundTripTime is not None:
                 remote_fields["roundTripTime"] = remote.roundTripTime
                 self.rtcp_round_trip = remote.roundTripTime
@@ -313,11 +323,13 @@ class _Report:
 
     def add_received(
         self, transceiver: TransceiverDispatcher, aiortc_stats: Iterable[Any], kind: str, common: Stats,
+        codec: RTCRtpCodecParameters | None,
     ) -> list[str]:
         inbound = next((s for s in aiortc_stats if s.type == "inbound-rtp"), None)
         remote = next((s for s in aiortc_stats if s.type == "remote-outbound-rtp"), None)
         if inbound is None:
             return []
+        common = self.with_codec(common, codec)
         inbound_id = f"I{common['transportId']}{kind}{inbound.ssrc}"
         counters = transceiver.receive_counters
         fields: Stats = {
@@ -325,9 +337,8 @@ class _Report:
             "packetsReceived": inbound.packetsReceived, "packetsLost": inbound.packetsLost,
             "bytesReceived": counters.bytes_received,
         }
-        clock_rate = self.clock_rate(common)
-        if clock_rate:
-            fields["jitter"] = inbound.jitter / clock_rate
+        if codec is not None and codec.clockRate:
+            fields["jitter"] = inbound.jitter / codec.clockRate
         if counters.last_packet_received is not None:
             fields["lastPacketReceivedTimestamp"] = counters.last_packet_received
         decoded = counters.decoded
@@ -342,10 +353,6 @@ class _Report:
                 "remoteTimestamp": remote.remoteTimestamp.timestamp() * 1000, "localId": inbound_id,
             }, remote.timestamp.timestamp() * 1000)
         return [self.add("inbound-rtp", inbound_id, fields)]
-
-    def clock_rate(self, common: Stats) -> int | None:
-        codec = self.stats.get(common.get("codecId", ""))
-        return codec["clockRate"] if codec else None
 
     # --- data channels -------------------------------------------------------------------
 
