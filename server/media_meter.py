@@ -1,10 +1,11 @@
 """What passes one point of a media path, for getStats: frames and their size, or audio
 samples and their energy; and the RTP bytes a receiver took in.
 
-A `MediaMeter` sits where frames are handed on: in each consumer's `EnabledGate` (what an
-RTP sender encodes: the media-source and outbound-rtp stats) and in front of a receiver's
-decoded-frame queue (inbound-rtp). aiortc counts packets but not payload bytes received,
-so `watch_receiver` counts those too, and the frames its decoder produces.
+A `MediaMeter` sits where frames are handed on, only where a stat reads it: in the view of
+a track an RTP sender took (what its source gives: media-source), after an RTP sender's
+encoder (the video frames it encoded: outbound-rtp, see `rtp_parameters.py`) and in front
+of a receiver's decoded-frame queue (inbound-rtp). aiortc counts packets but not payload
+bytes received, so `watch_receiver` counts those too, and the frames its decoder produces.
 """
 
 from __future__ import annotations

@@ -5,9 +5,10 @@ and nothing for a connection without media. The rest is read from the objects th
 through `transports.py` for their private state: the ICE connection (aioice: candidates,
 check list, nominated pair), the DTLS transport (state, role, ciphers, both certificates),
 the negotiated codecs, our data channels' counters and our media meters (`media_meter.py`).
-Ids follow Chromium's style and stay the same from one report to the next; every
-cross-reference (`transportId`, `codecId`, …) names an object of the same report.
-Timestamps are ms since the epoch on the server's clock; the page moves them onto its own.
+Ids follow Chromium's style and stay the same from one report to the next, and counters
+under one id never go down; every cross-reference (`transportId`, `codecId`, …) names an
+object of the same report. Timestamps are ms since the epoch on the server's clock; the
+page moves them onto its own.
 """
 
 from __future__ import annotations
@@ -280,13 +281,14 @@ class _Report:
         return {**common, "codecId": self.add_codec(common["transportId"], codec)}
 
     def add_media_source(self, transceiver: TransceiverDispatcher, kind: str) -> str | None:
-        track, feed = transceiver.sender_track, transceiver.sender_feed
-        if track is None or feed is None:
+        """The sender's track, one per track (as Chromium's) and counted for the track's life."""
+        track = transceiver.sender_track
+        if track is None:
             return None
-        meter = feed.meter
+        meter = track.source_meter()
         fields: Stats = {"kind": track.kind, "trackIdentifier": track.track_id}
         fields.update(meter.video_stats("frames", size_prefix="") if track.kind == "video" else meter.audio_stats())
-        return self.add("media-source", self.ids.name(transceiver.guid, "S" + kind), fields)
+        return self.add("media-source", self.ids.name(track.guid, "S" + kind), fields)
 
     def add_sent(
         self, transceiver: TransceiverDispatcher, aiortc_stats: Iterable[Any], kind: str, common: Stats,
@@ -302,9 +304,10 @@ class _Report:
                          "bytesSent": outbound.bytesSent, "active": transceiver.send_parameters.active}
         if source_id is not None:
             fields["mediaSourceId"] = source_id
-            if transceiver.sender_feed is not None and transceiver.transceiver.kind == "video":
-                meter = transceiver.sender_feed.meter
-                fields.update(meter.video_stats("framesEncoded"), framesSent=meter.frames)
+        if transceiver.transceiver.kind == "video":
+            # Counted per sender, whatever track it sends: aiortc sends every frame it encodes.
+            encoded = transceiver.send_parameters.encoded
+            fields.update(encoded.video_stats("framesEncoded"), framesSent=encoded.frames)
         if remote is not None:
             remote_fields: Stats = {
                 **{k: common[k] for k in ("kind", "transportId", "codecId") if k in common},
