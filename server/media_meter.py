@@ -78,7 +78,6 @@ class ReceiveCounters:
 
     def __init__(self) -> None:
         self.bytes_received = 0
-        self.last_packet_received: float | None = None  # ms since the epoch
         self.decoded = MediaMeter()
         self._decoded_track: Any = None
 
@@ -107,7 +106,6 @@ def watch_receiver(receiver: Any) -> ReceiveCounters:
 
     async def counting_handle_packet(packet: Any, *args: Any, **kwargs: Any) -> None:
         counters.bytes_received += len(packet.payload)
-        counters.last_packet_received = time.time() * 1000
         await handle_packet(packet, *args, **kwargs)
 
     receiver._handle_rtp_packet = counting_handle_packet

@@ -342,8 +342,9 @@ class _Report:
         }
         if codec is not None and codec.clockRate:
             fields["jitter"] = inbound.jitter / codec.clockRate
-        if counters.last_packet_received is not None:
-            fields["lastPacketReceivedTimestamp"] = counters.last_packet_received
+        last_heard = transceiver.rtp_sources.last_heard_ms(inbound.ssrc)
+        if last_heard is not None:
+            fields["lastPacketReceivedTimestamp"] = last_heard
         decoded = counters.decoded
         if transceiver.transceiver.kind == "video":
             fields.update(decoded.video_stats("framesDecoded"), framesReceived=decoded.frames)

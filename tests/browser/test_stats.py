@@ -147,6 +147,9 @@ def test_get_stats_reports_every_type_during_a_media_call(shim_page: Page) -> No
         assert 0 < remote["jitter"] < 0.5 and 0 <= remote["fractionLost"] <= 1, remote
     for inbound in of_type(stats, "inbound-rtp"):
         assert 0 < inbound["jitter"] < 0.5, inbound
+        # Packets kept arriving, up to this report, on the page's clock.
+        previous_packet = first["stats"][inbound["id"]]["lastPacketReceivedTimestamp"]
+        assert previous_packet < inbound["lastPacketReceivedTimestamp"] <= second["after"] + 1, inbound
     video_in = next(s for s in of_type(stats, "inbound-rtp") if s["kind"] == "video")
     assert video_in["framesDecoded"] > first["stats"][video_in["id"]]["framesDecoded"]
     assert (video_in["frameWidth"], video_in["frameHeight"]) == (640, 480)
