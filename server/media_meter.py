@@ -1,10 +1,11 @@
 """What passes one point of a media path, for getStats: frames and their size, or audio
 samples and their energy; and the RTP bytes a receiver took in.
 
-A `MediaMeter` sits where frames are handed on: in each consumer's `EnabledGate` (what an
-RTP sender encodes: the media-source and outbound-rtp stats) and in front of a receiver's
-decoded-frame queue (inbound-rtp). aiortc counts packets but not payload bytes received,
-so `watch_receiver` counts those too, and the frames its decoder produces.
+A `MediaMeter` sits where frames are handed on, only where a stat reads it: in the view of
+a track an RTP sender took (what its source gives: media-source), after an RTP sender's
+encoder (the video frames it encoded: outbound-rtp, see `rtp_parameters.py`) and in front
+of a receiver's decoded-frame queue (inbound-rtp). aiortc counts packets but not payload
+bytes received, so `watch_receiver` counts those too, and the frames its decoder produces.
 """
 
 from __future__ import annotations
@@ -77,7 +78,6 @@ class ReceiveCounters:
 
     def __init__(self) -> None:
         self.bytes_received = 0
-        self.last_packet_received: float | None = None  # ms since the epoch
         self.decoded = MediaMeter()
         self._decoded_track: Any = None
 
@@ -106,7 +106,6 @@ def watch_receiver(receiver: Any) -> ReceiveCounters:
 
     async def counting_handle_packet(packet: Any, *args: Any, **kwargs: Any) -> None:
         counters.bytes_received += len(packet.payload)
-        counters.last_packet_received = time.time() * 1000
         await handle_packet(packet, *args, **kwargs)
 
     receiver._handle_rtp_packet = counting_handle_packet

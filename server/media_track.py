@@ -8,6 +8,9 @@ Media flows through two stages, each with an aiortc MediaRelay to fan frames out
   RTP senders it was added to, playback) each get an `EnabledGate` subscription, which
   turns a disabled track's frames black or silent, as the spec asks.
 
+getStats' media-source counts what a track's view reads (`MediaTrackDispatcher.source_meter`),
+from the time a sender first takes the track: a track only played back is not metered.
+
 Playback: while the page renders a track, a renderer task sends each frame over the
 bridge, video as JPEG and audio as 16-bit PCM. When the page's socket falls behind,
 video frames are dropped rather than queued.
@@ -103,6 +106,7 @@ class MediaTrackDispatcher(Dispatcher):
         if source is not None:
             self._read(DeviceFeed(source))
         self._renderer: asyncio.Task[None] | None = None
+        self._source_meter: MediaMeter | None = None
         self.commands = {
             "stop": self.stop,
             "setEnabled": self.set_enabled,
@@ -139,6 +143,13 @@ class MediaTrackDispatcher(Dispatcher):
         if self.muted:
             self.muted = False
             self.emit("muteChange", {"muted": False})
+
+    def source_meter(self) -> MediaMeter:
+        """What this track's source gave it (getStats' media-source), counted from the first
+        call on, across sources (applyConstraints) and consumers."""
+        if self._source_meter is None:
+            self._source_meter = self.view.meter = MediaMeter()
+        return self._source_meter
 
     def subscribe(self) -> EnabledGate:
         """A new consumer (an RTP sender, playback): frames as the page wants them."""
@@ -256,6 +267,7 @@ class TrackView(MediaStreamTrack):
         self.kind = kind
         self._reader: MediaStreamTrack | None = None
         self._switched = asyncio.Event()
+        self.meter: MediaMeter | None = None  # counts each frame read, once set
 
     def switch(self, reader: MediaStreamTrack) -> None:
         previous, self._reader = self._reader, reader
@@ -284,10 +296,14 @@ class TrackView(MediaStreamTrack):
             if not frame.done():  # cancelled just now: the source was switched or stopped
                 continue
             try:
-                return frame.result()
+                read = frame.result()
             except MediaStreamError:
                 if reader is self._reader:  # the feed itself ended, not a switch
                     raise
+                continue
+            if self.meter is not None:
+                self.meter.count(read)
+            return read
 
     def stop(self) -> None:
         super().stop()
@@ -312,19 +328,20 @@ class EnabledGate(MediaStreamTrack):
         self._track = track
         self._subscription = subscription
         self._converter = VideoReformatter()
-        self.meter = MediaMeter()  # what this consumer took: getStats' media-source
+        # The frame last handed on: an RTP sender's encoder got it (its size is getStats').
+        self.last_frame: Any = None
 
     async def recv(self) -> Any:
         if self._track.ended:  # a stopped track feeds nothing more (RTP senders stop)
             raise MediaStreamError
         frame = await self._subscription.recv()
-        self.meter.count(frame)
         if not self._track.enabled:
             frame = _blank(frame)
         if isinstance(frame, av.VideoFrame) and frame.format.name != "yuv420p":
             converted = self._converter.reformat(frame, format="yuv420p")
             converted.pts, converted.time_base = frame.pts, frame.time_base
-            return converted
+            frame = converted
+        self.last_frame = frame
         return frame
 
     def stop(self) -> None:

@@ -6,7 +6,8 @@ transceiver sets from each negotiated direction; an inactive encoding turns it o
 bitrate from the receiver's REMB feedback; a maxBitrate caps it after each frame, the one
 point where the encoder (made lazily, anew when the codec changes) surely exists. aiortc's
 encoders keep their own floor (250 kbps for VP8, 500 kbps for H.264) and Opus has no
-bitrate to set.
+bitrate to set. The same point counts the video frames really encoded (getStats'
+outbound-rtp), for the sender's whole life, whatever track it sends.
 """
 
 from __future__ import annotations
@@ -17,43 +18,48 @@ from aiortc import RTCRtpCodecCapability, RTCRtpSender, RTCRtpTransceiver
 from aiortc.codecs import get_capabilities
 
 from .errors import InvalidModificationError
+from .media_meter import MediaMeter
+from .media_track import EnabledGate
 
 SENDING = ("sendrecv", "sendonly")
 
 
 class SendParameters:
-    """The one encoding of an aiortc sender: whether it sends, and its bitrate cap."""
+    """The one encoding of an aiortc sender: whether it sends, its bitrate cap, and the
+    video frames it encoded."""
 
     def __init__(self, transceiver: RTCRtpTransceiver) -> None:
         self.transceiver = transceiver
         self.active = True
         self.max_bitrate: int | None = None
-        self._capping = False
+        self.encoded = MediaMeter()
+        self._watch_encoding(transceiver.sender)
 
     def set(self, active: bool, max_bitrate: int | None) -> None:
         self.active = active
         self.max_bitrate = max_bitrate
-        if max_bitrate is not None and not self._capping:
-            self._cap_encoder(self.transceiver.sender)
         self.apply()
 
     def apply(self) -> None:
         sending = self.transceiver.currentDirection in SENDING
         self.transceiver.sender._enabled = sending and self.active
 
-    def _cap_encoder(self, sender: RTCRtpSender) -> None:
-        self._capping = True
+    def _watch_encoding(self, sender: RTCRtpSender) -> None:
         next_encoded_frame = sender._next_encoded_frame
 
-        async def capped(codec: Any) -> Any:
+        async def encoding(codec: Any) -> Any:
+            source = sender.track  # what aiortc reads the frame from, as it starts
             frame = await next_encoded_frame(codec)
+            # None: dropped (sender disabled) or no payload; else the gate's last frame was encoded.
+            if frame is not None and isinstance(source, EnabledGate) and source.kind == "video":
+                self.encoded.count(source.last_frame)
             encoder: Any = getattr(sender, "_RTCRtpSender__encoder", None)
             cap = self.max_bitrate
             if cap is not None and hasattr(encoder, "target_bitrate") and encoder.target_bitrate > cap:
                 encoder.target_bitrate = cap
             return frame
 
-        sender._next_encoded_frame = capped  # type: ignore[method-assign]
+        sender._next_encoded_frame = encoding  # type: ignore[method-assign]
 
 
 def set_codec_preferences(transceiver: RTCRtpTransceiver, codecs: list[dict[str, Any]]) -> None:

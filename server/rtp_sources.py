@@ -45,6 +45,14 @@ class RtpSources:
 
         receiver._handle_rtp_packet = noting_handle_packet
 
+    def last_heard_ms(self, ssrc: int) -> float | None:
+        """When this SSRC's last packet arrived, in ms since the epoch (getStats'
+        lastPacketReceivedTimestamp), if it was heard."""
+        heard = self.synchronization.get(ssrc)
+        if heard is None:
+            return None
+        return (time.time() - (time.monotonic() - heard.arrival)) * 1000
+
     def heard(self, packet: Any) -> None:
         now = time.monotonic()
         level = getattr(packet.extensions, "audio_level", None)

@@ -1,13 +1,14 @@
 """getStats: a W3C webrtc-stats report for one peer connection, as Chromium gives it.
 
 aiortc reports five types (transport, outbound-rtp, inbound-rtp and the two remote ones)
-and nothing for a connection without media. The rest is read here from the objects
-themselves: the ICE connection (aioice: candidates, check list, nominated pair), the DTLS
-transport (state, role, ciphers, both certificates), the negotiated codecs, our data
-channels' counters and our media meters (`media_meter.py`). Ids follow Chromium's style
-and stay the same from one report to the next; every cross-reference (`transportId`,
-`codecId`, …) names an object of the same report. Timestamps are ms since the epoch on
-the server's clock; the page moves them onto its own.
+and nothing for a connection without media. The rest is read from the objects themselves,
+through `transports.py` for their private state: the ICE connection (aioice: candidates,
+check list, nominated pair), the DTLS transport (state, role, ciphers, both certificates),
+the negotiated codecs, our data channels' counters and our media meters (`media_meter.py`).
+Ids follow Chromium's style and stay the same from one report to the next, and counters
+under one id never go down; every cross-reference (`transportId`, `codecId`, …) names an
+object of the same report. Timestamps are ms since the epoch on the server's clock; the
+page moves them onto its own.
 """
 
 from __future__ import annotations
@@ -18,12 +19,26 @@ import time
 from collections.abc import Hashable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from aioice import Candidate
-from aioice.ice import CandidatePair
+from aioice import Candidate, Connection
+from aioice.ice import CandidatePair, candidate_pair_priority
 from aiortc import RTCDtlsTransport, RTCRtpCodecParameters
+from aiortc.rtcdtlstransport import certificate_digest
+from aiortc.stats import RTCTransportStats
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from .data_channel import DataChannelDispatcher
-from .transports import certificates_der, ice_state, selected_pair
+from .telephone_event import send_codecs
+from .transports import (
+    candidate_pairs,
+    certificates,
+    dtls_counters,
+    dtls_role,
+    ice_connection,
+    ice_state,
+    negotiated_ciphers,
+    sctp_round_trip,
+    selected_pair,
+)
 
 if TYPE_CHECKING:
     from .peer_connection import PeerConnectionDispatcher
@@ -40,7 +55,9 @@ PAIR_STATES = {
     CandidatePair.State.IN_PROGRESS: "in-progress", CandidatePair.State.SUCCEEDED: "succeeded",
     CandidatePair.State.FAILED: "failed",
 }
-# OpenSSL's names for what DTLS negotiated, as the IANA registries (and Chromium) name them.
+# OpenSSL's names for what DTLS negotiated, as webrtc-stats asks: the IANA registries'
+# names. Chromium names the TLS cipher so too, but the SRTP profile its own way
+# ("AES_CM_128_HMAC_SHA1_80", "AEAD_AES_128_GCM").
 SRTP_CIPHERS = {
     "SRTP_AES128_CM_SHA1_80": "SRTP_AES128_CM_HMAC_SHA1_80",
     "SRTP_AEAD_AES_128_GCM": "SRTP_AEAD_AES_128_GCM",
@@ -60,9 +77,9 @@ def now_ms() -> float:
     return time.time() * 1000
 
 
-def peer_connection_stats(peer_connection: PeerConnectionDispatcher) -> Stats:
+def peer_connection_stats(peer_connection: PeerConnectionDispatcher, timestamp: float | None = None) -> Stats:
     return {
-        "id": "P", "type": "peer-connection", "timestamp": now_ms(),
+        "id": "P", "type": "peer-connection", "timestamp": now_ms() if timestamp is None else timestamp,
         "dataChannelsOpened": peer_connection.data_channels_opened,
         "dataChannelsClosed": peer_connection.data_channels_closed,
     }
@@ -108,14 +125,14 @@ class _Report:
         return stats_id
 
     async def build(self) -> None:
-        self.stats["P"] = peer_connection_stats(self.peer_connection)
-        self.stats["P"]["timestamp"] = self.timestamp
+        self.stats["P"] = peer_connection_stats(self.peer_connection, self.timestamp)
+        transports = self.dtls_transports()
         for transceiver in self.peer_connection.transceivers.values():
-            await self.add_rtp(transceiver)
+            await self.add_rtp(transceiver, transports)
         for child in list(self.peer_connection.children.values()):
             if isinstance(child, DataChannelDispatcher):
                 self.add_data_channel(child)
-        for transport in self.dtls_transports():
+        for transport in transports:
             self.add_transport(transport)
 
     # --- transports ---------------------------------------------------------------
@@ -135,19 +152,21 @@ class _Report:
     def add_transport(self, dtls: RTCDtlsTransport) -> None:
         transport_id = self.transport_id(dtls)
         ice = dtls.transport
-        connection = ice.iceGatherer._connection
-        counted = next(iter(dtls._get_stats().values()))
+        connection = ice_connection(ice)
+        counted = dtls_counters(dtls)
         fields: Stats = {
             "bytesSent": counted.bytesSent, "bytesReceived": counted.bytesReceived,
             "packetsSent": counted.packetsSent, "packetsReceived": counted.packetsReceived,
             "iceRole": ice.role, "iceState": ice_state(ice.state),
             "iceLocalUsernameFragment": connection.local_username, "dtlsState": dtls.state,
+            # aioice selects once per ICE session: one change when it has.
+            "selectedCandidatePairChanges": 0,
         }
-        if dtls._role != "auto":
-            fields["dtlsRole"] = dtls._role
+        role = dtls_role(dtls)
+        if role is not None:
+            fields["dtlsRole"] = role
         selected = selected_pair(connection)
-        pairs = list({id(pair): pair for pair in [*connection._check_list, *connection._nominated.values()]}.values())
-        for pair in pairs:
+        for pair in candidate_pairs(connection):
             pair_id = self.add_candidate_pair(transport_id, connection, pair, pair is selected, counted)
             if pair is selected:
                 fields.update(selectedCandidatePairId=pair_id, selectedCandidatePairChanges=1)
@@ -160,20 +179,17 @@ class _Report:
         self.add("transport", transport_id, fields)
 
     def add_candidate_pair(
-        self, transport_id: str, connection: Any, pair: CandidatePair, selected: bool, counted: Any,
+        self, transport_id: str, connection: Connection, pair: CandidatePair, selected: bool,
+        counted: RTCTransportStats,
     ) -> str:
         local_id = self.add_candidate(transport_id, pair.local_candidate, connection.local_username, remote=False)
         remote_id = self.add_candidate(transport_id, pair.remote_candidate, connection.remote_username, remote=True)
-        controlling, controlled = pair.local_candidate.priority, pair.remote_candidate.priority
-        if not connection.ice_controlling:
-            controlling, controlled = controlled, controlling
         fields: Stats = {
             "transportId": transport_id, "localCandidateId": local_id, "remoteCandidateId": remote_id,
             "state": PAIR_STATES[pair.state], "nominated": pair.nominated or pair.remote_nominated or selected,
             "writable": pair.state == CandidatePair.State.SUCCEEDED,
-            # RFC 8445 6.1.2.3
-            "priority": (2**32) * min(controlling, controlled) + 2 * max(controlling, controlled)
-            + (1 if controlling > controlled else 0),
+            "priority": candidate_pair_priority(pair.local_candidate, pair.remote_candidate,
+                                                connection.ice_controlling),
             # Everything DTLS carries goes through the selected pair; aioice counts no pair.
             "bytesSent": counted.bytesSent if selected else 0,
             "bytesReceived": counted.bytesReceived if selected else 0,
@@ -188,9 +204,8 @@ class _Report:
     def measured_round_trip(self) -> float | None:
         """aioice times no check: SCTP's smoothed RTT over the same path, else RTCP's."""
         sctp = self.peer_connection.peer_connection.sctp
-        if sctp is not None and sctp._srtt is not None:
-            return float(sctp._srtt)
-        return self.rtcp_round_trip
+        round_trip = sctp_round_trip(sctp) if sctp is not None else None
+        return self.rtcp_round_trip if round_trip is None else round_trip
 
     def add_candidate(self, transport_id: str, candidate: Candidate, ufrag: str | None, *, remote: bool) -> str:
         digest = hashlib.sha1(f"{remote} {candidate.to_sdp()}".encode()).hexdigest()
@@ -209,27 +224,22 @@ class _Report:
 
     def add_certificates(self, dtls: RTCDtlsTransport) -> Stats:
         """The certificates once DTLS has them; returns the transport's references to them."""
-        ssl = dtls._ssl
-        if ssl is None:
-            return {}
         references: Stats = {}
-        for key, der in zip(("localCertificateId", "remoteCertificateId"), certificates_der(dtls), strict=True):
-            if der is None:
+        for key, certificate in zip(("localCertificateId", "remoteCertificateId"), certificates(dtls), strict=True):
+            if certificate is None:
                 continue
-            digest = hashlib.sha256(der).hexdigest().upper()
-            fingerprint = ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
+            fingerprint = certificate_digest(certificate, "sha-256")
             references[key] = self.add("certificate", "CF" + fingerprint, {
                 "fingerprint": fingerprint, "fingerprintAlgorithm": "sha-256",
-                "base64Certificate": base64.b64encode(der).decode(),
+                "base64Certificate": base64.b64encode(certificate.public_bytes(Encoding.DER)).decode(),
             })
-        if dtls.state == "connected":
-            cipher = ssl.get_cipher_name()
-            if cipher:
-                references["dtlsCipher"] = TLS_CIPHERS.get(cipher, cipher)
-            references["tlsVersion"] = format(ssl.get_protocol_version(), "04X")
-            srtp = ssl.get_selected_srtp_profile().decode()
-            if srtp:
-                references["srtpCipher"] = SRTP_CIPHERS.get(srtp, srtp)
+        cipher, version, srtp = negotiated_ciphers(dtls)
+        if cipher is not None:
+            references["dtlsCipher"] = TLS_CIPHERS.get(cipher, cipher)
+        if version is not None:
+            references["tlsVersion"] = format(version, "04X")
+        if srtp is not None:
+            references["srtpCipher"] = SRTP_CIPHERS.get(srtp, srtp)
         return references
 
     # --- RTP ------------------------------------------------------------------------
@@ -244,59 +254,69 @@ class _Report:
             fields["sdpFmtpLine"] = fmtp
         return self.add("codec", f"CO{transport_id}_{codec.payloadType}" + (f"_{fmtp}" if fmtp else ""), fields)
 
-    async def add_rtp(self, transceiver: TransceiverDispatcher) -> None:
+    async def add_rtp(self, transceiver: TransceiverDispatcher, transports: list[RTCDtlsTransport]) -> None:
         aiortc_transceiver = transceiver.transceiver
         if aiortc_transceiver.stopped or aiortc_transceiver.mid is None:
             return
         kind = "A" if aiortc_transceiver.kind == "audio" else "V"
-        transport_id = self.transport_id(aiortc_transceiver.sender.transport)
-        codecs = [c for c in aiortc_transceiver._codecs if not c.mimeType.lower().endswith("/rtx")]
-        common: Stats = {"kind": aiortc_transceiver.kind, "transportId": transport_id,
-                         "mid": aiortc_transceiver.mid}
-        if codecs:
-            common["codecId"] = self.add_codec(transport_id, codecs[0])
         source_id = self.add_media_source(transceiver, kind)
+        if aiortc_transceiver.sender.transport not in transports:
+            return  # not in use yet (an offer applied, its answer not): no stream to report on it
+        common: Stats = {"kind": aiortc_transceiver.kind,
+                         "transportId": self.transport_id(aiortc_transceiver.sender.transport),
+                         "mid": aiortc_transceiver.mid}
+        codec, _ = send_codecs(aiortc_transceiver._codecs)
         if aiortc_transceiver.currentDirection in ("sendrecv", "sendonly"):
             sent = await aiortc_transceiver.sender.getStats()
-            self.streams[(transceiver, "sender")] = self.add_sent(transceiver, sent.values(), kind, common, source_id)
+            self.streams[(transceiver, "sender")] = self.add_sent(
+                transceiver, sent.values(), kind, common, codec, source_id)
         received = await aiortc_transceiver.receiver.getStats()
-        self.streams[(transceiver, "receiver")] = self.add_received(transceiver, received.values(), kind, common)
+        self.streams[(transceiver, "receiver")] = self.add_received(
+            transceiver, received.values(), kind, common, codec)
+
+    def with_codec(self, common: Stats, codec: RTCRtpCodecParameters | None) -> Stats:
+        """The fields every RTP stream has, with its codec, added now that a stream refers to it."""
+        if codec is None:
+            return common
+        return {**common, "codecId": self.add_codec(common["transportId"], codec)}
 
     def add_media_source(self, transceiver: TransceiverDispatcher, kind: str) -> str | None:
-        track, feed = transceiver.sender_track, transceiver.sender_feed
-        if track is None or feed is None:
+        """The sender's track, one per track (as Chromium's) and counted for the track's life."""
+        track = transceiver.sender_track
+        if track is None:
             return None
-        meter = feed.meter
+        meter = track.source_meter()
         fields: Stats = {"kind": track.kind, "trackIdentifier": track.track_id}
         fields.update(meter.video_stats("frames", size_prefix="") if track.kind == "video" else meter.audio_stats())
-        return self.add("media-source", self.ids.name(transceiver.guid, "S" + kind), fields)
+        return self.add("media-source", self.ids.name(track.guid, "S" + kind), fields)
 
     def add_sent(
         self, transceiver: TransceiverDispatcher, aiortc_stats: Iterable[Any], kind: str, common: Stats,
-        source_id: str | None,
+        codec: RTCRtpCodecParameters | None, source_id: str | None,
     ) -> list[str]:
         outbound = next((s for s in aiortc_stats if s.type == "outbound-rtp"), None)
         remote = next((s for s in aiortc_stats if s.type == "remote-inbound-rtp"), None)
         if outbound is None:
             return []
+        common = self.with_codec(common, codec)
         outbound_id = f"O{common['transportId']}{kind}{outbound.ssrc}"
         fields: Stats = {**common, "ssrc": outbound.ssrc, "packetsSent": outbound.packetsSent,
-                         "bytesSent": outbound.bytesSent, "active": transceiver.sender_track is not None}
+                         "bytesSent": outbound.bytesSent, "active": transceiver.send_parameters.active}
         if source_id is not None:
             fields["mediaSourceId"] = source_id
-            if transceiver.sender_feed is not None and transceiver.transceiver.kind == "video":
-                meter = transceiver.sender_feed.meter
-                fields.update(meter.video_stats("framesEncoded"), framesSent=meter.frames)
+        if transceiver.transceiver.kind == "video":
+            # Counted per sender, whatever track it sends: aiortc sends every frame it encodes.
+            encoded = transceiver.send_parameters.encoded
+            fields.update(encoded.video_stats("framesEncoded"), framesSent=encoded.frames)
         if remote is not None:
-            clock_rate = self.clock_rate(common)
             remote_fields: Stats = {
                 **{k: common[k] for k in ("kind", "transportId", "codecId") if k in common},
                 # aiortc files the report under the reporter's SSRC; it is about ours.
                 "ssrc": outbound.ssrc, "packetsLost": remote.packetsLost, "fractionLost": remote.fractionLost / 256,
                 "localId": outbound_id,
             }
-            if clock_rate:
-                remote_fields["jitter"] = remote.jitter / clock_rate
+            if codec is not None and codec.clockRate:
+                remote_fields["jitter"] = remote.jitter / codec.clockRate
             if remote.roundTripTime is not None:
                 remote_fields["roundTripTime"] = remote.roundTripTime
                 self.rtcp_round_trip = remote.roundTripTime
@@ -306,11 +326,13 @@ class _Report:
 
     def add_received(
         self, transceiver: TransceiverDispatcher, aiortc_stats: Iterable[Any], kind: str, common: Stats,
+        codec: RTCRtpCodecParameters | None,
     ) -> list[str]:
         inbound = next((s for s in aiortc_stats if s.type == "inbound-rtp"), None)
         remote = next((s for s in aiortc_stats if s.type == "remote-outbound-rtp"), None)
         if inbound is None:
             return []
+        common = self.with_codec(common, codec)
         inbound_id = f"I{common['transportId']}{kind}{inbound.ssrc}"
         counters = transceiver.receive_counters
         fields: Stats = {
@@ -318,11 +340,11 @@ class _Report:
             "packetsReceived": inbound.packetsReceived, "packetsLost": inbound.packetsLost,
             "bytesReceived": counters.bytes_received,
         }
-        clock_rate = self.clock_rate(common)
-        if clock_rate:
-            fields["jitter"] = inbound.jitter / clock_rate
-        if counters.last_packet_received is not None:
-            fields["lastPacketReceivedTimestamp"] = counters.last_packet_received
+        if codec is not None and codec.clockRate:
+            fields["jitter"] = inbound.jitter / codec.clockRate
+        last_heard = transceiver.rtp_sources.last_heard_ms(inbound.ssrc)
+        if last_heard is not None:
+            fields["lastPacketReceivedTimestamp"] = last_heard
         decoded = counters.decoded
         if transceiver.transceiver.kind == "video":
             fields.update(decoded.video_stats("framesDecoded"), framesReceived=decoded.frames)
@@ -335,10 +357,6 @@ class _Report:
                 "remoteTimestamp": remote.remoteTimestamp.timestamp() * 1000, "localId": inbound_id,
             }, remote.timestamp.timestamp() * 1000)
         return [self.add("inbound-rtp", inbound_id, fields)]
-
-    def clock_rate(self, common: Stats) -> int | None:
-        codec = self.stats.get(common.get("codecId", ""))
-        return codec["clockRate"] if codec else None
 
     # --- data channels -------------------------------------------------------------------
 

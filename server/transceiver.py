@@ -90,6 +90,8 @@ class TransceiverDispatcher(Dispatcher):
         """The sender's track: RTP carries this track's media from now on."""
         self.sender_track = track
         self.sender_feed = track.subscribe() if track else None
+        if track is not None:
+            track.source_meter()  # getStats' media-source counts from now on
         self.transceiver.sender.replaceTrack(self.sender_feed)
 
     async def set_direction(self, params: Params) -> Result:

@@ -1,14 +1,20 @@
-"""The stats builder's pieces that need no connection: selection, ids, media meters."""
+"""The stats builder: its pieces that need no connection (selection, ids, media meters),
+and whole reports of two connections in-process, through the bridge protocol."""
 
 from __future__ import annotations
 
 import fractions
+from typing import Any
 
 import av
 import numpy
+from websockets.sync.client import connect
 
 from rtcshim.media_meter import MediaMeter
-from rtcshim.stats import StatsIds, select
+from rtcshim.serving import ServerThread
+from rtcshim.stats import REFERENCES, StatsIds, select
+
+from .fake_page import DATA_CHANNEL_INIT, FakePage, new_handle
 
 
 def test_select_follows_references_transitively() -> None:
@@ -56,3 +62,72 @@ def test_media_meter_measures_audio_level_and_energy() -> None:
     assert abs(stats["totalSamplesDuration"] - 1.0) < 1e-9
     assert abs(stats["totalAudioEnergy"] - 0.125) < 0.001
     assert meter.samples == rate
+
+
+def unresolved_references(stats: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    ids = {entry["id"] for entry in stats}
+    return [(entry["id"], key, entry[key]) for entry in stats for key in REFERENCES
+            if key in entry and entry[key] not in ids]
+
+
+def local_description(page: FakePage, guid: str) -> dict[str, str]:
+    """The local description as setLocalDescription left it: with the candidates aiortc
+    gathered (createOffer's and createAnswer's have none)."""
+    changes = [message for message in page.received
+               if message.get("guid") == guid and message.get("event") == "signalingStateChange"]
+    descriptions = changes[-1]["params"]["descriptions"]
+    description: dict[str, str] = descriptions["pendingLocalDescription"] or descriptions["currentLocalDescription"]
+    return description
+
+
+def wait_connected(page: FakePage, guid: str) -> None:
+    def connected(message: dict[str, Any]) -> bool:
+        return (message.get("guid") == guid and message.get("event") == "connectionStateChange"
+                and message["params"]["connectionState"] == "connected")
+    while not any(connected(message) for message in page.received):
+        page.receive()
+
+
+def test_get_stats_references_resolve_at_every_step_of_a_negotiation(server: ServerThread) -> None:
+    """An audio transceiver and a data channel, offered by one connection to another: each
+    report, from the offer to the connected call, names only objects of itself."""
+    with connect(server.url.replace("http", "ws") + "/bridge") as websocket:
+        page = FakePage(websocket)
+        offerer, answerer = page.create_peer_connection(), page.create_peer_connection()
+        reports: dict[str, list[dict[str, Any]]] = {}
+
+        def report(step: str, guid: str) -> None:
+            reports[step] = page.call(guid, "getStats", {"transceiver": None, "side": None})["result"]["stats"]
+
+        page.call(offerer, "createDataChannel", {"dataChannel": new_handle("DataChannel"), "label": "x",
+                                                 "init": DATA_CHANNEL_INIT})
+        page.call(offerer, "addTransceiver", {
+            "transceiver": new_handle("Transceiver"), "receiverTrack": new_handle("MediaStreamTrack"),
+            "receiverTrackId": "receiver-track", "kind": "audio", "track": None,
+            "init": {"direction": "sendrecv", "streams": []}})
+        report("offerer before the offer", offerer)
+        offer = page.call(offerer, "createOffer", {"options": {}})["result"]["description"]
+        page.call(offerer, "setLocalDescription", {"description": offer})
+        report("offerer with its offer", offerer)
+        page.call(answerer, "setRemoteDescription", {"description": local_description(page, offerer)})
+        report("answerer with the offer", answerer)
+        answer = page.call(answerer, "createAnswer", {})["result"]["description"]
+        page.call(answerer, "setLocalDescription", {"description": answer})
+        report("answerer with its answer", answerer)
+        page.call(offerer, "setRemoteDescription", {"description": local_description(page, answerer)})
+        report("offerer with the answer", offerer)
+        wait_connected(page, offerer)
+        wait_connected(page, answerer)
+        report("offerer connected", offerer)
+        report("answerer connected", answerer)
+
+    assert {step: unresolved_references(stats) for step, stats in reports.items()} == {
+        step: [] for step in reports}
+    # Not empty shells: the offerer reports its transport before a pair is selected and
+    # after; no codec is reported while no stream refers to it.
+    assert {entry["type"] for entry in reports["offerer connected"]} >= {
+        "peer-connection", "transport", "candidate-pair", "certificate", "data-channel"}
+    assert "codec" not in {entry["type"] for entry in reports["answerer with the offer"]}
+    for step, changes in (("offerer with its offer", 0), ("offerer connected", 1)):
+        transports = [entry for entry in reports[step] if entry["type"] == "transport"]
+        assert transports and all(entry["selectedCandidatePairChanges"] == changes for entry in transports), step

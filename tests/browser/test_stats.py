@@ -64,6 +64,25 @@ def assert_references_resolve(stats: dict[str, dict[str, Any]]) -> None:
                 assert entry[key] in stats, (entry["id"], key, entry[key])
 
 
+# The counters of a stream (and of its source and transport), which only grow.
+COUNTERS = ("bytesSent", "bytesReceived", "packetsSent", "packetsReceived", "framesEncoded", "framesSent",
+            "framesDecoded", "framesReceived", "frames")
+COUNTED_TYPES = ("outbound-rtp", "inbound-rtp", "media-source", "transport")
+# Until every counter of every object of those types grew since `first` (the same ids).
+COUNTERS_GREW = """(first) => whenStats(call.a, (stats) => Object.values(stats)
+  .filter((entry) => TYPES.includes(entry.type))
+  .every((entry) => first[entry.id] && COUNTERS.every((key) => !(key in entry) || entry[key] > first[entry.id][key])),
+  'every counter grows')""".replace("TYPES", str(list(COUNTED_TYPES))).replace("COUNTERS", str(list(COUNTERS)))
+
+
+def counters_not_grown(first: dict[str, Any], second: dict[str, Any]) -> list[tuple[str, str]]:
+    """Each (id, counter) of the counted types that did not grow from one report to the next."""
+    counted = {stats_id for stats_id, entry in second.items() if entry["type"] in COUNTED_TYPES}
+    assert counted == {stats_id for stats_id, entry in first.items() if entry["type"] in COUNTED_TYPES}
+    return [(stats_id, key) for stats_id in sorted(counted) for key in COUNTERS
+            if key in second[stats_id] and not second[stats_id][key] > first[stats_id][key]]
+
+
 def assert_timestamps_on_page_clock(timed: dict[str, Any]) -> None:
     """Each stat was taken during the call (RTCP-based ones earlier), on the page's clock."""
     for entry in timed["stats"].values():
@@ -90,11 +109,7 @@ def test_get_stats_reports_every_type_during_a_media_call(shim_page: Page) -> No
     shim_page.evaluate("() => call.channel.send('héllo')")
     shim_page.evaluate("""() => whenStats(call.b, (stats) => ofType(stats, 'data-channel')[0].messagesReceived === 1,
                                           'the message is counted')""")
-    grown = shim_page.evaluate("""(first) => whenStats(call.a, (stats) => ['outbound-rtp', 'inbound-rtp'].every(
-        (type) => ofType(stats, type).every((entry) => {
-          const before = first[entry.id];
-          return before && (entry.bytesSent || entry.bytesReceived) > (before.bytesSent || before.bytesReceived);
-        })), 'the RTP byte counts grow')""", first["stats"])
+    shim_page.evaluate(COUNTERS_GREW, first["stats"])
     second = shim_page.evaluate("() => timed(call.a)")
     stats, b_stats = second["stats"], shim_page.evaluate("() => statsOf(call.b)")
     assert {entry["type"] for entry in stats.values()} == ALL_TYPES
@@ -102,7 +117,7 @@ def test_get_stats_reports_every_type_during_a_media_call(shim_page: Page) -> No
     for report in (first, second):
         assert_references_resolve(report["stats"])
         assert_timestamps_on_page_clock(report)
-    assert set(grown) <= set(stats) | set(first["stats"])
+    assert counters_not_grown(first["stats"], stats) == []
 
     # Real values, the same ones the page and the SDP know.
     page_facts = shim_page.evaluate("""() => ({
@@ -129,6 +144,12 @@ def test_get_stats_reports_every_type_during_a_media_call(shim_page: Page) -> No
         remote = stats[outbound["remoteId"]]
         assert remote["localId"] == outbound["id"] and remote["ssrc"] == outbound["ssrc"]
         assert 0 < remote["roundTripTime"] < 1
+        assert 0 < remote["jitter"] < 0.5 and 0 <= remote["fractionLost"] <= 1, remote
+    for inbound in of_type(stats, "inbound-rtp"):
+        assert 0 < inbound["jitter"] < 0.5, inbound
+        # Packets kept arriving, up to this report, on the page's clock.
+        previous_packet = first["stats"][inbound["id"]]["lastPacketReceivedTimestamp"]
+        assert previous_packet < inbound["lastPacketReceivedTimestamp"] <= second["after"] + 1, inbound
     video_in = next(s for s in of_type(stats, "inbound-rtp") if s["kind"] == "video")
     assert video_in["framesDecoded"] > first["stats"][video_in["id"]]["framesDecoded"]
     assert (video_in["frameWidth"], video_in["frameHeight"]) == (640, 480)
@@ -311,7 +332,110 @@ def test_get_stats_matches_native_chromium(shim_page: Page, native_page: Page) -
         not_reported = NOT_REPORTED.get(stats_type, set())
         assert set(native_keys) - not_reported <= set(shim["keys"][stats_type]), stats_type
         assert set(shim["keys"][stats_type]) <= set(native_keys) | {"sdpFmtpLine", "currentRoundTripTime"}, stats_type
-    every_native_key = {key for keys in native["keys"].values() for key in keys}
-    assert set().union(*NOT_REPORTED.values()) <= every_native_key  # the list is not stale
+    for stats_type, not_reported in NOT_REPORTED.items():  # the list is not stale, nor misfiled
+        assert not_reported <= set(native["keys"][stats_type]), (stats_type, not_reported - set(native["keys"][stats_type]))
+        assert not not_reported & set(shim["keys"][stats_type]), (stats_type, not_reported & set(shim["keys"][stats_type]))
     assert shim["closed"] == native["closed"]
     assert shim["prototype"] == native["prototype"]
+
+
+# The video sender of call.a, its outbound-rtp and that stream's media-source.
+VIDEO_SENT = """async () => {
+  const stats = await statsOf(call.a);
+  const outbound = ofType(stats, 'outbound-rtp').find((entry) => entry.kind === 'video');
+  return { outbound, source: stats[outbound.mediaSourceId] || null };
+}"""
+
+
+def test_get_stats_outbound_stops_counting_while_the_encoding_is_inactive(shim_page: Page) -> None:
+    start_call(shim_page, media=True)
+    shim_page.evaluate("""() => whenStats(call.a, (stats) => ofType(stats, 'outbound-rtp').some(
+        (entry) => entry.kind === 'video' && entry.framesEncoded > 0), 'video frames encoded')""")
+    before = shim_page.evaluate(VIDEO_SENT)
+    shim_page.evaluate("""async () => {
+      const sender = call.a.getSenders().find((s) => s.track && s.track.kind === 'video');
+      const parameters = sender.getParameters();
+      parameters.encodings[0].active = false;
+      await sender.setParameters(parameters);
+    }""")
+    # Ten frames of the source, twice: an encode under way when the encoding went
+    # inactive has ended long before the second.
+    later = """(source) => whenStats(call.a, (stats) => stats[source.id].frames >= source.frames + 10,
+        'ten more frames from the source')"""
+    shim_page.evaluate(later, before["source"])
+    inactive = shim_page.evaluate(VIDEO_SENT)
+    shim_page.evaluate(later, inactive["source"])
+    still = shim_page.evaluate(VIDEO_SENT)
+    assert before["outbound"]["active"] is True
+    assert inactive["outbound"]["active"] is still["outbound"]["active"] is False
+    assert still["outbound"]["framesEncoded"] == inactive["outbound"]["framesEncoded"]
+    assert still["outbound"]["framesSent"] == inactive["outbound"]["framesSent"]
+    assert still["source"]["frames"] >= inactive["source"]["frames"] + 10  # the source went on
+
+    shim_page.evaluate("""async () => {
+      const sender = call.a.getSenders().find((s) => s.track && s.track.kind === 'video');
+      const parameters = sender.getParameters();
+      parameters.encodings[0].active = true;
+      await sender.setParameters(parameters);
+    }""")
+    again = shim_page.evaluate("""(encoded) => whenStats(call.a, (stats) => ofType(stats, 'outbound-rtp').some(
+        (entry) => entry.kind === 'video' && entry.framesEncoded > encoded), 'frames encoded again')""",
+                               still["outbound"]["framesEncoded"])
+    assert next(e for e in again.values() if e["type"] == "outbound-rtp" and e["kind"] == "video")["active"] is True
+
+
+def test_get_stats_counters_keep_growing_across_replace_track(shim_page: Page) -> None:
+    start_call(shim_page, media=True)
+    shim_page.evaluate("""() => whenStats(call.a, (stats) => ofType(stats, 'outbound-rtp').some(
+        (entry) => entry.kind === 'video' && entry.framesEncoded > 0), 'video frames encoded')""")
+    before = shim_page.evaluate(VIDEO_SENT)
+    replaced = shim_page.evaluate("""async () => {
+      const sender = call.a.getSenders().find((s) => s.track && s.track.kind === 'video');
+      window.firstVideo = sender.track;
+      window.secondVideo = (await navigator.mediaDevices.getUserMedia({ video: true })).getVideoTracks()[0];
+      await sender.replaceTrack(secondVideo);
+      return secondVideo.id;
+    }""")
+    after = shim_page.evaluate(VIDEO_SENT)
+    grown = shim_page.evaluate("""(encoded) => whenStats(call.a, (stats) => ofType(stats, 'outbound-rtp').some(
+        (entry) => entry.kind === 'video' && entry.framesEncoded > encoded), 'frames encoded from the new track')""",
+                               after["outbound"]["framesEncoded"])
+    shim_page.evaluate("""async () => {
+      const sender = call.a.getSenders().find((s) => s.track === secondVideo);
+      await sender.replaceTrack(firstVideo);
+    }""")
+    back = shim_page.evaluate(VIDEO_SENT)
+
+    outbound_id = before["outbound"]["id"]
+    assert after["outbound"]["id"] == back["outbound"]["id"] == outbound_id
+    grown_outbound = grown[outbound_id]
+    encoded = [before["outbound"]["framesEncoded"], after["outbound"]["framesEncoded"],
+               grown_outbound["framesEncoded"], back["outbound"]["framesEncoded"]]
+    assert encoded == sorted(encoded) and encoded[2] > encoded[1], encoded  # never down, and on
+    assert back["outbound"]["framesSent"] >= before["outbound"]["framesSent"]
+    # One media-source per track: the new track's, then the first one's again, its count kept.
+    assert after["source"]["trackIdentifier"] == replaced and after["source"]["id"] != before["source"]["id"]
+    assert back["source"]["id"] == before["source"]["id"]
+    assert back["source"]["frames"] >= before["source"]["frames"]
+
+
+def test_get_stats_references_resolve_before_the_answer(shim_page: Page) -> None:
+    """Between setRemoteDescription(offer) and setLocalDescription(answer) the answerer
+    knows the codecs, but its transport has not started: nothing may name it."""
+    shim_page.evaluate(STATS_CALL)
+    reports = shim_page.evaluate("""async () => {
+      const a = new RTCPeerConnection({ iceServers: [] });
+      const b = new RTCPeerConnection({ iceServers: [] });
+      const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+      for (const track of stream.getTracks()) a.addTrack(track, stream);
+      a.createDataChannel('test');
+      await a.setLocalDescription(await a.createOffer());
+      await b.setRemoteDescription(a.localDescription);
+      const reports = { offerer: await statsOf(a), answerer: await statsOf(b) };
+      a.close();
+      b.close();
+      return reports;
+    }""")
+    for stats in reports.values():
+        assert_references_resolve(stats)
+    assert {entry["type"] for entry in reports["offerer"].values()} >= {"transport", "media-source"}
