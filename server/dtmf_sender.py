@@ -99,13 +99,20 @@ class DtmfSenderDispatcher(Dispatcher):
                     offset_ms += duration_ms + gap_ms
                 await asyncio.sleep(max(0.0, started + offset_ms / 1000 - loop.time()))
         finally:
-            self._playout = None
+            if self._playout is asyncio.current_task():
+                self._playout = None
 
     def _emit_tone_change(self, tone: str) -> None:
         self.emit("toneChange", {"tone": tone, "toneBuffer": self.tone_buffer, "generation": self.generation})
 
-    def dispose(self) -> None:
+    def stop_playout(self) -> None:
+        """The sender stopped: the tone playing ends at once, without its end packets or
+        further toneChange events, as when the connection closes."""
         if self._playout is not None:
             self._playout.cancel()
+            self._playout = None
+
+    def dispose(self) -> None:
+        self.stop_playout()
         self.outlet.close()
         super().dispose()

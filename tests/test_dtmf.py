@@ -14,7 +14,9 @@ from aiortc.rtp import RtpPacket
 from rtcshim import sdp_fixes
 from rtcshim.dtmf_outlet import DtmfOutlet
 from rtcshim.dtmf_receiver import DtmfReceiver, ReceivedTone
+from rtcshim.dtmf_sender import DtmfSenderDispatcher
 from rtcshim.telephone_event import MAX_DURATION, TelephoneEvent, events_last, send_codecs
+from rtcshim.transceiver import TransceiverDispatcher
 
 from .event_loop import run
 
@@ -147,3 +149,72 @@ def test_receiver_decodes_one_tone_per_event_and_closes_the_audio_gap() -> None:
         (800, True, 100), (MAX_DURATION + 1000, True, (MAX_DURATION + 1000) // 8)]
     # aiortc's jitter buffer sees consecutive audio packets: 10, then 16 moved down to 11.
     assert handed_to_aiortc == [10, 11]
+
+
+# --- the sender's schedule, with fakes for the session and aiortc's transceiver ---------
+
+
+class FakeSession:
+    """Records the events a dispatcher emits."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict[str, Any]]] = []
+
+    def register(self, dispatcher: Any) -> None:
+        pass
+
+    def unregister(self, dispatcher: Any) -> None:
+        pass
+
+    def send_event(self, target: Any, event: str, params: dict[str, Any], payload: bytes | None = None) -> None:
+        self.events.append((event, params))
+
+
+def fake_transceiver(transport: FakeTransport, codecs: list[RTCRtpCodecParameters]) -> SimpleNamespace:
+    """What the outlet and the sender read of an aiortc transceiver that sends."""
+
+    async def stop() -> None:
+        transceiver.stopped = True
+
+    transceiver = SimpleNamespace(
+        sender=SimpleNamespace(transport=transport, _ssrc=SSRC, _enabled=True), _headerExtensions=[], mid="0",
+        _codecs=codecs, currentDirection="sendrecv", stopped=False, stop=stop)
+    return transceiver
+
+
+def dtmf_sender(transceiver: SimpleNamespace) -> tuple[DtmfSenderDispatcher, FakeSession, SimpleNamespace]:
+    """A DtmfSenderDispatcher under a stand-in TransceiverDispatcher (what `halt` reads)."""
+    session = FakeSession()
+    parent = SimpleNamespace(
+        transceiver=transceiver, peer_connection=SimpleNamespace(closed=False), children={},
+        receiver_track=SimpleNamespace(end=lambda notify: None), dtmf_sender=None)
+    parent.dtmf_sender = DtmfSenderDispatcher(cast(Any, session), "DtmfSender@1", cast(Any, parent))
+    return parent.dtmf_sender, session, parent
+
+
+def insert(sender: DtmfSenderDispatcher, tones: str, duration: int = 100, gap: int = 70) -> Any:
+    return sender.insert_dtmf(
+        {"tones": tones, "duration": duration, "interToneGap": gap, "generation": sender.generation + 1})
+
+
+def test_halt_during_a_tone_stops_its_packets_and_the_playout() -> None:
+    transport = FakeTransport()
+    transceiver = fake_transceiver(transport, [PCMU, EVENTS_8K])
+    sender, session, parent = dtmf_sender(transceiver)
+
+    async def scenario() -> tuple[int, int]:
+        await insert(sender, "12", duration=1000)
+        await asyncio.sleep(0.3)  # 100 ms waiting for audio, then '1' plays
+        sent_at_halt = len(transport.sent)
+        await TransceiverDispatcher.halt(cast(TransceiverDispatcher, parent))
+        playout_after_halt = sender._playout
+        await asyncio.sleep(1.2)  # past the end of '1' and the start of '2'
+        assert playout_after_halt is None
+        return sent_at_halt, len(transport.sent)
+
+    sent_at_halt, sent_after = run(scenario())
+    assert sent_at_halt > 0
+    assert sent_after == sent_at_halt
+    assert not any(TelephoneEvent.unpack(packet.payload).end for packet in transport.sent)
+    assert [params["tone"] for event, params in session.events if event == "toneChange"] == ["1"]
+    assert not sender.outlet._playing
