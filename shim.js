@@ -2943,7 +2943,7 @@ self.onmessage = async ({ data }) => {
     // One RTCDTMFSender for an audio sender's whole life, made on first use.
     get dtmf() {
       if (this.#transceiver[KIND] !== 'audio') return null;
-      this.#dtmf ??= new RTCDTMFSender(INTERNAL, this.#transceiver);
+      this.#dtmf ??= new RTCDTMFSender(INTERNAL, this.#transceiver, () => this.#encoding.active);
       return this.#dtmf;
     }
 
@@ -3192,14 +3192,19 @@ self.onmessage = async ({ data }) => {
     return Math.min(range.max, Math.max(range.min, number));
   }
 
-  // Why the transceiver's sender cannot send DTMF now (canInsertDTMF is false), or null.
-  function dtmfRefusal(transceiver) {
+  // Why the transceiver's sender cannot send DTMF now (canInsertDTMF is false), or null:
+  // webrtc-pc's "determine if DTMF can be sent". Like Chromium, connectionState need not
+  // be "connected".
+  function dtmfRefusal(transceiver, encodingActive) {
     const unusable = transceiver[CHECK_USABLE]();
     if (unusable) {
       return unusable.message;
     }
     if (transceiver.currentDirection !== 'sendrecv' && transceiver.currentDirection !== 'sendonly') {
       return `The transceiver does not send (currentDirection is ${transceiver.currentDirection}).`;
+    }
+    if (!encodingActive()) {
+      return "The sender's encoding is not active (setParameters).";
     }
     if (!transceiver[TELEPHONE_EVENT]) {
       return 'The remote peer did not negotiate telephone-event for the audio codec.';
@@ -3212,16 +3217,18 @@ self.onmessage = async ({ data }) => {
   class RTCDTMFSender extends EventTarget {
     #transceiver;
     static [HAS_BRAND](object) { return #transceiver in object; }
+    #encodingActive; // () => whether the sender's [[SendEncodings]][0].active
     #guid;
     #toneBuffer = '';
     #generation = 0;
 
-    constructor(token, transceiver) {
+    constructor(token, transceiver, encodingActive) {
       if (token !== INTERNAL) {
         throw new TypeError('Illegal constructor');
       }
       super();
       this.#transceiver = transceiver;
+      this.#encodingActive = encodingActive;
       this.#guid = randomHandle('DtmfSender');
       getBridge().register(this.#guid, this);
       // A closed connection or stopped transceiver has nothing left on the server to attach to.
@@ -3230,7 +3237,7 @@ self.onmessage = async ({ data }) => {
       }
     }
 
-    get canInsertDTMF() { return dtmfRefusal(this.#transceiver) === null; }
+    get canInsertDTMF() { return dtmfRefusal(this.#transceiver, this.#encodingActive) === null; }
     get toneBuffer() { return this.#toneBuffer; }
 
     insertDTMF(tones, duration = undefined, interToneGap = undefined) {
@@ -3238,7 +3245,7 @@ self.onmessage = async ({ data }) => {
         throw new TypeError("Failed to execute 'insertDTMF' on 'RTCDTMFSender': 1 argument required, but only 0 present.");
       }
       const text = String(tones);
-      const refusal = dtmfRefusal(this.#transceiver);
+      const refusal = dtmfRefusal(this.#transceiver, this.#encodingActive);
       if (refusal) {
         throw makeError('InvalidStateError', `The 'canInsertDTMF' attribute is false: ${refusal}`);
       }

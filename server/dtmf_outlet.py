@@ -166,6 +166,8 @@ class DtmfOutlet:
     async def _send_event(
         self, code: int, timestamp: int, duration: int, end: bool, payload_type: int, marker: bool
     ) -> None:
+        if not self.transceiver.sender._enabled:
+            return  # an inactive encoding (setParameters) or a direction that does not send
         if self._next_sequence is None:
             self._next_sequence = random_sequence_number()
         packet = RtpPacket(

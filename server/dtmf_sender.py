@@ -66,6 +66,8 @@ class DtmfSenderDispatcher(Dispatcher):
             return "the transceiver is stopped"
         if transceiver.currentDirection not in SENDING:
             return f"the transceiver does not send (currentDirection is {transceiver.currentDirection})"
+        if not self.transceiver.send_parameters.active:
+            return "the sender's encoding is not active (setParameters)"
         if send_codecs(transceiver._codecs)[1] is None:
             return "the remote peer did not negotiate telephone-event for the audio codec"
         return None

@@ -80,9 +80,7 @@ def audio_packet(sequence: int, timestamp: int) -> bytes:
 
 def test_outlet_interleaves_events_with_audio_in_one_sequence() -> None:
     transport = FakeTransport()
-    transceiver = SimpleNamespace(
-        sender=SimpleNamespace(transport=transport, _ssrc=SSRC), _headerExtensions=[], mid="0")
-    outlet = DtmfOutlet(cast(RTCRtpTransceiver, transceiver))
+    outlet = DtmfOutlet(cast(RTCRtpTransceiver, fake_transceiver(transport, [PCMU, EVENTS_8K])))
 
     async def scenario() -> None:
         anchoring = asyncio.ensure_future(outlet.anchor(8000))
@@ -187,6 +185,7 @@ def dtmf_sender(transceiver: SimpleNamespace) -> tuple[DtmfSenderDispatcher, Fak
     session = FakeSession()
     parent = SimpleNamespace(
         transceiver=transceiver, peer_connection=SimpleNamespace(closed=False), children={},
+        send_parameters=SimpleNamespace(active=True),
         receiver_track=SimpleNamespace(end=lambda notify: None), dtmf_sender=None)
     parent.dtmf_sender = DtmfSenderDispatcher(cast(Any, session), "DtmfSender@1", cast(Any, parent))
     return parent.dtmf_sender, session, parent
@@ -218,3 +217,26 @@ def test_halt_during_a_tone_stops_its_packets_and_the_playout() -> None:
     assert not any(TelephoneEvent.unpack(packet.payload).end for packet in transport.sent)
     assert [params["tone"] for event, params in session.events if event == "toneChange"] == ["1"]
     assert not sender.outlet._playing
+
+
+def test_inactive_encoding_sends_no_events_and_refuses_the_next_tone() -> None:
+    transport = FakeTransport()
+    transceiver = fake_transceiver(transport, [PCMU, EVENTS_8K])
+    sender, session, parent = dtmf_sender(transceiver)
+
+    async def scenario() -> tuple[int, str | None]:
+        await insert(sender, "12", duration=1000)
+        await asyncio.sleep(0.3)
+        # What setParameters({encodings: [{active: false}]}) does (rtp_parameters.py).
+        parent.send_parameters.active = False
+        transceiver.sender._enabled = False
+        sent_when_disabled = len(transport.sent)
+        await asyncio.sleep(1.2)
+        assert sender._playout is None
+        return sent_when_disabled, sender.refusal()
+
+    sent_when_disabled, refusal = run(scenario())
+    assert sent_when_disabled > 0
+    assert len(transport.sent) == sent_when_disabled
+    assert refusal == "the sender's encoding is not active (setParameters)"
+    assert [params["tone"] for event, params in session.events if event == "toneChange"] == ["1"]

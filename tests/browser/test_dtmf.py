@@ -113,7 +113,8 @@ def test_insert_dtmf_refusals_match_the_spec(shim_page: Page) -> None:
         const before = {
           sameObject: audio.dtmf === dtmf, videoDtmf: video.dtmf, isDtmfSender: dtmf instanceof RTCDTMFSender,
           canInsert: dtmf.canInsertDTMF, insert: attempt(() => dtmf.insertDTMF('1')),
-          noArguments: attempt(() => dtmf.insertDTMF()), buffer: dtmf.toneBuffer,
+          // The state is checked before the characters.
+          badTone: attempt(() => dtmf.insertDTMF('x')), noArguments: attempt(() => dtmf.insertDTMF()), buffer: dtmf.toneBuffer,
         };
         // A peer that answers with audio: the sender's currentDirection becomes sendrecv.
         const remote = new RTCPeerConnection();
@@ -126,17 +127,29 @@ def test_insert_dtmf_refusals_match_the_spec(shim_page: Page) -> None:
           bufferAfterBadTone: dtmf.toneBuffer, lowerCase: attempt(() => dtmf.insertDTMF('abcd*#,', 40, 30)),
           buffer: dtmf.toneBuffer,
         };
+        // An inactive encoding cannot send DTMF (webrtc-pc "determine if DTMF can be sent").
+        const setActive = (active) => {
+          const parameters = audio.getParameters();
+          parameters.encodings[0].active = active;
+          return audio.setParameters(parameters);
+        };
+        await setActive(false);
+        const inactive = { canInsert: dtmf.canInsertDTMF, insert: attempt(() => dtmf.insertDTMF('1')) };
+        await setActive(true);
+        inactive.canInsertAgain = dtmf.canInsertDTMF;
         pc.getTransceivers()[0].stop();
         const stopped = { canInsert: dtmf.canInsertDTMF, insert: attempt(() => dtmf.insertDTMF('1')) };
         pc.close();
         remote.close();
-        return { before, negotiated, stopped };
+        return { before, negotiated, inactive, stopped };
     }""")
     assert result == {
         "before": {"sameObject": True, "videoDtmf": None, "isDtmfSender": True, "canInsert": False,
-                   "insert": "InvalidStateError", "noArguments": "TypeError", "buffer": ""},
+                   "insert": "InvalidStateError", "badTone": "InvalidStateError", "noArguments": "TypeError",
+                   "buffer": ""},
         "negotiated": {"canInsert": True, "badTone": "InvalidCharacterError", "bufferAfterBadTone": "",
                        "lowerCase": "ok", "buffer": "ABCD*#,"},
+        "inactive": {"canInsert": False, "insert": "InvalidStateError", "canInsertAgain": True},
         "stopped": {"canInsert": False, "insert": "InvalidStateError"},
     }
 
