@@ -12,7 +12,8 @@ While an event plays, aiortc's audio packets are dropped: the event replaces the
 of that interval, as libwebrtc does and as RFC 4733 §3.1 describes for gateways, so a
 receiver that regenerates the tone does not also play our microphone over it. Audio
 packets still pass through the wrap then, which keeps the clock anchor fresh: an event's
-RTP timestamp continues the audio's timeline (last audio timestamp + elapsed time).
+RTP timestamp continues the audio's timeline (the end of the last audio packet + the time
+since it passed). With no audio, the outlet keeps a timeline of its own from a random base.
 
 Not covered: aiortc retransmits from a history keyed by its own numbers, so a NACK for
 audio would fetch the wrong packet — aiortc negotiates no NACK for audio codecs.
@@ -25,6 +26,7 @@ import struct
 from collections.abc import Awaitable, Callable
 
 from aiortc import RTCRtpTransceiver
+from aiortc.mediastreams import AUDIO_PTIME
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtcrtpparameters import RTCRtpParameters
 from aiortc.rtcrtpsender import random_sequence_number
@@ -35,8 +37,10 @@ from .telephone_event import MAX_DURATION, VOLUME, TelephoneEvent
 
 SendRtp = Callable[[bytes], Awaitable[None]]
 
-# An update packet every 20 ms, the audio packet time, so events replace audio 1:1.
-UPDATE_INTERVAL_MS = 20
+# aiortc's audio packet time: its tracks make 20 ms frames, one per packet.
+AUDIO_PACKET_MS = round(AUDIO_PTIME * 1000)
+# An update packet every audio packet time, so events replace audio 1:1.
+UPDATE_INTERVAL_MS = AUDIO_PACKET_MS
 # §2.5.1.4: an event's (or segment's) final packet is sent three times, each with a
 # sequence number of its own.
 END_PACKET_COPIES = 3
@@ -55,10 +59,12 @@ class DtmfOutlet:
         self._transport: RTCDtlsTransport | None = None
         self._send_rtp: SendRtp | None = None
         self._next_sequence: int | None = None
-        # The last audio packet's RTP timestamp and when it passed.
+        # The timeline events continue: the last audio packet's RTP timestamp and when it
+        # passed; with no audio, a random base picked once and when it was picked.
         self._audio_timestamp: int | None = None
         self._audio_time = 0.0
-        self._audio_seen = asyncio.Event()
+        # Set while `anchor` waits for the first audio packet.
+        self._first_audio: asyncio.Future[None] | None = None
         self._playing = False
         self._closed = False
 
@@ -95,7 +101,8 @@ class DtmfOutlet:
             return data
         self._audio_timestamp = timestamp
         self._audio_time = asyncio.get_running_loop().time()
-        self._audio_seen.set()
+        if self._first_audio is not None and not self._first_audio.done():
+            self._first_audio.set_result(None)
         if self._playing:
             return None
         if self._next_sequence is None:
@@ -108,17 +115,27 @@ class DtmfOutlet:
     # --- events ----------------------------------------------------------------------
 
     async def anchor(self, clock_rate: int) -> int:
-        """The RTP timestamp of "now" on the audio's timeline, at `clock_rate`."""
+        """The RTP timestamp of "now" on the audio's timeline, at `clock_rate`.
+
+        The last audio packet covers one packet time from its timestamp, so "now" is that
+        far on, plus the time since it passed. With no audio yet, the first call waits
+        briefly for some, then picks a random base once; later calls extrapolate from it,
+        so the events' timeline stays continuous from one run of tones to the next.
+        """
         self._wrap_transport()
-        if not self._audio_seen.is_set():
+        loop = asyncio.get_running_loop()
+        if self._audio_timestamp is None:
+            self._first_audio = loop.create_future()
             try:
-                await asyncio.wait_for(self._audio_seen.wait(), AUDIO_ANCHOR_TIMEOUT)
+                await asyncio.wait_for(self._first_audio, AUDIO_ANCHOR_TIMEOUT)
             except TimeoutError:
                 self._audio_timestamp = random32()
-                self._audio_time = asyncio.get_running_loop().time()
+                self._audio_time = loop.time()
+            finally:
+                self._first_audio = None
         assert self._audio_timestamp is not None
-        elapsed = asyncio.get_running_loop().time() - self._audio_time
-        return (self._audio_timestamp + round(elapsed * clock_rate)) & 0xFFFFFFFF
+        elapsed = loop.time() - self._audio_time
+        return (self._audio_timestamp + round((AUDIO_PACKET_MS / 1000 + elapsed) * clock_rate)) & 0xFFFFFFFF
 
     async def play(self, code: int, timestamp: int, duration_ms: int, payload_type: int, clock_rate: int) -> None:
         """One event: updates every 20 ms, then the end packet three times; audio paused.

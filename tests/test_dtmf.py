@@ -18,7 +18,7 @@ from rtcshim.dtmf_sender import DtmfSenderDispatcher
 from rtcshim.telephone_event import MAX_DURATION, TelephoneEvent, events_last, send_codecs
 from rtcshim.transceiver import TransceiverDispatcher
 
-from .event_loop import run
+from .event_loop import run, run_in_virtual_time
 
 OPUS = RTCRtpCodecParameters(mimeType="audio/opus", clockRate=48000, channels=2, payloadType=111)
 PCMU = RTCRtpCodecParameters(mimeType="audio/PCMU", clockRate=8000, channels=1, payloadType=0)
@@ -240,3 +240,43 @@ def test_inactive_encoding_sends_no_events_and_refuses_the_next_tone() -> None:
     assert len(transport.sent) == sent_when_disabled
     assert refusal == "the sender's encoding is not active (setParameters)"
     assert [params["tone"] for event, params in session.events if event == "toneChange"] == ["1"]
+
+
+def test_anchor_starts_events_after_the_last_audio_packet() -> None:
+    transport = FakeTransport()
+    outlet = DtmfOutlet(cast(RTCRtpTransceiver, fake_transceiver(transport, [PCMU, EVENTS_8K])))
+
+    async def scenario() -> tuple[int, int]:
+        anchoring = asyncio.ensure_future(outlet.anchor(8000))
+        await asyncio.sleep(0)
+        await transport._send_rtp(audio_packet(5000, 90000))  # 160 samples: 90000 to 90159
+        first = await anchoring
+        await transport._send_rtp(audio_packet(5001, 90160))
+        await asyncio.sleep(0.005)
+        return first, await outlet.anchor(8000)
+
+    first, later = run_in_virtual_time(scenario())
+    # Right after the packet that woke the anchor; then the packet's 20 ms and the 5 ms
+    # since it passed: no overlap with the audio, and less than a packet beyond it.
+    assert first == 90000 + 160
+    assert later == 90160 + 160 + 40
+
+
+def test_anchor_keeps_its_own_timeline_across_runs_without_audio() -> None:
+    transport = FakeTransport()
+    outlet = DtmfOutlet(cast(RTCRtpTransceiver, fake_transceiver(transport, [PCMU, EVENTS_8K])))
+
+    async def scenario() -> tuple[int, int, float, float]:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        first = await outlet.anchor(8000)
+        first_wait = loop.time() - started
+        await asyncio.sleep(1.5)
+        second_started = loop.time()
+        second = await outlet.anchor(8000)
+        return first, second, first_wait, loop.time() - second_started
+
+    first, second, first_wait, second_wait = run_in_virtual_time(scenario())
+    assert first_wait == 0.1  # waited for audio once (AUDIO_ANCHOR_TIMEOUT)
+    assert second_wait == 0.0
+    assert (second - first) & 0xFFFFFFFF == 1.5 * 8000
