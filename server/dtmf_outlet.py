@@ -42,7 +42,8 @@ AUDIO_PACKET_MS = round(AUDIO_PTIME * 1000)
 # An update packet every audio packet time, so events replace audio 1:1.
 UPDATE_INTERVAL_MS = AUDIO_PACKET_MS
 # §2.5.1.4: an event's (or segment's) final packet is sent three times, each with a
-# sequence number of its own.
+# sequence number of its own. The RFC spaces the copies "at the interval used by the
+# source for updates"; libwebrtc sends them back to back, and so do we.
 END_PACKET_COPIES = 3
 # How long to wait for an audio packet to anchor the timeline; with no track there is
 # no audio and the events start a timeline of their own.
@@ -138,7 +139,9 @@ class DtmfOutlet:
         return (self._audio_timestamp + round((AUDIO_PACKET_MS / 1000 + elapsed) * clock_rate)) & 0xFFFFFFFF
 
     async def play(self, code: int, timestamp: int, duration_ms: int, payload_type: int, clock_rate: int) -> None:
-        """One event: updates every 20 ms, then the end packet three times; audio paused.
+        """One event: a packet every 20 ms, each counting the event through the end of its
+        20 ms; the packet where the duration is reached is the end packet (sent three
+        times). Audio stays paused until the event's time is over.
 
         An event longer than the 16-bit duration field allows (1.36 s at 48 kHz) goes out
         in segments (§2.5.1.3): each starts where the previous ended, without the marker.
@@ -147,38 +150,37 @@ class DtmfOutlet:
         loop = asyncio.get_running_loop()
         total = duration_ms * clock_rate // 1000
         segment_start = 0  # samples of the event before the current segment
-        first = True
+        marker = True
         started = loop.time()
         self._playing = True
         try:
-            elapsed_ms = 0
+            tick = 0
             while True:
-                played = min(total, (elapsed_ms + UPDATE_INTERVAL_MS) * clock_rate // 1000)
-                if played >= total:
-                    break
+                played = min(total, (tick + 1) * UPDATE_INTERVAL_MS * clock_rate // 1000)
                 if played - segment_start > MAX_DURATION:
-                    await self._end_segment(code, timestamp + segment_start, payload_type)
+                    await self._send_final(code, timestamp + segment_start, MAX_DURATION, False, payload_type, marker)
+                    marker = False
                     segment_start += MAX_DURATION
+                if played == total:
+                    await self._send_final(
+                        code, timestamp + segment_start, total - segment_start, True, payload_type, marker)
+                    break
                 await self._send_event(
-                    code, timestamp + segment_start, played - segment_start, False, payload_type, first)
-                first = False
-                elapsed_ms += UPDATE_INTERVAL_MS
-                await asyncio.sleep(max(0.0, started + elapsed_ms / 1000 - loop.time()))
+                    code, timestamp + segment_start, played - segment_start, False, payload_type, marker)
+                marker = False
+                tick += 1
+                await asyncio.sleep(max(0.0, started + tick * UPDATE_INTERVAL_MS / 1000 - loop.time()))
             await asyncio.sleep(max(0.0, started + duration_ms / 1000 - loop.time()))
-            if total - segment_start > MAX_DURATION:
-                await self._end_segment(code, timestamp + segment_start, payload_type)
-                segment_start += MAX_DURATION
-            for _ in range(END_PACKET_COPIES):
-                await self._send_event(
-                    code, timestamp + segment_start, total - segment_start, True, payload_type, first)
-                first = False
         finally:
             self._playing = False
 
-    async def _end_segment(self, code: int, timestamp: int, payload_type: int) -> None:
-        """A full segment's last packet, sent three times like an event's (§2.5.1.4), without E."""
-        for _ in range(END_PACKET_COPIES):
-            await self._send_event(code, timestamp, MAX_DURATION, False, payload_type, False)
+    async def _send_final(
+        self, code: int, timestamp: int, duration: int, end: bool, payload_type: int, marker: bool
+    ) -> None:
+        """The last packet of an event (E set) or of a full segment (E clear), three times
+        back to back as libwebrtc does (§2.5.1.4 would space them 20 ms apart)."""
+        for copy in range(END_PACKET_COPIES):
+            await self._send_event(code, timestamp, duration, end, payload_type, marker and copy == 0)
 
     async def _send_event(
         self, code: int, timestamp: int, duration: int, end: bool, payload_type: int, marker: bool

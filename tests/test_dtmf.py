@@ -68,9 +68,11 @@ def test_remote_sections_keep_only_listed_formats_with_events_last() -> None:
 class FakeTransport:
     def __init__(self) -> None:
         self.sent: list[RtpPacket] = []
+        self.sent_at: list[float] = []  # the event loop's time of each send
 
     async def _send_rtp(self, data: bytes) -> None:
         self.sent.append(RtpPacket.parse(data))
+        self.sent_at.append(asyncio.get_running_loop().time())
 
 
 def audio_packet(sequence: int, timestamp: int) -> bytes:
@@ -280,3 +282,52 @@ def test_anchor_keeps_its_own_timeline_across_runs_without_audio() -> None:
     assert first_wait == 0.1  # waited for audio once (AUDIO_ANCHOR_TIMEOUT)
     assert second_wait == 0.0
     assert (second - first) & 0xFFFFFFFF == 1.5 * 8000
+
+
+def play_event(duration_ms: int, clock_rate: int, payload_type: int) -> tuple[FakeTransport, float]:
+    """One event played on a fresh outlet in virtual time; the transport and when play() returned."""
+    transport = FakeTransport()
+    outlet = DtmfOutlet(cast(RTCRtpTransceiver, fake_transceiver(transport, [PCMU, EVENTS_8K])))
+
+    async def scenario() -> float:
+        loop = asyncio.get_running_loop()
+        await outlet.anchor(clock_rate)  # no audio: 100 ms, then the outlet's own timeline
+        started = loop.time()
+        await outlet.play(5, 1000, duration_ms, payload_type, clock_rate)
+        for packet_time in range(len(transport.sent_at)):
+            transport.sent_at[packet_time] = round(transport.sent_at[packet_time] - started, 6)
+        return round(loop.time() - started, 6)
+
+    return transport, run_in_virtual_time(scenario())
+
+
+def test_play_sends_the_end_packet_on_the_tick_that_reaches_the_duration() -> None:
+    transport, returned_at = play_event(100, 8000, 126)
+    decoded = [TelephoneEvent.unpack(packet.payload) for packet in transport.sent]
+    # A packet every 20 ms, no hole: the one at 80 ms counts through 100 ms and ends the event.
+    assert transport.sent_at == [0.0, 0.02, 0.04, 0.06, 0.08, 0.08, 0.08]
+    assert [(event.duration, event.end) for event in decoded] == [
+        (160, False), (320, False), (480, False), (640, False), (800, True), (800, True), (800, True)]
+    assert [packet.marker for packet in transport.sent] == [1, 0, 0, 0, 0, 0, 0]
+    assert returned_at == 0.1  # audio stays paused for the event's whole 100 ms
+
+
+def test_play_splits_a_long_48_khz_event_into_segments() -> None:
+    transport, returned_at = play_event(3000, 48000, 110)
+    sent = transport.sent
+    decoded = [TelephoneEvent.unpack(packet.payload) for packet in sent]
+    # 144000 samples: 65535 + 65535 + 12930, each segment at the sample where the last ended.
+    assert sorted({packet.timestamp for packet in sent}) == [1000, 1000 + MAX_DURATION, 1000 + 2 * MAX_DURATION]
+    for segment_start, last_duration, end in [
+            (1000, MAX_DURATION, False), (1000 + MAX_DURATION, MAX_DURATION, False),
+            (1000 + 2 * MAX_DURATION, 144000 - 2 * MAX_DURATION, True)]:
+        segment = [event for packet, event in zip(sent, decoded, strict=True) if packet.timestamp == segment_start]
+        assert [(event.duration, event.end) for event in segment[-3:]] == [(last_duration, end)] * 3
+        assert not any(event.end for event in segment[:-3])
+        assert all(event.duration <= MAX_DURATION for event in segment)
+    assert [packet.marker for packet in sent] == [1] + [0] * (len(sent) - 1)
+    assert [packet.sequence_number for packet in sent] == [
+        (sent[0].sequence_number + index) & 0xFFFF for index in range(len(sent))]
+    # One tick every 20 ms from start to end, segment ends included: 150 ticks, no hole.
+    assert sorted(set(transport.sent_at)) == [round(tick * 0.02, 6) for tick in range(150)]
+    assert returned_at == 3.0
