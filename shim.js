@@ -3186,9 +3186,10 @@ self.onmessage = async ({ data }) => {
   const DTMF_DURATION = { min: 40, max: 6000, default: 100 };
   const DTMF_GAP = { min: 30, max: 6000, default: 70 };
 
-  // WebIDL unsigned long, then clamped as webrtc-pc's insertDTMF says.
+  // WebIDL unsigned long (unary + throws TypeError for a BigInt or Symbol, as ToNumber
+  // does), then clamped as webrtc-pc's insertDTMF says.
   function clampedMilliseconds(value, range) {
-    const number = value === undefined ? range.default : Number(value) >>> 0;
+    const number = value === undefined ? range.default : +value >>> 0;
     return Math.min(range.max, Math.max(range.min, number));
   }
 
@@ -3244,7 +3245,10 @@ self.onmessage = async ({ data }) => {
       if (arguments.length < 1) {
         throw new TypeError("Failed to execute 'insertDTMF' on 'RTCDTMFSender': 1 argument required, but only 0 present.");
       }
-      const text = String(tones);
+      // WebIDL converts every argument before the method's steps run.
+      const text = `${tones}`; // DOMString: a Symbol throws TypeError
+      const durationMs = clampedMilliseconds(duration, DTMF_DURATION);
+      const interToneGapMs = clampedMilliseconds(interToneGap, DTMF_GAP);
       const refusal = dtmfRefusal(this.#transceiver, this.#encodingActive);
       if (refusal) {
         throw makeError('InvalidStateError', `The 'canInsertDTMF' attribute is false: ${refusal}`);
@@ -3256,8 +3260,8 @@ self.onmessage = async ({ data }) => {
       this.#generation += 1;
       getBridge().call(this.#guid, 'insertDTMF', {
         tones: this.#toneBuffer,
-        duration: clampedMilliseconds(duration, DTMF_DURATION),
-        interToneGap: clampedMilliseconds(interToneGap, DTMF_GAP),
+        duration: durationMs,
+        interToneGap: interToneGapMs,
         generation: this.#generation,
       }).catch(reportFailure('insertDTMF'));
     }

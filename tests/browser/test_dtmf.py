@@ -114,7 +114,11 @@ def test_insert_dtmf_refusals_match_the_spec(shim_page: Page) -> None:
           sameObject: audio.dtmf === dtmf, videoDtmf: video.dtmf, isDtmfSender: dtmf instanceof RTCDTMFSender,
           canInsert: dtmf.canInsertDTMF, insert: attempt(() => dtmf.insertDTMF('1')),
           // The state is checked before the characters.
-          badTone: attempt(() => dtmf.insertDTMF('x')), noArguments: attempt(() => dtmf.insertDTMF()), buffer: dtmf.toneBuffer,
+          badTone: attempt(() => dtmf.insertDTMF('x')),
+          // WebIDL converts all arguments before the state check.
+          throwingDuration: attempt(() => dtmf.insertDTMF('1', { valueOf() { throw new RangeError('duration'); } })),
+          bigIntGap: attempt(() => dtmf.insertDTMF('1', 100, 70n)),
+          symbolTones: attempt(() => dtmf.insertDTMF(Symbol('1'))), noArguments: attempt(() => dtmf.insertDTMF()), buffer: dtmf.toneBuffer,
         };
         // A peer that answers with audio: the sender's currentDirection becomes sendrecv.
         const remote = new RTCPeerConnection();
@@ -145,7 +149,9 @@ def test_insert_dtmf_refusals_match_the_spec(shim_page: Page) -> None:
     }""")
     assert result == {
         "before": {"sameObject": True, "videoDtmf": None, "isDtmfSender": True, "canInsert": False,
-                   "insert": "InvalidStateError", "badTone": "InvalidStateError", "noArguments": "TypeError",
+                   "insert": "InvalidStateError", "badTone": "InvalidStateError",
+                   "throwingDuration": "RangeError", "bigIntGap": "TypeError", "symbolTones": "TypeError",
+                   "noArguments": "TypeError",
                    "buffer": ""},
         "negotiated": {"canInsert": True, "badTone": "InvalidCharacterError", "bufferAfterBadTone": "",
                        "lowerCase": "ok", "buffer": "ABCD*#,"},
