@@ -331,3 +331,14 @@ def test_play_splits_a_long_48_khz_event_into_segments() -> None:
     # One tick every 20 ms from start to end, segment ends included: 150 ticks, no hole.
     assert sorted(set(transport.sent_at)) == [round(tick * 0.02, 6) for tick in range(150)]
     assert returned_at == 3.0
+
+
+def test_events_last_reads_each_sections_own_payload_types() -> None:
+    sdp = (
+        "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+        "m=audio 9 UDP/TLS/RTP/SAVPF 126 0\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:126 telephone-event/8000\r\n"
+        # Here 126 is a media codec: it stays first.
+        "m=audio 9 UDP/TLS/RTP/SAVPF 101 126\r\na=rtpmap:126 G722/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
+    )
+    assert [line for line in events_last(sdp).split("\r\n") if line.startswith("m=")] == [
+        "m=audio 9 UDP/TLS/RTP/SAVPF 0 126", "m=audio 9 UDP/TLS/RTP/SAVPF 126 101"]
