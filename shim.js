@@ -3231,9 +3231,10 @@ self.onmessage = async ({ data }) => {
       this.#transceiver = transceiver;
       this.#encodingActive = encodingActive;
       this.#guid = randomHandle('DtmfSender');
-      getBridge().register(this.#guid, this);
-      // A closed connection or stopped transceiver has nothing left on the server to attach to.
+      // A closed connection or stopped transceiver has nothing left on the server to attach
+      // to: then no server object, and no handle (nothing would ever dispose it).
       if (!transceiver[CHECK_USABLE]()) {
+        getBridge().register(this.#guid, this);
         transceiver[CALL]('createDtmfSender', { dtmfSender: this.#guid }).catch(reportFailure('RTCDTMFSender'));
       }
     }
