@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import struct
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from aiortc import RTCRtpTransceiver
 from aiortc.mediastreams import AUDIO_PTIME
@@ -50,6 +51,15 @@ END_PACKET_COPIES = 3
 AUDIO_ANCHOR_TIMEOUT = 0.1
 RTP_HEADER = struct.Struct("!BBHII")
 SEQUENCE_OFFSET = 2
+
+
+@dataclass(frozen=True)
+class _EventPackets:
+    """What every packet of one event shares."""
+
+    code: int
+    payload_type: int
+    extensions: HeaderExtensionsMap
 
 
 class DtmfOutlet:
@@ -147,6 +157,10 @@ class DtmfOutlet:
         in segments (§2.5.1.3): each starts where the previous ended, without the marker.
         """
         self._wrap_transport()
+        # The mid extension, as on aiortc's own packets: a receiver may meet this SSRC first here.
+        extensions = HeaderExtensionsMap()
+        extensions.configure(RTCRtpParameters(headerExtensions=self.transceiver._headerExtensions))
+        event = _EventPackets(code, payload_type, extensions)
         loop = asyncio.get_running_loop()
         total = duration_ms * clock_rate // 1000
         segment_start = 0  # samples of the event before the current segment
@@ -158,15 +172,13 @@ class DtmfOutlet:
             while True:
                 played = min(total, (tick + 1) * UPDATE_INTERVAL_MS * clock_rate // 1000)
                 if played - segment_start > MAX_DURATION:
-                    await self._send_final(code, timestamp + segment_start, MAX_DURATION, False, payload_type, marker)
+                    await self._send_final(event, timestamp + segment_start, MAX_DURATION, False, marker)
                     marker = False
                     segment_start += MAX_DURATION
                 if played == total:
-                    await self._send_final(
-                        code, timestamp + segment_start, total - segment_start, True, payload_type, marker)
+                    await self._send_final(event, timestamp + segment_start, total - segment_start, True, marker)
                     break
-                await self._send_event(
-                    code, timestamp + segment_start, played - segment_start, False, payload_type, marker)
+                await self._send_event(event, timestamp + segment_start, played - segment_start, False, marker)
                 marker = False
                 tick += 1
                 await asyncio.sleep(max(0.0, started + tick * UPDATE_INTERVAL_MS / 1000 - loop.time()))
@@ -174,33 +186,26 @@ class DtmfOutlet:
         finally:
             self._playing = False
 
-    async def _send_final(
-        self, code: int, timestamp: int, duration: int, end: bool, payload_type: int, marker: bool
-    ) -> None:
+    async def _send_final(self, event: _EventPackets, timestamp: int, duration: int, end: bool, marker: bool) -> None:
         """The last packet of an event (E set) or of a full segment (E clear), three times
         back to back as libwebrtc does (§2.5.1.4 would space them 20 ms apart)."""
         for copy in range(END_PACKET_COPIES):
-            await self._send_event(code, timestamp, duration, end, payload_type, marker and copy == 0)
+            await self._send_event(event, timestamp, duration, end, marker and copy == 0)
 
-    async def _send_event(
-        self, code: int, timestamp: int, duration: int, end: bool, payload_type: int, marker: bool
-    ) -> None:
+    async def _send_event(self, event: _EventPackets, timestamp: int, duration: int, end: bool, marker: bool) -> None:
         if not self.transceiver.sender._enabled:
             return  # an inactive encoding (setParameters) or a direction that does not send
         if self._next_sequence is None:
             self._next_sequence = random_sequence_number()
         packet = RtpPacket(
-            payload_type=payload_type, marker=1 if marker else 0, sequence_number=self._next_sequence,
+            payload_type=event.payload_type, marker=1 if marker else 0, sequence_number=self._next_sequence,
             timestamp=timestamp & 0xFFFFFFFF, ssrc=self.transceiver.sender._ssrc,
-            payload=TelephoneEvent(code=code, end=end, volume=VOLUME, duration=duration).pack(),
+            payload=TelephoneEvent(code=event.code, end=end, volume=VOLUME, duration=duration).pack(),
         )
         self._next_sequence = (self._next_sequence + 1) & 0xFFFF
-        # The mid extension, as on aiortc's own packets: a receiver may meet this SSRC first here.
-        extensions = HeaderExtensionsMap()
-        extensions.configure(RTCRtpParameters(headerExtensions=self.transceiver._headerExtensions))
         packet.extensions.mid = self.transceiver.mid
         assert self._send_rtp is not None
         try:
-            await self._send_rtp(packet.serialize(extensions))
+            await self._send_rtp(packet.serialize(event.extensions))
         except ConnectionError:
             pass  # the transport closed under us: the call is over, like aiortc's own sends

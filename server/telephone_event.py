@@ -84,8 +84,10 @@ def send_codecs(codecs: list[RTCRtpCodecParameters]) -> tuple[RTCRtpCodecParamet
     return media, event.payloadType if event else None
 
 
-def telephone_event_payload_types(codecs: list[RTCRtpCodecParameters]) -> set[int]:
-    return {codec.payloadType for codec in codecs if is_telephone_event(codec) and codec.payloadType is not None}
+def telephone_event_clock_rates(codecs: list[RTCRtpCodecParameters]) -> dict[int, int]:
+    """The negotiated telephone-event payload types, each with its clock rate."""
+    return {codec.payloadType: codec.clockRate for codec in codecs
+            if is_telephone_event(codec) and codec.payloadType is not None}
 
 
 def events_last(sdp: str) -> str:

@@ -342,3 +342,28 @@ def test_events_last_reads_each_sections_own_payload_types() -> None:
     )
     assert [line for line in events_last(sdp).split("\r\n") if line.startswith("m=")] == [
         "m=audio 9 UDP/TLS/RTP/SAVPF 0 126", "m=audio 9 UDP/TLS/RTP/SAVPF 126 101"]
+
+
+def test_receiver_follows_a_renegotiated_event_payload_type() -> None:
+    handed_to_aiortc: list[int] = []
+
+    async def handle_rtp_packet(packet: RtpPacket, arrival_time_ms: int) -> None:
+        handed_to_aiortc.append(packet.payload_type)
+
+    receiver = SimpleNamespace(_handle_rtp_packet=handle_rtp_packet)
+    transceiver = SimpleNamespace(receiver=receiver, _codecs=[PCMU, EVENTS_8K])
+
+    async def scenario() -> DtmfReceiver:
+        dtmf = DtmfReceiver(cast(RTCRtpTransceiver, transceiver), lambda tone: None)
+        handle: Any = receiver._handle_rtp_packet
+        await handle(event_packet(1, 160, 1, 800, True), arrival_time_ms=0)
+        transceiver._codecs = [OPUS, EVENTS_48K]  # what aiortc does on a new negotiation
+        event_48k = event_packet(2, 5000, 2, 4800, True)
+        event_48k.payload_type = 110
+        await handle(event_48k, arrival_time_ms=0)
+        await handle(event_packet(3, 9000, 3, 800, True), arrival_time_ms=0)  # 126 is no event now
+        return dtmf
+
+    dtmf = run(scenario())
+    assert [(tone.tone, tone.clock_rate) for tone in dtmf.tones] == [("1", 8000), ("2", 48000)]
+    assert handed_to_aiortc == [126]
