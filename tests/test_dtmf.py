@@ -213,7 +213,7 @@ def test_halt_during_a_tone_stops_its_packets_and_the_playout() -> None:
         assert playout_after_halt is None
         return sent_at_halt, len(transport.sent)
 
-    sent_at_halt, sent_after = run(scenario())
+    sent_at_halt, sent_after = run_in_virtual_time(scenario())
     assert sent_at_halt > 0
     assert sent_after == sent_at_halt
     assert not any(TelephoneEvent.unpack(packet.payload).end for packet in transport.sent)
@@ -237,7 +237,7 @@ def test_inactive_encoding_sends_no_events_and_refuses_the_next_tone() -> None:
         assert sender._playout is None
         return sent_when_disabled, sender.refusal()
 
-    sent_when_disabled, refusal = run(scenario())
+    sent_when_disabled, refusal = run_in_virtual_time(scenario())
     assert sent_when_disabled > 0
     assert len(transport.sent) == sent_when_disabled
     assert refusal == "the sender's encoding is not active (setParameters)"
