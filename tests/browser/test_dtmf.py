@@ -1,8 +1,9 @@
 """RTCDTMFSender through the bridge: tones leave as RFC 4733 events, the receiving server decodes them.
 
 Every test that sends tones reads them back from the receiving side's server
-(`TransceiverDispatcher.dtmf_received`), where the RTP packets were decoded; timing is
-checked on the RTP timestamps the sender wrote, which follow the spec's schedule exactly.
+(`TransceiverDispatcher.dtmf_received`), where the RTP packets were decoded. The RTP
+timestamps the sender wrote follow the spec's schedule exactly, whatever the pace; the
+pace is checked on the page's clock at each tonechange (a lower bound only).
 """
 
 from __future__ import annotations
