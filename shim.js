@@ -2943,7 +2943,7 @@ self.onmessage = async ({ data }) => {
     // One RTCDTMFSender for an audio sender's whole life, made on first use.
     get dtmf() {
       if (this.#transceiver[KIND] !== 'audio') return null;
-      this.#dtmf ??= new RTCDTMFSender(INTERNAL, this.#transceiver);
+      this.#dtmf ??= new RTCDTMFSender(INTERNAL, this.#transceiver, () => this.#encoding.active);
       return this.#dtmf;
     }
 
@@ -3186,20 +3186,26 @@ self.onmessage = async ({ data }) => {
   const DTMF_DURATION = { min: 40, max: 6000, default: 100 };
   const DTMF_GAP = { min: 30, max: 6000, default: 70 };
 
-  // WebIDL unsigned long, then clamped as webrtc-pc's insertDTMF says.
+  // WebIDL unsigned long (unary + throws TypeError for a BigInt or Symbol, as ToNumber
+  // does), then clamped as webrtc-pc's insertDTMF says.
   function clampedMilliseconds(value, range) {
-    const number = value === undefined ? range.default : Number(value) >>> 0;
+    const number = value === undefined ? range.default : +value >>> 0;
     return Math.min(range.max, Math.max(range.min, number));
   }
 
-  // Why the transceiver's sender cannot send DTMF now (canInsertDTMF is false), or null.
-  function dtmfRefusal(transceiver) {
+  // Why the transceiver's sender cannot send DTMF now (canInsertDTMF is false), or null:
+  // webrtc-pc's "determine if DTMF can be sent". Like Chromium, connectionState need not
+  // be "connected".
+  function dtmfRefusal(transceiver, encodingActive) {
     const unusable = transceiver[CHECK_USABLE]();
     if (unusable) {
       return unusable.message;
     }
     if (transceiver.currentDirection !== 'sendrecv' && transceiver.currentDirection !== 'sendonly') {
       return `The transceiver does not send (currentDirection is ${transceiver.currentDirection}).`;
+    }
+    if (!encodingActive()) {
+      return "The sender's encoding is not active (setParameters).";
     }
     if (!transceiver[TELEPHONE_EVENT]) {
       return 'The remote peer did not negotiate telephone-event for the audio codec.';
@@ -3212,33 +3218,39 @@ self.onmessage = async ({ data }) => {
   class RTCDTMFSender extends EventTarget {
     #transceiver;
     static [HAS_BRAND](object) { return #transceiver in object; }
+    #encodingActive; // () => whether the sender's [[SendEncodings]][0].active
     #guid;
     #toneBuffer = '';
     #generation = 0;
 
-    constructor(token, transceiver) {
+    constructor(token, transceiver, encodingActive) {
       if (token !== INTERNAL) {
         throw new TypeError('Illegal constructor');
       }
       super();
       this.#transceiver = transceiver;
+      this.#encodingActive = encodingActive;
       this.#guid = randomHandle('DtmfSender');
-      getBridge().register(this.#guid, this);
-      // A closed connection or stopped transceiver has nothing left on the server to attach to.
+      // A closed connection or stopped transceiver has nothing left on the server to attach
+      // to: then no server object, and no handle (nothing would ever dispose it).
       if (!transceiver[CHECK_USABLE]()) {
+        getBridge().register(this.#guid, this);
         transceiver[CALL]('createDtmfSender', { dtmfSender: this.#guid }).catch(reportFailure('RTCDTMFSender'));
       }
     }
 
-    get canInsertDTMF() { return dtmfRefusal(this.#transceiver) === null; }
+    get canInsertDTMF() { return dtmfRefusal(this.#transceiver, this.#encodingActive) === null; }
     get toneBuffer() { return this.#toneBuffer; }
 
     insertDTMF(tones, duration = undefined, interToneGap = undefined) {
       if (arguments.length < 1) {
         throw new TypeError("Failed to execute 'insertDTMF' on 'RTCDTMFSender': 1 argument required, but only 0 present.");
       }
-      const text = String(tones);
-      const refusal = dtmfRefusal(this.#transceiver);
+      // WebIDL converts every argument before the method's steps run.
+      const text = `${tones}`; // DOMString: a Symbol throws TypeError
+      const durationMs = clampedMilliseconds(duration, DTMF_DURATION);
+      const interToneGapMs = clampedMilliseconds(interToneGap, DTMF_GAP);
+      const refusal = dtmfRefusal(this.#transceiver, this.#encodingActive);
       if (refusal) {
         throw makeError('InvalidStateError', `The 'canInsertDTMF' attribute is false: ${refusal}`);
       }
@@ -3249,8 +3261,8 @@ self.onmessage = async ({ data }) => {
       this.#generation += 1;
       getBridge().call(this.#guid, 'insertDTMF', {
         tones: this.#toneBuffer,
-        duration: clampedMilliseconds(duration, DTMF_DURATION),
-        interToneGap: clampedMilliseconds(interToneGap, DTMF_GAP),
+        duration: durationMs,
+        interToneGap: interToneGapMs,
         generation: this.#generation,
       }).catch(reportFailure('insertDTMF'));
     }

@@ -12,7 +12,8 @@ While an event plays, aiortc's audio packets are dropped: the event replaces the
 of that interval, as libwebrtc does and as RFC 4733 §3.1 describes for gateways, so a
 receiver that regenerates the tone does not also play our microphone over it. Audio
 packets still pass through the wrap then, which keeps the clock anchor fresh: an event's
-RTP timestamp continues the audio's timeline (last audio timestamp + elapsed time).
+RTP timestamp continues the audio's timeline (the end of the last audio packet + the time
+since it passed). With no audio, the outlet keeps a timeline of its own from a random base.
 
 Not covered: aiortc retransmits from a history keyed by its own numbers, so a NACK for
 audio would fetch the wrong packet — aiortc negotiates no NACK for audio codecs.
@@ -23,8 +24,10 @@ from __future__ import annotations
 import asyncio
 import struct
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from aiortc import RTCRtpTransceiver
+from aiortc.mediastreams import AUDIO_PTIME
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtcrtpparameters import RTCRtpParameters
 from aiortc.rtcrtpsender import random_sequence_number
@@ -35,16 +38,28 @@ from .telephone_event import MAX_DURATION, VOLUME, TelephoneEvent
 
 SendRtp = Callable[[bytes], Awaitable[None]]
 
-# An update packet every 20 ms, the audio packet time, so events replace audio 1:1.
-UPDATE_INTERVAL_MS = 20
+# aiortc's audio packet time: its tracks make 20 ms frames, one per packet.
+AUDIO_PACKET_MS = round(AUDIO_PTIME * 1000)
+# An update packet every audio packet time, so events replace audio 1:1.
+UPDATE_INTERVAL_MS = AUDIO_PACKET_MS
 # §2.5.1.4: an event's (or segment's) final packet is sent three times, each with a
-# sequence number of its own.
+# sequence number of its own. The RFC spaces the copies "at the interval used by the
+# source for updates"; libwebrtc sends them back to back, and so do we.
 END_PACKET_COPIES = 3
 # How long to wait for an audio packet to anchor the timeline; with no track there is
 # no audio and the events start a timeline of their own.
 AUDIO_ANCHOR_TIMEOUT = 0.1
 RTP_HEADER = struct.Struct("!BBHII")
 SEQUENCE_OFFSET = 2
+
+
+@dataclass(frozen=True)
+class _EventPackets:
+    """What every packet of one event shares."""
+
+    code: int
+    payload_type: int
+    extensions: HeaderExtensionsMap
 
 
 class DtmfOutlet:
@@ -55,10 +70,12 @@ class DtmfOutlet:
         self._transport: RTCDtlsTransport | None = None
         self._send_rtp: SendRtp | None = None
         self._next_sequence: int | None = None
-        # The last audio packet's RTP timestamp and when it passed.
+        # The timeline events continue: the last audio packet's RTP timestamp and when it
+        # passed; with no audio, a random base picked once and when it was picked.
         self._audio_timestamp: int | None = None
         self._audio_time = 0.0
-        self._audio_seen = asyncio.Event()
+        # Set while `anchor` waits for the first audio packet.
+        self._first_audio: asyncio.Future[None] | None = None
         self._playing = False
         self._closed = False
 
@@ -95,7 +112,8 @@ class DtmfOutlet:
             return data
         self._audio_timestamp = timestamp
         self._audio_time = asyncio.get_running_loop().time()
-        self._audio_seen.set()
+        if self._first_audio is not None and not self._first_audio.done():
+            self._first_audio.set_result(None)
         if self._playing:
             return None
         if self._next_sequence is None:
@@ -108,78 +126,86 @@ class DtmfOutlet:
     # --- events ----------------------------------------------------------------------
 
     async def anchor(self, clock_rate: int) -> int:
-        """The RTP timestamp of "now" on the audio's timeline, at `clock_rate`."""
+        """The RTP timestamp of "now" on the audio's timeline, at `clock_rate`.
+
+        The last audio packet covers one packet time from its timestamp, so "now" is that
+        far on, plus the time since it passed. With no audio yet, the first call waits
+        briefly for some, then picks a random base once; later calls extrapolate from it,
+        so the events' timeline stays continuous from one run of tones to the next.
+        """
         self._wrap_transport()
-        if not self._audio_seen.is_set():
+        loop = asyncio.get_running_loop()
+        if self._audio_timestamp is None:
+            self._first_audio = loop.create_future()
             try:
-                await asyncio.wait_for(self._audio_seen.wait(), AUDIO_ANCHOR_TIMEOUT)
+                await asyncio.wait_for(self._first_audio, AUDIO_ANCHOR_TIMEOUT)
             except TimeoutError:
                 self._audio_timestamp = random32()
-                self._audio_time = asyncio.get_running_loop().time()
+                self._audio_time = loop.time()
+            finally:
+                self._first_audio = None
         assert self._audio_timestamp is not None
-        elapsed = asyncio.get_running_loop().time() - self._audio_time
-        return (self._audio_timestamp + round(elapsed * clock_rate)) & 0xFFFFFFFF
+        elapsed = loop.time() - self._audio_time
+        return (self._audio_timestamp + round((AUDIO_PACKET_MS / 1000 + elapsed) * clock_rate)) & 0xFFFFFFFF
 
     async def play(self, code: int, timestamp: int, duration_ms: int, payload_type: int, clock_rate: int) -> None:
-        """One event: updates every 20 ms, then the end packet three times; audio paused.
+        """One event: a packet every 20 ms, each counting the event through the end of its
+        20 ms; the packet where the duration is reached is the end packet (sent three
+        times). Audio stays paused until the event's time is over.
 
         An event longer than the 16-bit duration field allows (1.36 s at 48 kHz) goes out
         in segments (§2.5.1.3): each starts where the previous ended, without the marker.
         """
         self._wrap_transport()
-        loop = asyncio.get_running_loop()
-        total = duration_ms * clock_rate // 1000
-        segment_start = 0  # samples of the event before the current segment
-        first = True
-        started = loop.time()
-        self._playing = True
-        try:
-            elapsed_ms = 0
-            while True:
-                played = min(total, (elapsed_ms + UPDATE_INTERVAL_MS) * clock_rate // 1000)
-                if played >= total:
-                    break
-                if played - segment_start > MAX_DURATION:
-                    await self._end_segment(code, timestamp + segment_start, payload_type)
-                    segment_start += MAX_DURATION
-                await self._send_event(
-                    code, timestamp + segment_start, played - segment_start, False, payload_type, first)
-                first = False
-                elapsed_ms += UPDATE_INTERVAL_MS
-                await asyncio.sleep(max(0.0, started + elapsed_ms / 1000 - loop.time()))
-            await asyncio.sleep(max(0.0, started + duration_ms / 1000 - loop.time()))
-            if total - segment_start > MAX_DURATION:
-                await self._end_segment(code, timestamp + segment_start, payload_type)
-                segment_start += MAX_DURATION
-            for _ in range(END_PACKET_COPIES):
-                await self._send_event(
-                    code, timestamp + segment_start, total - segment_start, True, payload_type, first)
-                first = False
-        finally:
-            self._playing = False
-
-    async def _end_segment(self, code: int, timestamp: int, payload_type: int) -> None:
-        """A full segment's last packet, sent three times like an event's (§2.5.1.4), without E."""
-        for _ in range(END_PACKET_COPIES):
-            await self._send_event(code, timestamp, MAX_DURATION, False, payload_type, False)
-
-    async def _send_event(
-        self, code: int, timestamp: int, duration: int, end: bool, payload_type: int, marker: bool
-    ) -> None:
-        if self._next_sequence is None:
-            self._next_sequence = random_sequence_number()
-        packet = RtpPacket(
-            payload_type=payload_type, marker=1 if marker else 0, sequence_number=self._next_sequence,
-            timestamp=timestamp & 0xFFFFFFFF, ssrc=self.transceiver.sender._ssrc,
-            payload=TelephoneEvent(code=code, end=end, volume=VOLUME, duration=duration).pack(),
-        )
-        self._next_sequence = (self._next_sequence + 1) & 0xFFFF
         # The mid extension, as on aiortc's own packets: a receiver may meet this SSRC first here.
         extensions = HeaderExtensionsMap()
         extensions.configure(RTCRtpParameters(headerExtensions=self.transceiver._headerExtensions))
+        event = _EventPackets(code, payload_type, extensions)
+        loop = asyncio.get_running_loop()
+        total = duration_ms * clock_rate // 1000
+        segment_start = 0  # samples of the event before the current segment
+        marker = True
+        started = loop.time()
+        self._playing = True
+        try:
+            tick = 0
+            while True:
+                played = min(total, (tick + 1) * UPDATE_INTERVAL_MS * clock_rate // 1000)
+                if played - segment_start > MAX_DURATION:
+                    await self._send_final(event, timestamp + segment_start, MAX_DURATION, False, marker)
+                    marker = False
+                    segment_start += MAX_DURATION
+                if played == total:
+                    await self._send_final(event, timestamp + segment_start, total - segment_start, True, marker)
+                    break
+                await self._send_event(event, timestamp + segment_start, played - segment_start, False, marker)
+                marker = False
+                tick += 1
+                await asyncio.sleep(max(0.0, started + tick * UPDATE_INTERVAL_MS / 1000 - loop.time()))
+            await asyncio.sleep(max(0.0, started + duration_ms / 1000 - loop.time()))
+        finally:
+            self._playing = False
+
+    async def _send_final(self, event: _EventPackets, timestamp: int, duration: int, end: bool, marker: bool) -> None:
+        """The last packet of an event (E set) or of a full segment (E clear), three times
+        back to back as libwebrtc does (§2.5.1.4 would space them 20 ms apart)."""
+        for copy in range(END_PACKET_COPIES):
+            await self._send_event(event, timestamp, duration, end, marker and copy == 0)
+
+    async def _send_event(self, event: _EventPackets, timestamp: int, duration: int, end: bool, marker: bool) -> None:
+        if not self.transceiver.sender._enabled:
+            return  # an inactive encoding (setParameters) or a direction that does not send
+        if self._next_sequence is None:
+            self._next_sequence = random_sequence_number()
+        packet = RtpPacket(
+            payload_type=event.payload_type, marker=1 if marker else 0, sequence_number=self._next_sequence,
+            timestamp=timestamp & 0xFFFFFFFF, ssrc=self.transceiver.sender._ssrc,
+            payload=TelephoneEvent(code=event.code, end=end, volume=VOLUME, duration=duration).pack(),
+        )
+        self._next_sequence = (self._next_sequence + 1) & 0xFFFF
         packet.extensions.mid = self.transceiver.mid
         assert self._send_rtp is not None
         try:
-            await self._send_rtp(packet.serialize(extensions))
+            await self._send_rtp(packet.serialize(event.extensions))
         except ConnectionError:
             pass  # the transport closed under us: the call is over, like aiortc's own sends

@@ -19,9 +19,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiortc import RTCRtpTransceiver
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtp import RtpPacket
 
-from .telephone_event import TelephoneEvent, telephone_event_payload_types
+from .telephone_event import TelephoneEvent, telephone_event_clock_rates
 
 logger = logging.getLogger(__name__)
 
@@ -56,13 +57,18 @@ class DtmfReceiver:
         self._new_tone = asyncio.Event()
         # Telephone-event packets kept from aiortc, by which the audio after them moves down.
         self._hidden = 0
+        # The telephone-event payload types (with clock rates) of the codec list they were
+        # read from: aiortc assigns a new list at each negotiation.
+        self._negotiated: list[RTCRtpCodecParameters] | None = None
+        self._event_clock_rates: dict[int, int] = {}
         receiver = transceiver.receiver
         handle_rtp_packet: HandleRtp = receiver._handle_rtp_packet
 
         async def handle_rtp_packet_after_dtmf(packet: RtpPacket, arrival_time_ms: int) -> None:
-            if packet.payload_type in telephone_event_payload_types(transceiver._codecs):
+            clock_rate = self._event_clock_rate(packet.payload_type)
+            if clock_rate is not None:
                 self._hidden += 1
-                self._receive(packet)
+                self._receive(packet, clock_rate)
                 return
             if self._hidden:
                 packet.sequence_number = (packet.sequence_number - self._hidden) & 0xFFFF
@@ -81,7 +87,14 @@ class DtmfReceiver:
             await self._new_tone.wait()
         return self.digits
 
-    def _receive(self, packet: RtpPacket) -> None:
+    def _event_clock_rate(self, payload_type: int) -> int | None:
+        """The clock rate if `payload_type` is a negotiated telephone-event, else None."""
+        if self.transceiver._codecs is not self._negotiated:
+            self._negotiated = self.transceiver._codecs
+            self._event_clock_rates = telephone_event_clock_rates(self._negotiated)
+        return self._event_clock_rates.get(payload_type)
+
+    def _receive(self, packet: RtpPacket, clock_rate: int) -> None:
         try:
             event = TelephoneEvent.unpack(packet.payload)
         except ValueError:
@@ -91,8 +104,7 @@ class DtmfReceiver:
             return  # a non-DTMF event (RFC 4734's tones and the like)
         tone = self._known_tone(packet.timestamp, event)
         if tone is None:
-            codec = next(c for c in self.transceiver._codecs if c.payloadType == packet.payload_type)
-            tone = ReceivedTone(tone=event.tone, timestamp=packet.timestamp, clock_rate=codec.clockRate,
+            tone = ReceivedTone(tone=event.tone, timestamp=packet.timestamp, clock_rate=clock_rate,
                                 segment_timestamp=packet.timestamp)
             self.tones.append(tone)
             self._new_tone.set()

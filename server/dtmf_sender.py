@@ -25,9 +25,9 @@ if TYPE_CHECKING:
     from .session import Session
     from .transceiver import TransceiverDispatcher
 
-TONES = re.compile(r"[0-9A-D#*,]*", re.IGNORECASE)
 PAUSE = ","
 PAUSE_MS = 2000
+TONES = re.compile(f"[{re.escape(DTMF_TONES + PAUSE)}]*", re.IGNORECASE)
 SENDING = ("sendrecv", "sendonly")
 
 
@@ -66,18 +66,25 @@ class DtmfSenderDispatcher(Dispatcher):
             return "the transceiver is stopped"
         if transceiver.currentDirection not in SENDING:
             return f"the transceiver does not send (currentDirection is {transceiver.currentDirection})"
-        if send_codecs(transceiver._codecs)[1] is None:
+        if not self.transceiver.send_parameters.active:
+            return "the sender's encoding is not active (setParameters)"
+        if self.event_codec() is None:
             return "the remote peer did not negotiate telephone-event for the audio codec"
         return None
+
+    def event_codec(self) -> tuple[int, int] | None:
+        """The clock rate and telephone-event payload type to send with, if negotiated."""
+        media_codec, payload_type = send_codecs(self.transceiver.transceiver._codecs)
+        return None if media_codec is None or payload_type is None else (media_codec.clockRate, payload_type)
 
     async def _play(self) -> None:
         """The spec's Playout task, looped: one run lasts until the buffer empties."""
         loop = asyncio.get_running_loop()
         try:
-            media_codec, payload_type = send_codecs(self.transceiver.transceiver._codecs)
-            if media_codec is None or payload_type is None:
-                return
-            clock_rate = media_codec.clockRate
+            event_codec = self.event_codec()
+            if event_codec is None:
+                return  # no telephone-event: refused, as the loop's first refusal() would say
+            clock_rate, payload_type = event_codec
             anchor = await self.outlet.anchor(clock_rate)
             started = loop.time()
             offset_ms = 0  # where the next tone starts, from the start of the run
@@ -99,13 +106,20 @@ class DtmfSenderDispatcher(Dispatcher):
                     offset_ms += duration_ms + gap_ms
                 await asyncio.sleep(max(0.0, started + offset_ms / 1000 - loop.time()))
         finally:
-            self._playout = None
+            if self._playout is asyncio.current_task():
+                self._playout = None
 
     def _emit_tone_change(self, tone: str) -> None:
         self.emit("toneChange", {"tone": tone, "toneBuffer": self.tone_buffer, "generation": self.generation})
 
-    def dispose(self) -> None:
+    def stop_playout(self) -> None:
+        """The sender stopped: the tone playing ends at once, without its end packets or
+        further toneChange events, as when the connection closes."""
         if self._playout is not None:
             self._playout.cancel()
+            self._playout = None
+
+    def dispose(self) -> None:
+        self.stop_playout()
         self.outlet.close()
         super().dispose()

@@ -84,8 +84,10 @@ def send_codecs(codecs: list[RTCRtpCodecParameters]) -> tuple[RTCRtpCodecParamet
     return media, event.payloadType if event else None
 
 
-def telephone_event_payload_types(codecs: list[RTCRtpCodecParameters]) -> set[int]:
-    return {codec.payloadType for codec in codecs if is_telephone_event(codec) and codec.payloadType is not None}
+def telephone_event_clock_rates(codecs: list[RTCRtpCodecParameters]) -> dict[int, int]:
+    """The negotiated telephone-event payload types, each with its clock rate."""
+    return {codec.payloadType: codec.clockRate for codec in codecs
+            if is_telephone_event(codec) and codec.payloadType is not None}
 
 
 def events_last(sdp: str) -> str:
@@ -94,15 +96,19 @@ def events_last(sdp: str) -> str:
     aiortc sends with the first codec the remote lists that it knows; a page may list
     telephone-event first (a munged "m=audio 9 ... 126 0"), and aiortc has no encoder for
     it. Format order is only a preference, and telephone-event is never the media codec.
+    Payload types are per media section: each line is ordered by its own section's rtpmaps.
     """
     lines = sdp.split("\r\n")
-    events = {match.group(1) for line in lines if (match := EVENT_RTPMAP.match(line))}
-    if not events:
-        return sdp
+    media_line: int | None = None  # the index of the current section's m= line
+    events: dict[int, set[str]] = {}  # by m=audio line index: that section's event formats
     for index, line in enumerate(lines):
-        if line.startswith("m=audio "):
-            words = line.split(" ")
-            formats = words[3:]
-            lines[index] = " ".join(words[:3] + [f for f in formats if f not in events]
-                                    + [f for f in formats if f in events])
+        if line.startswith("m="):
+            media_line = index if line.startswith("m=audio ") else None
+        elif media_line is not None and (match := EVENT_RTPMAP.match(line)):
+            events.setdefault(media_line, set()).add(match.group(1))
+    for index, section_events in events.items():
+        words = lines[index].split(" ")
+        formats = words[3:]
+        lines[index] = " ".join(words[:3] + [f for f in formats if f not in section_events]
+                                + [f for f in formats if f in section_events])
     return "\r\n".join(lines)

@@ -62,6 +62,7 @@ class TransceiverDispatcher(Dispatcher):
             "setCodecPreferences": self.set_codec_preferences,
         }
         self.send_parameters = SendParameters(transceiver)
+        self.dtmf_sender: DtmfSenderDispatcher | None = None
         self.rtp_sources = RtpSources(lambda sources: self.emit("sources", sources))
         self.rtp_sources.watch(transceiver.receiver)
 
@@ -118,7 +119,7 @@ class TransceiverDispatcher(Dispatcher):
     async def create_dtmf_sender(self, params: Params) -> Result:
         if self.transceiver.kind != "audio":
             raise InvalidStateError("only an audio sender has a DTMF sender")
-        DtmfSenderDispatcher(self.session, params["dtmfSender"], self)
+        self.dtmf_sender = DtmfSenderDispatcher(self.session, params["dtmfSender"], self)
         return {}
 
     def dispose(self) -> None:
@@ -135,7 +136,9 @@ class TransceiverDispatcher(Dispatcher):
         return {}
 
     async def halt(self) -> None:
-        """Stop sending and receiving for good; the receiver's track ends."""
+        """Stop sending and receiving for good; the receiver's track ends, DTMF stops mid-tone."""
+        if self.dtmf_sender is not None:
+            self.dtmf_sender.stop_playout()
         await self.transceiver.stop()
         self.receiver_track.end(notify=True)
 

@@ -8,7 +8,9 @@
   Resolves once both are connected, to {a, b, sender, bHears, aHears} (the streams each
   side receives), also kept in `window.dtmfPair`.
 - `logTones(dtmfSender)`: records every tonechange as {tone, toneBuffer} in
-  `dtmfSender.log`; `tonesDone(dtmfSender)` resolves with the log after the final "".
+  `dtmfSender.log` and its `performance.now()` in `dtmfSender.times`;
+  `tonesDone(dtmfSender, runs = 1)` resolves with the log after the `runs`-th final "";
+  `toneSpanMs(dtmfSender)` is the time from the first tonechange logged to the last.
 - `offer(pc)` / `answer(pc, offer)` / `accept(pc, answer)`: non-trickle signalling for two
   pages (descriptions carry every candidate once gathering is complete).
 """
@@ -69,15 +71,21 @@ window.dtmfCall = async ({ munge = false, answererSends = false } = {}) => {
 };
 window.logTones = (dtmf) => {
   dtmf.log = [];
-  dtmf.addEventListener('tonechange', (event) => dtmf.log.push({ tone: event.tone, toneBuffer: dtmf.toneBuffer }));
+  dtmf.times = [];
+  dtmf.addEventListener('tonechange', (event) => {
+    dtmf.log.push({ tone: event.tone, toneBuffer: dtmf.toneBuffer });
+    dtmf.times.push(performance.now());
+  });
 };
-window.tonesDone = (dtmf) => within(new Promise((resolve) => {
+window.tonesDone = (dtmf, runs = 1) => within(new Promise((resolve) => {
   const check = () => {
-    if (dtmf.log.length && dtmf.log[dtmf.log.length - 1].tone === '') resolve(dtmf.log);
+    const ends = dtmf.log.filter((entry) => entry.tone === '').length;
+    if (ends >= runs && dtmf.log[dtmf.log.length - 1].tone === '') resolve(dtmf.log);
     else setTimeout(check, 20);
   };
   check();
 }), 'the final empty tonechange');
+window.toneSpanMs = (dtmf) => dtmf.times[dtmf.times.length - 1] - dtmf.times[0];
 window.offer = async (pc) => {
   await pc.setLocalDescription(await pc.createOffer());
   await complete(pc);
@@ -124,3 +132,15 @@ def start_spacing_ms(tones: list[ReceivedTone]) -> list[float]:
     """Milliseconds between the starts of successive tones, from their RTP timestamps."""
     return [((later.timestamp - earlier.timestamp) & 0xFFFFFFFF) * 1000 / earlier.clock_rate
             for earlier, later in pairwise(tones)]
+
+
+def scheduled_ms(tones: str, duration_ms: int, gap_ms: int) -> int:
+    """webrtc-pc's schedule from the first tonechange to the final "": each tone lasts
+    duration + gap, a ',' 2000 ms."""
+    return sum(2000 if tone == "," else duration_ms + gap_ms for tone in tones)
+
+
+def assert_paced(span_ms: float, tones: str, duration_ms: int, gap_ms: int) -> None:
+    """The page's tonechanges kept the schedule's wall-clock pace. A lower bound only (90%,
+    for timer granularity): a slow machine makes the span longer, never shorter."""
+    assert span_ms >= 0.9 * scheduled_ms(tones, duration_ms, gap_ms), span_ms

@@ -1,8 +1,9 @@
 """RTCDTMFSender through the bridge: tones leave as RFC 4733 events, the receiving server decodes them.
 
 Every test that sends tones reads them back from the receiving side's server
-(`TransceiverDispatcher.dtmf_received`), where the RTP packets were decoded; timing is
-checked on the RTP timestamps the sender wrote, which follow the spec's schedule exactly.
+(`TransceiverDispatcher.dtmf_received`), where the RTP packets were decoded. The RTP
+timestamps the sender wrote follow the spec's schedule exactly, whatever the pace; the
+pace is checked on the page's clock at each tonechange (a lower bound only).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from playwright.sync_api import Page
 
 from rtcshim.serving import ServerThread
 
-from .dtmf_pages import install_dtmf_tools, received_tones, receiving_transceivers, start_spacing_ms
+from .dtmf_pages import assert_paced, install_dtmf_tools, received_tones, receiving_transceivers, start_spacing_ms
 from .media_page import assert_near_tone, load_media_helpers
 
 
@@ -28,9 +29,10 @@ def test_tones_reach_the_other_peer_and_tonechange_follows_the_buffer(shim_page:
         dtmf.insertDTMF('1a#');
         const bufferAtOnce = dtmf.toneBuffer;
         const log = await tonesDone(dtmf);
-        return { bufferAtOnce, log, bufferAfter: dtmf.toneBuffer };
+        return { bufferAtOnce, log, bufferAfter: dtmf.toneBuffer, span: toneSpanMs(dtmf) };
     }""")
     assert log["bufferAtOnce"] == "1A#"
+    assert_paced(log["span"], "1A#", 100, 70)
     assert log["log"] == [
         {"tone": "1", "toneBuffer": "A#"}, {"tone": "A", "toneBuffer": "#"},
         {"tone": "#", "toneBuffer": ""}, {"tone": "", "toneBuffer": ""},
@@ -50,9 +52,11 @@ def test_comma_pauses_two_seconds_between_tones(shim_page: Page, server: ServerT
         const dtmf = dtmfPair.sender.dtmf;
         logTones(dtmf);
         dtmf.insertDTMF('1,2', 40, 30);
-        return (await tonesDone(dtmf)).map((entry) => entry.tone);
+        return { tones: (await tonesDone(dtmf)).map((entry) => entry.tone), span: toneSpanMs(dtmf) };
     }""")
-    assert log == ["1", ",", "2", ""]
+    assert log["tones"] == ["1", ",", "2", ""]
+    # RTP timestamps follow the schedule whatever the pace: the page's clock checks the pace.
+    assert_paced(log["span"], "1,2", 40, 30)
     [receiving] = receiving_transceivers(server)
     tones = received_tones(server, receiving, 2)
     assert [tone.tone for tone in tones] == ["1", "2"]
@@ -70,14 +74,19 @@ def test_duration_and_gap_are_clamped(shim_page: Page, server: ServerThread) -> 
         logTones(dtmf);
         dtmf.insertDTMF('3', 10000);
         await tonesDone(dtmf);
+        logTones(dtmf);
+        dtmf.insertDTMF('45', 40, 10);
+        await tonesDone(dtmf);
     }""")
     [receiving] = receiving_transceivers(server)
-    tones = received_tones(server, receiving, 3)
-    assert [tone.tone for tone in tones] == ["1", "2", "3"]
+    tones = received_tones(server, receiving, 5)
+    assert [tone.tone for tone in tones] == ["1", "2", "3", "4", "5"]
     # 40 ms at least; the gap at most 6000 ms; 6000 ms at most, sent in 65535-sample
     # segments at 48 kHz (RFC 4733 §2.5.1.3) that the receiver joins into one tone.
-    assert [tone.duration_ms for tone in tones] == [40, 40, 6000]
+    assert [tone.duration_ms for tone in tones] == [40, 40, 6000, 40, 40]
     assert start_spacing_ms(tones[:2]) == [40 + 6000]
+    # The gap at least 30 ms.
+    assert start_spacing_ms(tones[3:]) == [40 + 30]
 
 
 def test_insert_dtmf_replaces_the_tones_still_waiting(shim_page: Page, server: ServerThread) -> None:
@@ -101,6 +110,30 @@ def test_insert_dtmf_replaces_the_tones_still_waiting(shim_page: Page, server: S
     assert [tone.tone for tone in received_tones(server, receiving, 2)] == ["1", "9"]
 
 
+def test_tonechange_of_an_older_insert_dtmf_fires_but_keeps_the_newer_buffer(shim_page: Page) -> None:
+    start_call(shim_page)
+    log = shim_page.evaluate("""async () => {
+        const dtmf = dtmfPair.sender.dtmf;
+        logTones(dtmf);
+        dtmf.addEventListener('tonechange', (event) => {
+          if (event.tone !== '1') return;
+          // The page stays busy while the server plays on: the toneChange events for '2'
+          // and the final "" (70 and 140 ms later) wait in the socket until after the next
+          // insertDTMF, which arrives when that run is over and starts a run of its own.
+          const until = performance.now() + 1000;
+          while (performance.now() < until) { /* busy */ }
+          dtmf.insertDTMF('9', 40, 30);
+        }, { once: true });
+        dtmf.insertDTMF('12', 40, 30);
+        return await tonesDone(dtmf, 2);
+    }""")
+    assert log == [
+        {"tone": "1", "toneBuffer": "2"},
+        {"tone": "2", "toneBuffer": "9"}, {"tone": "", "toneBuffer": "9"},  # the older run's
+        {"tone": "9", "toneBuffer": ""}, {"tone": "", "toneBuffer": ""},
+    ]
+
+
 def test_insert_dtmf_refusals_match_the_spec(shim_page: Page) -> None:
     install_dtmf_tools(shim_page)
     result = shim_page.evaluate("""async () => {
@@ -113,7 +146,12 @@ def test_insert_dtmf_refusals_match_the_spec(shim_page: Page) -> None:
         const before = {
           sameObject: audio.dtmf === dtmf, videoDtmf: video.dtmf, isDtmfSender: dtmf instanceof RTCDTMFSender,
           canInsert: dtmf.canInsertDTMF, insert: attempt(() => dtmf.insertDTMF('1')),
-          noArguments: attempt(() => dtmf.insertDTMF()), buffer: dtmf.toneBuffer,
+          // The state is checked before the characters.
+          badTone: attempt(() => dtmf.insertDTMF('x')),
+          // WebIDL converts all arguments before the state check.
+          throwingDuration: attempt(() => dtmf.insertDTMF('1', { valueOf() { throw new RangeError('duration'); } })),
+          bigIntGap: attempt(() => dtmf.insertDTMF('1', 100, 70n)),
+          symbolTones: attempt(() => dtmf.insertDTMF(Symbol('1'))), noArguments: attempt(() => dtmf.insertDTMF()), buffer: dtmf.toneBuffer,
         };
         // A peer that answers with audio: the sender's currentDirection becomes sendrecv.
         const remote = new RTCPeerConnection();
@@ -126,17 +164,31 @@ def test_insert_dtmf_refusals_match_the_spec(shim_page: Page) -> None:
           bufferAfterBadTone: dtmf.toneBuffer, lowerCase: attempt(() => dtmf.insertDTMF('abcd*#,', 40, 30)),
           buffer: dtmf.toneBuffer,
         };
+        // An inactive encoding cannot send DTMF (webrtc-pc "determine if DTMF can be sent").
+        const setActive = (active) => {
+          const parameters = audio.getParameters();
+          parameters.encodings[0].active = active;
+          return audio.setParameters(parameters);
+        };
+        await setActive(false);
+        const inactive = { canInsert: dtmf.canInsertDTMF, insert: attempt(() => dtmf.insertDTMF('1')) };
+        await setActive(true);
+        inactive.canInsertAgain = dtmf.canInsertDTMF;
         pc.getTransceivers()[0].stop();
         const stopped = { canInsert: dtmf.canInsertDTMF, insert: attempt(() => dtmf.insertDTMF('1')) };
         pc.close();
         remote.close();
-        return { before, negotiated, stopped };
+        return { before, negotiated, inactive, stopped };
     }""")
     assert result == {
         "before": {"sameObject": True, "videoDtmf": None, "isDtmfSender": True, "canInsert": False,
-                   "insert": "InvalidStateError", "noArguments": "TypeError", "buffer": ""},
+                   "insert": "InvalidStateError", "badTone": "InvalidStateError",
+                   "throwingDuration": "RangeError", "bigIntGap": "TypeError", "symbolTones": "TypeError",
+                   "noArguments": "TypeError",
+                   "buffer": ""},
         "negotiated": {"canInsert": True, "badTone": "InvalidCharacterError", "bufferAfterBadTone": "",
                        "lowerCase": "ok", "buffer": "ABCD*#,"},
+        "inactive": {"canInsert": False, "insert": "InvalidStateError", "canInsertAgain": True},
         "stopped": {"canInsert": False, "insert": "InvalidStateError"},
     }
 
