@@ -920,12 +920,27 @@ self.onmessage = async ({ data }) => {
     }
   }
 
-  // https for an IdP, plain http for one on this machine (tests, demos): the rule applies
-  // to the host of "<domain>" alone, its port left out.
-  function idpProxyUrl(domain, protocol) {
-    const host = new URL('http://' + domain).hostname;
+  // An IdP domain is exactly "host[:port]" (webrtc-identity). The URL parser would move a
+  // path, query, fragment or userinfo out of the host and drop it unseen, so that
+  // "good.example/uploads/x.js#" named a script of good.example's as its IdP: such
+  // characters are refused first. `origin` is where the proxy lives: https, or plain http
+  // when the host (its port left out) is on this machine (tests, demos).
+  function parseIdpDomain(domain) {
+    const text = String(domain);
+    let url = null;
+    if (!/[/\\?#@%\s]/.test(text)) {
+      try {
+        url = new URL(`http://${text}`);
+      } catch (error) {
+        // not a host[:port]
+      }
+    }
+    if (url === null) {
+      throw idpFailure({ errorDetail: 'idp-load-failure', message: `'${text}' is not an IdP domain (host[:port])` });
+    }
+    const host = url.hostname;
     const loopback = host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
-    return `${loopback ? 'http' : 'https'}://${domain}/.well-known/idp-proxy/${protocol}`;
+    return { hostname: host, origin: `${loopback ? 'http' : 'https'}://${text}` };
   }
 
   function checkIdpProtocol(protocol) {
@@ -948,10 +963,11 @@ self.onmessage = async ({ data }) => {
     return new Set(found.map(([, algorithm, digest]) => `${algorithm.toLowerCase()} ${digest.toUpperCase()}`));
   }
 
-  // The identity's domain (after its last '@') must be the IdP's, its port left out.
-  function identityMatchesIdp(identity, domain) {
+  // The identity's domain (after its last '@') must be the IdP's host (parseIdpDomain),
+  // its port left out.
+  function identityMatchesIdp(identity, idpDomain) {
     const at = identity.lastIndexOf('@');
-    return at > 0 && identity.slice(at + 1).toLowerCase() === new URL('http://' + domain).hostname.toLowerCase();
+    return at > 0 && identity.slice(at + 1).toLowerCase() === idpDomain.hostname.toLowerCase();
   }
 
   class RTCIdentityAssertion {
@@ -1089,7 +1105,7 @@ self.onmessage = async ({ data }) => {
       const contents = JSON.stringify({ fingerprint: fingerprints });
       const idpOptions = { protocol: provider.protocol, usernameHint: provider.usernameHint, peerIdentity: provider.peerIdentity };
       try {
-        const result = await this.#proxy(provider.domain, provider.protocol)
+        const result = await this.#proxy(parseIdpDomain(provider.domain), provider.protocol)
           .call('generateAssertion', [contents, window.location.origin, idpOptions]);
         if (!result || !result.idp || typeof result.idp.domain !== 'string' || typeof result.assertion !== 'string') {
           throw idpFailure({ errorDetail: 'idp-execution-failure', message: 'the IdP answered no RTCIdentityAssertionResult' });
@@ -1130,12 +1146,13 @@ self.onmessage = async ({ data }) => {
         } catch (error) {
           throw makeError('OperationError', `The identity assertion is malformed: ${error.message}`);
         }
-        const result = await this.#proxy(idp.domain, idp.protocol)
+        const idpDomain = parseIdpDomain(idp.domain);
+        const result = await this.#proxy(idpDomain, idp.protocol)
           .call('validateAssertion', [String(decoded.assertion), window.location.origin]);
         if (!result || typeof result.identity !== 'string' || typeof result.contents !== 'string') {
           throw idpFailure({ errorDetail: 'idp-execution-failure', message: 'the IdP answered no RTCIdentityValidationResult' });
         }
-        this.#checkValidated(result, idp, sdp);
+        this.#checkValidated(result, idpDomain, sdp);
         this.#settlePeerIdentity.resolve(new RTCIdentityAssertion(idp.domain, result.identity));
         this.#target = result.identity;
         this.#fire(new Event('peeridentity'));
@@ -1151,7 +1168,7 @@ self.onmessage = async ({ data }) => {
 
     // What the IdP vouched for must be this description's certificates, its own domain's
     // user, and the peer we expect.
-    #checkValidated(result, idp, sdp) {
+    #checkValidated(result, idpDomain, sdp) {
       let covered;
       try {
         const contents = JSON.parse(result.contents);
@@ -1163,8 +1180,8 @@ self.onmessage = async ({ data }) => {
       if (fingerprints.size === 0 || [...fingerprints].some((fingerprint) => !covered.has(fingerprint))) {
         throw makeError('OperationError', "The identity assertion does not cover the description's DTLS fingerprints.");
       }
-      if (!identityMatchesIdp(result.identity, idp.domain)) {
-        throw makeError('OperationError', `The IdP ${idp.domain} cannot vouch for ${result.identity}.`);
+      if (!identityMatchesIdp(result.identity, idpDomain)) {
+        throw makeError('OperationError', `The IdP ${idpDomain.hostname} cannot vouch for ${result.identity}.`);
       }
       if (this.#target !== undefined && result.identity !== this.#target) {
         throw makeError('OperationError', `The peer is ${result.identity}, not ${this.#target}.`);
@@ -1185,13 +1202,9 @@ self.onmessage = async ({ data }) => {
       this.#settlePeerIdentity = settle;
     }
 
-    #proxy(domain, protocol) {
-      let url;
-      try {
-        url = idpProxyUrl(domain, protocol);
-      } catch (error) {
-        throw idpFailure({ errorDetail: 'idp-load-failure', message: `'${domain}' is not an IdP domain` });
-      }
+    // The proxy of `protocol` at `idpDomain` (parseIdpDomain), started once.
+    #proxy(idpDomain, protocol) {
+      const url = `${idpDomain.origin}/.well-known/idp-proxy/${protocol}`;
       if (!this.#proxies.has(url)) {
         this.#proxies.set(url, new IdpProxy(url));
       }

@@ -300,6 +300,39 @@ def test_target_peer_identity_needs_an_assertion(page: Page) -> None:
     assert result["peerIdentity"]["error"]["name"] == "OperationError"
 
 
+# Domains that are more than host[:port]: each still leads the URL parser to the mock IdP
+# on 127.0.0.1 (a path that resolves back, a fragment or query that swallows the rest of
+# the proxy URL, userinfo), which would then vouch for alice@127.0.0.1.
+SPOOFED_DOMAINS = ["{idp}/x/..", "{idp}/.well-known/idp-proxy/mock#", "{idp}/.well-known/idp-proxy/mock?", "evil@{idp}"]
+
+
+@pytest.mark.parametrize("spoofed", SPOOFED_DOMAINS)
+def test_remote_idp_domain_beyond_host_and_port_is_a_load_failure(page: Page, mock_idp: str, spoofed: str) -> None:
+    result = page.evaluate("""async ([idp, spoofed]) => {
+      const { a, b } = pairWith([idp, { protocol: 'mock', usernameHint: 'alice@127.0.0.1' }]);
+      const offer = await a.createOffer();
+      const encoded = /^a=identity:(\\S+)/m.exec(offer.sdp)[1];
+      const decoded = JSON.parse(atob(encoded));
+      decoded.idp.domain = spoofed;
+      const peerIdentity = b.peerIdentity;
+      const remote = await outcome(b.setRemoteDescription({ type: 'offer', sdp: offer.sdp.replace(encoded, btoa(JSON.stringify(decoded))) }));
+      return { remote, peerIdentity: await outcome(peerIdentity),
+               events: identityEvents.filter((event) => event.side === 'b').map((event) => [event.type, event.idp]) };
+    }""", [mock_idp, spoofed.format(idp=mock_idp)])
+    assert result["remote"] == {"ok": None}
+    assert result["peerIdentity"]["error"]["errorDetail"] == "idp-load-failure"
+    assert result["events"] == [["idpvalidationerror", spoofed.format(idp=mock_idp)]]
+
+
+@pytest.mark.parametrize("spoofed", SPOOFED_DOMAINS)
+def test_provider_domain_beyond_host_and_port_is_a_load_failure(page: Page, mock_idp: str, spoofed: str) -> None:
+    result = page.evaluate("""async (spoofed) => {
+      const { a } = pairWith([spoofed, { protocol: 'mock', usernameHint: 'alice@127.0.0.1' }]);
+      return outcome(a.getIdentityAssertion());
+    }""", spoofed.format(idp=mock_idp))
+    assert result["error"]["errorDetail"] == "idp-load-failure"
+
+
 def test_tampered_fingerprint_fails_validation(page: Page, mock_idp: str) -> None:
     result = page.evaluate("""async (idp) => {
       const { a, b } = pairWith([idp, { protocol: 'mock', usernameHint: 'alice@127.0.0.1' }]);
