@@ -786,14 +786,27 @@
   // Where an RTCError from the IdP keeps what the IdP said (login URL, error info).
   const IDP_DETAILS = Symbol('IdP failure details');
 
-  // An IdP proxy runs in a realm of its own: a dedicated worker made from this source,
-  // which has no access to the page. It gives the IdP's script `rtcIdentityProvider`,
-  // `RTCError` and a `location` naming the script's URL (the spec's realm runs in the
-  // IdP's origin; a worker made from a blob runs in the page's, so the IdP at least
-  // learns where it was loaded from), then imports the script.
+  // An IdP proxy runs in a realm of its own: a dedicated worker made from a data: URL of
+  // this source. Such a worker has an opaque origin, so the IdP's script reaches nothing
+  // of the page's origin (its cookies, storage, BroadcastChannels); a blob worker would
+  // run in the page's. The spec's realm runs in the IdP's origin, which a page cannot
+  // make; the IdP keeps its secrets on its server instead. The realm gives the script
+  // `rtcIdentityProvider`, `RTCError` and a `location` naming the script's URL, resolves
+  // the script's relative URLs against that (the data: URL is no base), then imports it.
   const IDP_REALM_SOURCE = `'use strict';
 const IDP_ERROR_DETAILS = ${JSON.stringify(IDP_ERROR_DETAILS)};
 let registered = null;
+const importScript = self.importScripts.bind(self);
+const fetchResource = self.fetch.bind(self);
+const NativeRequest = self.Request;
+const openRequest = XMLHttpRequest.prototype.open;
+const resolve = (url) => new URL(url, self.location).href;
+self.importScripts = (...urls) => importScript(...urls.map(resolve));
+self.Request = class Request extends NativeRequest {
+  constructor(input, init) { super(input instanceof NativeRequest ? input : resolve(input), init); }
+};
+self.fetch = (input, init) => fetchResource(input instanceof NativeRequest ? input : resolve(input), init);
+XMLHttpRequest.prototype.open = function open(method, url, ...rest) { return openRequest.call(this, method, resolve(url), ...rest); };
 self.RTCError = class RTCError extends Error {
   constructor(init = {}, message = '') {
     super(message);
@@ -820,7 +833,7 @@ self.onmessage = async ({ data }) => {
     // an IdP that allows CORS tells its HTTP status first.
     let status = null;
     try {
-      status = (await fetch(data.load)).status;
+      status = (await fetchResource(data.load)).status;
     } catch (error) {
       // no CORS, or no server: importScripts decides
     }
@@ -830,7 +843,7 @@ self.onmessage = async ({ data }) => {
       return;
     }
     try {
-      importScripts(data.load);
+      importScript(data.load);
     } catch (error) {
       const unreachable = status === null && error && error.name === 'NetworkError';
       postMessage({ loaded: false, error: failure(unreachable ? 'idp-load-failure' : 'idp-bad-script-failure', error) });
@@ -875,9 +888,7 @@ self.onmessage = async ({ data }) => {
     #nextId = 1;
 
     constructor(url) {
-      const source = URL.createObjectURL(new Blob([IDP_REALM_SOURCE], { type: 'text/javascript' }));
-      this.#worker = new Worker(source);
-      URL.revokeObjectURL(source);
+      this.#worker = new Worker(`data:text/javascript;charset=utf-8,${encodeURIComponent(IDP_REALM_SOURCE)}`);
       this.#loaded = new Promise((resolve, reject) => {
         this.#worker.onmessage = ({ data }) => {
           if ('loaded' in data) {

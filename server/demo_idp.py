@@ -24,8 +24,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-# The IdP realm is a worker in the calling page's origin, which may not be ours; the
-# proxy posts text/plain so that no preflight is needed.
+# The IdP realm is a worker with an opaque origin ("null"), so every answer needs CORS;
+# the proxy posts text/plain so that no preflight is needed.
 CORS = {"Access-Control-Allow-Origin": "*"}
 PROXY_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 

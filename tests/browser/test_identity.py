@@ -300,6 +300,33 @@ def test_target_peer_identity_needs_an_assertion(page: Page) -> None:
     assert result["peerIdentity"]["error"]["name"] == "OperationError"
 
 
+def test_idp_realm_cannot_reach_the_page(page: Page, mock_idp: str) -> None:
+    """The IdP realm has an opaque origin: nothing of the page's origin answers it, while
+    its relative URLs reach its own server."""
+    result = page.evaluate("""async (idp) => {
+      await new Promise((resolve, reject) => {
+        const request = indexedDB.open('rtcshim-probe');
+        request.onsuccess = () => { request.result.close(); resolve(); };
+        request.onerror = () => reject(request.error);
+      });
+      const heard = [];
+      const channel = new BroadcastChannel('rtcshim-probe');
+      channel.onmessage = (event) => heard.push(event.data);
+      const { a } = pairWith([idp, { protocol: 'mock?generate=probe' }]);
+      const encoded = await a.getIdentityAssertion();
+      // A message posted before the IdP answered would have arrived by now.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      channel.close();
+      return { probe: JSON.parse(JSON.parse(atob(encoded)).assertion), heard };
+    }""", mock_idp)
+    probe = result["probe"]
+    assert probe["origin"] == "null"
+    assert str(probe["pageServer"]).startswith("refused")
+    assert "rtcshim-probe" not in probe["databases"]
+    assert result["heard"] == []
+    assert (probe["relativeFetch"], probe["relativeRequest"], probe["relativeImport"]) == (200, 200, True)
+
+
 # Domains that are more than host[:port]: each still leads the URL parser to the mock IdP
 # on 127.0.0.1 (a path that resolves back, a fragment or query that swallows the rest of
 # the proxy URL, userinfo), which would then vouch for alice@127.0.0.1.

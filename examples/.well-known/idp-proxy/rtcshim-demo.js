@@ -7,7 +7,7 @@
 'use strict';
 
 async function askIdp(path, body) {
-  // text/plain: a simple request, no CORS preflight from the page's origin.
+  // text/plain: a simple request, no CORS preflight from the realm's opaque origin.
   const response = await fetch(new URL(path, location), {
     method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: JSON.stringify(body),
   });
