@@ -1061,6 +1061,7 @@ self.onmessage = async ({ data }) => {
 
     get peerIdentity() { return this.#peerIdentity; }
     get hasProvider() { return this.#provider !== null; }
+    get hasTarget() { return this.#target !== undefined; }
 
     setProvider(provider, options) {
       const input = options == null ? {} : options;
@@ -1257,6 +1258,9 @@ self.onmessage = async ({ data }) => {
     #remoteStreams = new Map(); // msid stream id -> MediaStream
     #closedStats = null; // the close call's reply: what getStats reports once closed
     #identity;
+    #chainTail = null; // settles when the last multi-step operation does (#chained)
+    #lastOperation = null; // settles when the last chained operation does
+    #waiting = 0; // operations waiting for a multi-step one
 
     constructor(configuration = {}, legacyConstraints = undefined) {
       super();
@@ -1299,44 +1303,47 @@ self.onmessage = async ({ data }) => {
     }
 
     // The promise forms; installLegacyCallbacks adds the callback forms over them.
+    // With an identity provider, a description is made in two steps (the server, then the
+    // IdP), which the operations chain keeps together (#chained).
     createOffer(options = undefined) {
-      return this.#operation(() => this.#call('createOffer', { options: normalizeOfferOptions(options) }))
-        .then(({ description }) => this.#identity.withAssertion(description))
-        .then((description) => new RTCSessionDescription(description));
+      return this.#chained(() => this.#createDescription('createOffer', { options: normalizeOfferOptions(options) }),
+        this.#identity.hasProvider).then((description) => new RTCSessionDescription(description));
     }
 
     createAnswer(options = undefined) {
       void options; // RTCAnswerOptions has no members left that aiortc could honour
-      return this.#operation(() => this.#call('createAnswer', {}))
-        .then(({ description }) => this.#identity.withAssertion(description))
+      return this.#chained(() => this.#createDescription('createAnswer', {}), this.#identity.hasProvider)
         .then((description) => new RTCSessionDescription(description));
     }
 
     setLocalDescription(description = undefined) {
-      return this.#operation(async () => {
+      const implicit = description == null || !description.sdp;
+      return this.#chained(async () => {
         let init = description == null ? null : descriptionInit(description);
-        if (this.#identity.hasProvider && (init === null || init.sdp === '')) {
-          // The implicit description, made here so that it carries our identity assertion.
-          const created = this.signalingState === 'have-remote-offer' ? await this.createAnswer() : await this.createOffer();
-          init = created.toJSON();
+        if (this.#identity.hasProvider && (init === null || (init.sdp === '' && init.type !== 'rollback'))) {
+          // The implicit description, made here so that it carries our identity assertion;
+          // offer or answer as the state is once the operations before have run.
+          const answering = ['have-remote-offer', 'have-local-pranswer'].includes(this.#state.signalingState);
+          init = await this.#createDescription(answering ? 'createAnswer' : 'createOffer', answering ? {} : { options: {} });
         }
         return this.#call('setLocalDescription', { description: init });
-      }).then(() => undefined);
+      }, implicit && this.#identity.hasProvider).then(() => undefined);
     }
 
     setRemoteDescription(description) {
-      return this.#operation(() => {
+      // With a target peer identity the operation waits for the validation.
+      return this.#chained(() => {
         if (description == null || typeof description !== 'object') {
           throw new TypeError("Failed to execute 'setRemoteDescription' on 'RTCPeerConnection': 1 argument required.");
         }
         const init = descriptionInit(description);
         return this.#call('setRemoteDescription', { description: init })
           .then(() => this.#identity.validateRemote(init.sdp));
-      }).then(() => undefined);
+      }, this.#identity.hasTarget).then(() => undefined);
     }
 
     addIceCandidate(candidate = undefined) {
-      return this.#operation(() => {
+      return this.#chained(() => {
         if (candidate == null || candidate.candidate === '') {
           return this.#call('addIceCandidate', { candidate: null });
         }
@@ -1691,6 +1698,11 @@ self.onmessage = async ({ data }) => {
       this.#dataChannels.add(channel);
     }
 
+    // createOffer/createAnswer on the server, with our identity assertion when a provider is set.
+    #createDescription(command, params) {
+      return this.#call(command, params).then(({ description }) => this.#identity.withAssertion(description));
+    }
+
     #call(method, params) {
       return this.#bridge.call(this.#guid, method, params);
     }
@@ -1705,6 +1717,43 @@ self.onmessage = async ({ data }) => {
         return Promise.resolve(run());
       } catch (error) {
         return Promise.reject(error);
+      }
+    }
+
+    // The spec's operations chain, in two halves. The server runs a peer connection's
+    // offer/answer/description/candidate calls one at a time in arrival order, so an
+    // operation that is one server call is sent at once (a candidate may follow
+    // setRemoteDescription without waiting). An operation of several steps in the page
+    // (`multiStep`: a description with our identity assertion, a validation awaited)
+    // starts once every operation before it settled, as it may depend on the state they
+    // leave, and holds back the operations after it until it settles, so that none
+    // overtakes one of its steps.
+    #chained(run, multiStep) {
+      const before = multiStep ? this.#lastOperation : this.#chainTail;
+      let result;
+      if (before === null) {
+        result = this.#operation(run);
+      } else {
+        this.#waiting += 1;
+        result = before.then(() => {
+          this.#waiting -= 1;
+          this.#releaseChain(before);
+          return this.#operation(run);
+        });
+      }
+      const settled = result.then(() => {}, () => {});
+      this.#lastOperation = settled;
+      if (multiStep) {
+        this.#chainTail = settled;
+        settled.then(() => this.#releaseChain(settled));
+      }
+      return result;
+    }
+
+    // Once `tail` settled and every operation waiting for it started, later ones go at once.
+    #releaseChain(tail) {
+      if (this.#chainTail === tail && this.#waiting === 0) {
+        this.#chainTail = null;
       }
     }
 

@@ -143,6 +143,35 @@ def test_two_peers_prove_their_identities_with_the_demo_idp(page: Page, server: 
     assert settled == {result["aLocal"], result["bLocal"]}
 
 
+def test_implicit_descriptions_with_a_provider_keep_the_operations_order(page: Page, mock_idp: str) -> None:
+    """Calls made without awaiting run in order, though an implicit description with an
+    assertion takes several steps in the page; and they use no method a page replaced."""
+    result = page.evaluate("""async (idp) => {
+      const { a, b } = pairWith([idp, { protocol: 'mock', usernameHint: 'alice@127.0.0.1' }],
+                                [idp, { protocol: 'mock', usernameHint: 'bob@127.0.0.1' }]);
+      const offer = await a.createOffer(); // a's implicit offer below has the same media
+      for (const pc of [a, b]) {
+        pc.createOffer = pc.createAnswer = () => Promise.reject(new Error('a page wrapper ran'));
+      }
+      const answered = [b.setRemoteDescription(offer), b.setLocalDescription()];
+      const answeredOutcomes = await Promise.all(answered.map(outcome));
+      const offered = [a.setLocalDescription(), a.setRemoteDescription(b.localDescription)];
+      const offeredOutcomes = await Promise.all(offered.map(outcome));
+      return {
+        outcomes: [...answeredOutcomes, ...offeredOutcomes],
+        types: [a.localDescription?.type, b.localDescription?.type],
+        states: [a.signalingState, b.signalingState],
+        assertions: [a.localDescription?.sdp, b.localDescription?.sdp].map((sdp) => /^a=identity:/m.test(sdp)),
+      };
+    }""", mock_idp)
+    assert result == {
+        "outcomes": [{"ok": None}] * 4,
+        "types": ["offer", "answer"],
+        "states": ["stable", "stable"],
+        "assertions": [True, True],
+    }
+
+
 def test_demo_idp_needs_a_user_name(page: Page) -> None:
     result = page.evaluate("""async () => {
       const { a } = pairWith([location.host, { protocol: 'rtcshim-demo' }]);
