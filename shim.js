@@ -884,19 +884,29 @@ self.onmessage = async ({ data }) => {
   class IdpProxy {
     #worker;
     #loaded;
+    #failLoad;
     #calls = new Map(); // call id -> {resolve, reject}
     #nextId = 1;
+    #closed = false;
 
     constructor(url) {
       this.#worker = new Worker(`data:text/javascript;charset=utf-8,${encodeURIComponent(IDP_REALM_SOURCE)}`);
       this.#loaded = new Promise((resolve, reject) => {
+        this.#failLoad = reject;
+        // The IdP's script can post messages too: what is not an answer we wait for is ignored.
         this.#worker.onmessage = ({ data }) => {
+          if (data === null || typeof data !== 'object') {
+            return;
+          }
           if ('loaded' in data) {
             if (data.loaded) resolve();
             else reject(idpFailure(data.error));
             return;
           }
           const call = this.#calls.get(data.id);
+          if (!call) {
+            return;
+          }
           this.#calls.delete(data.id);
           if (data.error) call.reject(idpFailure(data.error));
           else call.resolve(data.result);
@@ -912,6 +922,9 @@ self.onmessage = async ({ data }) => {
 
     // generateAssertion or validateAssertion, loading included, within the time limit.
     call(method, args) {
+      if (this.#closed) {
+        return Promise.reject(closedError());
+      }
       let timer;
       const timeout = new Promise((resolve, reject) => {
         timer = setTimeout(() => reject(idpFailure({
@@ -919,6 +932,9 @@ self.onmessage = async ({ data }) => {
         })), IDP_TIMEOUT_MS);
       });
       const answer = this.#loaded.then(() => new Promise((resolve, reject) => {
+        if (this.#closed) {
+          throw closedError();
+        }
         const id = this.#nextId++;
         this.#calls.set(id, { resolve, reject });
         this.#worker.postMessage({ id, method, args });
@@ -926,9 +942,20 @@ self.onmessage = async ({ data }) => {
       return Promise.race([answer, timeout]).finally(() => clearTimeout(timer));
     }
 
+    // The peer connection closed: the calls under way fail now, not at their time limit.
     close() {
+      this.#closed = true;
       this.#worker.terminate();
+      this.#failLoad(closedError());
+      for (const call of this.#calls.values()) {
+        call.reject(closedError());
+      }
+      this.#calls.clear();
     }
+  }
+
+  function closedError() {
+    return makeError('InvalidStateError', 'The RTCPeerConnection is closed.');
   }
 
   // An IdP domain is exactly "host[:port]" (webrtc-identity). The URL parser would move a
@@ -1048,6 +1075,7 @@ self.onmessage = async ({ data }) => {
     #peerIdentity;
     #settlePeerIdentity;
     #validations = Promise.resolve(); // one validation at a time
+    #closed = false;
     loginUrl = null;
     errorInfo = null;
 
@@ -1216,6 +1244,9 @@ self.onmessage = async ({ data }) => {
 
     // The proxy of `protocol` at `idpDomain` (parseIdpDomain), started once.
     #proxy(idpDomain, protocol) {
+      if (this.#closed) {
+        throw closedError();
+      }
       const url = `${idpDomain.origin}/.well-known/idp-proxy/${protocol}`;
       if (!this.#proxies.has(url)) {
         this.#proxies.set(url, new IdpProxy(url));
@@ -1224,6 +1255,7 @@ self.onmessage = async ({ data }) => {
     }
 
     close() {
+      this.#closed = true;
       for (const proxy of this.#proxies.values()) {
         proxy.close();
       }

@@ -356,6 +356,37 @@ def test_idp_realm_cannot_reach_the_page(page: Page, mock_idp: str) -> None:
     assert (probe["relativeFetch"], probe["relativeRequest"], probe["relativeImport"]) == (200, 200, True)
 
 
+@pytest.mark.parametrize("delay_ms", [0, 300])
+def test_close_rejects_the_idp_calls_under_way_at_once(page: Page, mock_idp: str, delay_ms: int) -> None:
+    """Closed while the IdP loads (0 ms) or while its call hangs (300 ms): the call fails
+    at once with InvalidStateError, not at the time limit with idp-timeout."""
+    result = page.evaluate("""async ([idp, delayMs]) => {
+      const { a } = pairWith([idp, { protocol: 'mock?generate=hang', usernameHint: 'alice@127.0.0.1' }]);
+      const assertion = outcome(a.getIdentityAssertion());
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      const closedAt = performance.now();
+      a.close();
+      const settled = await assertion;
+      return { name: settled.error.name, ms: performance.now() - closedAt,
+               after: (await outcome(a.getIdentityAssertion())).error.name };
+    }""", [mock_idp, delay_ms])
+    assert result["name"] == "InvalidStateError"
+    assert result["ms"] < IDP_TIMEOUT_MS / 2
+    assert result["after"] == "InvalidStateError"
+
+
+def test_messages_the_idp_posts_itself_are_ignored(page: Page, mock_idp: str) -> None:
+    result = page.evaluate("""async (idp) => {
+      const errors = [];
+      window.addEventListener('error', (event) => errors.push(event.message));
+      const { a } = pairWith([idp, { protocol: 'mock?generate=chatter', usernameHint: 'alice@127.0.0.1' }]);
+      const assertion = await outcome(a.getIdentityAssertion());
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return { identity: JSON.parse(JSON.parse(atob(assertion.ok)).assertion).identity, errors };
+    }""", mock_idp)
+    assert result == {"identity": "alice@127.0.0.1", "errors": []}
+
+
 # Domains that are more than host[:port]: each still leads the URL parser to the mock IdP
 # on 127.0.0.1 (a path that resolves back, a fragment or query that swallows the rest of
 # the proxy URL, userinfo), which would then vouch for alice@127.0.0.1.
