@@ -870,7 +870,10 @@ self.onmessage = async ({ data }) => {
 };`;
 
   // The spec's limit on an IdP's load plus one call; rtcshimOptions.idpTimeout changes it.
-  const IDP_TIMEOUT_MS = Number(options.idpTimeout) > 0 ? Number(options.idpTimeout) : 15000;
+  // setTimeout takes its delay as a 32-bit int (a larger one, Infinity too, fires at once):
+  // clamped to the longest it can wait.
+  const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+  const IDP_TIMEOUT_MS = Number(options.idpTimeout) > 0 ? Math.min(Number(options.idpTimeout), MAX_TIMER_DELAY_MS) : 15000;
 
   function idpFailure(failure) {
     const error = new RTCError({

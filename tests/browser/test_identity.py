@@ -375,6 +375,23 @@ def test_close_rejects_the_idp_calls_under_way_at_once(page: Page, mock_idp: str
     assert result["after"] == "InvalidStateError"
 
 
+@pytest.mark.parametrize("idp_timeout", ["Infinity", str(2**32 + 5)])
+def test_idp_timeouts_beyond_what_timers_hold_are_clamped(
+    shim_context: BrowserContext, open_shim_page: Callable[[], Page], mock_idp: str, idp_timeout: str
+) -> None:
+    """A timer delay beyond 2^31-1 ms (Infinity, 2^32+5) would fire at once (or after 5 ms)."""
+    shim_context.add_init_script(f"window.rtcshimOptions = {{ idpTimeout: {idp_timeout} }};")
+    page = open_shim_page()
+    page.evaluate(NEGOTIATE)
+    result = page.evaluate("""async (idp) => {
+      const { a } = pairWith([idp, { protocol: 'mock?generate=hang', usernameHint: 'alice@127.0.0.1' }]);
+      const assertion = outcome(a.getIdentityAssertion());
+      const waited = new Promise((resolve) => setTimeout(() => resolve('still waiting'), 500));
+      return Promise.race([assertion, waited]);
+    }""", mock_idp)
+    assert result == "still waiting"
+
+
 def test_messages_the_idp_posts_itself_are_ignored(page: Page, mock_idp: str) -> None:
     result = page.evaluate("""async (idp) => {
       const errors = [];
