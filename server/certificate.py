@@ -14,7 +14,9 @@ only) still cannot reach an RSA certificate acting as the DTLS server.
 from __future__ import annotations
 
 import datetime
+import os
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from aiortc import RTCPeerConnection
@@ -44,6 +46,10 @@ CIPHERS = b":".join(
     for kind in ("ECDSA", "RSA")
     for suite in ("AES128-GCM-SHA256", "CHACHA20-POLY1305", "AES128-SHA", "AES256-SHA")
 )
+# Key generation (an 8192-bit RSA key: seconds) runs off the event loop on threads of its
+# own: on asyncio's default pool, which the rest of the server shares, a page queueing
+# many would starve every session. SessionDispatcher also limits each session's share.
+KEY_GENERATION = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1), thread_name_prefix="rtcshim-keygen")
 # The name aiortc's RTCPeerConnection keeps its certificates under (name-mangled).
 _AIORTC_CERTIFICATES = "_RTCPeerConnection__certificates"
 
