@@ -732,7 +732,8 @@
       throw new TypeError(failed + 'Algorithm: name: Missing or not a string');
     }
     const algorithm = { name: String(input.name) };
-    const kind = algorithm.name.toUpperCase();
+    // WebCrypto matches algorithm names ASCII-case-insensitively: 'ecd\u017fa' is no ECDSA.
+    const kind = algorithm.name.replace(/[a-z]+/g, (lower) => lower.toUpperCase());
     if (kind === 'ECDSA') {
       if (typeof input.namedCurve !== 'string') {
         throw new TypeError(failed + 'EcKeyGenParams: namedCurve: Missing or not a string');

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime
 import os
 import secrets
+import string
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +55,9 @@ KEY_GENERATION = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1), thr
 _AIORTC_CERTIFICATES = "_RTCPeerConnection__certificates"
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+# WebCrypto matches algorithm names ASCII-case-insensitively; str.upper() would also fold
+# the long s (U+017F) to 'S' and take 'ecd\u017fa' for ECDSA.
+_ASCII_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
 
 
 class BridgeCertificate(RTCCertificate):
@@ -97,7 +101,7 @@ def generate(algorithm: dict[str, Any], now: datetime.datetime | None = None) ->
 def _generate_key(algorithm: dict[str, Any]) -> PrivateKey:
     unsupported = NotSupportedError(
         "The AlgorithmIdentifier names a supported algorithm, but its parameters are not supported.")
-    name = algorithm["name"].upper()
+    name = algorithm["name"].translate(_ASCII_UPPER)
     if name == "ECDSA":
         if algorithm.get("namedCurve") != "P-256":
             raise unsupported
@@ -105,7 +109,7 @@ def _generate_key(algorithm: dict[str, Any]) -> PrivateKey:
     if name == "RSASSA-PKCS1-V1_5":
         exponent = int.from_bytes(bytes(algorithm.get("publicExponent") or []), "big")
         if (algorithm.get("modulusLength") not in RSA_MODULUS_BITS or exponent != RSA_PUBLIC_EXPONENT
-                or str(algorithm.get("hash")).upper() != "SHA-256"):
+                or str(algorithm.get("hash")).translate(_ASCII_UPPER) != "SHA-256"):
             raise unsupported
         return rsa.generate_private_key(public_exponent=exponent, key_size=algorithm["modulusLength"])
     raise NotSupportedError(f"Algorithm: unrecognized name {algorithm['name']!r}")
