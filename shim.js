@@ -536,13 +536,17 @@
       if (!init || init.errorDetail === undefined) {
         throw new TypeError("Failed to construct 'RTCError': required member errorDetail is undefined.");
       }
+      // WebIDL's long and unsigned long: ToNumber (a Symbol or BigInt throws), then modulo
+      // 2^32; NaN and infinities become 0.
+      const long = (value) => (value == null ? null : +value | 0);
+      const unsignedLong = (value) => (value == null ? null : +value >>> 0);
       this.#init = {
         errorDetail: enumValue(init.errorDetail, RTC_ERROR_DETAILS, 'RTCErrorDetailType'),
-        sdpLineNumber: init.sdpLineNumber ?? null,
-        sctpCauseCode: init.sctpCauseCode ?? null,
-        receivedAlert: init.receivedAlert ?? null,
-        sentAlert: init.sentAlert ?? null,
-        httpRequestStatusCode: init.httpRequestStatusCode ?? null,
+        httpRequestStatusCode: long(init.httpRequestStatusCode),
+        receivedAlert: unsignedLong(init.receivedAlert),
+        sctpCauseCode: long(init.sctpCauseCode),
+        sdpLineNumber: long(init.sdpLineNumber),
+        sentAlert: unsignedLong(init.sentAlert),
       };
     }
 

@@ -244,6 +244,18 @@ def test_identity_interfaces(page: Page) -> None:
     }
 
 
+def test_rtc_error_init_members_are_webidl_integers(page: Page) -> None:
+    result = page.evaluate("""() => {
+      const error = new RTCError({ errorDetail: 'idp-load-failure', httpRequestStatusCode: '404.9',
+        sdpLineNumber: 2 ** 32 + 3, sctpCauseCode: NaN, receivedAlert: -1, sentAlert: Infinity });
+      let symbol;
+      try { new RTCError({ errorDetail: 'idp-load-failure', httpRequestStatusCode: Symbol('x') }); } catch (e) { symbol = e.name; }
+      return { members: [error.httpRequestStatusCode, error.sdpLineNumber, error.sctpCauseCode, error.receivedAlert, error.sentAlert],
+               unset: new RTCError({ errorDetail: 'idp-timeout' }).httpRequestStatusCode, symbol };
+    }""")
+    assert result == {"members": [404, 3, 0, 2**32 - 1, 0], "unset": None, "symbol": "TypeError"}
+
+
 @pytest.mark.parametrize(("protocol", "error_detail", "login_url", "error_info", "status"), [
     ("mock?generate=throw", "idp-execution-failure", None, "generate-info", None),
     ("mock?generate=need-login", "idp-need-login", "http://127.0.0.1/login", None, None),
