@@ -26,6 +26,17 @@ def test_demo_idp_signs_its_users_and_verifies_its_tokens() -> None:
     assert client.post("/idp/rtcshim-demo/sign", content=json.dumps({"identity": 1})).status_code == 400
 
 
+def test_demo_idp_on_an_ipv6_host_signs_its_users_as_pages_name_them() -> None:
+    """A page at http://[::1]:8000 names its users "<user>@[::1]" (location.hostname)."""
+    client = TestClient(create_app(), base_url="http://[::1]:8000")
+
+    def sign(identity: str) -> int:
+        body = json.dumps({"identity": identity, "contents": "c"})
+        return client.post("/idp/rtcshim-demo/sign", content=body).status_code
+
+    assert (sign("alice@[::1]"), sign("alice@::1")) == (200, 403)
+
+
 def test_idp_proxy_scripts_are_served_as_javascript() -> None:
     client = TestClient(create_app())
     proxy = client.get("/.well-known/idp-proxy/rtcshim-demo")
