@@ -6,9 +6,10 @@ so it belongs to the session and goes when the session does.
 aiortc has no way to pass a certificate in: every RTCPeerConnection generates its own
 ECDSA one in its constructor and keeps it in a private list, read each time it creates a
 DTLS transport. `use_certificate` swaps that list right after construction, before any
-transport exists — the only place rtcshim touches it. aiortc also offers only ECDSA
-cipher suites; `BridgeCertificate` adds the RSA ones. A plain aiortc peer (ECDSA suites
-only) still cannot reach an RSA certificate acting as the DTLS server.
+transport exists — the only place rtcshim touches it; PeerConnectionDispatcher keeps the
+certificate it gave (the page's, or a new ECDSA one as aiortc would make). aiortc also
+offers only ECDSA cipher suites; `BridgeCertificate` adds the RSA ones. A plain aiortc
+peer (ECDSA suites only) still cannot reach an RSA certificate acting as the DTLS server.
 """
 
 from __future__ import annotations
@@ -122,9 +123,8 @@ def use_certificate(peer_connection: RTCPeerConnection, certificate: RTCCertific
     setattr(peer_connection, _AIORTC_CERTIFICATES, [certificate])
 
 
-def dtls_fingerprints(peer_connection: RTCPeerConnection) -> list[dict[str, str]]:
-    """Every fingerprint the peer connection's certificate shows in its SDP."""
-    certificate: RTCCertificate = getattr(peer_connection, _AIORTC_CERTIFICATES)[0]
+def dtls_fingerprints(certificate: RTCCertificate) -> list[dict[str, str]]:
+    """Every fingerprint a peer connection using `certificate` shows in its SDP."""
     return [{"algorithm": f.algorithm, "value": f.value} for f in certificate.getFingerprints()]
 
 

@@ -50,7 +50,7 @@ class SessionDispatcher(Dispatcher):
             to_aiortc_configuration(configuration),
             certificate=certificates[0].certificate if certificates else None,
         )
-        return {"fingerprints": dtls_certificate.dtls_fingerprints(peer_connection.peer_connection)}
+        return {"fingerprints": dtls_certificate.dtls_fingerprints(peer_connection.certificate)}
 
     async def generate_certificate(self, params: Params) -> Result:
         async with self._key_generations:

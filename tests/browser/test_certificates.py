@@ -204,8 +204,7 @@ def test_two_shimmed_peers_connect_with_their_certificates(shim_page: Page, serv
         sctp = dispatcher.peer_connection.sctp
         assert sctp is not None and sctp.transport.state == "connected"
         peer_certificate: Any = sctp.transport._ssl.get_peer_certificate(as_cryptography=True)
-        local = dispatcher.peer_connection._RTCPeerConnection__certificates[0]  # type: ignore[attr-defined]
-        presented[certificate_digest(local._cert, "sha-256").lower()] = certificate_digest(
+        presented[certificate_digest(dispatcher.certificate._cert, "sha-256").lower()] = certificate_digest(
             peer_certificate, "sha-256").lower()
     assert presented == {fingerprints["a"]: fingerprints["b"], fingerprints["b"]: fingerprints["a"]}
 
