@@ -989,6 +989,11 @@ self.onmessage = async ({ data }) => {
     return { hostname: host, origin: `${loopback ? 'http' : 'https'}://${text}` };
   }
 
+  // An IdP protocol as the spec's dictionaries give it: 'default' when left out.
+  function idpProtocol(protocol) {
+    return protocol === undefined ? 'default' : String(protocol);
+  }
+
   function checkIdpProtocol(protocol) {
     if (/[/\\]/.test(protocol)) {
       throw makeError('SyntaxError', `The IdP protocol '${protocol}' contains '/' or '\\'.`);
@@ -1103,7 +1108,7 @@ self.onmessage = async ({ data }) => {
       const input = options == null ? {} : options;
       const chosen = {
         domain: String(provider),
-        protocol: input.protocol === undefined ? 'default' : String(input.protocol),
+        protocol: idpProtocol(input.protocol),
         usernameHint: input.usernameHint === undefined ? undefined : String(input.usernameHint),
         peerIdentity: input.peerIdentity === undefined ? this.#target : String(input.peerIdentity),
       };
@@ -1158,7 +1163,7 @@ self.onmessage = async ({ data }) => {
         if (!result || !result.idp || typeof result.idp.domain !== 'string' || typeof result.assertion !== 'string') {
           throw idpFailure({ errorDetail: 'idp-execution-failure', message: 'the IdP answered no RTCIdentityAssertionResult' });
         }
-        const idp = { domain: result.idp.domain, protocol: result.idp.protocol === undefined ? 'default' : String(result.idp.protocol) };
+        const idp = { domain: result.idp.domain, protocol: idpProtocol(result.idp.protocol) };
         const encoded = base64Json({ idp, assertion: result.assertion });
         this.#fire(new RTCIdentityEvent('identityresult', { assertion: encoded }));
         return encoded;
@@ -1189,7 +1194,7 @@ self.onmessage = async ({ data }) => {
         let decoded;
         try {
           decoded = fromBase64Json(encoded);
-          idp = { domain: String(decoded.idp.domain), protocol: decoded.idp.protocol === undefined ? 'default' : String(decoded.idp.protocol) };
+          idp = { domain: String(decoded.idp.domain), protocol: idpProtocol(decoded.idp.protocol) };
           checkIdpProtocol(idp.protocol);
         } catch (error) {
           throw makeError('OperationError', `The identity assertion is malformed: ${error.message}`);
