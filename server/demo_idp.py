@@ -26,7 +26,8 @@ from starlette.routing import Route
 # The IdP realm is a worker with an opaque origin ("null"), so every answer needs CORS;
 # the proxy posts text/plain so that no preflight is needed.
 CORS = {"Access-Control-Allow-Origin": "*"}
-PROXY_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+# A proxy's name: no leading dot, so neither ".." nor a hidden file is one.
+PROXY_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*")
 
 
 class DemoIdp:
