@@ -113,8 +113,11 @@ def test_two_peers_prove_their_identities_with_the_demo_idp(page: Page, server: 
       const offer = await a.createOffer();
       await a.setLocalDescription(offer);
       await b.setRemoteDescription(a.localDescription);
+      // Validation runs on after setRemoteDescription: waiting for it keeps the events in order.
+      await b.peerIdentity;
       await b.setLocalDescription(); // the implicit answer carries b's assertion too
       await a.setRemoteDescription(b.localDescription);
+      await a.peerIdentity;
       return {
         host, offer: offer.sdp, aLocal: a.localDescription.sdp, bLocal: b.localDescription.sdp,
         aPeer: await outcome(a.peerIdentity), bPeer: await outcome(b.peerIdentity),
