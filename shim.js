@@ -1351,13 +1351,13 @@ self.onmessage = async ({ data }) => {
     // With an identity provider, a description is made in two steps (the server, then the
     // IdP), which the operations chain keeps together (#chained).
     createOffer(options = undefined) {
-      return this.#chained(() => this.#createDescription('createOffer', { options: normalizeOfferOptions(options) }),
+      return this.#chained(() => this.#withAssertion(this.#call('createOffer', { options: normalizeOfferOptions(options) })),
         this.#identity.hasProvider).then((description) => new RTCSessionDescription(description));
     }
 
     createAnswer(options = undefined) {
       void options; // RTCAnswerOptions has no members left that aiortc could honour
-      return this.#chained(() => this.#createDescription('createAnswer', {}), this.#identity.hasProvider)
+      return this.#chained(() => this.#withAssertion(this.#call('createAnswer', {})), this.#identity.hasProvider)
         .then((description) => new RTCSessionDescription(description));
     }
 
@@ -1369,7 +1369,7 @@ self.onmessage = async ({ data }) => {
           // The implicit description, made here so that it carries our identity assertion;
           // offer or answer as the state is once the operations before have run.
           const answering = ['have-remote-offer', 'have-local-pranswer'].includes(this.#state.signalingState);
-          init = await this.#createDescription(answering ? 'createAnswer' : 'createOffer', answering ? {} : { options: {} });
+          init = await this.#withAssertion(answering ? this.#call('createAnswer', {}) : this.#call('createOffer', { options: {} }));
         }
         return this.#call('setLocalDescription', { description: init });
       }, implicit && this.#identity.hasProvider).then(() => undefined);
@@ -1743,9 +1743,10 @@ self.onmessage = async ({ data }) => {
       this.#dataChannels.add(channel);
     }
 
-    // createOffer/createAnswer on the server, with our identity assertion when a provider is set.
-    #createDescription(command, params) {
-      return this.#call(command, params).then(({ description }) => this.#identity.withAssertion(description));
+    // The description a createOffer/createAnswer call made, with our identity assertion
+    // when a provider is set.
+    #withAssertion(created) {
+      return created.then(({ description }) => this.#identity.withAssertion(description));
     }
 
     #call(method, params) {
