@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,9 @@ def raw_get_status(app: ASGIApp, path: str) -> int:
         "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
         "headers": [(b"host", b"testserver")], "server": ("testserver", 80), "client": ("127.0.0.1", 50000),
     }
-    asyncio.run(asyncio.wait_for(app(scope, receive, send), 10))
+    # A thread of its own: Playwright's sync API may keep a loop running in this one.
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, asyncio.wait_for(app(scope, receive, send), 10)).result()
     (status,) = [message["status"] for message in messages if message["type"] == "http.response.start"]
     return status
 
