@@ -536,13 +536,17 @@
       if (!init || init.errorDetail === undefined) {
         throw new TypeError("Failed to construct 'RTCError': required member errorDetail is undefined.");
       }
+      // WebIDL's long and unsigned long: ToNumber (a Symbol or BigInt throws), then modulo
+      // 2^32; NaN and infinities become 0.
+      const long = (value) => (value == null ? null : +value | 0);
+      const unsignedLong = (value) => (value == null ? null : +value >>> 0);
       this.#init = {
         errorDetail: enumValue(init.errorDetail, RTC_ERROR_DETAILS, 'RTCErrorDetailType'),
-        sdpLineNumber: init.sdpLineNumber ?? null,
-        sctpCauseCode: init.sctpCauseCode ?? null,
-        receivedAlert: init.receivedAlert ?? null,
-        sentAlert: init.sentAlert ?? null,
-        httpRequestStatusCode: init.httpRequestStatusCode ?? null,
+        httpRequestStatusCode: long(init.httpRequestStatusCode),
+        receivedAlert: unsignedLong(init.receivedAlert),
+        sctpCauseCode: long(init.sctpCauseCode),
+        sdpLineNumber: long(init.sdpLineNumber),
+        sentAlert: unsignedLong(init.sentAlert),
       };
     }
 
@@ -732,7 +736,8 @@
       throw new TypeError(failed + 'Algorithm: name: Missing or not a string');
     }
     const algorithm = { name: String(input.name) };
-    const kind = algorithm.name.toUpperCase();
+    // WebCrypto matches algorithm names ASCII-case-insensitively: 'ecd\u017fa' is no ECDSA.
+    const kind = algorithm.name.replace(/[a-z]+/g, (lower) => lower.toUpperCase());
     if (kind === 'ECDSA') {
       if (typeof input.namedCurve !== 'string') {
         throw new TypeError(failed + 'EcKeyGenParams: namedCurve: Missing or not a string');
@@ -786,14 +791,27 @@
   // Where an RTCError from the IdP keeps what the IdP said (login URL, error info).
   const IDP_DETAILS = Symbol('IdP failure details');
 
-  // An IdP proxy runs in a realm of its own: a dedicated worker made from this source,
-  // which has no access to the page. It gives the IdP's script `rtcIdentityProvider`,
-  // `RTCError` and a `location` naming the script's URL (the spec's realm runs in the
-  // IdP's origin; a worker made from a blob runs in the page's, so the IdP at least
-  // learns where it was loaded from), then imports the script.
+  // An IdP proxy runs in a realm of its own: a dedicated worker made from a data: URL of
+  // this source. Such a worker has an opaque origin, so the IdP's script reaches nothing
+  // of the page's origin (its cookies, storage, BroadcastChannels); a blob worker would
+  // run in the page's. The spec's realm runs in the IdP's origin, which a page cannot
+  // make; the IdP keeps its secrets on its server instead. The realm gives the script
+  // `rtcIdentityProvider`, `RTCError` and a `location` naming the script's URL, resolves
+  // the script's relative URLs against that (the data: URL is no base), then imports it.
   const IDP_REALM_SOURCE = `'use strict';
 const IDP_ERROR_DETAILS = ${JSON.stringify(IDP_ERROR_DETAILS)};
 let registered = null;
+const importScript = self.importScripts.bind(self);
+const fetchResource = self.fetch.bind(self);
+const NativeRequest = self.Request;
+const openRequest = XMLHttpRequest.prototype.open;
+const resolve = (url) => new URL(url, self.location).href;
+self.importScripts = (...urls) => importScript(...urls.map(resolve));
+self.Request = class Request extends NativeRequest {
+  constructor(input, init) { super(input instanceof NativeRequest ? input : resolve(input), init); }
+};
+self.fetch = (input, init) => fetchResource(input instanceof NativeRequest ? input : resolve(input), init);
+XMLHttpRequest.prototype.open = function open(method, url, ...rest) { return openRequest.call(this, method, resolve(url), ...rest); };
 self.RTCError = class RTCError extends Error {
   constructor(init = {}, message = '') {
     super(message);
@@ -820,7 +838,7 @@ self.onmessage = async ({ data }) => {
     // an IdP that allows CORS tells its HTTP status first.
     let status = null;
     try {
-      status = (await fetch(data.load)).status;
+      status = (await fetchResource(data.load)).status;
     } catch (error) {
       // no CORS, or no server: importScripts decides
     }
@@ -830,7 +848,7 @@ self.onmessage = async ({ data }) => {
       return;
     }
     try {
-      importScripts(data.load);
+      importScript(data.load);
     } catch (error) {
       const unreachable = status === null && error && error.name === 'NetworkError';
       postMessage({ loaded: false, error: failure(unreachable ? 'idp-load-failure' : 'idp-bad-script-failure', error) });
@@ -857,7 +875,10 @@ self.onmessage = async ({ data }) => {
 };`;
 
   // The spec's limit on an IdP's load plus one call; rtcshimOptions.idpTimeout changes it.
-  const IDP_TIMEOUT_MS = Number(options.idpTimeout) > 0 ? Number(options.idpTimeout) : 15000;
+  // setTimeout takes its delay as a 32-bit int (a larger one, Infinity too, fires at once):
+  // clamped to the longest it can wait.
+  const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+  const IDP_TIMEOUT_MS = Number(options.idpTimeout) > 0 ? Math.min(Number(options.idpTimeout), MAX_TIMER_DELAY_MS) : 15000;
 
   function idpFailure(failure) {
     const error = new RTCError({
@@ -871,21 +892,29 @@ self.onmessage = async ({ data }) => {
   class IdpProxy {
     #worker;
     #loaded;
+    #failLoad;
     #calls = new Map(); // call id -> {resolve, reject}
     #nextId = 1;
+    #closed = false;
 
     constructor(url) {
-      const source = URL.createObjectURL(new Blob([IDP_REALM_SOURCE], { type: 'text/javascript' }));
-      this.#worker = new Worker(source);
-      URL.revokeObjectURL(source);
+      this.#worker = new Worker(`data:text/javascript;charset=utf-8,${encodeURIComponent(IDP_REALM_SOURCE)}`);
       this.#loaded = new Promise((resolve, reject) => {
+        this.#failLoad = reject;
+        // The IdP's script can post messages too: what is not an answer we wait for is ignored.
         this.#worker.onmessage = ({ data }) => {
+          if (data === null || typeof data !== 'object') {
+            return;
+          }
           if ('loaded' in data) {
             if (data.loaded) resolve();
             else reject(idpFailure(data.error));
             return;
           }
           const call = this.#calls.get(data.id);
+          if (!call) {
+            return;
+          }
           this.#calls.delete(data.id);
           if (data.error) call.reject(idpFailure(data.error));
           else call.resolve(data.result);
@@ -901,6 +930,9 @@ self.onmessage = async ({ data }) => {
 
     // generateAssertion or validateAssertion, loading included, within the time limit.
     call(method, args) {
+      if (this.#closed) {
+        return Promise.reject(closedError());
+      }
       let timer;
       const timeout = new Promise((resolve, reject) => {
         timer = setTimeout(() => reject(idpFailure({
@@ -908,6 +940,9 @@ self.onmessage = async ({ data }) => {
         })), IDP_TIMEOUT_MS);
       });
       const answer = this.#loaded.then(() => new Promise((resolve, reject) => {
+        if (this.#closed) {
+          throw closedError();
+        }
         const id = this.#nextId++;
         this.#calls.set(id, { resolve, reject });
         this.#worker.postMessage({ id, method, args });
@@ -915,17 +950,48 @@ self.onmessage = async ({ data }) => {
       return Promise.race([answer, timeout]).finally(() => clearTimeout(timer));
     }
 
+    // The peer connection closed: the calls under way fail now, not at their time limit.
     close() {
+      this.#closed = true;
       this.#worker.terminate();
+      this.#failLoad(closedError());
+      for (const call of this.#calls.values()) {
+        call.reject(closedError());
+      }
+      this.#calls.clear();
     }
   }
 
-  // https for an IdP, plain http for one on this machine (tests, demos): the rule applies
-  // to the host of "<domain>" alone, its port left out.
-  function idpProxyUrl(domain, protocol) {
-    const host = new URL('http://' + domain).hostname;
+  function closedError() {
+    return makeError('InvalidStateError', 'The RTCPeerConnection is closed.');
+  }
+
+  // An IdP domain is exactly "host[:port]" (webrtc-identity). The URL parser would move a
+  // path, query, fragment or userinfo out of the host and drop it unseen, so that
+  // "good.example/uploads/x.js#" named a script of good.example's as its IdP: such
+  // characters are refused first. `origin` is where the proxy lives: https, or plain http
+  // when the host (its port left out) is on this machine (tests, demos).
+  function parseIdpDomain(domain) {
+    const text = String(domain);
+    let url = null;
+    if (!/[/\\?#@%\s]/.test(text)) {
+      try {
+        url = new URL(`http://${text}`);
+      } catch (error) {
+        // not a host[:port]
+      }
+    }
+    if (url === null) {
+      throw idpFailure({ errorDetail: 'idp-load-failure', message: `'${text}' is not an IdP domain (host[:port])` });
+    }
+    const host = url.hostname;
     const loopback = host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
-    return `${loopback ? 'http' : 'https'}://${domain}/.well-known/idp-proxy/${protocol}`;
+    return { hostname: host, origin: `${loopback ? 'http' : 'https'}://${text}` };
+  }
+
+  // An IdP protocol as the spec's dictionaries give it: 'default' when left out.
+  function idpProtocol(protocol) {
+    return protocol === undefined ? 'default' : String(protocol);
   }
 
   function checkIdpProtocol(protocol) {
@@ -948,10 +1014,11 @@ self.onmessage = async ({ data }) => {
     return new Set(found.map(([, algorithm, digest]) => `${algorithm.toLowerCase()} ${digest.toUpperCase()}`));
   }
 
-  // The identity's domain (after its last '@') must be the IdP's, its port left out.
-  function identityMatchesIdp(identity, domain) {
+  // The identity's domain (after its last '@') must be the IdP's host (parseIdpDomain),
+  // its port left out.
+  function identityMatchesIdp(identity, idpDomain) {
     const at = identity.lastIndexOf('@');
-    return at > 0 && identity.slice(at + 1).toLowerCase() === new URL('http://' + domain).hostname.toLowerCase();
+    return at > 0 && identity.slice(at + 1).toLowerCase() === idpDomain.hostname.toLowerCase();
   }
 
   class RTCIdentityAssertion {
@@ -1021,6 +1088,7 @@ self.onmessage = async ({ data }) => {
     #peerIdentity;
     #settlePeerIdentity;
     #validations = Promise.resolve(); // one validation at a time
+    #closed = false;
     loginUrl = null;
     errorInfo = null;
 
@@ -1034,12 +1102,13 @@ self.onmessage = async ({ data }) => {
 
     get peerIdentity() { return this.#peerIdentity; }
     get hasProvider() { return this.#provider !== null; }
+    get hasTarget() { return this.#target !== undefined; }
 
     setProvider(provider, options) {
       const input = options == null ? {} : options;
       const chosen = {
         domain: String(provider),
-        protocol: input.protocol === undefined ? 'default' : String(input.protocol),
+        protocol: idpProtocol(input.protocol),
         usernameHint: input.usernameHint === undefined ? undefined : String(input.usernameHint),
         peerIdentity: input.peerIdentity === undefined ? this.#target : String(input.peerIdentity),
       };
@@ -1089,12 +1158,12 @@ self.onmessage = async ({ data }) => {
       const contents = JSON.stringify({ fingerprint: fingerprints });
       const idpOptions = { protocol: provider.protocol, usernameHint: provider.usernameHint, peerIdentity: provider.peerIdentity };
       try {
-        const result = await this.#proxy(provider.domain, provider.protocol)
+        const result = await this.#proxy(parseIdpDomain(provider.domain), provider.protocol)
           .call('generateAssertion', [contents, window.location.origin, idpOptions]);
         if (!result || !result.idp || typeof result.idp.domain !== 'string' || typeof result.assertion !== 'string') {
           throw idpFailure({ errorDetail: 'idp-execution-failure', message: 'the IdP answered no RTCIdentityAssertionResult' });
         }
-        const idp = { domain: result.idp.domain, protocol: result.idp.protocol === undefined ? 'default' : String(result.idp.protocol) };
+        const idp = { domain: result.idp.domain, protocol: idpProtocol(result.idp.protocol) };
         const encoded = base64Json({ idp, assertion: result.assertion });
         this.#fire(new RTCIdentityEvent('identityresult', { assertion: encoded }));
         return encoded;
@@ -1125,17 +1194,18 @@ self.onmessage = async ({ data }) => {
         let decoded;
         try {
           decoded = fromBase64Json(encoded);
-          idp = { domain: String(decoded.idp.domain), protocol: decoded.idp.protocol === undefined ? 'default' : String(decoded.idp.protocol) };
+          idp = { domain: String(decoded.idp.domain), protocol: idpProtocol(decoded.idp.protocol) };
           checkIdpProtocol(idp.protocol);
         } catch (error) {
           throw makeError('OperationError', `The identity assertion is malformed: ${error.message}`);
         }
-        const result = await this.#proxy(idp.domain, idp.protocol)
+        const idpDomain = parseIdpDomain(idp.domain);
+        const result = await this.#proxy(idpDomain, idp.protocol)
           .call('validateAssertion', [String(decoded.assertion), window.location.origin]);
         if (!result || typeof result.identity !== 'string' || typeof result.contents !== 'string') {
           throw idpFailure({ errorDetail: 'idp-execution-failure', message: 'the IdP answered no RTCIdentityValidationResult' });
         }
-        this.#checkValidated(result, idp, sdp);
+        this.#checkValidated(result, idpDomain, sdp);
         this.#settlePeerIdentity.resolve(new RTCIdentityAssertion(idp.domain, result.identity));
         this.#target = result.identity;
         this.#fire(new Event('peeridentity'));
@@ -1151,7 +1221,7 @@ self.onmessage = async ({ data }) => {
 
     // What the IdP vouched for must be this description's certificates, its own domain's
     // user, and the peer we expect.
-    #checkValidated(result, idp, sdp) {
+    #checkValidated(result, idpDomain, sdp) {
       let covered;
       try {
         const contents = JSON.parse(result.contents);
@@ -1163,8 +1233,8 @@ self.onmessage = async ({ data }) => {
       if (fingerprints.size === 0 || [...fingerprints].some((fingerprint) => !covered.has(fingerprint))) {
         throw makeError('OperationError', "The identity assertion does not cover the description's DTLS fingerprints.");
       }
-      if (!identityMatchesIdp(result.identity, idp.domain)) {
-        throw makeError('OperationError', `The IdP ${idp.domain} cannot vouch for ${result.identity}.`);
+      if (!identityMatchesIdp(result.identity, idpDomain)) {
+        throw makeError('OperationError', `The IdP ${idpDomain.hostname} cannot vouch for ${result.identity}.`);
       }
       if (this.#target !== undefined && result.identity !== this.#target) {
         throw makeError('OperationError', `The peer is ${result.identity}, not ${this.#target}.`);
@@ -1185,13 +1255,12 @@ self.onmessage = async ({ data }) => {
       this.#settlePeerIdentity = settle;
     }
 
-    #proxy(domain, protocol) {
-      let url;
-      try {
-        url = idpProxyUrl(domain, protocol);
-      } catch (error) {
-        throw idpFailure({ errorDetail: 'idp-load-failure', message: `'${domain}' is not an IdP domain` });
+    // The proxy of `protocol` at `idpDomain` (parseIdpDomain), started once.
+    #proxy(idpDomain, protocol) {
+      if (this.#closed) {
+        throw closedError();
       }
+      const url = `${idpDomain.origin}/.well-known/idp-proxy/${protocol}`;
       if (!this.#proxies.has(url)) {
         this.#proxies.set(url, new IdpProxy(url));
       }
@@ -1199,6 +1268,7 @@ self.onmessage = async ({ data }) => {
     }
 
     close() {
+      this.#closed = true;
       for (const proxy of this.#proxies.values()) {
         proxy.close();
       }
@@ -1233,6 +1303,9 @@ self.onmessage = async ({ data }) => {
     #remoteStreams = new Map(); // msid stream id -> MediaStream
     #closedStats = null; // the close call's reply: what getStats reports once closed
     #identity;
+    #chainTail = null; // settles when the last multi-step operation does (#chained)
+    #lastOperation = null; // settles when the last chained operation does
+    #waiting = 0; // operations waiting for a multi-step one
 
     constructor(configuration = {}, legacyConstraints = undefined) {
       super();
@@ -1275,44 +1348,47 @@ self.onmessage = async ({ data }) => {
     }
 
     // The promise forms; installLegacyCallbacks adds the callback forms over them.
+    // With an identity provider, a description is made in two steps (the server, then the
+    // IdP), which the operations chain keeps together (#chained).
     createOffer(options = undefined) {
-      return this.#operation(() => this.#call('createOffer', { options: normalizeOfferOptions(options) }))
-        .then(({ description }) => this.#identity.withAssertion(description))
-        .then((description) => new RTCSessionDescription(description));
+      return this.#chained(() => this.#withAssertion(this.#call('createOffer', { options: normalizeOfferOptions(options) })),
+        this.#identity.hasProvider).then((description) => new RTCSessionDescription(description));
     }
 
     createAnswer(options = undefined) {
       void options; // RTCAnswerOptions has no members left that aiortc could honour
-      return this.#operation(() => this.#call('createAnswer', {}))
-        .then(({ description }) => this.#identity.withAssertion(description))
+      return this.#chained(() => this.#withAssertion(this.#call('createAnswer', {})), this.#identity.hasProvider)
         .then((description) => new RTCSessionDescription(description));
     }
 
     setLocalDescription(description = undefined) {
-      return this.#operation(async () => {
+      const implicit = description == null || !description.sdp;
+      return this.#chained(async () => {
         let init = description == null ? null : descriptionInit(description);
-        if (this.#identity.hasProvider && (init === null || init.sdp === '')) {
-          // The implicit description, made here so that it carries our identity assertion.
-          const created = this.signalingState === 'have-remote-offer' ? await this.createAnswer() : await this.createOffer();
-          init = created.toJSON();
+        if (this.#identity.hasProvider && (init === null || (init.sdp === '' && init.type !== 'rollback'))) {
+          // The implicit description, made here so that it carries our identity assertion;
+          // offer or answer as the state is once the operations before have run.
+          const answering = ['have-remote-offer', 'have-local-pranswer'].includes(this.#state.signalingState);
+          init = await this.#withAssertion(answering ? this.#call('createAnswer', {}) : this.#call('createOffer', { options: {} }));
         }
         return this.#call('setLocalDescription', { description: init });
-      }).then(() => undefined);
+      }, implicit && this.#identity.hasProvider).then(() => undefined);
     }
 
     setRemoteDescription(description) {
-      return this.#operation(() => {
+      // With a target peer identity the operation waits for the validation.
+      return this.#chained(() => {
         if (description == null || typeof description !== 'object') {
           throw new TypeError("Failed to execute 'setRemoteDescription' on 'RTCPeerConnection': 1 argument required.");
         }
         const init = descriptionInit(description);
         return this.#call('setRemoteDescription', { description: init })
           .then(() => this.#identity.validateRemote(init.sdp));
-      }).then(() => undefined);
+      }, this.#identity.hasTarget).then(() => undefined);
     }
 
     addIceCandidate(candidate = undefined) {
-      return this.#operation(() => {
+      return this.#chained(() => {
         if (candidate == null || candidate.candidate === '') {
           return this.#call('addIceCandidate', { candidate: null });
         }
@@ -1667,6 +1743,12 @@ self.onmessage = async ({ data }) => {
       this.#dataChannels.add(channel);
     }
 
+    // The description a createOffer/createAnswer call made, with our identity assertion
+    // when a provider is set.
+    #withAssertion(created) {
+      return created.then(({ description }) => this.#identity.withAssertion(description));
+    }
+
     #call(method, params) {
       return this.#bridge.call(this.#guid, method, params);
     }
@@ -1681,6 +1763,43 @@ self.onmessage = async ({ data }) => {
         return Promise.resolve(run());
       } catch (error) {
         return Promise.reject(error);
+      }
+    }
+
+    // The spec's operations chain, in two halves. The server runs a peer connection's
+    // offer/answer/description/candidate calls one at a time in arrival order, so an
+    // operation that is one server call is sent at once (a candidate may follow
+    // setRemoteDescription without waiting). An operation of several steps in the page
+    // (`multiStep`: a description with our identity assertion, a validation awaited)
+    // starts once every operation before it settled, as it may depend on the state they
+    // leave, and holds back the operations after it until it settles, so that none
+    // overtakes one of its steps.
+    #chained(run, multiStep) {
+      const before = multiStep ? this.#lastOperation : this.#chainTail;
+      let result;
+      if (before === null) {
+        result = this.#operation(run);
+      } else {
+        this.#waiting += 1;
+        result = before.then(() => {
+          this.#waiting -= 1;
+          this.#releaseChain(before);
+          return this.#operation(run);
+        });
+      }
+      const settled = result.then(() => {}, () => {});
+      this.#lastOperation = settled;
+      if (multiStep) {
+        this.#chainTail = settled;
+        settled.then(() => this.#releaseChain(settled));
+      }
+      return result;
+    }
+
+    // Once `tail` settled and every operation waiting for it started, later ones go at once.
+    #releaseChain(tail) {
+      if (this.#chainTail === tail && this.#waiting === 0) {
+        this.#chainTail = null;
       }
     }
 

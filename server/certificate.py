@@ -6,15 +6,19 @@ so it belongs to the session and goes when the session does.
 aiortc has no way to pass a certificate in: every RTCPeerConnection generates its own
 ECDSA one in its constructor and keeps it in a private list, read each time it creates a
 DTLS transport. `use_certificate` swaps that list right after construction, before any
-transport exists — the only place rtcshim touches it. aiortc also offers only ECDSA
-cipher suites; `BridgeCertificate` adds the RSA ones. A plain aiortc peer (ECDSA suites
-only) still cannot reach an RSA certificate acting as the DTLS server.
+transport exists — the only place rtcshim touches it; PeerConnectionDispatcher keeps the
+certificate it gave (the page's, or a new ECDSA one as aiortc would make). aiortc also
+offers only ECDSA cipher suites; `BridgeCertificate` adds the RSA ones. A plain aiortc
+peer (ECDSA suites only) still cannot reach an RSA certificate acting as the DTLS server.
 """
 
 from __future__ import annotations
 
 import datetime
+import os
 import secrets
+import string
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from aiortc import RTCPeerConnection
@@ -44,10 +48,17 @@ CIPHERS = b":".join(
     for kind in ("ECDSA", "RSA")
     for suite in ("AES128-GCM-SHA256", "CHACHA20-POLY1305", "AES128-SHA", "AES256-SHA")
 )
+# Key generation (an 8192-bit RSA key: seconds) runs off the event loop on threads of its
+# own: on asyncio's default pool, which the rest of the server shares, a page queueing
+# many would starve every session. SessionDispatcher also limits each session's share.
+KEY_GENERATION = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1), thread_name_prefix="rtcshim-keygen")
 # The name aiortc's RTCPeerConnection keeps its certificates under (name-mangled).
 _AIORTC_CERTIFICATES = "_RTCPeerConnection__certificates"
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+# WebCrypto matches algorithm names ASCII-case-insensitively; str.upper() would also fold
+# the long s (U+017F) to 'S' and take 'ecd\u017fa' for ECDSA.
+_ASCII_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
 
 
 class BridgeCertificate(RTCCertificate):
@@ -91,7 +102,7 @@ def generate(algorithm: dict[str, Any], now: datetime.datetime | None = None) ->
 def _generate_key(algorithm: dict[str, Any]) -> PrivateKey:
     unsupported = NotSupportedError(
         "The AlgorithmIdentifier names a supported algorithm, but its parameters are not supported.")
-    name = algorithm["name"].upper()
+    name = algorithm["name"].translate(_ASCII_UPPER)
     if name == "ECDSA":
         if algorithm.get("namedCurve") != "P-256":
             raise unsupported
@@ -99,7 +110,7 @@ def _generate_key(algorithm: dict[str, Any]) -> PrivateKey:
     if name == "RSASSA-PKCS1-V1_5":
         exponent = int.from_bytes(bytes(algorithm.get("publicExponent") or []), "big")
         if (algorithm.get("modulusLength") not in RSA_MODULUS_BITS or exponent != RSA_PUBLIC_EXPONENT
-                or str(algorithm.get("hash")).upper() != "SHA-256"):
+                or str(algorithm.get("hash")).translate(_ASCII_UPPER) != "SHA-256"):
             raise unsupported
         return rsa.generate_private_key(public_exponent=exponent, key_size=algorithm["modulusLength"])
     raise NotSupportedError(f"Algorithm: unrecognized name {algorithm['name']!r}")
@@ -112,9 +123,8 @@ def use_certificate(peer_connection: RTCPeerConnection, certificate: RTCCertific
     setattr(peer_connection, _AIORTC_CERTIFICATES, [certificate])
 
 
-def dtls_fingerprints(peer_connection: RTCPeerConnection) -> list[dict[str, str]]:
-    """Every fingerprint the peer connection's certificate shows in its SDP."""
-    certificate: RTCCertificate = getattr(peer_connection, _AIORTC_CERTIFICATES)[0]
+def dtls_fingerprints(certificate: RTCCertificate) -> list[dict[str, str]]:
+    """Every fingerprint a peer connection using `certificate` shows in its SDP."""
     return [{"algorithm": f.algorithm, "value": f.value} for f in certificate.getFingerprints()]
 
 

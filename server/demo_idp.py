@@ -11,7 +11,6 @@ demo has no logins, but the assertion still binds the name to the DTLS fingerpri
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import json
@@ -24,10 +23,11 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-# The IdP realm is a worker in the calling page's origin, which may not be ours; the
-# proxy posts text/plain so that no preflight is needed.
+# The IdP realm is a worker with an opaque origin ("null"), so every answer needs CORS;
+# the proxy posts text/plain so that no preflight is needed.
 CORS = {"Access-Control-Allow-Origin": "*"}
-PROXY_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+# A proxy's name: no leading dot, so neither ".." nor a hidden file is one.
+PROXY_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*")
 
 
 class DemoIdp:
@@ -45,7 +45,7 @@ class DemoIdp:
             return None
         try:
             claims: dict[str, str] = json.loads(base64.urlsafe_b64decode(payload))
-        except (binascii.Error, ValueError):
+        except ValueError:  # binascii.Error and JSONDecodeError are ValueErrors
             return None
         return claims
 
@@ -57,9 +57,9 @@ class DemoIdp:
         identity, contents = body.get("identity"), body.get("contents")
         if not isinstance(identity, str) or not isinstance(contents, str):
             return JSONResponse({"error": "identity and contents must be strings"}, 400, headers=CORS)
-        if "@" not in identity or identity.rpartition("@")[2].lower() != (request.url.hostname or "").lower():
-            return JSONResponse({"error": f"this IdP only vouches for <user>@{request.url.hostname}"},
-                                403, headers=CORS)
+        host = _page_hostname(request)
+        if "@" not in identity or identity.rpartition("@")[2].lower() != host.lower():
+            return JSONResponse({"error": f"this IdP only vouches for <user>@{host}"}, 403, headers=CORS)
         return JSONResponse({"token": self.sign(identity, contents)}, headers=CORS)
 
     async def verify_endpoint(self, request: Request) -> Response:
@@ -68,6 +68,13 @@ class DemoIdp:
         if claims is None:
             return JSONResponse({"error": "this IdP did not sign the assertion"}, 400, headers=CORS)
         return JSONResponse(claims, headers=CORS)
+
+
+def _page_hostname(request: Request) -> str:
+    """This server's host as a page's `location.hostname` names it: an IPv6 address in
+    brackets ("[::1]", where Starlette gives "::1")."""
+    hostname = request.url.hostname or ""
+    return f"[{hostname}]" if ":" in hostname else hostname
 
 
 async def _json_body(request: Request) -> dict[str, Any]:

@@ -77,13 +77,15 @@ class PeerConnectionDispatcher(Dispatcher):
         *,
         certificate: RTCCertificate | None = None,
     ) -> None:
-        """`certificate`: the page's, for DTLS; none: the one aiortc generates."""
+        """`certificate`: the page's, for DTLS; none: a new ECDSA one, as aiortc makes."""
         super().__init__(session, guid, parent)
         self.configuration = configuration
         self._aiortc_configuration = aiortc_configuration
         self.peer_connection = RTCPeerConnection(aiortc_configuration)
-        if certificate is not None:
-            use_certificate(self.peer_connection, certificate)
+        # The certificate every DTLS transport of this connection uses, kept here so that
+        # nothing else reads aiortc's private list (use_certificate writes it).
+        self.certificate = certificate if certificate is not None else RTCCertificate.generateCertificate()
+        use_certificate(self.peer_connection, self.certificate)
         # The spec's operations chain: offer/answer/description/candidate calls run one
         # at a time, in the order the page made them.
         self._operations = asyncio.Lock()

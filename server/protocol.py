@@ -7,6 +7,7 @@ message shapes and the type language this module implements.
 from __future__ import annotations
 
 import json
+import math
 import re
 import struct
 import tomllib
@@ -219,8 +220,9 @@ def _check_value(value: Any, expected: _Type, where: str, resolve: _Resolve) -> 
             raise BridgeTypeError(f"{where}: {value} is outside {low}..{high}")
         return
     if kind == "number":
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise BridgeTypeError(f"{where}: expected a number, got {_describe(value)}")
+        # Python's json reads NaN and Infinity, which JSON (and JavaScript's) has not.
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise BridgeTypeError(f"{where}: expected a finite number, got {_describe(value)}")
         return
     if kind == "bytes":
         if not isinstance(value, bytes):

@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from .session import Session
 
 DEVICE_KINDS = {"audio": "audioinput", "video": "videoinput"}
+# Keys one session generates at a time (certificate.KEY_GENERATION); its further
+# generateCertificate calls wait their turn, so no page holds all the key threads.
+KEY_GENERATIONS_PER_SESSION = 1
 
 
 class SessionDispatcher(Dispatcher):
@@ -34,6 +37,7 @@ class SessionDispatcher(Dispatcher):
             "uploadTrack": self.upload_track,
             "generateCertificate": self.generate_certificate,
         }
+        self._key_generations = asyncio.Semaphore(KEY_GENERATIONS_PER_SESSION)
 
     async def create_peer_connection(self, params: Params) -> Result:
         configuration = params["configuration"]
@@ -46,11 +50,12 @@ class SessionDispatcher(Dispatcher):
             to_aiortc_configuration(configuration),
             certificate=certificates[0].certificate if certificates else None,
         )
-        return {"fingerprints": dtls_certificate.dtls_fingerprints(peer_connection.peer_connection)}
+        return {"fingerprints": dtls_certificate.dtls_fingerprints(peer_connection.certificate)}
 
     async def generate_certificate(self, params: Params) -> Result:
-        # Key generation takes a while (RSA seconds): off the event loop.
-        generated = await asyncio.to_thread(dtls_certificate.generate, params["algorithm"])
+        async with self._key_generations:
+            generated = await asyncio.get_running_loop().run_in_executor(
+                dtls_certificate.KEY_GENERATION, dtls_certificate.generate, params["algorithm"])
         certificate = dtls_certificate.CertificateDispatcher(
             self.session, self.session.new_handle("Certificate"), self, generated)
         certificate.announce()

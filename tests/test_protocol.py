@@ -36,6 +36,15 @@ def test_validate_call_wrong_type_names_the_field() -> None:
         PROTOCOL.validate_call("PeerConnection", "createOffer", {"options": {"iceRestart": "yes"}})
 
 
+@pytest.mark.parametrize("expires", ["NaN", "Infinity", "-Infinity"])
+def test_validate_call_number_not_finite(expires: str) -> None:
+    """Python's json reads NaN and Infinity; the protocol's numbers are finite."""
+    call = decode('{"id": 1, "guid": "Session", "method": "generateCertificate", '
+                  f'"params": {{"algorithm": {{"name": "ECDSA", "expires": {expires}}}}}}}')
+    with pytest.raises(BridgeTypeError, match=r"algorithm\.expires: expected a finite number, got"):
+        PROTOCOL.validate_call("Session", "generateCertificate", call["params"])
+
+
 def test_validate_call_unknown_field() -> None:
     with pytest.raises(BridgeTypeError, match="unknown field 'extra'"):
         PROTOCOL.validate_call("PeerConnection", "close", {"extra": 1})

@@ -44,6 +44,9 @@ ERROR_SCENARIOS = """async () => {
     ecdsaWithoutCurve: generate({ name: 'ECDSA' }),
     algorithmAsString: generate('ECDSA'),
     unknownAlgorithm: generate({ name: 'nope' }),
+    // Names match ASCII-case-insensitively: U+017F (long s) upper-cases to S, yet is no s.
+    longSName: generate({ name: 'ecd\\u017fa', namedCurve: 'P-256' }),
+    longSHash: rsa({ hash: '\\u017fha-256' }),
     rsa512: rsa({ modulusLength: 512 }),
     rsa16384: rsa({ modulusLength: 16384 }),
     rsaExponent3: rsa({ publicExponent: new Uint8Array([3]) }),
@@ -85,6 +88,7 @@ def test_generate_certificate_errors_match_native_chromium(shim_page: Page, nati
     shim = shim_page.evaluate(ERROR_SCENARIOS)
     assert "no error" not in native.values()  # every scenario is a bad call
     assert shim == native
+    assert (shim["longSName"], shim["longSHash"]) == ("NotSupportedError", "NotSupportedError")
 
 
 def test_certificate_surface_matches_native_chromium(shim_page: Page, native_page: Page) -> None:
@@ -200,8 +204,7 @@ def test_two_shimmed_peers_connect_with_their_certificates(shim_page: Page, serv
         sctp = dispatcher.peer_connection.sctp
         assert sctp is not None and sctp.transport.state == "connected"
         peer_certificate: Any = sctp.transport._ssl.get_peer_certificate(as_cryptography=True)
-        local = dispatcher.peer_connection._RTCPeerConnection__certificates[0]  # type: ignore[attr-defined]
-        presented[certificate_digest(local._cert, "sha-256").lower()] = certificate_digest(
+        presented[certificate_digest(dispatcher.certificate._cert, "sha-256").lower()] = certificate_digest(
             peer_certificate, "sha-256").lower()
     assert presented == {fingerprints["a"]: fingerprints["b"], fingerprints["b"]: fingerprints["a"]}
 

@@ -113,8 +113,11 @@ def test_two_peers_prove_their_identities_with_the_demo_idp(page: Page, server: 
       const offer = await a.createOffer();
       await a.setLocalDescription(offer);
       await b.setRemoteDescription(a.localDescription);
+      // Validation runs on after setRemoteDescription: waiting for it keeps the events in order.
+      await b.peerIdentity;
       await b.setLocalDescription(); // the implicit answer carries b's assertion too
       await a.setRemoteDescription(b.localDescription);
+      await a.peerIdentity;
       return {
         host, offer: offer.sdp, aLocal: a.localDescription.sdp, bLocal: b.localDescription.sdp,
         aPeer: await outcome(a.peerIdentity), bPeer: await outcome(b.peerIdentity),
@@ -141,6 +144,35 @@ def test_two_peers_prove_their_identities_with_the_demo_idp(page: Page, server: 
     settled = {d.descriptions["currentLocalDescription"]["sdp"] for d in server.registry.objects()
                if isinstance(d, PeerConnectionDispatcher)}
     assert settled == {result["aLocal"], result["bLocal"]}
+
+
+def test_implicit_descriptions_with_a_provider_keep_the_operations_order(page: Page, mock_idp: str) -> None:
+    """Calls made without awaiting run in order, though an implicit description with an
+    assertion takes several steps in the page; and they use no method a page replaced."""
+    result = page.evaluate("""async (idp) => {
+      const { a, b } = pairWith([idp, { protocol: 'mock', usernameHint: 'alice@127.0.0.1' }],
+                                [idp, { protocol: 'mock', usernameHint: 'bob@127.0.0.1' }]);
+      const offer = await a.createOffer(); // a's implicit offer below has the same media
+      for (const pc of [a, b]) {
+        pc.createOffer = pc.createAnswer = () => Promise.reject(new Error('a page wrapper ran'));
+      }
+      const answered = [b.setRemoteDescription(offer), b.setLocalDescription()];
+      const answeredOutcomes = await Promise.all(answered.map(outcome));
+      const offered = [a.setLocalDescription(), a.setRemoteDescription(b.localDescription)];
+      const offeredOutcomes = await Promise.all(offered.map(outcome));
+      return {
+        outcomes: [...answeredOutcomes, ...offeredOutcomes],
+        types: [a.localDescription?.type, b.localDescription?.type],
+        states: [a.signalingState, b.signalingState],
+        assertions: [a.localDescription?.sdp, b.localDescription?.sdp].map((sdp) => /^a=identity:/m.test(sdp)),
+      };
+    }""", mock_idp)
+    assert result == {
+        "outcomes": [{"ok": None}] * 4,
+        "types": ["offer", "answer"],
+        "states": ["stable", "stable"],
+        "assertions": [True, True],
+    }
 
 
 def test_demo_idp_needs_a_user_name(page: Page) -> None:
@@ -213,6 +245,18 @@ def test_identity_interfaces(page: Page) -> None:
         "failed": ["idp.example", "p", "https://idp.example/login"], "noArguments": "TypeError",
         "tag": "[object RTCIdentityAssertion]",
     }
+
+
+def test_rtc_error_init_members_are_webidl_integers(page: Page) -> None:
+    result = page.evaluate("""() => {
+      const error = new RTCError({ errorDetail: 'idp-load-failure', httpRequestStatusCode: '404.9',
+        sdpLineNumber: 2 ** 32 + 3, sctpCauseCode: NaN, receivedAlert: -1, sentAlert: Infinity });
+      let symbol;
+      try { new RTCError({ errorDetail: 'idp-load-failure', httpRequestStatusCode: Symbol('x') }); } catch (e) { symbol = e.name; }
+      return { members: [error.httpRequestStatusCode, error.sdpLineNumber, error.sctpCauseCode, error.receivedAlert, error.sentAlert],
+               unset: new RTCError({ errorDetail: 'idp-timeout' }).httpRequestStatusCode, symbol };
+    }""")
+    assert result == {"members": [404, 3, 0, 2**32 - 1, 0], "unset": None, "symbol": "TypeError"}
 
 
 @pytest.mark.parametrize(("protocol", "error_detail", "login_url", "error_info", "status"), [
@@ -298,6 +342,114 @@ def test_target_peer_identity_needs_an_assertion(page: Page) -> None:
     result = page.evaluate(VALIDATE, [None, None, {"peerIdentity": "alice@127.0.0.1"}])
     assert result["remote"]["error"]["name"] == "OperationError"
     assert result["peerIdentity"]["error"]["name"] == "OperationError"
+
+
+def test_idp_realm_cannot_reach_the_page(page: Page, mock_idp: str) -> None:
+    """The IdP realm has an opaque origin: nothing of the page's origin answers it, while
+    its relative URLs reach its own server."""
+    result = page.evaluate("""async (idp) => {
+      await new Promise((resolve, reject) => {
+        const request = indexedDB.open('rtcshim-probe');
+        request.onsuccess = () => { request.result.close(); resolve(); };
+        request.onerror = () => reject(request.error);
+      });
+      const heard = [];
+      const channel = new BroadcastChannel('rtcshim-probe');
+      channel.onmessage = (event) => heard.push(event.data);
+      const { a } = pairWith([idp, { protocol: 'mock?generate=probe' }]);
+      const encoded = await a.getIdentityAssertion();
+      // A message posted before the IdP answered would have arrived by now.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      channel.close();
+      return { probe: JSON.parse(JSON.parse(atob(encoded)).assertion), heard };
+    }""", mock_idp)
+    probe = result["probe"]
+    assert probe["origin"] == "null"
+    assert str(probe["pageServer"]).startswith("refused")
+    assert "rtcshim-probe" not in probe["databases"]
+    assert result["heard"] == []
+    assert (probe["relativeFetch"], probe["relativeRequest"], probe["relativeImport"]) == (200, 200, True)
+
+
+@pytest.mark.parametrize("delay_ms", [0, 300])
+def test_close_rejects_the_idp_calls_under_way_at_once(page: Page, mock_idp: str, delay_ms: int) -> None:
+    """Closed while the IdP loads (0 ms) or while its call hangs (300 ms): the call fails
+    at once with InvalidStateError, not at the time limit with idp-timeout."""
+    result = page.evaluate("""async ([idp, delayMs]) => {
+      const { a } = pairWith([idp, { protocol: 'mock?generate=hang', usernameHint: 'alice@127.0.0.1' }]);
+      const assertion = outcome(a.getIdentityAssertion());
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      const closedAt = performance.now();
+      a.close();
+      const settled = await assertion;
+      return { name: settled.error.name, ms: performance.now() - closedAt,
+               after: (await outcome(a.getIdentityAssertion())).error.name };
+    }""", [mock_idp, delay_ms])
+    assert result["name"] == "InvalidStateError"
+    assert result["ms"] < IDP_TIMEOUT_MS / 2
+    assert result["after"] == "InvalidStateError"
+
+
+@pytest.mark.parametrize("idp_timeout", ["Infinity", str(2**32 + 5)])
+def test_idp_timeouts_beyond_what_timers_hold_are_clamped(
+    shim_context: BrowserContext, open_shim_page: Callable[[], Page], mock_idp: str, idp_timeout: str
+) -> None:
+    """A timer delay beyond 2^31-1 ms (Infinity, 2^32+5) would fire at once (or after 5 ms)."""
+    shim_context.add_init_script(f"window.rtcshimOptions = {{ idpTimeout: {idp_timeout} }};")
+    page = open_shim_page()
+    page.evaluate(NEGOTIATE)
+    result = page.evaluate("""async (idp) => {
+      const { a } = pairWith([idp, { protocol: 'mock?generate=hang', usernameHint: 'alice@127.0.0.1' }]);
+      const assertion = outcome(a.getIdentityAssertion());
+      const waited = new Promise((resolve) => setTimeout(() => resolve('still waiting'), 500));
+      return Promise.race([assertion, waited]);
+    }""", mock_idp)
+    assert result == "still waiting"
+
+
+def test_messages_the_idp_posts_itself_are_ignored(page: Page, mock_idp: str) -> None:
+    result = page.evaluate("""async (idp) => {
+      const errors = [];
+      window.addEventListener('error', (event) => errors.push(event.message));
+      const { a } = pairWith([idp, { protocol: 'mock?generate=chatter', usernameHint: 'alice@127.0.0.1' }]);
+      const assertion = await outcome(a.getIdentityAssertion());
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return { identity: JSON.parse(JSON.parse(atob(assertion.ok)).assertion).identity, errors };
+    }""", mock_idp)
+    assert result == {"identity": "alice@127.0.0.1", "errors": []}
+
+
+# Domains that are more than host[:port]: each still leads the URL parser to the mock IdP
+# on 127.0.0.1 (a path that resolves back, a fragment or query that swallows the rest of
+# the proxy URL, userinfo), which would then vouch for alice@127.0.0.1.
+SPOOFED_DOMAINS = ["{idp}/x/..", "{idp}/.well-known/idp-proxy/mock#", "{idp}/.well-known/idp-proxy/mock?", "evil@{idp}"]
+
+
+@pytest.mark.parametrize("spoofed", SPOOFED_DOMAINS)
+def test_remote_idp_domain_beyond_host_and_port_is_a_load_failure(page: Page, mock_idp: str, spoofed: str) -> None:
+    result = page.evaluate("""async ([idp, spoofed]) => {
+      const { a, b } = pairWith([idp, { protocol: 'mock', usernameHint: 'alice@127.0.0.1' }]);
+      const offer = await a.createOffer();
+      const encoded = /^a=identity:(\\S+)/m.exec(offer.sdp)[1];
+      const decoded = JSON.parse(atob(encoded));
+      decoded.idp.domain = spoofed;
+      const peerIdentity = b.peerIdentity;
+      const remote = await outcome(b.setRemoteDescription({ type: 'offer', sdp: offer.sdp.replace(encoded, btoa(JSON.stringify(decoded))) }));
+      return { remote, peerIdentity: await outcome(peerIdentity),
+               events: identityEvents.filter((event) => event.side === 'b').map((event) => [event.type, event.idp]) };
+    }""", [mock_idp, spoofed.format(idp=mock_idp)])
+    assert result["remote"] == {"ok": None}
+    assert result["peerIdentity"]["error"]["errorDetail"] == "idp-load-failure"
+    assert result["events"] == [["idpvalidationerror", spoofed.format(idp=mock_idp)]]
+
+
+@pytest.mark.parametrize("spoofed", SPOOFED_DOMAINS)
+def test_provider_domain_beyond_host_and_port_is_a_load_failure(page: Page, mock_idp: str, spoofed: str) -> None:
+    result = page.evaluate("""async (spoofed) => {
+      const { a } = pairWith([spoofed, { protocol: 'mock', usernameHint: 'alice@127.0.0.1' }]);
+      return outcome(a.getIdentityAssertion());
+    }""", spoofed.format(idp=mock_idp))
+    assert result["error"]["errorDetail"] == "idp-load-failure"
 
 
 def test_tampered_fingerprint_fails_validation(page: Page, mock_idp: str) -> None:

@@ -6,14 +6,16 @@
  * script only asks it to sign and to check (server/demo_idp.py). */
 'use strict';
 
-async function askIdp(path, body) {
-  // text/plain: a simple request, no CORS preflight from the page's origin.
+// `refused`: the errorDetail when the IdP's server refuses the request (4xx).
+async function askIdp(path, body, refused) {
+  // text/plain: a simple request, no CORS preflight from the realm's opaque origin.
   const response = await fetch(new URL(path, location), {
     method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: JSON.stringify(body),
   });
   const answer = await response.json();
   if (!response.ok) {
-    throw new RTCError({ errorDetail: response.status === 400 ? 'idp-token-invalid' : 'idp-execution-failure' }, answer.error);
+    const refusedRequest = response.status >= 400 && response.status < 500;
+    throw new RTCError({ errorDetail: refusedRequest ? refused : 'idp-execution-failure' }, answer.error);
   }
   return answer;
 }
@@ -26,12 +28,14 @@ rtcIdentityProvider.register({
       error.idpLoginUrl = new URL('/examples/identity.html', location).href;
       throw error;
     }
-    const { token } = await askIdp('/idp/rtcshim-demo/sign', { identity: options.usernameHint, contents });
+    // A refusal (a name of another domain) fits no more specific errorDetail.
+    const { token } = await askIdp('/idp/rtcshim-demo/sign', { identity: options.usernameHint, contents }, 'idp-execution-failure');
     return { idp: { domain: location.host, protocol: 'rtcshim-demo' }, assertion: token };
   },
 
   async validateAssertion(assertion, origin) {
-    const { identity, contents } = await askIdp('/idp/rtcshim-demo/verify', { token: assertion });
+    // The IdP did not sign this token: idp-token-invalid is the spec's word for it.
+    const { identity, contents } = await askIdp('/idp/rtcshim-demo/verify', { token: assertion }, 'idp-token-invalid');
     return { identity, contents };
   },
 });
