@@ -7,7 +7,7 @@ aiortc has no way to pass a certificate in: every RTCPeerConnection generates it
 ECDSA one in its constructor and keeps it in a private list, read each time it creates a
 DTLS transport. `use_certificate` swaps that list right after construction, before any
 transport exists — the only place rtcshim touches it; PeerConnectionDispatcher keeps the
-certificate it gave (the page's, or a new ECDSA one as aiortc would make). aiortc also
+certificate it returns (the page's, or the ECDSA one aiortc made). aiortc also
 offers only ECDSA cipher suites; `BridgeCertificate` adds the RSA ones. A plain aiortc
 peer (ECDSA suites only) still cannot reach an RSA certificate acting as the DTLS server.
 """
@@ -116,11 +116,17 @@ def _generate_key(algorithm: dict[str, Any]) -> PrivateKey:
     raise NotSupportedError(f"Algorithm: unrecognized name {algorithm['name']!r}")
 
 
-def use_certificate(peer_connection: RTCPeerConnection, certificate: RTCCertificate) -> None:
-    """Make a new aiortc peer connection use `certificate` for every DTLS transport."""
-    if not isinstance(getattr(peer_connection, _AIORTC_CERTIFICATES, None), list):
+def use_certificate(peer_connection: RTCPeerConnection, certificate: RTCCertificate | None) -> RTCCertificate:
+    """Make a new aiortc peer connection use `certificate` for every DTLS transport, or,
+    given none, keep the one aiortc made; returns the certificate in use."""
+    made = getattr(peer_connection, _AIORTC_CERTIFICATES, None)
+    if not isinstance(made, list) or not made:
         raise RuntimeError("this aiortc keeps its certificates elsewhere: update certificate.py")
+    if certificate is None:
+        in_use: RTCCertificate = made[0]
+        return in_use
     setattr(peer_connection, _AIORTC_CERTIFICATES, [certificate])
+    return certificate
 
 
 def dtls_fingerprints(certificate: RTCCertificate) -> list[dict[str, str]]:

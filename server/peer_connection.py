@@ -77,15 +77,14 @@ class PeerConnectionDispatcher(Dispatcher):
         *,
         certificate: RTCCertificate | None = None,
     ) -> None:
-        """`certificate`: the page's, for DTLS; none: a new ECDSA one, as aiortc makes."""
+        """`certificate`: the page's, for DTLS; none: the ECDSA one aiortc makes."""
         super().__init__(session, guid, parent)
         self.configuration = configuration
         self._aiortc_configuration = aiortc_configuration
         self.peer_connection = RTCPeerConnection(aiortc_configuration)
         # The certificate every DTLS transport of this connection uses, kept here so that
-        # nothing else reads aiortc's private list (use_certificate writes it).
-        self.certificate = certificate if certificate is not None else RTCCertificate.generateCertificate()
-        use_certificate(self.peer_connection, self.certificate)
+        # nothing but use_certificate touches aiortc's private list.
+        self.certificate = use_certificate(self.peer_connection, certificate)
         # The spec's operations chain: offer/answer/description/candidate calls run one
         # at a time, in the order the page made them.
         self._operations = asyncio.Lock()
