@@ -345,6 +345,13 @@ VIDEO_SENT = """async () => {
   const outbound = ofType(stats, 'outbound-rtp').find((entry) => entry.kind === 'video');
   return { outbound, source: stats[outbound.mediaSourceId] || null };
 }"""
+# Turns call.a's video encoding on or off (setParameters).
+SET_VIDEO_ACTIVE = """async (active) => {
+  const sender = call.a.getSenders().find((s) => s.track && s.track.kind === 'video');
+  const parameters = sender.getParameters();
+  parameters.encodings[0].active = active;
+  await sender.setParameters(parameters);
+}"""
 
 
 def test_get_stats_outbound_stops_counting_while_the_encoding_is_inactive(shim_page: Page) -> None:
@@ -352,12 +359,7 @@ def test_get_stats_outbound_stops_counting_while_the_encoding_is_inactive(shim_p
     shim_page.evaluate("""() => whenStats(call.a, (stats) => ofType(stats, 'outbound-rtp').some(
         (entry) => entry.kind === 'video' && entry.framesEncoded > 0), 'video frames encoded')""")
     before = shim_page.evaluate(VIDEO_SENT)
-    shim_page.evaluate("""async () => {
-      const sender = call.a.getSenders().find((s) => s.track && s.track.kind === 'video');
-      const parameters = sender.getParameters();
-      parameters.encodings[0].active = false;
-      await sender.setParameters(parameters);
-    }""")
+    shim_page.evaluate(SET_VIDEO_ACTIVE, False)
     # Ten frames of the source, twice: an encode under way when the encoding went
     # inactive has ended long before the second.
     later = """(source) => whenStats(call.a, (stats) => stats[source.id].frames >= source.frames + 10,
@@ -372,12 +374,7 @@ def test_get_stats_outbound_stops_counting_while_the_encoding_is_inactive(shim_p
     assert still["outbound"]["framesSent"] == inactive["outbound"]["framesSent"]
     assert still["source"]["frames"] >= inactive["source"]["frames"] + 10  # the source went on
 
-    shim_page.evaluate("""async () => {
-      const sender = call.a.getSenders().find((s) => s.track && s.track.kind === 'video');
-      const parameters = sender.getParameters();
-      parameters.encodings[0].active = true;
-      await sender.setParameters(parameters);
-    }""")
+    shim_page.evaluate(SET_VIDEO_ACTIVE, True)
     again = shim_page.evaluate("""(encoded) => whenStats(call.a, (stats) => ofType(stats, 'outbound-rtp').some(
         (entry) => entry.kind === 'video' && entry.framesEncoded > encoded), 'frames encoded again')""",
                                still["outbound"]["framesEncoded"])
