@@ -12,10 +12,12 @@
  *     capture: 'server',             // getUserMedia from the server's sources, or 'browser':
  *                                    // the browser's own capture, uploaded as the source
  *     idpTimeout: 15000,             // ms an identity provider may take (load plus one call)
+ *     prefixes: 'auto',              // prefixed names to install ('webkit', 'moz', 'ms'): 'auto'
+ *                                    // (those of the engine's family), 'all', or a list
  *   };
- * Afterwards `window.rtcshim` holds the version, the options, the native objects that
- * were replaced (`rtcshim.native`) and `rtcshim.session()`, a promise of the server's
- * session id for this page.
+ * Afterwards `window.rtcshim` holds the version, the options, the engine `family` and the
+ * `prefixes` installed, the native objects that were replaced (`rtcshim.native`) and
+ * `rtcshim.session()`, a promise of the server's session id for this page.
  *
  * Layout: helpers, the bridge (socket, calls, handle table), the interfaces (each a
  * class; bridge events are handled in its `events` table), then the install functions,
@@ -3718,6 +3720,55 @@ self.onmessage = async ({ data }) => {
     }
   }
 
+  // --- the legacy prefixes of the engine's family --------------------------------
+
+  // Pages and libraries of 2013-2016 tell browsers apart by their prefixed names (period
+  // adapter.js tests navigator.mozGetUserMedia first, then webkitGetUserMedia), then parse
+  // the user agent for that browser's version: a page works only if the names it finds
+  // name the browser its user agent names. So a page gets the prefixes its engine family
+  // shipped, told from the engine's own features, never from the user agent (which a
+  // test may override): Gecko (user agent "Firefox/") the moz names; Blink ("Chrome/") and
+  // WebKit the webkit names; any other engine none, so that libraries take their
+  // standards branch. The ms names only when asked. rtcshimOptions.prefixes overrides the
+  // rule: 'auto', 'all', or a list such as ['webkit'].
+  const ALL_PREFIXES = ['webkit', 'moz', 'ms'];
+  const FAMILY_PREFIXES = { gecko: ['moz'], blink: ['webkit'], webkit: ['webkit'], other: [] };
+
+  function engineFamily(window) {
+    const cssSupports = (property, value) => Boolean(window.CSS && window.CSS.supports(property, value));
+    if ('mozInnerScreenX' in window || cssSupports('-moz-appearance', 'none')) {
+      return 'gecko';
+    }
+    if ('chrome' in window || 'webkitRequestFileSystem' in window) {
+      return 'blink';
+    }
+    return cssSupports('-webkit-appearance', 'none') ? 'webkit' : 'other';
+  }
+
+  function chosenPrefixes(window, option) {
+    if (option === undefined || option === 'auto') {
+      return FAMILY_PREFIXES[engineFamily(window)];
+    }
+    if (option === 'all') {
+      return ALL_PREFIXES;
+    }
+    if (Array.isArray(option) && option.every((prefix) => ALL_PREFIXES.includes(prefix))) {
+      return ALL_PREFIXES.filter((prefix) => option.includes(prefix));
+    }
+    console.error(`rtcshim: rtcshimOptions.prefixes must be 'auto', 'all' or a list of ${ALL_PREFIXES.join(', ')};`
+      + ` got ${JSON.stringify(option)}, so the engine's own are used`);
+    return FAMILY_PREFIXES[engineFamily(window)];
+  }
+
+  const PREFIXES = chosenPrefixes(window, options.prefixes);
+
+  // `name` and its prefixed forms among `shipped` (the prefixes browsers really had for
+  // it) that this page gets: webkitRTCPeerConnection, mozGetUserMedia, ...
+  function withPrefixes(name, shipped) {
+    const capitalized = name[0].toUpperCase() + name.slice(1);
+    return [name, ...PREFIXES.filter((prefix) => shipped.includes(prefix)).map((prefix) => prefix + capitalized)];
+  }
+
   // --- install ---------------------------------------------------------------
 
   // Expose an interface under its names (the standard one first, then the prefixed
@@ -3743,6 +3794,9 @@ self.onmessage = async ({ data }) => {
         installed: true,
         version: VERSION,
         options,
+        // The engine family the legacy prefixes were chosen for, and the prefixes installed.
+        family: engineFamily(window),
+        prefixes: Object.freeze([...PREFIXES]),
         native: {},
         session: () => getBridge().sessionReady,
       },
@@ -3752,10 +3806,9 @@ self.onmessage = async ({ data }) => {
   }
 
   function installDescriptions(window) {
-    installGlobal(window, ['RTCSessionDescription', 'mozRTCSessionDescription',
-      'webkitRTCSessionDescription', 'msRTCSessionDescription'],
-    exposeInterface(RTCSessionDescription, 'RTCSessionDescription', { toJSON: 0 }));
-    installGlobal(window, ['RTCIceCandidate', 'mozRTCIceCandidate'],
+    installGlobal(window, withPrefixes('RTCSessionDescription', ALL_PREFIXES),
+      exposeInterface(RTCSessionDescription, 'RTCSessionDescription', { toJSON: 0 }));
+    installGlobal(window, withPrefixes('RTCIceCandidate', ['moz']),
       exposeInterface(RTCIceCandidate, 'RTCIceCandidate', { toJSON: 0 }));
   }
 
@@ -3788,9 +3841,8 @@ self.onmessage = async ({ data }) => {
     exposeInterface(RTCPeerConnection, 'RTCPeerConnection', {
       createDataChannel: 1, getConfiguration: 0, setConfiguration: 0, updateIce: 0, close: 0,
     });
-    // One constructor under every name 2013 pages look up.
-    installGlobal(window, ['RTCPeerConnection', 'webkitRTCPeerConnection',
-      'mozRTCPeerConnection', 'msRTCPeerConnection'], RTCPeerConnection);
+    // One constructor under the names 2013 pages look up.
+    installGlobal(window, withPrefixes('RTCPeerConnection', ALL_PREFIXES), RTCPeerConnection);
   }
 
   // Navigator members live on Navigator.prototype, as a browser's do, with the brand check
@@ -3821,7 +3873,7 @@ self.onmessage = async ({ data }) => {
     defineEventHandlers(MediaStreamTrack.prototype, TRACK_EVENTS);
     defineEventHandlers(MediaStream.prototype, STREAM_EVENTS);
     defineEventHandlers(MediaDevices.prototype, ['devicechange']);
-    installGlobal(window, ['MediaStream', 'webkitMediaStream'], exposeInterface(MediaStream, 'MediaStream'));
+    installGlobal(window, withPrefixes('MediaStream', ['webkit']), exposeInterface(MediaStream, 'MediaStream'));
     installGlobal(window, ['MediaStreamTrack'], exposeInterface(MediaStreamTrack, 'MediaStreamTrack', { constructor: 0 }));
     installGlobal(window, ['MediaStreamTrackEvent'], exposeInterface(MediaStreamTrackEvent, 'MediaStreamTrackEvent'));
     installGlobal(window, ['MediaStreamEvent'], exposeInterface(MediaStreamEvent, 'MediaStreamEvent'));
@@ -3832,12 +3884,11 @@ self.onmessage = async ({ data }) => {
     installGlobal(window, ['DeviceChangeEvent'], exposeInterface(DeviceChangeEvent, 'DeviceChangeEvent'));
     const mediaDevices = new MediaDevices(INTERNAL);
     installOnNavigator(window, ['mediaDevices'], { get: () => mediaDevices });
-    // The 2013 callback form, under every prefix pages looked for.
+    // The 2013 callback form, under the prefixes pages looked for.
     const legacyGetUserMedia = function getUserMedia(constraints, successCallback, errorCallback) {
       settleLegacy(requestUserMedia(constraints), successCallback, errorCallback);
     };
-    installOnNavigator(window, ['getUserMedia', 'webkitGetUserMedia', 'mozGetUserMedia', 'msGetUserMedia'],
-      { value: legacyGetUserMedia });
+    installOnNavigator(window, withPrefixes('getUserMedia', ALL_PREFIXES), { value: legacyGetUserMedia });
   }
 
   // Media elements and AudioContexts play our streams through their native twins; old
@@ -3866,8 +3917,9 @@ self.onmessage = async ({ data }) => {
         }
       },
     };
-    Object.defineProperty(proto, 'srcObject', srcObject);
-    Object.defineProperty(proto, 'mozSrcObject', srcObject);
+    for (const name of withPrefixes('srcObject', ['moz'])) {
+      Object.defineProperty(proto, name, srcObject);
+    }
     Object.defineProperty(proto, 'src', {
       configurable: true,
       enumerable: true,
@@ -3895,7 +3947,7 @@ self.onmessage = async ({ data }) => {
         revokeObjectURL.call(window.URL, url);
       }
     };
-    if (!window.webkitURL) {
+    if (PREFIXES.includes('webkit') && !window.webkitURL) {
       window.webkitURL = window.URL;
     }
     const createSource = window.AudioContext.prototype.createMediaStreamSource;

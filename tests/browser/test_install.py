@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 
 from rtcshim.serving import ServerThread
 
+# Chromium is a Blink engine: its pages get the webkit names, and no moz or ms ones, so
+# that period libraries (which test for mozGetUserMedia first) take their Chrome branch.
 ALIASES = """() => ({
-  peerConnection: [window.webkitRTCPeerConnection, window.mozRTCPeerConnection, window.msRTCPeerConnection]
-    .every((alias) => alias === window.RTCPeerConnection),
-  description: [window.webkitRTCSessionDescription, window.mozRTCSessionDescription, window.msRTCSessionDescription]
-    .every((alias) => alias === window.RTCSessionDescription),
-  candidate: window.mozRTCIceCandidate === window.RTCIceCandidate,
+  family: rtcshim.family,
+  prefixes: rtcshim.prefixes,
+  webkit: [window.webkitRTCPeerConnection === window.RTCPeerConnection,
+           window.webkitRTCSessionDescription === window.RTCSessionDescription,
+           typeof navigator.webkitGetUserMedia],
+  others: Object.getOwnPropertyNames(window).concat(Object.getOwnPropertyNames(Navigator.prototype),
+    Object.getOwnPropertyNames(HTMLMediaElement.prototype)).filter((name) => /^(moz|ms)[A-Z]/.test(name)
+    && /RTC|GetUserMedia|SrcObject/.test(name)),
   nativePeerConnection: String(window.RTCPeerConnection).includes('[native code]'),
   keptNative: String(rtcshim.native.RTCPeerConnection).includes('[native code]'),
+})"""
+
+# Every name rtcshimOptions.prefixes: 'all' installs, beside the standard one.
+ALL_PREFIXED = """() => ({
+  window: Object.getOwnPropertyNames(window).filter((name) => /^(webkit|moz|ms)(RTC|MediaStream$)/.test(name)).sort(),
+  navigator: Object.getOwnPropertyNames(Navigator.prototype).filter((name) => /GetUserMedia$/.test(name)).sort(),
+  element: Object.getOwnPropertyNames(HTMLMediaElement.prototype).filter((name) => /^mozSrcObject$/.test(name)),
+  prefixes: rtcshim.prefixes,
 })"""
 
 
@@ -31,16 +44,52 @@ def native_context(browser: Browser, server: ServerThread) -> Iterator[BrowserCo
 def test_replace_mode_installs_the_shim_and_keeps_the_native_reachable(native_context: BrowserContext) -> None:
     page = native_context.new_page()
     page.goto("/static/blank.html")
-    assert page.evaluate(ALIASES) == {"peerConnection": True, "description": True, "candidate": True,
-                                      "nativePeerConnection": False, "keptNative": True}
+    assert page.evaluate(ALIASES) == {"family": "blink", "prefixes": ["webkit"], "webkit": [True, True, "function"],
+                                      "others": [], "nativePeerConnection": False, "keptNative": True}
 
 
 def test_missing_mode_keeps_the_browsers_own_and_aliases_it(native_context: BrowserContext) -> None:
     native_context.add_init_script("window.rtcshimOptions = { mode: 'missing' };")
     page = native_context.new_page()
     page.goto("/static/blank.html")
-    assert page.evaluate(ALIASES) == {"peerConnection": True, "description": True, "candidate": True,
-                                      "nativePeerConnection": True, "keptNative": True}
+    assert page.evaluate(ALIASES) == {"family": "blink", "prefixes": ["webkit"], "webkit": [True, True, "function"],
+                                      "others": [], "nativePeerConnection": True, "keptNative": True}
+
+
+@pytest.mark.parametrize(("option", "prefixes"), [
+    ("'all'", ["webkit", "moz", "ms"]),
+    ("['ms', 'moz']", ["moz", "ms"]),
+    ("[]", []),
+    ("'auto'", ["webkit"]),
+])
+def test_prefixes_option_chooses_the_prefixed_names(
+    shim_context: BrowserContext, open_shim_page: Callable[[], Page], option: str, prefixes: list[str]
+) -> None:
+    shim_context.add_init_script(f"window.rtcshimOptions = {{ prefixes: {option} }};")
+    installed = open_shim_page().evaluate(ALL_PREFIXED)
+    names = {
+        "webkit": (["webkitMediaStream", "webkitRTCPeerConnection", "webkitRTCSessionDescription"],
+                   ["webkitGetUserMedia"], []),
+        "moz": (["mozRTCIceCandidate", "mozRTCPeerConnection", "mozRTCSessionDescription"],
+                ["mozGetUserMedia"], ["mozSrcObject"]),
+        "ms": (["msRTCPeerConnection", "msRTCSessionDescription"], ["msGetUserMedia"], []),
+    }
+    expected_window = sorted(name for prefix in prefixes for name in names[prefix][0])
+    expected_navigator = sorted(name for prefix in prefixes for name in names[prefix][1])
+    expected_element = [name for prefix in prefixes for name in names[prefix][2]]
+    assert installed == {"window": expected_window, "navigator": expected_navigator, "element": expected_element,
+                         "prefixes": prefixes}
+
+
+def test_a_bad_prefixes_option_is_reported_and_the_engines_own_are_used(shim_context: BrowserContext) -> None:
+    shim_context.add_init_script("window.rtcshimOptions = { prefixes: ['o'] };")
+    page = shim_context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.goto("/static/blank.html")
+    assert page.evaluate("rtcshim.prefixes") == ["webkit"]
+    assert errors == ["rtcshim: rtcshimOptions.prefixes must be 'auto', 'all' or a list of webkit, moz, ms;"
+                      ' got ["o"], so the engine\'s own are used']
 
 
 def test_missing_mode_fills_in_what_the_browser_lacks(shim_context: BrowserContext) -> None:

@@ -8,10 +8,11 @@ callback, and return a promise that resolves to undefined.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import BrowserContext, Page
 
 from rtcshim.serving import ServerThread
 
@@ -429,9 +430,12 @@ def test_legacy_call_between_two_connections_delivers_data_channel_message(
 # --- prefixed names and legacy constructor arguments -----------------------------------
 
 
-def test_prefixed_constructors_are_the_standard_constructors(shim_page: Page) -> None:
+def test_prefixed_constructors_are_the_standard_constructors(
+    shim_context: BrowserContext, open_shim_page: Callable[[], Page]
+) -> None:
+    shim_context.add_init_script("window.rtcshimOptions = { prefixes: 'all' };")
     result = run(
-        shim_page,
+        open_shim_page(),
         """() => ({
           webkitRTCPeerConnection: window.webkitRTCPeerConnection === RTCPeerConnection,
           mozRTCPeerConnection: window.mozRTCPeerConnection === RTCPeerConnection,

@@ -8,9 +8,10 @@ in a <video> and reading the frames back.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
-from playwright.sync_api import Page
+from playwright.sync_api import BrowserContext, Page
 
 from rtcshim.media_sources import SYNTHETIC_CAMERA_LABEL, SYNTHETIC_MICROPHONE_LABEL
 from rtcshim.media_track import MediaTrackDispatcher
@@ -598,9 +599,12 @@ def test_get_supported_constraints(shim_page: Page) -> None:
         assert supported.get(name) is True, name
 
 
-def test_prefixed_get_user_media_are_the_legacy_form(shim_page: Page) -> None:
-    result: dict[str, Any] = media_page(shim_page).evaluate("""async () => {
-      const names = ['getUserMedia', 'webkitGetUserMedia', 'mozGetUserMedia'];
+def test_prefixed_get_user_media_are_the_legacy_form(
+    shim_context: BrowserContext, open_shim_page: Callable[[], Page]
+) -> None:
+    shim_context.add_init_script("window.rtcshimOptions = { prefixes: 'all' };")
+    result: dict[str, Any] = media_page(open_shim_page()).evaluate("""async () => {
+      const names = ['getUserMedia', 'webkitGetUserMedia', 'mozGetUserMedia', 'msGetUserMedia'];
       const streams = {};
       for (const name of names) {
         streams[name] = await within(new Promise((resolve, reject) => {
@@ -612,7 +616,7 @@ def test_prefixed_get_user_media_are_the_legacy_form(shim_page: Page) -> None:
       }
       return { types: names.map((name) => typeof navigator[name]), streams };
     }""")
-    assert result["types"] == ["function", "function", "function"]
+    assert result["types"] == ["function", "function", "function", "function"]
     for stream in result["streams"].values():
         assert stream == {"isStream": True, "kinds": ["audio"], "returned": None}
 
