@@ -1308,6 +1308,12 @@ self.onmessage = async ({ data }) => {
     #chainTail = null; // settles when the last multi-step operation does (#chained)
     #lastOperation = null; // settles when the last chained operation does
     #waiting = 0; // operations waiting for a multi-step one
+    #operationsPending = 0; // the length of the spec's operations chain
+    // webrtc-pc's [[NegotiationNeeded]] and [[UpdateNegotiationNeededFlagOnEmptyChain]],
+    // and the server's latest answer to "check if negotiation is needed".
+    #negotiationNeeded = false;
+    #updateNegotiationNeededOnEmptyChain = false;
+    #negotiationCheck = false;
 
     constructor(configuration = {}, legacyConstraints = undefined) {
       super();
@@ -1627,6 +1633,9 @@ self.onmessage = async ({ data }) => {
         if (params.signalingState === 'stable') {
           // JSEP: stopped transceivers go once a negotiation completes.
           this.#transceivers = this.#transceivers.filter((transceiver) => !transceiver[STOPPED]);
+          // A completed negotiation fires negotiationneeded again if something is still
+          // unnegotiated, as webrtc-pc's "set the description" does.
+          this.#negotiationNeeded = false;
         }
         this.#setState('signalingState', params.signalingState, 'signalingstatechange');
       },
@@ -1643,8 +1652,9 @@ self.onmessage = async ({ data }) => {
       connectionStateChange: (params) => {
         this.#setState('connectionState', params.connectionState, 'connectionstatechange');
       },
-      negotiationNeeded: () => {
-        this.#fire(new Event('negotiationneeded'));
+      negotiationNeeded: (params) => {
+        this.#negotiationCheck = params.needed;
+        this.#updateNegotiationNeeded();
       },
       track: (params) => {
         const transceiver = this.#bridge.objects.get(params.transceiver);
@@ -1777,6 +1787,7 @@ self.onmessage = async ({ data }) => {
     // leave, and holds back the operations after it until it settles, so that none
     // overtakes one of its steps.
     #chained(run, multiStep) {
+      this.#operationsPending += 1;
       const before = multiStep ? this.#lastOperation : this.#chainTail;
       let result;
       if (before === null) {
@@ -1790,6 +1801,13 @@ self.onmessage = async ({ data }) => {
         });
       }
       const settled = result.then(() => {}, () => {});
+      settled.then(() => {
+        this.#operationsPending -= 1;
+        if (this.#operationsPending === 0 && this.#updateNegotiationNeededOnEmptyChain) {
+          this.#updateNegotiationNeededOnEmptyChain = false;
+          this.#updateNegotiationNeeded();
+        }
+      });
       this.#lastOperation = settled;
       if (multiStep) {
         this.#chainTail = settled;
@@ -1803,6 +1821,36 @@ self.onmessage = async ({ data }) => {
       if (this.#chainTail === tail && this.#waiting === 0) {
         this.#chainTail = null;
       }
+    }
+
+    // webrtc-pc "update the negotiation-needed flag". The server answers "check if
+    // negotiation is needed" (#negotiationCheck); the chain and the state are the page's,
+    // which know of calls the server has not seen yet.
+    #updateNegotiationNeeded() {
+      if (this.#operationsPending > 0) {
+        this.#updateNegotiationNeededOnEmptyChain = true;
+        return;
+      }
+      setTimeout(() => {
+        if (this.#closed) {
+          return;
+        }
+        if (this.#operationsPending > 0) {
+          this.#updateNegotiationNeededOnEmptyChain = true;
+          return;
+        }
+        if (this.#state.signalingState !== 'stable') {
+          return;
+        }
+        if (!this.#negotiationCheck) {
+          this.#negotiationNeeded = false;
+          return;
+        }
+        if (!this.#negotiationNeeded) {
+          this.#negotiationNeeded = true;
+          this.#fire(new Event('negotiationneeded'));
+        }
+      });
     }
 
     #setState(name, value, eventName) {

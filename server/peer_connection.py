@@ -3,7 +3,7 @@
 The gaps between aiortc and a browser are translated here, each in one place:
 - aiortc gathers every candidate inside setLocalDescription and never emits them; we
   announce them as icecandidate events after the call settles, then end-of-candidates.
-- aiortc never fires negotiationneeded; `_update_negotiation_needed` follows the spec.
+- aiortc never fires negotiationneeded; `update_negotiation_needed` checks the spec's conditions.
 - aiortc knows nothing of offerToReceiveAudio/Video; `_apply_legacy_offer_options` adds
   or redirects transceivers as the spec's legacy extensions say.
 - aiortc reports ICE "completed" where browsers say "connected", has no "disconnected",
@@ -102,7 +102,6 @@ class PeerConnectionDispatcher(Dispatcher):
         self.sctp_transport: SctpTransportDispatcher | None = None
         self._announced_candidates: set[str] = set()
         self._remote_candidates_ended = False
-        self._negotiation_needed = False
         self.stats_ids = stats.StatsIds()
         self.data_channels_opened = 0
         self.data_channels_closed = 0
@@ -218,9 +217,6 @@ class PeerConnectionDispatcher(Dispatcher):
             if pending_offer is not None:
                 self.descriptions[f"current{other}Description"] = pending_offer
                 self.descriptions[f"pending{other}Description"] = None
-            # A completed negotiation clears the flag; the check after the operation
-            # raises it again if something is still unnegotiated.
-            self._negotiation_needed = False
         self.signaling_state = self.peer_connection.signalingState
         for transceiver in self.transceivers.values():
             transceiver.send_parameters.apply()  # aiortc re-enabled senders by direction
@@ -438,15 +434,13 @@ class PeerConnectionDispatcher(Dispatcher):
     # --- negotiation-needed ----------------------------------------------------------
 
     def update_negotiation_needed(self) -> None:
-        """webrtc-pc "update the negotiation-needed flag", for what aiortc can negotiate."""
+        """webrtc-pc "check if negotiation is needed", for what aiortc can negotiate, sent
+        to the page wherever the answer may have changed, in the stable state. The page
+        runs the rest of "update the negotiation-needed flag" against its own operations
+        chain (which holds calls still on their way here) and keeps the flag."""
         if self.closed or self._operations.locked() or self.signaling_state != "stable":
             return
-        if not self._is_negotiation_needed():
-            self._negotiation_needed = False
-            return
-        if not self._negotiation_needed:
-            self._negotiation_needed = True
-            self.emit("negotiationNeeded")
+        self.emit("negotiationNeeded", {"needed": self._is_negotiation_needed()})
 
     def _is_negotiation_needed(self) -> bool:
         local = self.descriptions["currentLocalDescription"]
