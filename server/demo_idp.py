@@ -85,16 +85,19 @@ async def _json_body(request: Request) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-def routes(examples_dir: Path) -> list[Route]:
-    """IdP proxy scripts (examples/.well-known/idp-proxy/<protocol>.js) and the demo IdP."""
-    proxies = examples_dir / ".well-known" / "idp-proxy"
+def routes(pages_dir: Path) -> list[Route]:
+    """IdP proxy scripts (<pages_dir>/.well-known/idp-proxy/<protocol>.js) and the demo IdP."""
+    proxies = pages_dir / ".well-known" / "idp-proxy"
     demo = DemoIdp()
 
     async def idp_proxy(request: Request) -> Response:
         name = request.path_params["protocol"]
-        script = proxies / f"{name}.js"
+        # <protocol>.js, or a file named exactly as asked: a page tree's IdP may keep its proxy
+        # without the extension, and its own "<protocol>.js" URL must not be shadowed.
+        scripts = [proxies / f"{name}.js", proxies / name] if PROXY_NAME.fullmatch(name) else []
+        script = next((script for script in scripts if script.is_file()), None)
         # CORS lets an IdP realm in another origin tell a missing script from a bad one.
-        if not PROXY_NAME.fullmatch(name) or not script.is_file():
+        if script is None:
             return Response("no such IdP protocol", 404, headers=CORS)
         return FileResponse(script, media_type="text/javascript", headers={"Cache-Control": "no-cache", **CORS})
 

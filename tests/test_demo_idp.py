@@ -94,3 +94,15 @@ def test_idp_proxy_names_start_with_no_dot(tmp_path: Path) -> None:
     app = Starlette(routes=routes(tmp_path))
     statuses = {name: raw_get_status(app, f"/.well-known/idp-proxy/{name}") for name in ("visible", ".hidden", ".")}
     assert statuses == {"visible": 200, ".hidden": 404, ".": 404}
+
+
+def test_idp_proxy_is_found_by_protocol_name_or_by_file_name(tmp_path: Path) -> None:
+    proxies = tmp_path / ".well-known" / "idp-proxy"
+    proxies.mkdir(parents=True)
+    (proxies / "with-extension.js").write_text("rtcIdentityProvider.register({});")
+    (proxies / "without-extension").write_text("rtcIdentityProvider.register({});")
+    app = Starlette(routes=routes(tmp_path))
+    statuses = {name: raw_get_status(app, f"/.well-known/idp-proxy/{name}")
+                for name in ("with-extension", "with-extension.js", "without-extension", "without-extension.js")}
+    assert statuses == {"with-extension": 200, "with-extension.js": 200, "without-extension": 200,
+                        "without-extension.js": 404}
