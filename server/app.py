@@ -1,5 +1,5 @@
-"""The ASGI application: the shim, the examples, the bridge, the signaling relay and the
-demo identity provider."""
+"""The ASGI application: the shim, the bridge, the signaling relay and the demo identity
+provider, with either the examples or a folder of the user's pages (a PageTree)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from starlette.websockets import WebSocket
 
 from . import demo_idp
 from .media_sources import MediaSources
+from .page_tree import PageTree, PageTreeFiles
 from .registry import Registry
 from .session import Session
 from .signaling import SignalingRelay
@@ -53,10 +54,12 @@ def list_examples(directory: Path) -> list[Example]:
 
 
 def create_app(
-    *, registry: Registry | None = None, media_sources: MediaSources | None = None, strict: bool = False
+    *, registry: Registry | None = None, media_sources: MediaSources | None = None, strict: bool = False,
+    page_tree: PageTree | None = None,
 ) -> Starlette:
     """`media_sources`: the devices getUserMedia offers (default: a synthetic camera and
-    microphone); `strict` validates every message the server sends (tests)."""
+    microphone); `strict` validates every message the server sends (tests); `page_tree`:
+    serve that folder at / instead of the examples at /examples/ (and /static/)."""
     registry = registry or Registry()
     sources = media_sources or MediaSources.default()
     examples_dir = PACKAGE_ROOT / "examples"
@@ -93,16 +96,27 @@ def create_app(
 
         await session.serve(receive, send)
 
-    app = Starlette(routes=[
-        Route("/", home),
+    rtcshim_routes = [
         Route("/shim.js", shim),
-        Route("/examples/", examples_index),
-        Mount("/examples", StaticFiles(directory=examples_dir), name="examples"),
-        Mount("/static", StaticFiles(directory=PACKAGE_ROOT / "static"), name="static"),
         WebSocketRoute("/bridge", bridge),
         # The bound method: Starlette runs a callable object as raw ASGI, a method as an endpoint.
         WebSocketRoute("/signal/{room}", SignalingRelay().__call__),
-        *demo_idp.routes(examples_dir),
-    ])
+    ]
+    if page_tree is None:
+        app = Starlette(routes=[
+            Route("/", home),
+            *rtcshim_routes,
+            Route("/examples/", examples_index),
+            Mount("/examples", StaticFiles(directory=examples_dir), name="examples"),
+            Mount("/static", StaticFiles(directory=PACKAGE_ROOT / "static"), name="static"),
+            *demo_idp.routes(examples_dir),
+        ])
+    else:
+        # Routes match in order: rtcshim's paths win over the tree's files of the same name.
+        app = Starlette(routes=[
+            *rtcshim_routes,
+            *demo_idp.routes(page_tree.directory),
+            Mount("/", PageTreeFiles(page_tree), name="pages"),
+        ])
     app.state.registry = registry
     return app

@@ -1,20 +1,55 @@
-"""`rtcshim serve`: the examples, the shim and the bridge on one port."""
+"""`rtcshim serve [DIR]`: the shim and the bridge on one port, with a folder of pages or the examples."""
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
+from pathlib import Path
 
 import uvicorn
 
 from .app import create_app
 from .media_sources import MediaSources
+from .page_tree import PageTree
 from .serving import uvicorn_config
 
 
-def main(argv: list[str] | None = None) -> None:
+@dataclass(frozen=True)
+class ServeSettings:
+    """What `rtcshim serve` was asked for; `page_tree` is None for the examples."""
+
+    host: str
+    port: int
+    log_level: str
+    tone_hz: float
+    media_files: tuple[str, ...]
+    page_tree: PageTree | None
+
+    def media_sources(self) -> MediaSources:
+        sources = MediaSources.default(tone_hz=self.tone_hz)
+        for path in self.media_files:
+            sources += MediaSources.from_file(path)
+        return sources
+
+    def announcement(self) -> str:
+        """The line that says where the pages are."""
+        origin = f"http://[{self.host}]:{self.port}" if ":" in self.host else f"http://{self.host}:{self.port}"
+        if self.page_tree is None:
+            return f"rtcshim: examples at {origin}/examples/"
+        return f"rtcshim: serving {self.page_tree.directory} at {origin}/"
+
+
+def parse_arguments(argv: list[str] | None = None) -> ServeSettings:
+    """The settings `argv` asks for; a bad combination exits with a one-line error (status 2)."""
     parser = argparse.ArgumentParser(prog="rtcshim", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="serve /shim.js, the bridge and the examples")
+    serve = commands.add_parser(
+        "serve", help="serve /shim.js, the bridge and a folder of pages (or the examples)",
+        description="Serve /shim.js and the bridge, with the pages of DIR at / (the shim injected first in "
+                    "every HTML page's <head>) or, without DIR, the examples at /examples/.",
+    )
+    serve.add_argument("directory", nargs="?", type=Path, metavar="DIR",
+                       help="a folder of pages to serve at / (default: the examples)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--log-level", default="info")
@@ -22,11 +57,26 @@ def main(argv: list[str] | None = None) -> None:
                        help="the synthetic microphone's frequency (default 440)")
     serve.add_argument("--media", action="append", default=[], metavar="FILE",
                        help="also offer a camera/microphone playing FILE (anything FFmpeg reads); repeatable")
+    serve.add_argument("--no-inject", dest="inject", action="store_false",
+                       help="serve DIR's pages as they are (each loads /shim.js itself)")
+    serve.add_argument("--exclude", action="append", default=[], metavar="GLOB",
+                       help="serve the pages whose path in DIR matches GLOB without the shim "
+                            "(fnmatch: 'old/*' is every page below old/, * matches / too); repeatable")
     arguments = parser.parse_args(argv)
-    sources = MediaSources.default(tone_hz=arguments.tone)
-    for path in arguments.media:
-        sources += MediaSources.from_file(path)
-    print(f"rtcshim: examples at http://{arguments.host}:{arguments.port}/examples/")
-    uvicorn.Server(
-        uvicorn_config(create_app(media_sources=sources), arguments.host, arguments.port, arguments.log_level)
-    ).run()
+    page_tree = None
+    if arguments.directory is not None:
+        if not arguments.directory.is_dir():
+            serve.error(f"not a directory: {arguments.directory}")
+        page_tree = PageTree(arguments.directory.resolve(), arguments.inject, tuple(arguments.exclude))
+    elif not arguments.inject or arguments.exclude:
+        serve.error("--no-inject and --exclude apply to the pages of a DIR: name one")
+    return ServeSettings(
+        arguments.host, arguments.port, arguments.log_level, arguments.tone, tuple(arguments.media), page_tree
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    settings = parse_arguments(argv)
+    app = create_app(media_sources=settings.media_sources(), page_tree=settings.page_tree)
+    print(settings.announcement(), flush=True)
+    uvicorn.Server(uvicorn_config(app, settings.host, settings.port, settings.log_level)).run()

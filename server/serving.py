@@ -13,6 +13,7 @@ import uvicorn
 
 from .app import create_app
 from .media_sources import MediaSources
+from .page_tree import PageTree
 from .registry import Registry
 
 T = TypeVar("T")
@@ -38,16 +39,21 @@ class ServerThread:
     """The server on a free loopback port, in a thread with its own event loop.
 
     `registry` reaches every session; `run(coroutine)` runs code on the server's loop
-    (where aiortc objects live) and returns its result.
+    (where aiortc objects live) and returns its result. With a `page_tree`, it serves that
+    folder at / instead of the examples, as `rtcshim serve DIR` does. `with ServerThread()
+    as server:` starts it, and stops it at the end.
     """
 
     def __init__(
-        self, host: str = "127.0.0.1", *, strict: bool = True, media_sources: MediaSources | None = None
+        self, host: str = "127.0.0.1", *, strict: bool = True, media_sources: MediaSources | None = None,
+        page_tree: PageTree | None = None,
     ) -> None:
         self.host = host
         self.port = free_port(host)
         self.registry = Registry()
-        self.app = create_app(registry=self.registry, media_sources=media_sources, strict=strict)
+        self.app = create_app(
+            registry=self.registry, media_sources=media_sources, strict=strict, page_tree=page_tree
+        )
         self._server = uvicorn.Server(uvicorn_config(self.app, host, self.port, "warning"))
         self._thread = threading.Thread(target=self._serve, name="rtcshim-server", daemon=True)
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -67,6 +73,12 @@ class ServerThread:
                 raise RuntimeError("the rtcshim server did not start")
             self._thread.join(0.02)
         return self
+
+    def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
 
     def run(self, coroutine: Coroutine[Any, Any, T], timeout: float = 30) -> T:
         assert self.loop is not None

@@ -35,13 +35,15 @@ def test_wheel_ships_shim_static_examples_and_protocol(tmp_path: Path) -> None:
     assert expected <= names
 
 
-def start_serve(*arguments: str) -> tuple[subprocess.Popen[str], int]:
-    """`rtcshim serve` on a free port, once it answers."""
+def start_serve(
+    *arguments: str, announcement: str = "rtcshim: examples at {origin}/examples/"
+) -> tuple[subprocess.Popen[str], int]:
+    """`rtcshim serve` on a free port, once it said where the pages are and answers."""
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "rtcshim", "serve", "--port", str(port),
                                 "--log-level", "warning", *arguments], stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
-    assert f"http://127.0.0.1:{port}/examples/" in process.stdout.readline()
+    assert process.stdout.readline() == announcement.format(origin=f"http://127.0.0.1:{port}") + "\n"
     deadline = time.monotonic() + 30
     while True:  # wait for the socket to listen; this bounds start-up, it measures nothing
         try:
@@ -82,6 +84,20 @@ def test_serve_command_offers_media_files_and_a_tone(tmp_path: Path) -> None:
             ("videoinput", "rtcshim synthetic camera"), ("audioinput", "rtcshim synthetic microphone"),
             ("videoinput", "clip.webm"), ("audioinput", "clip.webm"),
         ]
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_serve_command_serves_a_folder_with_the_shim_in_its_pages(tmp_path: Path) -> None:
+    (tmp_path / "page.html").write_text("<!doctype html><html><head><title>old</title></head></html>")
+    process, port = start_serve(str(tmp_path), announcement=f"rtcshim: serving {tmp_path.resolve()} at {{origin}}/")
+    try:
+        status, page = get(f"http://127.0.0.1:{port}/page.html")
+        assert status == 200
+        assert page == '<!doctype html><html><head><script src="/shim.js"></script><title>old</title></head></html>'
+        status, listing = get(f"http://127.0.0.1:{port}/")
+        assert 'href="page.html"' in listing
     finally:
         process.terminate()
         process.wait(10)
