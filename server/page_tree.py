@@ -5,8 +5,12 @@ with these differences:
 - Every HTML page gets `<script src="/shim.js"></script>` as the first thing in its
   <head>, so the shim installs before any script of the page (adapter.js included). The
   file on disk is not touched; `exclude` globs and `inject=False` leave pages as they are.
-- Text is served without a charset parameter: old pages are often not UTF-8, and their
-  own <meta charset> (or the browser's default) must decide, as it did when they were written.
+- Pages and other text are served without a charset parameter: old pages are often not
+  UTF-8, and their own <meta charset> (or the browser's default) must decide, as it did when
+  they were written. Scripts and style sheets are declared UTF-8, as the servers of the
+  libraries old pages load (CDNs, npm) declared them: without it a page with no charset of
+  its own decodes them as windows-1252, and a library with non-ASCII text in its code (the
+  en spaces in AdapterJS 0.13) stops with a SyntaxError.
 - Names starting with a dot are neither listed nor served, except under /.well-known/.
 - rtcshim's own paths (/shim.js, the /bridge and /signal/<room> WebSockets,
   /.well-known/idp-proxy/<protocol> and /idp/rtcshim-demo/*) are routed before DIR, so
@@ -68,8 +72,15 @@ MEDIA_TYPES = {
     ".woff": "font/woff", ".woff2": "font/woff2", ".ttf": "font/ttf", ".otf": "font/otf",
 }
 INJECTED_MEDIA_TYPES = {"text/html", "application/xhtml+xml"}
+UTF8_MEDIA_TYPES = {"text/javascript", "text/css"}
 # A folder's page, else its listing; index.htm was common on the servers of old pages.
 INDEX_NAMES = ("index.html", "index.htm")
+
+
+def content_type(path: str) -> str:
+    """The Content-Type header for the file at `path`."""
+    found = media_type(path)
+    return f"{found}; charset=utf-8" if found in UTF8_MEDIA_TYPES else found
 
 
 def media_type(path: str) -> str:
@@ -190,7 +201,7 @@ class PageTreeFiles(StaticFiles):
     async def _file(self, full_path: str, stat_result: os.stat_result, relative_path: str, scope: Scope) -> Response:
         # Every answer is revalidated: pages are edited while served, and a page cached
         # with or without the shim must not outlive a restart with other options.
-        headers = {"content-type": media_type(relative_path), "cache-control": "no-cache"}
+        headers = {"content-type": content_type(relative_path), "cache-control": "no-cache"}
         if headers["content-type"] in INJECTED_MEDIA_TYPES and self.tree.injects(relative_path):
             page = inject_shim(await anyio.to_thread.run_sync(Path(full_path).read_bytes))
             headers["content-length"] = str(len(page))

@@ -42,10 +42,12 @@ WINDOWS_1252_PAGE = (b'<html><head><meta http-equiv="Content-Type" content="text
                      b"<title>Caf\xe9</title></head><body>\x93quoted\x94 caf\xe9</body></html>")
 PLAIN_PAGE = b"<!doctype html>\n<html>\n<head>\n<title>page</title>\n</head>\n<body>page</body>\n</html>\n"
 
-# What web pages load, as browsers want it; no text type carries a charset.
+# What web pages load, as browsers want it: scripts and style sheets in UTF-8, no other
+# text type with a charset.
 EXPECTED_MEDIA_TYPES = {
     "page.html": "text/html", "page.htm": "text/html", "page.xhtml": "application/xhtml+xml",
-    "script.js": "text/javascript", "module.mjs": "text/javascript", "style.css": "text/css",
+    "script.js": "text/javascript; charset=utf-8", "module.mjs": "text/javascript; charset=utf-8",
+    "style.css": "text/css; charset=utf-8",
     "data.json": "application/json", "script.js.map": "application/json", "module.wasm": "application/wasm",
     "image.svg": "image/svg+xml", "image.png": "image/png", "image.jpg": "image/jpeg", "image.jpeg": "image/jpeg",
     "image.gif": "image/gif", "image.webp": "image/webp", "favicon.ico": "image/x-icon",
@@ -54,7 +56,7 @@ EXPECTED_MEDIA_TYPES = {
     "sound.mp3": "audio/mpeg", "sound.wav": "audio/wav",
     "notes.txt": "text/plain", "feed.xml": "application/xml",
     "font.woff": "font/woff", "font.woff2": "font/woff2", "font.ttf": "font/ttf", "font.otf": "font/otf",
-    "UPPER.JS": "text/javascript",
+    "UPPER.JS": "text/javascript; charset=utf-8",
     "archive.tar.gz": "application/octet-stream", "unknown.rtcshim-unknown": "application/octet-stream",
 }
 
@@ -132,7 +134,7 @@ def test_xhtml_page_gets_the_shim(site: Path) -> None:
     assert response.headers["content-type"] == "application/xhtml+xml"
 
 
-def test_media_types_follow_the_table_and_carry_no_charset(tmp_path: Path) -> None:
+def test_media_types_follow_the_table(tmp_path: Path) -> None:
     for name in EXPECTED_MEDIA_TYPES:
         write(tmp_path / name, b"\x00")
     client = client_for(tmp_path)

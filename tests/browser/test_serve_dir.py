@@ -53,9 +53,11 @@ SITE_CSS = """body { font-family: sans-serif; color: #000080; }
 #log { white-space: pre-wrap; }
 """
 
+# In UTF-8, with an en space in its code as AdapterJS 0.13 has: read as the page's
+# windows-1252 it would be a SyntaxError, and "index loaded" would never show.
 LOG_JS = """// Appends a line to the page's #log.
 function log(text) {
-  var line = document.createElement('div');
+\u2002var line = document.createElement('div');
   line.appendChild(document.createTextNode(text));
   document.getElementById('log').appendChild(line);
 }
@@ -331,7 +333,7 @@ def test_index_in_windows_1252_keeps_its_charset_standards_mode_and_styles(
     assert page.evaluate("getComputedStyle(document.body).color") == "rgb(0, 0, 128)"
     expect(page.locator("#log")).to_have_text("index loaded")
     assert {path: seen[path] for path in ("", "css/site.css", "js/log.js", "shim.js")} == {
-        "": "text/html", "css/site.css": "text/css", "js/log.js": "text/javascript",
+        "": "text/html", "css/site.css": "text/css; charset=utf-8", "js/log.js": "text/javascript; charset=utf-8",
         "shim.js": "text/javascript; charset=utf-8",
     }
     assert problems.reports == []
@@ -351,7 +353,7 @@ def test_loopback_page_runs_adapter_js_over_the_injected_shim(
     assert head[:2] == ['<script src="/shim.js"></script>', '<script src="../vendor/adapter.js"></script>']
     # The shim ran before adapter.js, which therefore took its Chrome branch.
     assert page.evaluate("seenAtLoad") == {"shim": "object", "browser": "chrome"}
-    assert seen["vendor/adapter.js"] == "text/javascript"
+    assert seen["vendor/adapter.js"] == "text/javascript; charset=utf-8"
 
     expect(page.locator("#log")).to_contain_text("Bob got: Hello Bob, from Alice", timeout=CONNECT_TIMEOUT_MS)
     expect(page.locator("#log")).to_contain_text("Alice got: Hello Alice, from Bob")
