@@ -1,6 +1,6 @@
 """JavaScript for media tests: bounded waits, playing streams, reading frames and tones.
 
-`load_media_helpers(page)` loads /static/frame-pattern.js and defines on `window`:
+`load_media_helpers(page)` loads static/frame-pattern.js and defines on `window`:
 
 - `within(promise, what)`: the promise, or a rejection naming `what` after 30 s;
 - `until(condition, what)`: polls `condition` (may be async) every 20 ms until it returns
@@ -25,7 +25,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from playwright.sync_api import Page
+
+FRAME_PATTERN_JS = Path(__file__).resolve().parents[2] / "static" / "frame-pattern.js"
 
 MEDIA_HELPERS = """() => {
 const WATCHDOG_MS = 30000;
@@ -176,7 +180,8 @@ window.negotiate = async (offerer, answerer) => {
 
 
 def load_media_helpers(page: Page) -> None:
-    page.add_script_tag(url="/static/frame-pattern.js")
+    # By content, not URL: pages of a served tree have no /static/.
+    page.add_script_tag(path=FRAME_PATTERN_JS)
     page.evaluate(MEDIA_HELPERS)
 
 
