@@ -140,3 +140,43 @@ def test_peerjs_chats_and_calls_between_two_pages(
     assert bridged_peer_connections(period_server) == 4
     assert_remote_video_plays(alice, "peerjs: bob's video at alice")
     assert_remote_video_plays(bob, "peerjs: alice's video at bob")
+
+
+# --- the WebRTC samples of 2015, as published ---------------------------------------------
+
+SAMPLES = LIBRARIES / "node_modules" / "webrtc-adapter-test-0.1.9" / "src"
+
+
+@pytest.fixture
+def samples_context(browser: Browser) -> Iterator[BrowserContext]:
+    """webrtc-adapter-test 0.1.9 carries the WebRTC project's sample pages of its day, with
+    their adapter.js: served as a page tree, untouched."""
+    with ServerThread(page_tree=PageTree(SAMPLES)) as server:
+        context = browser.new_context(base_url=server.url)
+        context.add_init_script(PLAYWRIGHT_CONFIG.REMOVE_NATIVE_WEBRTC)
+        yield context
+        context.close()
+
+
+def test_sample_peer_connection_page_calls_itself(samples_context: BrowserContext) -> None:
+    page = samples_context.new_page()
+    page.goto("/content/peerconnection/pc1/")
+    page.click("#startButton")
+    page.wait_for_function("document.getElementById('localVideo').videoWidth > 0")
+    page.click("#callButton")
+    load_media_helpers(page)
+    first, second = page.evaluate(
+        "counterAdvances(document.getElementById('remoteVideo'), 'the sample page: the remote video')")
+    assert second > first
+    assert page.evaluate("webrtcDetectedBrowser") == "chrome"
+
+
+def test_sample_data_channel_page_sends_text(samples_context: BrowserContext) -> None:
+    page = samples_context.new_page()
+    page.goto("/content/datachannel/basic/")
+    page.click("#startButton")
+    page.wait_for_function("!document.getElementById('sendButton').disabled")
+    page.fill("#dataChannelSend", "typed into a 2015 sample page")
+    page.click("#sendButton")
+    page.wait_for_function(
+        "document.getElementById('dataChannelReceive').value === 'typed into a 2015 sample page'")
