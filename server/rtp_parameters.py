@@ -3,10 +3,11 @@
 aiortc's sender has an `_enabled` switch (off, it drops frames unencoded) that its
 transceiver sets from each negotiated direction; an inactive encoding turns it off too, so
 `SendParameters.apply` runs again after every negotiation. aiortc's video encoder takes its
-bitrate from the receiver's REMB feedback; a maxBitrate caps it after each frame, the one
-point where the encoder (made lazily, anew when the codec changes) surely exists. aiortc's
-encoders keep their own floor (250 kbps for VP8, 500 kbps for H.264) and Opus has no
-bitrate to set. The same point counts the video frames really encoded (getStats'
+bitrate from the receiver's REMB feedback (`rtcp_feedback.py`); a maxBitrate caps it after
+each frame, the one point where the encoder (made lazily, anew when the codec changes)
+surely exists, and again after each REMB, which would otherwise lift it for the next frame.
+aiortc's encoders keep their own floor (250 kbps for VP8, 500 kbps for H.264) and Opus runs
+at a fixed 96 kbps. The same point counts the video frames really encoded (getStats'
 outbound-rtp), for the sender's whole life, whatever track it sends.
 """
 
@@ -16,17 +17,19 @@ from typing import Any
 
 from aiortc import RTCRtpCodecCapability, RTCRtpSender, RTCRtpTransceiver
 from aiortc.codecs import get_capabilities
+from aiortc.codecs.opus import OpusEncoder
 
 from .errors import InvalidModificationError
 from .media_meter import MediaMeter
 from .media_track import EnabledGate
+from .rtcp_feedback import watch_sender_feedback
 
 SENDING = ("sendrecv", "sendonly")
 
 
 class SendParameters:
-    """The one encoding of an aiortc sender: whether it sends, its bitrate cap, and the
-    video frames it encoded."""
+    """The one encoding of an aiortc sender: whether it sends, its bitrate cap, the video
+    frames it encoded and the RTCP feedback it received."""
 
     def __init__(self, transceiver: RTCRtpTransceiver) -> None:
         self.transceiver = transceiver
@@ -34,6 +37,7 @@ class SendParameters:
         self.max_bitrate: int | None = None
         self.encoded = MediaMeter()
         self._watch_encoding(transceiver.sender)
+        self.feedback = watch_sender_feedback(transceiver.sender, after=self._cap_bitrate)
 
     def set(self, active: bool, max_bitrate: int | None) -> None:
         self.active = active
@@ -44,6 +48,27 @@ class SendParameters:
         sending = self.transceiver.currentDirection in SENDING
         self.transceiver.sender._enabled = sending and self.active
 
+    @property
+    def target_bitrate(self) -> int | None:
+        """The bitrate the encoder aims at (bps), once there is one: the video encoder's,
+        which follows REMB under our cap, or the one aiortc set libopus to. (The G.711 and
+        G.722 encoders' contexts carry their PCM input's rate, not a target.)"""
+        encoder = self._encoder()
+        if hasattr(encoder, "target_bitrate"):
+            return int(encoder.target_bitrate)
+        if isinstance(encoder, OpusEncoder):
+            return encoder.codec.bit_rate
+        return None
+
+    def _encoder(self) -> Any:
+        return getattr(self.transceiver.sender, "_RTCRtpSender__encoder", None)
+
+    def _cap_bitrate(self) -> None:
+        encoder = self._encoder()
+        cap = self.max_bitrate
+        if cap is not None and hasattr(encoder, "target_bitrate") and encoder.target_bitrate > cap:
+            encoder.target_bitrate = cap
+
     def _watch_encoding(self, sender: RTCRtpSender) -> None:
         next_encoded_frame = sender._next_encoded_frame
 
@@ -53,10 +78,7 @@ class SendParameters:
             # None: dropped (sender disabled) or no payload; else the gate's last frame was encoded.
             if frame is not None and isinstance(source, EnabledGate) and source.kind == "video":
                 self.encoded.count(source.last_frame)
-            encoder: Any = getattr(sender, "_RTCRtpSender__encoder", None)
-            cap = self.max_bitrate
-            if cap is not None and hasattr(encoder, "target_bitrate") and encoder.target_bitrate > cap:
-                encoder.target_bitrate = cap
+            self._cap_bitrate()
             return frame
 
         sender._next_encoded_frame = encoding  # type: ignore[method-assign]

@@ -4,7 +4,9 @@ aiortc reports five types (transport, outbound-rtp, inbound-rtp and the two remo
 and nothing for a connection without media. The rest is read from the objects themselves,
 through `transports.py` for their private state: the ICE connection (aioice: candidates,
 check list, nominated pair), the DTLS transport (state, role, ciphers, both certificates),
-the negotiated codecs, our data channels' counters and our media meters (`media_meter.py`).
+the negotiated codecs, our data channels' counters, our media meters (`media_meter.py`)
+and the RTCP feedback our streams exchanged (`rtcp_feedback.py`: NACK, PLI and FIR counts,
+and the REMB bandwidth estimates on the selected candidate pair).
 Ids follow Chromium's style and stay the same from one report to the next, and counters
 under one id never go down; every cross-reference (`transportId`, `codecId`, …) names an
 object of the same report. Timestamps are ms since the epoch on the server's clock; the
@@ -16,6 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import time
+from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +30,7 @@ from aiortc.stats import RTCTransportStats
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from .data_channel import DataChannelDispatcher
+from .rtcp_feedback import Remb, combined_bitrate
 from .telephone_event import send_codecs
 from .transports import (
     candidate_pairs,
@@ -119,6 +123,10 @@ class _Report:
         # Each transceiver's RTP stream ids, by side: the roots of a selection.
         self.streams: dict[tuple[TransceiverDispatcher, str], list[str]] = {}
         self.rtcp_round_trip: float | None = None
+        # By transport id: the last REMB each of our streams received (senders) or sent
+        # (receivers), for the transport's selected pair.
+        self.rembs_received: defaultdict[str, list[Remb | None]] = defaultdict(list)
+        self.rembs_sent: defaultdict[str, list[Remb | None]] = defaultdict(list)
 
     def add(self, stats_type: str, stats_id: str, fields: Stats, timestamp: float | None = None) -> str:
         self.stats[stats_id] = {"id": stats_id, "type": stats_type, "timestamp": timestamp or self.timestamp, **fields}
@@ -199,6 +207,15 @@ class _Report:
         round_trip = self.measured_round_trip()
         if selected and round_trip is not None:
             fields["currentRoundTripTime"] = round_trip
+        if selected:
+            # REMB is aiortc's only congestion control: what our senders were last told they
+            # may send, what our receivers last estimated they can take. Left out before the
+            # first REMB (video only, ~3 s in), as webrtc-stats asks without an estimate.
+            for key, rembs in (("availableOutgoingBitrate", self.rembs_received[transport_id]),
+                               ("availableIncomingBitrate", self.rembs_sent[transport_id])):
+                bitrate = combined_bitrate(rembs)
+                if bitrate is not None:
+                    fields[key] = bitrate
         return self.add("candidate-pair", f"CP{local_id[1:]}_{remote_id[1:]}", fields)
 
     def measured_round_trip(self) -> float | None:
@@ -304,10 +321,17 @@ class _Report:
                          "bytesSent": outbound.bytesSent, "active": transceiver.send_parameters.active}
         if source_id is not None:
             fields["mediaSourceId"] = source_id
+        target_bitrate = transceiver.send_parameters.target_bitrate
+        if target_bitrate is not None:
+            fields["targetBitrate"] = target_bitrate
+        feedback = transceiver.send_parameters.feedback
+        fields["nackCount"] = feedback.nacks
+        self.rembs_received[common["transportId"]].append(feedback.remb)
         if transceiver.transceiver.kind == "video":
             # Counted per sender, whatever track it sends: aiortc sends every frame it encodes.
             encoded = transceiver.send_parameters.encoded
-            fields.update(encoded.video_stats("framesEncoded"), framesSent=encoded.frames)
+            fields.update(encoded.video_stats("framesEncoded"), framesSent=encoded.frames,
+                          pliCount=feedback.plis, firCount=feedback.firs)
         if remote is not None:
             remote_fields: Stats = {
                 **{k: common[k] for k in ("kind", "transportId", "codecId") if k in common},
@@ -346,8 +370,11 @@ class _Report:
         if last_heard is not None:
             fields["lastPacketReceivedTimestamp"] = last_heard
         decoded = counters.decoded
+        feedback = transceiver.receiver_feedback
+        self.rembs_sent[common["transportId"]].append(feedback.remb)
         if transceiver.transceiver.kind == "video":
-            fields.update(decoded.video_stats("framesDecoded"), framesReceived=decoded.frames)
+            fields.update(decoded.video_stats("framesDecoded"), framesReceived=decoded.frames,
+                          nackCount=feedback.nacks, pliCount=feedback.plis, firCount=feedback.firs)
         else:
             fields.update(decoded.audio_stats(), totalSamplesReceived=decoded.samples)
         if remote is not None:

@@ -17,6 +17,7 @@ from .dtmf_sender import DtmfSenderDispatcher
 from .errors import InvalidStateError
 from .media_meter import watch_receiver
 from .media_track import EnabledGate, MediaTrackDispatcher
+from .rtcp_feedback import watch_receiver_feedback
 from .rtp_parameters import SendParameters, set_codec_preferences
 from .rtp_sources import RtpSources
 from .telephone_event import send_codecs
@@ -47,6 +48,7 @@ class TransceiverDispatcher(Dispatcher):
         self.sender_track: MediaTrackDispatcher | None = None
         self.sender_feed: EnabledGate | None = None  # what the RTP sender reads
         self.receive_counters = watch_receiver(transceiver.receiver)
+        self.receiver_feedback = watch_receiver_feedback(transceiver.receiver)
         # Whether the page was told of the receiver's remote track (a `track` event).
         self.receiving = False
         # The DTMF tones the remote peer sent on this transceiver (audio only).

@@ -83,10 +83,12 @@ DATA_ONLY_TYPES = {
 REFERENCES = ("transportId", "codecId", "localCandidateId", "remoteCandidateId", "mediaSourceId",
               "remoteId", "localId", "selectedCandidatePairId", "localCertificateId", "remoteCertificateId")
 
-# Until every type is in a report, with decoded frames and RTCP round trips measured.
+# Until every type is in a report, with decoded frames, RTCP round trips measured and the
+# peer's sender reports in for both kinds.
 ALL_TYPES_READY = """(stats) => {
   const types = new Set(Object.values(stats).map((entry) => entry.type));
   return ALL_TYPES.every((type) => types.has(type))
     && ofType(stats, 'inbound-rtp').some((entry) => entry.framesDecoded > 0)
-    && ofType(stats, 'remote-inbound-rtp').filter((entry) => entry.roundTripTime !== undefined).length === 2;
+    && ofType(stats, 'remote-inbound-rtp').filter((entry) => entry.roundTripTime !== undefined).length === 2
+    && ofType(stats, 'remote-outbound-rtp').length === 2;
 }""".replace("ALL_TYPES", json.dumps(sorted(ALL_TYPES)))
