@@ -71,6 +71,7 @@
   const PEER_CONNECTION = Symbol('peer connection');
   const SET_SOURCES = Symbol('set the sources heard');
   const STATS = Symbol('request stats');
+  const INITIAL_OFFERER = Symbol('made the first offer');
   const TELEPHONE_EVENT = Symbol('telephone-event negotiated');
 
   // --- helpers ---------------------------------------------------------------
@@ -1304,6 +1305,9 @@ self.onmessage = async ({ data }) => {
     #localStreams = [];
     #remoteStreams = new Map(); // msid stream id -> MediaStream
     #closedStats = null; // the close call's reply: what getStats reports once closed
+    // Whether the first offer this connection took part in was its own (null before one):
+    // Chrome's googInitiator, its session's initial offerer.
+    #initialOfferer = null;
     #identity;
     #chainTail = null; // settles when the last multi-step operation does (#chained)
     #lastOperation = null; // settles when the last chained operation does
@@ -1615,6 +1619,8 @@ self.onmessage = async ({ data }) => {
       return this.#call('getStats', { transceiver: transceiver ? transceiver[GUID] : null, side });
     }
 
+    get [INITIAL_OFFERER]() { return this.#initialOfferer === true; }
+
     // The bridge's events for this object (protocol.toml: PeerConnection events).
     [EVENTS] = {
       signalingStateChange: (params) => {
@@ -1629,6 +1635,9 @@ self.onmessage = async ({ data }) => {
           } else if (!known || known.type !== init.type || known.sdp !== init.sdp) {
             this.#descriptions[name] = new RTCSessionDescription(init);
           }
+        }
+        if (this.#initialOfferer === null && params.signalingState.endsWith('-offer')) {
+          this.#initialOfferer = params.signalingState === 'have-local-offer';
         }
         if (params.signalingState === 'stable') {
           // JSEP: stopped transceivers go once a negotiation completes.
@@ -3577,7 +3586,8 @@ self.onmessage = async ({ data }) => {
     if (typeof args[0] === 'function') {
       const failure = typeof args[1] === 'function' ? args[1] : args[2];
       const selector = typeof args[1] === 'function' ? null : args[1];
-      const response = promiseStats(peerConnection, selector).then((report) => new RTCStatsResponse(INTERNAL, report));
+      const response = promiseStats(peerConnection, selector)
+        .then((report) => new RTCStatsResponse(INTERNAL, report, peerConnection));
       return settleLegacy(response, args[0], failure);
     }
     if (typeof args[1] === 'function') {
@@ -3592,9 +3602,11 @@ self.onmessage = async ({ data }) => {
   }
 
   // Chrome's 2013 shapes, from the standard stats, in this one table: standard type ->
-  // [legacy type, legacy id, the report's names and values (stat() gives them as strings)].
-  // codec, remote-inbound-rtp, remote-outbound-rtp and media-source values are folded into
-  // the ssrc reports that refer to them, as Chrome's were.
+  // [legacy type, legacy id, the report's names and values (stat() gives them as strings)
+  // from the stats, their report and the peer connection]. codec, remote-inbound-rtp,
+  // remote-outbound-rtp and media-source values are folded into the ssrc reports that
+  // refer to them, as Chrome's were. Chrome's units: ms for googRtt and
+  // googJitterReceived, 0..32767 for audio levels, all of them integers.
   const LEGACY_CANDIDATE_TYPES = { host: 'host', srflx: 'serverreflexive', prflx: 'peerreflexive', relay: 'relayed' };
   const LEGACY_PAIR_CANDIDATE_TYPES = { host: 'local', srflx: 'stun', prflx: 'prflx', relay: 'relay' };
   const legacyId = {
@@ -3609,8 +3621,12 @@ self.onmessage = async ({ data }) => {
     candidateType: LEGACY_CANDIDATE_TYPES[stats.candidateType], priority: stats.priority,
   });
   const codecName = (codec) => codec && codec.mimeType.split('/')[1];
+  const milliseconds = (seconds) => (seconds === undefined ? undefined : Math.round(seconds * 1000));
+  const legacyAudioLevel = (level) => (level === undefined ? undefined : Math.round(level * 32767));
   const LEGACY_STATS = {
-    'peer-connection': ['googLibjingleSession', () => 'googLibjingleSession', () => ({})],
+    'peer-connection': ['googLibjingleSession', () => 'googLibjingleSession', (stats, report, peerConnection) => ({
+      googInitiator: peerConnection[INITIAL_OFFERER],
+    })],
     transport: ['googComponent', (stats) => legacyId.transport(stats.id), (stats) => ({
       selectedCandidatePairId: stats.selectedCandidatePairId && legacyId['candidate-pair'](stats.selectedCandidatePairId),
       localCertificateId: stats.localCertificateId && legacyId.certificate(stats.localCertificateId),
@@ -3629,7 +3645,7 @@ self.onmessage = async ({ data }) => {
         googLocalCandidateType: LEGACY_PAIR_CANDIDATE_TYPES[local.candidateType],
         googRemoteCandidateType: LEGACY_PAIR_CANDIDATE_TYPES[remote.candidateType],
         googTransportType: local.protocol, googWritable: stats.writable, googReadable: stats.state === 'succeeded',
-        googRtt: stats.currentRoundTripTime === undefined ? undefined : Math.round(stats.currentRoundTripTime * 1000),
+        googRtt: milliseconds(stats.currentRoundTripTime),
         googChannelId: legacyId.transport(stats.transportId),
         localCandidateId: legacyId['local-candidate'](stats.localCandidateId),
         remoteCandidateId: legacyId['remote-candidate'](stats.remoteCandidateId),
@@ -3648,26 +3664,42 @@ self.onmessage = async ({ data }) => {
         ssrc: stats.ssrc, mediaType: stats.kind, googTrackId: source.trackIdentifier,
         googCodecName: codecName(report.get(stats.codecId)), transportId: legacyId.transport(stats.transportId),
         bytesSent: stats.bytesSent, packetsSent: stats.packetsSent, packetsLost: remote.packetsLost,
-        googRtt: remote.roundTripTime === undefined ? undefined : Math.round(remote.roundTripTime * 1000),
+        googRtt: milliseconds(remote.roundTripTime), googJitterReceived: milliseconds(remote.jitter),
         googFrameWidthSent: stats.frameWidth, googFrameHeightSent: stats.frameHeight,
-        googFrameRateSent: stats.framesPerSecond, framesEncoded: stats.framesEncoded,
-        audioInputLevel: source.audioLevel === undefined ? undefined : Math.round(source.audioLevel * 32767),
+        googFrameRateInput: source.framesPerSecond, googFrameRateSent: stats.framesPerSecond,
+        framesEncoded: stats.framesEncoded, googNacksReceived: stats.nackCount, googPlisReceived: stats.pliCount,
+        googFirsReceived: stats.firCount, audioInputLevel: legacyAudioLevel(source.audioLevel),
       };
     }],
     'inbound-rtp': ['ssrc', (stats) => `ssrc_${stats.ssrc}_recv`, (stats, report) => ({
       ssrc: stats.ssrc, mediaType: stats.kind, googTrackId: stats.trackIdentifier,
       googCodecName: codecName(report.get(stats.codecId)), transportId: legacyId.transport(stats.transportId),
       bytesReceived: stats.bytesReceived, packetsReceived: stats.packetsReceived, packetsLost: stats.packetsLost,
-      googJitterReceived: stats.jitter === undefined ? undefined : Math.round(stats.jitter * 1000),
+      googJitterReceived: milliseconds(stats.jitter),
       googFrameWidthReceived: stats.frameWidth, googFrameHeightReceived: stats.frameHeight,
+      // aiortc decodes every frame it assembles: one rate for both.
       googFrameRateReceived: stats.framesPerSecond, googFrameRateDecoded: stats.framesPerSecond,
-      framesDecoded: stats.framesDecoded,
-      audioOutputLevel: stats.audioLevel === undefined ? undefined : Math.round(stats.audioLevel * 32767),
+      framesDecoded: stats.framesDecoded, googNacksSent: stats.nackCount, googPlisSent: stats.pliCount,
+      googFirsSent: stats.firCount, audioOutputLevel: legacyAudioLevel(stats.audioLevel),
     })],
     'data-channel': ['datachannel', (stats) => `datachannel_${stats.id}`, (stats) => ({
       label: stats.label, protocol: stats.protocol, datachannelid: stats.dataChannelIdentifier, state: stats.state,
     })],
   };
+
+  // Chrome's bandwidth report ("bweforvideo"): in every whole report of an open connection,
+  // with 0 where it had no estimate yet (statscollector.cc, ExtractBweInfo). Its values are
+  // the selected pairs' estimates (aiortc's REMBs) and the video encoders' targets.
+  function legacyBandwidth(report) {
+    const total = (type, name, filter = () => true) => [...report.values()]
+      .filter((stats) => stats.type === type && filter(stats))
+      .reduce((sum, stats) => sum + (stats[name] || 0), 0);
+    return {
+      googAvailableSendBandwidth: total('candidate-pair', 'availableOutgoingBitrate'),
+      googAvailableReceiveBandwidth: total('candidate-pair', 'availableIncomingBitrate'),
+      googTargetEncBitrate: total('outbound-rtp', 'targetBitrate', (stats) => stats.kind === 'video'),
+    };
+  }
 
   class RTCLegacyStatsReport {
     #id;
@@ -3701,7 +3733,7 @@ self.onmessage = async ({ data }) => {
     #reports;
     static [HAS_BRAND](object) { return #reports in object; }
 
-    constructor(token, report) {
+    constructor(token, report, peerConnection) {
       if (token !== INTERNAL) {
         throw new TypeError('Illegal constructor');
       }
@@ -3709,8 +3741,15 @@ self.onmessage = async ({ data }) => {
       for (const stats of report.values()) {
         if (stats.type in LEGACY_STATS) {
           const [type, id, names] = LEGACY_STATS[stats.type];
-          this.#reports.push(new RTCLegacyStatsReport(INTERNAL, id(stats), type, stats.timestamp, names(stats, report)));
+          this.#reports.push(new RTCLegacyStatsReport(INTERNAL, id(stats), type, stats.timestamp,
+            names(stats, report, peerConnection)));
         }
+      }
+      // Only in a whole report (Chrome's for one track had none), which has the session's stats.
+      const session = [...report.values()].find((stats) => stats.type === 'peer-connection');
+      if (session && peerConnection.signalingState !== 'closed') {
+        this.#reports.push(new RTCLegacyStatsReport(INTERNAL, 'bweforvideo', 'VideoBwe', session.timestamp,
+          legacyBandwidth(report)));
       }
       const tracks = new Set([...report.values()].map((stats) => stats.trackIdentifier).filter(Boolean));
       for (const track of tracks) {

@@ -7,8 +7,10 @@ remoteChannel, tracks, started}: with `media`, each end sends a camera and a mic
 through `onicecandidate`, so the same script runs in native Chromium. Also defines:
 
 - `statsOf(pc)`: the report as a plain object by id;
-- `whenStats(pc, ready, what)`: polls getStats every 100 ms until `ready(stats)` (stats as
-  statsOf gives them) is true; rejects naming `what` after 30 s;
+- `legacyStatsOf(pc)`: Chrome's 2013 form, `getStats(callback)`, read the way 2013 pages
+  read it (`result()`, `names()`, `stat()`): by report id, {type, name: value as a string};
+- `whenStats(pc, ready, what, read = statsOf)`: polls `read(pc)` every 100 ms until
+  `ready(stats)` is true; rejects naming `what` after 30 s;
 - `timed(pc, selector)`: {before, after, stats}: the page clock around one getStats;
 - `ofType(stats, type)`: the stats of that type.
 """
@@ -49,10 +51,19 @@ window.statsOf = async (pc, selector) => {
   return stats;
 };
 
-window.whenStats = (pc, ready, what) => new Promise((resolve, reject) => {
+window.legacyStatsOf = (pc) => new Promise((resolve) => pc.getStats((response) => {
+  const table = {};
+  response.result().forEach((report) => {
+    table[report.id] = { type: report.type };
+    report.names().forEach((name) => { table[report.id][name] = report.stat(name); });
+  });
+  resolve(table);
+}));
+
+window.whenStats = (pc, ready, what, read = statsOf) => new Promise((resolve, reject) => {
   const deadline = performance.now() + 30000;
   const poll = async () => {
-    const stats = await statsOf(pc);
+    const stats = await read(pc);
     if (ready(stats)) resolve(stats);
     else if (performance.now() > deadline) reject(new Error(`never happened within 30 s: ${what}`));
     else setTimeout(poll, 100);

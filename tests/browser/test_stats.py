@@ -239,7 +239,7 @@ def test_get_stats_legacy_callback_forms(shim_page: Page) -> None:
     assert all(row["isDate"] and row["local"] and row["time"] >= before - 1000 for row in rows)
     types = {row["type"] for row in rows}
     assert {"googCandidatePair", "localcandidate", "remotecandidate", "googCertificate", "googComponent",
-            "ssrc", "googTrack", "datachannel", "googLibjingleSession"} <= types
+            "ssrc", "googTrack", "datachannel", "googLibjingleSession", "VideoBwe"} <= types
     (active,) = [row for row in rows if row["type"] == "googCandidatePair" and row["googActiveConnection"] == "true"]
     assert int(active["bytesSent"]) > 0 and active["googLocalCandidateType"] == "local"
     assert active["localCandidateId"] in table and active["googChannelId"] in table
@@ -264,6 +264,7 @@ def test_get_stats_legacy_callback_forms(shim_page: Page) -> None:
                returned: String(call.a.getStats(() => {})) };
     }""")
     assert "ssrc" in forms["chromeSelected"] and "datachannel" not in forms["chromeSelected"]
+    assert "VideoBwe" not in forms["chromeSelected"]  # a whole report's, as in Chrome
     assert forms["firefoxIsReport"] and "outbound-rtp" in forms["firefoxTypes"]
     assert "inbound-rtp" not in forms["firefoxTypes"]
     assert forms["chromeFailure"] == forms["firefoxFailure"] == "InvalidAccessError"
