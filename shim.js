@@ -3666,6 +3666,7 @@ self.onmessage = async ({ data }) => {
         bytesSent: stats.bytesSent, packetsSent: stats.packetsSent, packetsLost: remote.packetsLost,
         googRtt: milliseconds(remote.roundTripTime), googJitterReceived: milliseconds(remote.jitter),
         googFrameWidthSent: stats.frameWidth, googFrameHeightSent: stats.frameHeight,
+        googFrameWidthInput: source.width, googFrameHeightInput: source.height,
         googFrameRateInput: source.framesPerSecond, googFrameRateSent: stats.framesPerSecond,
         framesEncoded: stats.framesEncoded, googNacksReceived: stats.nackCount, googPlisReceived: stats.pliCount,
         googFirsReceived: stats.firCount, audioInputLevel: legacyAudioLevel(source.audioLevel),

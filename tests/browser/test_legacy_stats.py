@@ -23,9 +23,15 @@ SSRC_NAMES = {
                                        "googFrameWidthReceived", "googFrameHeightReceived", "googFrameRateReceived",
                                        "googFrameRateDecoded"},
 }
+# Beyond the list, also from real counters: the RTCP feedback each stream had.
+FEEDBACK_NAMES = {
+    ("send", "audio"): {"googNacksReceived"},
+    ("send", "video"): {"googNacksReceived", "googPlisReceived", "googFirsReceived"},
+    ("recv", "video"): {"googNacksSent", "googPlisSent", "googFirsSent"},
+}
 # Names whose values are counts, levels, rates or times: integers, as Chrome gave them.
-INTEGER_NAMES = BANDWIDTH_NAMES | {name for names in SSRC_NAMES.values() for name in names} - {
-    "googTrackId", "transportId", "googCodecName"}
+INTEGER_NAMES = BANDWIDTH_NAMES | {name for names in [*SSRC_NAMES.values(), *FEEDBACK_NAMES.values()]
+                                   for name in names} - {"googTrackId", "transportId", "googCodecName"}
 CODECS = {"audio": "opus", "video": "VP8"}
 
 # Until aiortc's REMBs went both ways: its estimators need about 3 s of video.
@@ -85,9 +91,10 @@ def assert_end_carries_every_name(end: dict[str, Any], initiator: str) -> None:
     assert set(streams) == set(SSRC_NAMES)
     for (direction, kind), report in streams.items():
         what = (direction, kind)
-        missing = SSRC_NAMES[what] - set(report)
+        names = SSRC_NAMES[what] | FEEDBACK_NAMES.get(what, set())
+        missing = names - set(report)
         assert not missing, (what, missing)
-        assert all(re.fullmatch(r"\d+", report[name]) for name in SSRC_NAMES[what] & INTEGER_NAMES), (what, report)
+        assert all(re.fullmatch(r"\d+", report[name]) for name in names & INTEGER_NAMES), (what, report)
         sdp = end["localSdp"] if direction == "send" else end["remoteSdp"]
         assert int(report["ssrc"]) == sdp_ssrcs(sdp)[kind], what
         tracks = end["sent"] if direction == "send" else end["received"]
@@ -106,7 +113,9 @@ def assert_end_carries_every_name(end: dict[str, Any], initiator: str) -> None:
     video_in = streams[("recv", "video")]
     assert (video_in["googFrameWidthReceived"], video_in["googFrameHeightReceived"]) == ("640", "480")
     assert int(video_in["googFrameRateReceived"]) > 0 and int(video_in["googFrameRateDecoded"]) > 0
-    assert int(streams[("send", "video")]["googFrameRateSent"]) > 0
+    video_out = streams[("send", "video")]
+    assert int(video_out["googFrameRateSent"]) > 0 and int(video_out["googFrameRateInput"]) > 0
+    assert (video_out["googFrameWidthInput"], video_out["googFrameHeightInput"]) == ("640", "480")
 
 
 def test_legacy_stats_carry_every_name_on_both_ends_of_a_call(shim_page: Page) -> None:
