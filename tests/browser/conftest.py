@@ -10,6 +10,7 @@ from playwright.sync_api import Browser, BrowserContext, Page
 from rtcshim.serving import ServerThread
 
 from ..conftest import PLAYWRIGHT_CONFIG
+from .page_helpers import load_page_helpers
 
 
 @pytest.fixture
@@ -23,13 +24,13 @@ def shim_context(browser: Browser, server: ServerThread) -> Iterator[BrowserCont
 
 @pytest.fixture
 def open_shim_page(shim_context: BrowserContext, server: ServerThread) -> Callable[[], Page]:
-    """Opens a blank page that loads /shim.js (and nothing else) from the test server."""
+    """Opens a blank page that loads /shim.js from the test server, with the page helpers."""
 
     def open_page() -> Page:
         page = shim_context.new_page()
         page.goto("/static/blank.html")
         page.wait_for_function("window.rtcshim && window.rtcshim.installed")
-        return page
+        return load_page_helpers(page)
 
     return open_page
 
@@ -50,8 +51,8 @@ def native_context(browser: Browser, server: ServerThread) -> Iterator[BrowserCo
 
 @pytest.fixture
 def native_page(native_context: BrowserContext) -> Page:
-    """A blank page with Chromium's own WebRTC, to compare the shim with."""
+    """A blank page with Chromium's own WebRTC, to compare the shim with; with the page helpers."""
     page = native_context.new_page()
     page.goto("/static/blank.html")
     assert page.evaluate("String(RTCPeerConnection).includes('[native code]')")
-    return page
+    return load_page_helpers(page)

@@ -24,7 +24,7 @@ from rtcshim.certificate import CertificateDispatcher
 from rtcshim.peer_connection import PeerConnectionDispatcher
 from rtcshim.serving import ServerThread
 
-from .test_examples import PageProblems, open_example
+from .example_pages import PageProblems, open_example
 
 IDP_DIRECTORY = Path(__file__).parent / "idp"
 # What the pages allow an IdP (load plus one call); small so that hanging IdPs time out soon.

@@ -27,7 +27,7 @@ from rtcshim.frame_pattern import Stamp, read
 from rtcshim.media_sources import SyntheticCamera
 from rtcshim.serving import ServerThread
 
-from .media_pages import assert_counters_advance, install_media_tools
+from .page_helpers import assert_counters_advance
 
 # Bounds how long the test process waits for the aiortc side; a failure, not a measure.
 WAIT_SECONDS = 20
@@ -40,7 +40,6 @@ AUDIO_FRAMES = 50  # 1 s of 20 ms frames
 
 # `window.peer`: one shimmed peer connection, its trickled candidates and remote tracks.
 PAGE_PEER = """() => {
-  const { until, playVideo } = window.mediaTools;
   const peer = window.peer = { candidates: [], candidatesEnded: false, remote: [], localStreams: [] };
   const pc = peer.pc = new RTCPeerConnection({ iceServers: [] });
   pc.onicecandidate = (event) => {
@@ -49,7 +48,7 @@ PAGE_PEER = """() => {
   };
   pc.ontrack = (event) => {
     const entry = { kind: event.track.kind, stream: new MediaStream([event.track]), element: null };
-    if (entry.kind === 'video') entry.element = playVideo(entry.stream);
+    if (entry.kind === 'video') entry.element = showVideo(entry.stream);
     peer.remote.push(entry);
   };
   // The page's offer with its getUserMedia tracks, once every candidate has trickled.
@@ -170,7 +169,6 @@ def aiortc_peer(server: ServerThread) -> Iterator[AiortcMediaPeer]:
 @pytest.fixture
 def page_peer(shim_page: Page) -> Iterator[Page]:
     assert not shim_page.evaluate("RTCPeerConnection.toString().includes('[native code]')")
-    install_media_tools(shim_page)
     shim_page.evaluate(PAGE_PEER)
     yield shim_page
     shim_page.evaluate(
@@ -249,7 +247,7 @@ def test_page_plays_stamped_video_when_aiortc_sends_camera(
           const pc = window.peer.pc;
           await pc.setRemoteDescription({ type: 'offer', sdp });
           await pc.setLocalDescription(await pc.createAnswer());
-          await window.mediaTools.until(() => pc.iceGatheringState === 'complete', 'the page\\'s ICE gathering');
+          await until(() => pc.iceGatheringState === 'complete', 'the page\\'s ICE gathering');
         }""",
         offer_sdp,
     )
@@ -258,9 +256,9 @@ def test_page_plays_stamped_video_when_aiortc_sends_camera(
 
     result = page_peer.evaluate(
         """async () => {
-          const video = await window.mediaTools.until(() => window.peer.remote.find((entry) => entry.kind === 'video'),
+          const video = await until(() => window.peer.remote.find((entry) => entry.kind === 'video'),
             'a remote video track from aiortc');
-          return window.mediaTools.videoStamps(video.element, 'the page playing aiortc\\'s camera', 3);
+          return videoStamps(video.element, 'the page playing aiortc\\'s camera', 3);
         }"""
     )
     assert (result["width"], result["height"]) == (640, 480), result
