@@ -533,6 +533,63 @@
     }, () => `${describeWhat(what)}: a sound above ${minLevel}; the loudest sample was ${loudest}`);
   };
 
+  // --- a call with a peer outside the page ------------------------------------------------
+
+  // `window.peer`: one peer connection whose other end is not in the page (plain aiortc in
+  // the test process), signalled by the test: its trickled candidates (`candidatesEnded`
+  // once the null one came), the state histories, the data channel it adopted and the
+  // messages received ('bytes:1,2' for binary ones), the remote tracks in arrival order
+  // (kind, stream, and a playing <video> for video). `offerMedia(constraints)` offers the
+  // page's getUserMedia tracks once every candidate trickled; `connected()` waits for
+  // 'connected'; `close()` closes it and stops the local tracks.
+  const openPagePeer = () => {
+    const peer = window.peer = {
+      received: [], candidates: [], candidatesEnded: false, iceConnectionStates: [], connectionStates: [],
+      channel: null, remote: [], localStreams: [],
+    };
+    const pc = peer.pc = new RTCPeerConnection({ iceServers: [] });
+    pc.oniceconnectionstatechange = () => peer.iceConnectionStates.push(pc.iceConnectionState);
+    pc.onconnectionstatechange = () => peer.connectionStates.push(pc.connectionState);
+    pc.onicecandidate = (event) => {
+      if (event.candidate) peer.candidates.push(event.candidate.toJSON());
+      else peer.candidatesEnded = true;
+    };
+    peer.adopt = (channel) => {
+      peer.channel = channel;
+      channel.binaryType = 'arraybuffer';
+      channel.onmessage = (event) => peer.received.push(typeof event.data === 'string'
+        ? event.data : 'bytes:' + Array.from(new Uint8Array(event.data)).join(','));
+    };
+    pc.ondatachannel = (event) => peer.adopt(event.channel);
+    pc.ontrack = (event) => {
+      const entry = { kind: event.track.kind, stream: new MediaStream([event.track]), element: null };
+      if (entry.kind === 'video') {
+        entry.element = showVideo(entry.stream);
+        entry.element.play().catch(() => {});
+      }
+      peer.remote.push(entry);
+    };
+    peer.offerMedia = async (constraints) => {
+      const stream = await within(navigator.mediaDevices.getUserMedia(constraints), 'getUserMedia');
+      peer.localStreams.push(stream);
+      for (const track of stream.getTracks()) pc.addTrack(track, stream);
+      const offer = await pc.createOffer();
+      await pc.setLocalDescription(offer);
+      await until(() => peer.candidatesEnded, "the end of the page's candidates");
+      return {
+        sdp: offer.sdp, candidates: peer.candidates,
+        settings: stream.getTracks().map((track) => ({ kind: track.kind, ...track.getSettings() })),
+      };
+    };
+    peer.connected = () => until(() => pc.connectionState === 'connected'
+      || (['failed', 'closed'].includes(pc.connectionState) && `connection ${pc.connectionState}`),
+    () => `the page's connection to its peer (${pc.connectionState})`);
+    peer.close = () => {
+      pc.close();
+      for (const stream of peer.localStreams) stream.getTracks().forEach((track) => track.stop());
+    };
+  };
+
   // --- a call between two pages through the relay ---------------------------------------------
 
   // Joins `/signal/<room>` and, once the other page is there, the offerer makes one offer:
@@ -686,6 +743,6 @@
     mungeAudioTo8000, dtmfCall, logTones, tonesDone, toneSpanMs,
     showVideo, playVideo, grabFrame, readCounter, counterAdvances, meanLevel, blackFrame, videoSize, videoStamps,
     hashPixels, videoChanges, tonePeak, soundPeak,
-    joinCall, leaveCall,
+    openPagePeer, joinCall, leaveCall,
   });
 })(window);

@@ -16,6 +16,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from rtcshim.serving import ServerThread
 
 from .example_pages import CONNECT_TIMEOUT_MS, PageProblems, bridged_peer_connections, open_example
+from .relay_calls import new_room
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 
@@ -45,7 +46,7 @@ def test_datachannel_chat_delivers_messages_both_ways(
     shim_context: BrowserContext, server: ServerThread, first: str
 ) -> None:
     problems = PageProblems()
-    room = "test-" + uuid.uuid4().hex[:12]
+    room = new_room("test")
     second = "callee" if first == "caller" else "caller"
     pages: dict[str, Page] = {}
 

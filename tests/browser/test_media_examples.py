@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -37,6 +36,7 @@ from .example_pages import (
     open_example,
 )
 from .page_helpers import assert_tone
+from .relay_calls import new_room
 
 # The picker's server offers a second camera and microphone that differ in what they give.
 SMALL_CAMERA_LABEL = "rtcshim small camera"
@@ -121,7 +121,7 @@ def test_video_call_plays_each_side_and_hangs_up(
     shim_context: BrowserContext, server: ServerThread, first: str
 ) -> None:
     problems = PageProblems()
-    room = "test-" + uuid.uuid4().hex[:12]
+    room = new_room("test")
     second = "callee" if first == "caller" else "caller"
     pages: dict[str, Page] = {}
     pages[first] = open_example(shim_context, problems, f"/examples/video-call-{first}.html?room={room}", first)
