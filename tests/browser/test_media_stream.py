@@ -165,6 +165,8 @@ def test_clone_has_new_ids_and_plays_on_its_own(shim_page: Page, server: ServerT
         copy: await counterAdvances(copyVideo, 'the clone'),
       };
       copy.getTracks().forEach((track) => track.stop());
+      // The server has handled the stops (calls run in order) before the test reads it.
+      await roundTrip();
       return {
         ids: { original: original.id, copy: copy.id },
         trackIds: { original: original.getTracks().map((t) => t.id), copy: copy.getTracks().map((t) => t.id) },
