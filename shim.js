@@ -19,9 +19,12 @@
  * `prefixes` installed, the native objects that were replaced (`rtcshim.native`) and
  * `rtcshim.session()`, a promise of the server's session id for this page.
  *
- * Layout: helpers, the bridge (socket, calls, handle table), the interfaces (each a
- * class; bridge events are handled in its `events` table), then the install functions,
- * called in a fixed order at the bottom.
+ * Layout: helpers; the engine family's legacy prefixes and how a name is installed
+ * (window.rtcshim keeps the native objects replaced); the bridge (socket, calls, handle
+ * table, the factories of the objects the server creates); then the interfaces, one
+ * section each (a class or a few; bridge events are handled in each class's `[EVENTS]`
+ * table), each section ending with its install function, `installX(window)`. The install
+ * functions are called at the bottom, once, in a fixed order whose reasons are written there.
  */
 (function (window) {
   'use strict';
@@ -219,6 +222,115 @@
     return cls;
   }
 
+  // --- the legacy prefixes of the engine's family --------------------------------
+
+  // Pages and libraries of 2013-2016 tell browsers apart by their prefixed names (period
+  // adapter.js tests navigator.mozGetUserMedia first, then webkitGetUserMedia), then parse
+  // the user agent for that browser's version: a page works only if the names it finds
+  // name the browser its user agent names. So a page gets the prefixes its engine family
+  // shipped, told from the engine's own features, never from the user agent (which a
+  // test may override): Gecko (user agent "Firefox/") the moz names; Blink ("Chrome/") and
+  // WebKit the webkit names; any other engine none, so that libraries take their
+  // standards branch. The ms names only when asked. rtcshimOptions.prefixes overrides the
+  // rule: 'auto', 'all', or a list such as ['webkit'].
+  const ALL_PREFIXES = ['webkit', 'moz', 'ms'];
+  const FAMILY_PREFIXES = { gecko: ['moz'], blink: ['webkit'], webkit: ['webkit'], other: [] };
+
+  function engineFamily(window) {
+    const cssSupports = (property, value) => Boolean(window.CSS && window.CSS.supports(property, value));
+    if ('mozInnerScreenX' in window || cssSupports('-moz-appearance', 'none')) {
+      return 'gecko';
+    }
+    if ('chrome' in window || 'webkitRequestFileSystem' in window) {
+      return 'blink';
+    }
+    return cssSupports('-webkit-appearance', 'none') ? 'webkit' : 'other';
+  }
+
+  function chosenPrefixes(window, option) {
+    if (option === undefined || option === 'auto') {
+      return FAMILY_PREFIXES[engineFamily(window)];
+    }
+    if (option === 'all') {
+      return ALL_PREFIXES;
+    }
+    if (Array.isArray(option) && option.every((prefix) => ALL_PREFIXES.includes(prefix))) {
+      return ALL_PREFIXES.filter((prefix) => option.includes(prefix));
+    }
+    console.error(`rtcshim: rtcshimOptions.prefixes must be 'auto', 'all' or a list of ${ALL_PREFIXES.join(', ')};`
+      + ` got ${JSON.stringify(option)}, so the engine's own are used`);
+    return FAMILY_PREFIXES[engineFamily(window)];
+  }
+
+  const PREFIXES = chosenPrefixes(window, options.prefixes);
+
+  // `name` and its prefixed forms among `shipped` (the prefixes browsers really had for
+  // it) that this page gets: webkitRTCPeerConnection, mozGetUserMedia, ...
+  function withPrefixes(name, shipped) {
+    const capitalized = name[0].toUpperCase() + name.slice(1);
+    return [name, ...PREFIXES.filter((prefix) => shipped.includes(prefix)).map((prefix) => prefix + capitalized)];
+  }
+
+  // --- installing: the page's globals, navigator's members, window.rtcshim ------------
+
+  // Expose an interface under its names (the standard one first, then the prefixed
+  // aliases), keeping any native one in rtcshim.native. In 'missing' mode a browser's own
+  // interface stays, and the aliases it lacks point to it, as adapter.js does.
+  function installGlobal(window, names, value) {
+    const nativePrimary = window[names[0]];
+    const chosen = options.mode === 'missing' && nativePrimary ? nativePrimary : value;
+    for (const name of names) {
+      if (name in window) {
+        window.rtcshim.native[name] = window[name];
+        if (options.mode === 'missing') {
+          continue;
+        }
+      }
+      Object.defineProperty(window, name, { value: chosen, writable: true, configurable: true, enumerable: false });
+    }
+  }
+
+  // Navigator members live on Navigator.prototype, as a browser's do, with the brand check
+  // of the realm's one navigator. In 'missing' mode the browser's own members stay.
+  function installOnNavigator(window, names, descriptor) {
+    const proto = window.Navigator.prototype;
+    const guard = (member, fn) => function (...args) {
+      if (this !== window.navigator) {
+        throw new TypeError(`Illegal invocation: ${member} was called on an object that is not a Navigator`);
+      }
+      return fn.apply(this, args);
+    };
+    for (const name of names) {
+      if (name in proto) {
+        window.rtcshim.native[`navigator.${name}`] = window.navigator[name];
+        if (options.mode === 'missing') {
+          continue;
+        }
+      }
+      const member = descriptor.get
+        ? { get: named(`get ${name}`, guard(name, descriptor.get)) }
+        : { value: Object.defineProperty(named(name, guard(name, descriptor.value)), 'length', { value: descriptor.value.length }), writable: true };
+      Object.defineProperty(proto, name, { ...member, enumerable: true, configurable: true });
+    }
+  }
+
+  function installRtcshim(window) {
+    Object.defineProperty(window, 'rtcshim', {
+      value: {
+        installed: true,
+        version: VERSION,
+        options,
+        // The engine family the legacy prefixes were chosen for, and the prefixes installed.
+        family: engineFamily(window),
+        prefixes: Object.freeze([...PREFIXES]),
+        native: {},
+        session: () => getBridge().sessionReady,
+      },
+      configurable: true,
+      writable: true,
+    });
+  }
+
   // --- the bridge ------------------------------------------------------------
 
   // One WebSocket per page, opened on first use. Calls made before it opens wait.
@@ -325,6 +437,20 @@
       this.objects.clear();
     }
   }
+
+  // Objects the server creates, by protocol type: (parent, handle, initializer) -> object.
+  // Bridge.receive reads it for __create__, which arrives only after this script has run,
+  // so the classes it names may be defined further down.
+  const FACTORIES = {
+    DataChannel: (peerConnection, guid, initializer) => peerConnection[ADOPT_CHANNEL](guid, initializer),
+    MediaStreamTrack: (parent, guid, initializer) => new MediaStreamTrack(INTERNAL, guid, initializer),
+    Transceiver: (peerConnection, guid, initializer) => peerConnection[ADOPT_TRANSCEIVER](guid, initializer),
+    DtlsTransport: (peerConnection, guid, initializer) => peerConnection[ADOPT_TRANSPORT](
+      new RTCDtlsTransport(INTERNAL, initializer)),
+    SctpTransport: (peerConnection, guid, initializer) => peerConnection[ADOPT_TRANSPORT](
+      new RTCSctpTransport(INTERNAL, getBridge().objects.get(initializer.transport), initializer)),
+    Certificate: (session, guid, initializer) => new RTCCertificate(INTERNAL, guid, initializer),
+  };
 
   function binaryFrame(message, payload) {
     const header = utf8.encode(JSON.stringify(message));
@@ -467,6 +593,13 @@
     }
   }
 
+  function installDescriptions(window) {
+    installGlobal(window, withPrefixes('RTCSessionDescription', ALL_PREFIXES),
+      exposeInterface(RTCSessionDescription, 'RTCSessionDescription', { toJSON: 0 }));
+    installGlobal(window, withPrefixes('RTCIceCandidate', ['moz']),
+      exposeInterface(RTCIceCandidate, 'RTCIceCandidate', { toJSON: 0 }));
+  }
+
   // --- events ----------------------------------------------------------------
 
   class RTCPeerConnectionIceEvent extends Event {
@@ -574,6 +707,15 @@
     }
 
     get error() { return this.#error; }
+  }
+
+  function installEvents(window) {
+    installGlobal(window, ['RTCPeerConnectionIceEvent'], exposeInterface(RTCPeerConnectionIceEvent, 'RTCPeerConnectionIceEvent'));
+    installGlobal(window, ['RTCPeerConnectionIceErrorEvent'],
+      exposeInterface(RTCPeerConnectionIceErrorEvent, 'RTCPeerConnectionIceErrorEvent'));
+    installGlobal(window, ['RTCDataChannelEvent'], exposeInterface(RTCDataChannelEvent, 'RTCDataChannelEvent'));
+    installGlobal(window, ['RTCError'], exposeInterface(RTCError, 'RTCError'));
+    installGlobal(window, ['RTCErrorEvent'], exposeInterface(RTCErrorEvent, 'RTCErrorEvent'));
   }
 
   // --- configuration ---------------------------------------------------------
@@ -786,6 +928,14 @@
     if (current.length !== requested.length || current.some((certificate, i) => certificate !== requested[i])) {
       throw makeError('InvalidModificationError', 'setConfiguration cannot change the certificates.');
     }
+  }
+
+  function installCertificates(window) {
+    // A static operation of RTCPeerConnection; WebIDL makes it enumerable.
+    Object.defineProperty(RTCPeerConnection, 'generateCertificate', {
+      value: generateCertificate, writable: true, enumerable: true, configurable: true,
+    });
+    installGlobal(window, ['RTCCertificate'], exposeInterface(RTCCertificate, 'RTCCertificate', { constructor: 0, getFingerprints: 0 }));
   }
 
   // --- identity (W3C webrtc-identity) ------------------------------------------------
@@ -1277,6 +1427,13 @@ self.onmessage = async ({ data }) => {
       }
       this.#proxies.clear();
     }
+  }
+
+  function installIdentity(window) {
+    defineEventHandlers(RTCPeerConnection.prototype, IDENTITY_EVENTS);
+    installGlobal(window, ['RTCIdentityAssertion'], exposeInterface(RTCIdentityAssertion, 'RTCIdentityAssertion'));
+    installGlobal(window, ['RTCIdentityEvent'], exposeInterface(RTCIdentityEvent, 'RTCIdentityEvent'));
+    installGlobal(window, ['RTCIdentityErrorEvent'], exposeInterface(RTCIdentityErrorEvent, 'RTCIdentityErrorEvent'));
   }
 
   // --- RTCPeerConnection -------------------------------------------------------
@@ -1885,6 +2042,15 @@ self.onmessage = async ({ data }) => {
     return { type, sdp: description.sdp == null ? '' : String(description.sdp) };
   }
 
+  function installPeerConnection(window) {
+    defineEventHandlers(RTCPeerConnection.prototype, PEER_CONNECTION_EVENTS);
+    exposeInterface(RTCPeerConnection, 'RTCPeerConnection', {
+      createDataChannel: 1, getConfiguration: 0, setConfiguration: 0, updateIce: 0, close: 0,
+    });
+    // One constructor under the names 2013 pages look up.
+    installGlobal(window, withPrefixes('RTCPeerConnection', ALL_PREFIXES), RTCPeerConnection);
+  }
+
   // --- RTCDataChannel ------------------------------------------------------------
 
   function normalizeDataChannelInit(dict) {
@@ -2097,6 +2263,12 @@ self.onmessage = async ({ data }) => {
         this.dispatchEvent(event);
       }
     }
+  }
+
+  function installDataChannel(window) {
+    defineEventHandlers(RTCDataChannel.prototype, DATA_CHANNEL_EVENTS);
+    exposeInterface(RTCDataChannel, 'RTCDataChannel', { constructor: 0, send: 1, close: 0 });
+    installGlobal(window, ['RTCDataChannel'], RTCDataChannel);
   }
 
   // --- media: tracks, streams and their playback ---------------------------------
@@ -2572,6 +2744,81 @@ self.onmessage = async ({ data }) => {
     get constraint() { return this.#constraint; }
   }
 
+  function installMediaStreams(window) {
+    defineEventHandlers(MediaStreamTrack.prototype, TRACK_EVENTS);
+    defineEventHandlers(MediaStream.prototype, STREAM_EVENTS);
+    installGlobal(window, withPrefixes('MediaStream', ['webkit']), exposeInterface(MediaStream, 'MediaStream'));
+    installGlobal(window, ['MediaStreamTrack'], exposeInterface(MediaStreamTrack, 'MediaStreamTrack', { constructor: 0 }));
+    installGlobal(window, ['MediaStreamTrackEvent'], exposeInterface(MediaStreamTrackEvent, 'MediaStreamTrackEvent'));
+    installGlobal(window, ['MediaStreamEvent'], exposeInterface(MediaStreamEvent, 'MediaStreamEvent'));
+    installGlobal(window, ['OverconstrainedError'], exposeInterface(OverconstrainedError, 'OverconstrainedError'));
+  }
+
+  // Media elements and AudioContexts play our streams through their native twins; old
+  // pages also use URL.createObjectURL(stream) and mozSrcObject.
+  function installMediaPlayback(window) {
+    if (window.MediaStream !== MediaStream || window.HTMLMediaElement.prototype[INTERNAL]) {
+      return; // the browser's own streams are in use
+    }
+    const proto = window.HTMLMediaElement.prototype;
+    proto[INTERNAL] = true;
+    const nativeSrcObject = Object.getOwnPropertyDescriptor(proto, 'srcObject');
+    const nativeSrc = Object.getOwnPropertyDescriptor(proto, 'src');
+    const playing = new WeakMap(); // element -> our MediaStream
+    const objectUrls = new Map(); // blob: URL -> our MediaStream
+    const srcObject = {
+      configurable: true,
+      enumerable: true,
+      get() { return playing.has(this) ? playing.get(this) : nativeSrcObject.get.call(this); },
+      set(value) {
+        if (value instanceof MediaStream) {
+          playing.set(this, value);
+          nativeSrcObject.set.call(this, value[NATIVE_STREAM]());
+        } else {
+          playing.delete(this);
+          nativeSrcObject.set.call(this, value);
+        }
+      },
+    };
+    for (const name of withPrefixes('srcObject', ['moz'])) {
+      Object.defineProperty(proto, name, srcObject);
+    }
+    Object.defineProperty(proto, 'src', {
+      configurable: true,
+      enumerable: true,
+      get() { return nativeSrc.get.call(this); },
+      set(value) {
+        const stream = objectUrls.get(String(value));
+        if (stream) {
+          // The element plays srcObject, which takes precedence over src; src keeps the URL.
+          this.srcObject = stream;
+        }
+        nativeSrc.set.call(this, value);
+      },
+    });
+    const { createObjectURL, revokeObjectURL } = window.URL;
+    window.URL.createObjectURL = function (object) {
+      if (!(object instanceof MediaStream)) {
+        return createObjectURL.call(window.URL, object);
+      }
+      const url = `blob:${window.location.origin}/${randomUuid()}`;
+      objectUrls.set(url, object);
+      return url;
+    };
+    window.URL.revokeObjectURL = function (url) {
+      if (!objectUrls.delete(String(url))) {
+        revokeObjectURL.call(window.URL, url);
+      }
+    };
+    if (PREFIXES.includes('webkit') && !window.webkitURL) {
+      window.webkitURL = window.URL;
+    }
+    const createSource = window.AudioContext.prototype.createMediaStreamSource;
+    window.AudioContext.prototype.createMediaStreamSource = function createMediaStreamSource(mediaStream) {
+      return createSource.call(this, mediaStream instanceof MediaStream ? mediaStream[NATIVE_STREAM]() : mediaStream);
+    };
+  }
+
   // --- getUserMedia ------------------------------------------------------------
 
   const SUPPORTED_CONSTRAINTS = ['width', 'height', 'aspectRatio', 'frameRate', 'facingMode', 'resizeMode',
@@ -2754,6 +3001,21 @@ self.onmessage = async ({ data }) => {
     getSupportedConstraints() {
       return Object.fromEntries(SUPPORTED_CONSTRAINTS.map((name) => [name, true]));
     }
+  }
+
+  function installGetUserMedia(window) {
+    defineEventHandlers(MediaDevices.prototype, ['devicechange']);
+    installGlobal(window, ['MediaDevices'], exposeInterface(MediaDevices, 'MediaDevices', { constructor: 0 }));
+    installGlobal(window, ['MediaDeviceInfo'], exposeInterface(MediaDeviceInfo, 'MediaDeviceInfo', { constructor: 0 }));
+    installGlobal(window, ['InputDeviceInfo'], exposeInterface(InputDeviceInfo, 'InputDeviceInfo', { constructor: 0 }));
+    installGlobal(window, ['DeviceChangeEvent'], exposeInterface(DeviceChangeEvent, 'DeviceChangeEvent'));
+    const mediaDevices = new MediaDevices(INTERNAL);
+    installOnNavigator(window, ['mediaDevices'], { get: () => mediaDevices });
+    // The 2013 callback form, under the prefixes pages looked for.
+    const legacyGetUserMedia = function getUserMedia(constraints, successCallback, errorCallback) {
+      settleLegacy(requestUserMedia(constraints), successCallback, errorCallback);
+    };
+    installOnNavigator(window, withPrefixes('getUserMedia', ALL_PREFIXES), { value: legacyGetUserMedia });
   }
 
   // --- transports ----------------------------------------------------------------
@@ -2947,6 +3209,18 @@ self.onmessage = async ({ data }) => {
     }
   }
 
+  function installTransports(window) {
+    defineEventHandlers(RTCIceTransport.prototype, ICE_TRANSPORT_EVENTS);
+    defineEventHandlers(RTCDtlsTransport.prototype, DTLS_TRANSPORT_EVENTS);
+    defineEventHandlers(RTCSctpTransport.prototype, ['statechange']);
+    installGlobal(window, ['RTCIceCandidatePair'], exposeInterface(RTCIceCandidatePair, 'RTCIceCandidatePair', { constructor: 0 }));
+    installGlobal(window, ['RTCIceTransport'], exposeInterface(RTCIceTransport, 'RTCIceTransport', { constructor: 0 }));
+    installGlobal(window, ['RTCDtlsTransport'], exposeInterface(RTCDtlsTransport, 'RTCDtlsTransport', { constructor: 0 }));
+    installGlobal(window, ['RTCSctpTransport'], exposeInterface(RTCSctpTransport, 'RTCSctpTransport', { constructor: 0 }));
+  }
+
+  // --- RTP: transceivers, senders, receivers ----------------------------------------
+
   // What aiortc (with rtcshim's telephone-event) can send and receive, as
   // RTCRtpSender/RTCRtpReceiver.getCapabilities report it. The method is synchronous and
   // static, before any socket: tests/browser/test_rtp_parameters.py checks this table
@@ -3031,8 +3305,6 @@ self.onmessage = async ({ data }) => {
   function invalidModification(message) {
     return makeError('InvalidModificationError', `Failed to execute 'setParameters' on 'RTCRtpSender': ${message}`);
   }
-
-  // --- RTP: transceivers, senders, receivers ----------------------------------------
 
   const DIRECTIONS = ['sendrecv', 'sendonly', 'recvonly', 'inactive'];
 
@@ -3353,6 +3625,13 @@ self.onmessage = async ({ data }) => {
     get transceiver() { return this.#init.transceiver; }
   }
 
+  function installRtp(window) {
+    installGlobal(window, ['RTCRtpSender'], exposeInterface(RTCRtpSender, 'RTCRtpSender', { constructor: 0, setParameters: 1 }));
+    installGlobal(window, ['RTCRtpReceiver'], exposeInterface(RTCRtpReceiver, 'RTCRtpReceiver', { constructor: 0 }));
+    installGlobal(window, ['RTCRtpTransceiver'], exposeInterface(RTCRtpTransceiver, 'RTCRtpTransceiver', { constructor: 0 }));
+    installGlobal(window, ['RTCTrackEvent'], exposeInterface(RTCTrackEvent, 'RTCTrackEvent'));
+  }
+
   // --- DTMF: RTCDTMFSender, RTCDTMFToneChangeEvent, createDTMFSender ---------------------
 
   // The server plays the schedule (it sends the RTP events, so wire timing is its own) and
@@ -3489,17 +3768,13 @@ self.onmessage = async ({ data }) => {
     return sender.dtmf;
   }
 
-  // Objects the server creates, by protocol type: (parent, handle, initializer) -> object.
-  const FACTORIES = {
-    DataChannel: (peerConnection, guid, initializer) => peerConnection[ADOPT_CHANNEL](guid, initializer),
-    MediaStreamTrack: (parent, guid, initializer) => new MediaStreamTrack(INTERNAL, guid, initializer),
-    Transceiver: (peerConnection, guid, initializer) => peerConnection[ADOPT_TRANSCEIVER](guid, initializer),
-    DtlsTransport: (peerConnection, guid, initializer) => peerConnection[ADOPT_TRANSPORT](
-      new RTCDtlsTransport(INTERNAL, initializer)),
-    SctpTransport: (peerConnection, guid, initializer) => peerConnection[ADOPT_TRANSPORT](
-      new RTCSctpTransport(INTERNAL, getBridge().objects.get(initializer.transport), initializer)),
-    Certificate: (session, guid, initializer) => new RTCCertificate(INTERNAL, guid, initializer),
-  };
+  function installDtmf(window) {
+    defineEventHandlers(RTCDTMFSender.prototype, DTMF_SENDER_EVENTS);
+    installGlobal(window, ['RTCDTMFSender'], exposeInterface(RTCDTMFSender, 'RTCDTMFSender', { constructor: 0, insertDTMF: 1 }));
+    installGlobal(window, ['RTCDTMFToneChangeEvent'], exposeInterface(RTCDTMFToneChangeEvent, 'RTCDTMFToneChangeEvent'));
+    Object.defineProperty(RTCPeerConnection.prototype, 'createDTMFSender',
+      { value: createDTMFSender, writable: true, enumerable: true, configurable: true });
+  }
 
   // --- getStats: RTCStatsReport, and the 2013 report shapes ------------------------
 
@@ -3763,6 +4038,22 @@ self.onmessage = async ({ data }) => {
     namedItem(id) { return this.#reports.find((report) => report.id === String(id)) || null; }
   }
 
+  function installStats(window) {
+    installGlobal(window, ['RTCStatsReport'], exposeInterface(RTCStatsReport, 'RTCStatsReport', {
+      constructor: 0, get: 1, has: 1, forEach: 1, keys: 0, values: 0, entries: 0,
+    }));
+    // readonly maplike: iterating the report iterates its entries.
+    Object.defineProperty(RTCStatsReport.prototype, Symbol.iterator, {
+      value: RTCStatsReport.prototype.entries, writable: true, configurable: true,
+    });
+    installGlobal(window, ['RTCStatsResponse'], exposeInterface(RTCStatsResponse, 'RTCStatsResponse', {
+      constructor: 0, result: 0, namedItem: 1,
+    }));
+    installGlobal(window, ['RTCLegacyStatsReport'], exposeInterface(RTCLegacyStatsReport, 'RTCLegacyStatsReport', {
+      constructor: 0, names: 0, stat: 1,
+    }));
+  }
+
   // --- legacy callbacks (over our promise methods only, never a native object's) ---
 
   // Call a promise method the 2013 way: success(result) / failure(error), resolving
@@ -3808,288 +4099,7 @@ self.onmessage = async ({ data }) => {
     }
   }
 
-  // --- the legacy prefixes of the engine's family --------------------------------
-
-  // Pages and libraries of 2013-2016 tell browsers apart by their prefixed names (period
-  // adapter.js tests navigator.mozGetUserMedia first, then webkitGetUserMedia), then parse
-  // the user agent for that browser's version: a page works only if the names it finds
-  // name the browser its user agent names. So a page gets the prefixes its engine family
-  // shipped, told from the engine's own features, never from the user agent (which a
-  // test may override): Gecko (user agent "Firefox/") the moz names; Blink ("Chrome/") and
-  // WebKit the webkit names; any other engine none, so that libraries take their
-  // standards branch. The ms names only when asked. rtcshimOptions.prefixes overrides the
-  // rule: 'auto', 'all', or a list such as ['webkit'].
-  const ALL_PREFIXES = ['webkit', 'moz', 'ms'];
-  const FAMILY_PREFIXES = { gecko: ['moz'], blink: ['webkit'], webkit: ['webkit'], other: [] };
-
-  function engineFamily(window) {
-    const cssSupports = (property, value) => Boolean(window.CSS && window.CSS.supports(property, value));
-    if ('mozInnerScreenX' in window || cssSupports('-moz-appearance', 'none')) {
-      return 'gecko';
-    }
-    if ('chrome' in window || 'webkitRequestFileSystem' in window) {
-      return 'blink';
-    }
-    return cssSupports('-webkit-appearance', 'none') ? 'webkit' : 'other';
-  }
-
-  function chosenPrefixes(window, option) {
-    if (option === undefined || option === 'auto') {
-      return FAMILY_PREFIXES[engineFamily(window)];
-    }
-    if (option === 'all') {
-      return ALL_PREFIXES;
-    }
-    if (Array.isArray(option) && option.every((prefix) => ALL_PREFIXES.includes(prefix))) {
-      return ALL_PREFIXES.filter((prefix) => option.includes(prefix));
-    }
-    console.error(`rtcshim: rtcshimOptions.prefixes must be 'auto', 'all' or a list of ${ALL_PREFIXES.join(', ')};`
-      + ` got ${JSON.stringify(option)}, so the engine's own are used`);
-    return FAMILY_PREFIXES[engineFamily(window)];
-  }
-
-  const PREFIXES = chosenPrefixes(window, options.prefixes);
-
-  // `name` and its prefixed forms among `shipped` (the prefixes browsers really had for
-  // it) that this page gets: webkitRTCPeerConnection, mozGetUserMedia, ...
-  function withPrefixes(name, shipped) {
-    const capitalized = name[0].toUpperCase() + name.slice(1);
-    return [name, ...PREFIXES.filter((prefix) => shipped.includes(prefix)).map((prefix) => prefix + capitalized)];
-  }
-
-  // --- install ---------------------------------------------------------------
-
-  // Expose an interface under its names (the standard one first, then the prefixed
-  // aliases), keeping any native one in rtcshim.native. In 'missing' mode a browser's own
-  // interface stays, and the aliases it lacks point to it, as adapter.js does.
-  function installGlobal(window, names, value) {
-    const nativePrimary = window[names[0]];
-    const chosen = options.mode === 'missing' && nativePrimary ? nativePrimary : value;
-    for (const name of names) {
-      if (name in window) {
-        window.rtcshim.native[name] = window[name];
-        if (options.mode === 'missing') {
-          continue;
-        }
-      }
-      Object.defineProperty(window, name, { value: chosen, writable: true, configurable: true, enumerable: false });
-    }
-  }
-
-  function installRtcshim(window) {
-    Object.defineProperty(window, 'rtcshim', {
-      value: {
-        installed: true,
-        version: VERSION,
-        options,
-        // The engine family the legacy prefixes were chosen for, and the prefixes installed.
-        family: engineFamily(window),
-        prefixes: Object.freeze([...PREFIXES]),
-        native: {},
-        session: () => getBridge().sessionReady,
-      },
-      configurable: true,
-      writable: true,
-    });
-  }
-
-  function installDescriptions(window) {
-    installGlobal(window, withPrefixes('RTCSessionDescription', ALL_PREFIXES),
-      exposeInterface(RTCSessionDescription, 'RTCSessionDescription', { toJSON: 0 }));
-    installGlobal(window, withPrefixes('RTCIceCandidate', ['moz']),
-      exposeInterface(RTCIceCandidate, 'RTCIceCandidate', { toJSON: 0 }));
-  }
-
-  function installEvents(window) {
-    installGlobal(window, ['RTCPeerConnectionIceEvent'], exposeInterface(RTCPeerConnectionIceEvent, 'RTCPeerConnectionIceEvent'));
-    installGlobal(window, ['RTCPeerConnectionIceErrorEvent'],
-      exposeInterface(RTCPeerConnectionIceErrorEvent, 'RTCPeerConnectionIceErrorEvent'));
-    installGlobal(window, ['RTCDataChannelEvent'], exposeInterface(RTCDataChannelEvent, 'RTCDataChannelEvent'));
-    installGlobal(window, ['RTCError'], exposeInterface(RTCError, 'RTCError'));
-    installGlobal(window, ['RTCErrorEvent'], exposeInterface(RTCErrorEvent, 'RTCErrorEvent'));
-  }
-
-  function installCertificates(window) {
-    // A static operation of RTCPeerConnection; WebIDL makes it enumerable.
-    Object.defineProperty(RTCPeerConnection, 'generateCertificate', {
-      value: generateCertificate, writable: true, enumerable: true, configurable: true,
-    });
-    installGlobal(window, ['RTCCertificate'], exposeInterface(RTCCertificate, 'RTCCertificate', { constructor: 0, getFingerprints: 0 }));
-  }
-
-  function installIdentity(window) {
-    defineEventHandlers(RTCPeerConnection.prototype, IDENTITY_EVENTS);
-    installGlobal(window, ['RTCIdentityAssertion'], exposeInterface(RTCIdentityAssertion, 'RTCIdentityAssertion'));
-    installGlobal(window, ['RTCIdentityEvent'], exposeInterface(RTCIdentityEvent, 'RTCIdentityEvent'));
-    installGlobal(window, ['RTCIdentityErrorEvent'], exposeInterface(RTCIdentityErrorEvent, 'RTCIdentityErrorEvent'));
-  }
-
-  function installPeerConnection(window) {
-    defineEventHandlers(RTCPeerConnection.prototype, PEER_CONNECTION_EVENTS);
-    exposeInterface(RTCPeerConnection, 'RTCPeerConnection', {
-      createDataChannel: 1, getConfiguration: 0, setConfiguration: 0, updateIce: 0, close: 0,
-    });
-    // One constructor under the names 2013 pages look up.
-    installGlobal(window, withPrefixes('RTCPeerConnection', ALL_PREFIXES), RTCPeerConnection);
-  }
-
-  // Navigator members live on Navigator.prototype, as a browser's do, with the brand check
-  // of the realm's one navigator. In 'missing' mode the browser's own members stay.
-  function installOnNavigator(window, names, descriptor) {
-    const proto = window.Navigator.prototype;
-    const guard = (member, fn) => function (...args) {
-      if (this !== window.navigator) {
-        throw new TypeError(`Illegal invocation: ${member} was called on an object that is not a Navigator`);
-      }
-      return fn.apply(this, args);
-    };
-    for (const name of names) {
-      if (name in proto) {
-        window.rtcshim.native[`navigator.${name}`] = window.navigator[name];
-        if (options.mode === 'missing') {
-          continue;
-        }
-      }
-      const member = descriptor.get
-        ? { get: named(`get ${name}`, guard(name, descriptor.get)) }
-        : { value: Object.defineProperty(named(name, guard(name, descriptor.value)), 'length', { value: descriptor.value.length }), writable: true };
-      Object.defineProperty(proto, name, { ...member, enumerable: true, configurable: true });
-    }
-  }
-
-  function installMediaCapture(window) {
-    defineEventHandlers(MediaStreamTrack.prototype, TRACK_EVENTS);
-    defineEventHandlers(MediaStream.prototype, STREAM_EVENTS);
-    defineEventHandlers(MediaDevices.prototype, ['devicechange']);
-    installGlobal(window, withPrefixes('MediaStream', ['webkit']), exposeInterface(MediaStream, 'MediaStream'));
-    installGlobal(window, ['MediaStreamTrack'], exposeInterface(MediaStreamTrack, 'MediaStreamTrack', { constructor: 0 }));
-    installGlobal(window, ['MediaStreamTrackEvent'], exposeInterface(MediaStreamTrackEvent, 'MediaStreamTrackEvent'));
-    installGlobal(window, ['MediaStreamEvent'], exposeInterface(MediaStreamEvent, 'MediaStreamEvent'));
-    installGlobal(window, ['OverconstrainedError'], exposeInterface(OverconstrainedError, 'OverconstrainedError'));
-    installGlobal(window, ['MediaDevices'], exposeInterface(MediaDevices, 'MediaDevices', { constructor: 0 }));
-    installGlobal(window, ['MediaDeviceInfo'], exposeInterface(MediaDeviceInfo, 'MediaDeviceInfo', { constructor: 0 }));
-    installGlobal(window, ['InputDeviceInfo'], exposeInterface(InputDeviceInfo, 'InputDeviceInfo', { constructor: 0 }));
-    installGlobal(window, ['DeviceChangeEvent'], exposeInterface(DeviceChangeEvent, 'DeviceChangeEvent'));
-    const mediaDevices = new MediaDevices(INTERNAL);
-    installOnNavigator(window, ['mediaDevices'], { get: () => mediaDevices });
-    // The 2013 callback form, under the prefixes pages looked for.
-    const legacyGetUserMedia = function getUserMedia(constraints, successCallback, errorCallback) {
-      settleLegacy(requestUserMedia(constraints), successCallback, errorCallback);
-    };
-    installOnNavigator(window, withPrefixes('getUserMedia', ALL_PREFIXES), { value: legacyGetUserMedia });
-  }
-
-  // Media elements and AudioContexts play our streams through their native twins; old
-  // pages also use URL.createObjectURL(stream) and mozSrcObject.
-  function installMediaPlayback(window) {
-    if (window.MediaStream !== MediaStream || window.HTMLMediaElement.prototype[INTERNAL]) {
-      return; // the browser's own streams are in use
-    }
-    const proto = window.HTMLMediaElement.prototype;
-    proto[INTERNAL] = true;
-    const nativeSrcObject = Object.getOwnPropertyDescriptor(proto, 'srcObject');
-    const nativeSrc = Object.getOwnPropertyDescriptor(proto, 'src');
-    const playing = new WeakMap(); // element -> our MediaStream
-    const objectUrls = new Map(); // blob: URL -> our MediaStream
-    const srcObject = {
-      configurable: true,
-      enumerable: true,
-      get() { return playing.has(this) ? playing.get(this) : nativeSrcObject.get.call(this); },
-      set(value) {
-        if (value instanceof MediaStream) {
-          playing.set(this, value);
-          nativeSrcObject.set.call(this, value[NATIVE_STREAM]());
-        } else {
-          playing.delete(this);
-          nativeSrcObject.set.call(this, value);
-        }
-      },
-    };
-    for (const name of withPrefixes('srcObject', ['moz'])) {
-      Object.defineProperty(proto, name, srcObject);
-    }
-    Object.defineProperty(proto, 'src', {
-      configurable: true,
-      enumerable: true,
-      get() { return nativeSrc.get.call(this); },
-      set(value) {
-        const stream = objectUrls.get(String(value));
-        if (stream) {
-          // The element plays srcObject, which takes precedence over src; src keeps the URL.
-          this.srcObject = stream;
-        }
-        nativeSrc.set.call(this, value);
-      },
-    });
-    const { createObjectURL, revokeObjectURL } = window.URL;
-    window.URL.createObjectURL = function (object) {
-      if (!(object instanceof MediaStream)) {
-        return createObjectURL.call(window.URL, object);
-      }
-      const url = `blob:${window.location.origin}/${randomUuid()}`;
-      objectUrls.set(url, object);
-      return url;
-    };
-    window.URL.revokeObjectURL = function (url) {
-      if (!objectUrls.delete(String(url))) {
-        revokeObjectURL.call(window.URL, url);
-      }
-    };
-    if (PREFIXES.includes('webkit') && !window.webkitURL) {
-      window.webkitURL = window.URL;
-    }
-    const createSource = window.AudioContext.prototype.createMediaStreamSource;
-    window.AudioContext.prototype.createMediaStreamSource = function createMediaStreamSource(mediaStream) {
-      return createSource.call(this, mediaStream instanceof MediaStream ? mediaStream[NATIVE_STREAM]() : mediaStream);
-    };
-  }
-
-  function installTransports(window) {
-    defineEventHandlers(RTCIceTransport.prototype, ICE_TRANSPORT_EVENTS);
-    defineEventHandlers(RTCDtlsTransport.prototype, DTLS_TRANSPORT_EVENTS);
-    defineEventHandlers(RTCSctpTransport.prototype, ['statechange']);
-    installGlobal(window, ['RTCIceCandidatePair'], exposeInterface(RTCIceCandidatePair, 'RTCIceCandidatePair', { constructor: 0 }));
-    installGlobal(window, ['RTCIceTransport'], exposeInterface(RTCIceTransport, 'RTCIceTransport', { constructor: 0 }));
-    installGlobal(window, ['RTCDtlsTransport'], exposeInterface(RTCDtlsTransport, 'RTCDtlsTransport', { constructor: 0 }));
-    installGlobal(window, ['RTCSctpTransport'], exposeInterface(RTCSctpTransport, 'RTCSctpTransport', { constructor: 0 }));
-  }
-
-  function installRtp(window) {
-    installGlobal(window, ['RTCRtpSender'], exposeInterface(RTCRtpSender, 'RTCRtpSender', { constructor: 0, setParameters: 1 }));
-    installGlobal(window, ['RTCRtpReceiver'], exposeInterface(RTCRtpReceiver, 'RTCRtpReceiver', { constructor: 0 }));
-    installGlobal(window, ['RTCRtpTransceiver'], exposeInterface(RTCRtpTransceiver, 'RTCRtpTransceiver', { constructor: 0 }));
-    installGlobal(window, ['RTCTrackEvent'], exposeInterface(RTCTrackEvent, 'RTCTrackEvent'));
-  }
-
-  function installStats(window) {
-    installGlobal(window, ['RTCStatsReport'], exposeInterface(RTCStatsReport, 'RTCStatsReport', {
-      constructor: 0, get: 1, has: 1, forEach: 1, keys: 0, values: 0, entries: 0,
-    }));
-    // readonly maplike: iterating the report iterates its entries.
-    Object.defineProperty(RTCStatsReport.prototype, Symbol.iterator, {
-      value: RTCStatsReport.prototype.entries, writable: true, configurable: true,
-    });
-    installGlobal(window, ['RTCStatsResponse'], exposeInterface(RTCStatsResponse, 'RTCStatsResponse', {
-      constructor: 0, result: 0, namedItem: 1,
-    }));
-    installGlobal(window, ['RTCLegacyStatsReport'], exposeInterface(RTCLegacyStatsReport, 'RTCLegacyStatsReport', {
-      constructor: 0, names: 0, stat: 1,
-    }));
-  }
-
-  function installDtmf(window) {
-    defineEventHandlers(RTCDTMFSender.prototype, DTMF_SENDER_EVENTS);
-    installGlobal(window, ['RTCDTMFSender'], exposeInterface(RTCDTMFSender, 'RTCDTMFSender', { constructor: 0, insertDTMF: 1 }));
-    installGlobal(window, ['RTCDTMFToneChangeEvent'], exposeInterface(RTCDTMFToneChangeEvent, 'RTCDTMFToneChangeEvent'));
-    Object.defineProperty(RTCPeerConnection.prototype, 'createDTMFSender',
-      { value: createDTMFSender, writable: true, enumerable: true, configurable: true });
-  }
-
-  function installDataChannel(window) {
-    defineEventHandlers(RTCDataChannel.prototype, DATA_CHANNEL_EVENTS);
-    exposeInterface(RTCDataChannel, 'RTCDataChannel', { constructor: 0, send: 1, close: 0 });
-    installGlobal(window, ['RTCDataChannel'], RTCDataChannel);
-  }
+  // --- the install sequence --------------------------------------------------------
 
   // Order matters: rtcshim.native must exist before anything is replaced; media playback
   // patches media elements only once our MediaStream is the page's; whatever adds to
@@ -4099,7 +4109,8 @@ self.onmessage = async ({ data }) => {
   installRtcshim(window);
   installDescriptions(window);
   installEvents(window);
-  installMediaCapture(window);
+  installMediaStreams(window);
+  installGetUserMedia(window);
   installMediaPlayback(window);
   installTransports(window);
   installStats(window);
