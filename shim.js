@@ -37,7 +37,7 @@
   const PROTOCOL_VERSION = 1;
   const options = Object.assign({ url: null, mode: 'replace', capture: 'server' }, window.rtcshimOptions);
   // Kept before anything is replaced: the browser's own capture, for capture: 'browser'.
-  const nativeMediaDevices = window.navigator.mediaDevices;
+  const nativeMediaDevices = window.navigator && window.navigator.mediaDevices;
   const scriptSource = window.document && window.document.currentScript
     ? window.document.currentScript.src : window.location.href;
   // Guards the constructors the page must not call (RTCDataChannel has none in the spec).
@@ -273,6 +273,24 @@
 
   // --- installing: the page's globals, navigator's members, window.rtcshim ------------
 
+  // Every install function does its work once per window, and so is idempotent: it starts
+  // with `if (!firstInstall(window, installX)) return;`. Each is also guarded by feature
+  // detection where it needs something of the engine's: what an engine lacks is left out,
+  // and the rest of the shim still installs.
+  const installedOn = new WeakMap(); // window -> the install functions that ran on it
+  function firstInstall(window, install) {
+    let done = installedOn.get(window);
+    if (!done) {
+      done = new Set();
+      installedOn.set(window, done);
+    }
+    if (done.has(install)) {
+      return false;
+    }
+    done.add(install);
+    return true;
+  }
+
   // Expose an interface under its names (the standard one first, then the prefixed
   // aliases), keeping any native one in rtcshim.native. In 'missing' mode a browser's own
   // interface stays, and the aliases it lacks point to it, as adapter.js does.
@@ -291,8 +309,12 @@
   }
 
   // Navigator members live on Navigator.prototype, as a browser's do, with the brand check
-  // of the realm's one navigator. In 'missing' mode the browser's own members stay.
+  // of the realm's one navigator. In 'missing' mode the browser's own members stay. A
+  // global without Navigator (not a window) gets none.
   function installOnNavigator(window, names, descriptor) {
+    if (!window.Navigator) {
+      return;
+    }
     const proto = window.Navigator.prototype;
     const guard = (member, fn) => function (...args) {
       if (this !== window.navigator) {
@@ -315,6 +337,9 @@
   }
 
   function installRtcshim(window) {
+    if (!firstInstall(window, installRtcshim)) {
+      return;
+    }
     Object.defineProperty(window, 'rtcshim', {
       value: {
         installed: true,
@@ -594,6 +619,9 @@
   }
 
   function installDescriptions(window) {
+    if (!firstInstall(window, installDescriptions)) {
+      return;
+    }
     installGlobal(window, withPrefixes('RTCSessionDescription', ALL_PREFIXES),
       exposeInterface(RTCSessionDescription, 'RTCSessionDescription', { toJSON: 0 }));
     installGlobal(window, withPrefixes('RTCIceCandidate', ['moz']),
@@ -710,6 +738,9 @@
   }
 
   function installEvents(window) {
+    if (!firstInstall(window, installEvents)) {
+      return;
+    }
     installGlobal(window, ['RTCPeerConnectionIceEvent'], exposeInterface(RTCPeerConnectionIceEvent, 'RTCPeerConnectionIceEvent'));
     installGlobal(window, ['RTCPeerConnectionIceErrorEvent'],
       exposeInterface(RTCPeerConnectionIceErrorEvent, 'RTCPeerConnectionIceErrorEvent'));
@@ -931,6 +962,9 @@
   }
 
   function installCertificates(window) {
+    if (!firstInstall(window, installCertificates)) {
+      return;
+    }
     // A static operation of RTCPeerConnection; WebIDL makes it enumerable.
     Object.defineProperty(RTCPeerConnection, 'generateCertificate', {
       value: generateCertificate, writable: true, enumerable: true, configurable: true,
@@ -1430,6 +1464,9 @@ self.onmessage = async ({ data }) => {
   }
 
   function installIdentity(window) {
+    if (!firstInstall(window, installIdentity)) {
+      return;
+    }
     defineEventHandlers(RTCPeerConnection.prototype, IDENTITY_EVENTS);
     installGlobal(window, ['RTCIdentityAssertion'], exposeInterface(RTCIdentityAssertion, 'RTCIdentityAssertion'));
     installGlobal(window, ['RTCIdentityEvent'], exposeInterface(RTCIdentityEvent, 'RTCIdentityEvent'));
@@ -2043,6 +2080,9 @@ self.onmessage = async ({ data }) => {
   }
 
   function installPeerConnection(window) {
+    if (!firstInstall(window, installPeerConnection)) {
+      return;
+    }
     defineEventHandlers(RTCPeerConnection.prototype, PEER_CONNECTION_EVENTS);
     exposeInterface(RTCPeerConnection, 'RTCPeerConnection', {
       createDataChannel: 1, getConfiguration: 0, setConfiguration: 0, updateIce: 0, close: 0,
@@ -2266,6 +2306,9 @@ self.onmessage = async ({ data }) => {
   }
 
   function installDataChannel(window) {
+    if (!firstInstall(window, installDataChannel)) {
+      return;
+    }
     defineEventHandlers(RTCDataChannel.prototype, DATA_CHANNEL_EVENTS);
     exposeInterface(RTCDataChannel, 'RTCDataChannel', { constructor: 0, send: 1, close: 0 });
     installGlobal(window, ['RTCDataChannel'], RTCDataChannel);
@@ -2745,6 +2788,9 @@ self.onmessage = async ({ data }) => {
   }
 
   function installMediaStreams(window) {
+    if (!firstInstall(window, installMediaStreams)) {
+      return;
+    }
     defineEventHandlers(MediaStreamTrack.prototype, TRACK_EVENTS);
     defineEventHandlers(MediaStream.prototype, STREAM_EVENTS);
     installGlobal(window, withPrefixes('MediaStream', ['webkit']), exposeInterface(MediaStream, 'MediaStream'));
@@ -2755,13 +2801,35 @@ self.onmessage = async ({ data }) => {
   }
 
   // Media elements and AudioContexts play our streams through their native twins; old
-  // pages also use URL.createObjectURL(stream) and mozSrcObject.
+  // pages also use URL.createObjectURL(stream) and mozSrcObject. Each part needs its
+  // engine's feature: an engine whose media elements have no srcObject (WebKit built
+  // without media streams), or without AudioContext.createMediaStreamSource, keeps its own.
   function installMediaPlayback(window) {
-    if (window.MediaStream !== MediaStream || window.HTMLMediaElement.prototype[INTERNAL]) {
+    if (!firstInstall(window, installMediaPlayback)) {
+      return;
+    }
+    if (window.MediaStream !== MediaStream) {
       return; // the browser's own streams are in use
     }
-    const proto = window.HTMLMediaElement.prototype;
-    proto[INTERNAL] = true;
+    const mediaElement = window.HTMLMediaElement && window.HTMLMediaElement.prototype;
+    if (mediaElement && Object.getOwnPropertyDescriptor(mediaElement, 'srcObject')) {
+      playInMediaElements(window, mediaElement);
+    }
+    if (PREFIXES.includes('webkit') && !window.webkitURL) {
+      window.webkitURL = window.URL;
+    }
+    const audioContext = window.AudioContext && window.AudioContext.prototype;
+    if (audioContext && audioContext.createMediaStreamSource) {
+      const createSource = audioContext.createMediaStreamSource;
+      audioContext.createMediaStreamSource = function createMediaStreamSource(mediaStream) {
+        return createSource.call(this, mediaStream instanceof MediaStream ? mediaStream[NATIVE_STREAM]() : mediaStream);
+      };
+    }
+  }
+
+  // srcObject (and mozSrcObject) take our streams; src and URL.createObjectURL take the
+  // object URLs of old pages.
+  function playInMediaElements(window, proto) {
     const nativeSrcObject = Object.getOwnPropertyDescriptor(proto, 'srcObject');
     const nativeSrc = Object.getOwnPropertyDescriptor(proto, 'src');
     const playing = new WeakMap(); // element -> our MediaStream
@@ -2809,13 +2877,6 @@ self.onmessage = async ({ data }) => {
       if (!objectUrls.delete(String(url))) {
         revokeObjectURL.call(window.URL, url);
       }
-    };
-    if (PREFIXES.includes('webkit') && !window.webkitURL) {
-      window.webkitURL = window.URL;
-    }
-    const createSource = window.AudioContext.prototype.createMediaStreamSource;
-    window.AudioContext.prototype.createMediaStreamSource = function createMediaStreamSource(mediaStream) {
-      return createSource.call(this, mediaStream instanceof MediaStream ? mediaStream[NATIVE_STREAM]() : mediaStream);
     };
   }
 
@@ -3004,6 +3065,9 @@ self.onmessage = async ({ data }) => {
   }
 
   function installGetUserMedia(window) {
+    if (!firstInstall(window, installGetUserMedia)) {
+      return;
+    }
     defineEventHandlers(MediaDevices.prototype, ['devicechange']);
     installGlobal(window, ['MediaDevices'], exposeInterface(MediaDevices, 'MediaDevices', { constructor: 0 }));
     installGlobal(window, ['MediaDeviceInfo'], exposeInterface(MediaDeviceInfo, 'MediaDeviceInfo', { constructor: 0 }));
@@ -3210,6 +3274,9 @@ self.onmessage = async ({ data }) => {
   }
 
   function installTransports(window) {
+    if (!firstInstall(window, installTransports)) {
+      return;
+    }
     defineEventHandlers(RTCIceTransport.prototype, ICE_TRANSPORT_EVENTS);
     defineEventHandlers(RTCDtlsTransport.prototype, DTLS_TRANSPORT_EVENTS);
     defineEventHandlers(RTCSctpTransport.prototype, ['statechange']);
@@ -3626,6 +3693,9 @@ self.onmessage = async ({ data }) => {
   }
 
   function installRtp(window) {
+    if (!firstInstall(window, installRtp)) {
+      return;
+    }
     installGlobal(window, ['RTCRtpSender'], exposeInterface(RTCRtpSender, 'RTCRtpSender', { constructor: 0, setParameters: 1 }));
     installGlobal(window, ['RTCRtpReceiver'], exposeInterface(RTCRtpReceiver, 'RTCRtpReceiver', { constructor: 0 }));
     installGlobal(window, ['RTCRtpTransceiver'], exposeInterface(RTCRtpTransceiver, 'RTCRtpTransceiver', { constructor: 0 }));
@@ -3769,6 +3839,9 @@ self.onmessage = async ({ data }) => {
   }
 
   function installDtmf(window) {
+    if (!firstInstall(window, installDtmf)) {
+      return;
+    }
     defineEventHandlers(RTCDTMFSender.prototype, DTMF_SENDER_EVENTS);
     installGlobal(window, ['RTCDTMFSender'], exposeInterface(RTCDTMFSender, 'RTCDTMFSender', { constructor: 0, insertDTMF: 1 }));
     installGlobal(window, ['RTCDTMFToneChangeEvent'], exposeInterface(RTCDTMFToneChangeEvent, 'RTCDTMFToneChangeEvent'));
@@ -4039,6 +4112,9 @@ self.onmessage = async ({ data }) => {
   }
 
   function installStats(window) {
+    if (!firstInstall(window, installStats)) {
+      return;
+    }
     installGlobal(window, ['RTCStatsReport'], exposeInterface(RTCStatsReport, 'RTCStatsReport', {
       constructor: 0, get: 1, has: 1, forEach: 1, keys: 0, values: 0, entries: 0,
     }));
@@ -4068,12 +4144,14 @@ self.onmessage = async ({ data }) => {
   }
 
   // The W3C "legacy interface extensions" and the 2013 forms modern browsers dropped:
-  // createOffer(success), createOffer(success, null, constraints), and so on.
-  function installLegacyCallbacks() {
-    const proto = RTCPeerConnection.prototype;
-    if (proto.createOffer[INTERNAL]) {
+  // createOffer(success), createOffer(success, null, constraints), and so on. Over our
+  // RTCPeerConnection's promise methods, also in 'missing' mode (where the page keeps the
+  // browser's own).
+  function installLegacyCallbacks(window) {
+    if (!firstInstall(window, installLegacyCallbacks)) {
       return;
     }
+    const proto = RTCPeerConnection.prototype;
     const forms = {
       // name: [callback overload test, how to call the promise form, .length]
       createOffer: [(args) => typeof args[0] === 'function', (fn, args) => fn(args[2]), 0],
@@ -4094,7 +4172,6 @@ self.onmessage = async ({ data }) => {
         },
       }[name];
       Object.defineProperty(method, 'length', { value: length });
-      method[INTERNAL] = true;
       Object.defineProperty(proto, name, { value: method, writable: true, enumerable: true, configurable: true });
     }
   }
@@ -4119,6 +4196,6 @@ self.onmessage = async ({ data }) => {
   installDataChannel(window);
   installCertificates(window);
   installIdentity(window);
-  installLegacyCallbacks();
+  installLegacyCallbacks(window);
   installPeerConnection(window);
 })(window);
