@@ -42,40 +42,48 @@
     ? window.document.currentScript.src : window.location.href;
   // Guards the constructors the page must not call (RTCDataChannel has none in the spec).
   const INTERNAL = Symbol('rtcshim internal');
-  // Keys of what the bridge uses on page objects, kept off their public surface.
+  // What one class keeps to itself is a private #member. These keys name the internal
+  // members that one part of the shim uses on another's objects, kept off the page's
+  // surface (the WebIDL binding wraps string-named members only):
+  // - each class's brand test, for exposeInterface;
+  const HAS_BRAND = Symbol('is an instance of this interface');
+  // - what the Bridge uses on every object in its handle table, and its factories on a
+  //   peer connection (the objects the server made for it);
   const EVENTS = Symbol('bridge events');
   const BRIDGE_LOST = Symbol('bridge lost');
-  const ADOPT_CHANNEL = Symbol('adopt remote data channel');
-  const MAX_MESSAGE_SIZE = Symbol('max message size');
-  const CLOSE_QUIETLY = Symbol('close or end without events');
-  const ADOPT_TRANSCEIVER = Symbol('adopt a transceiver the server made');
+  const ADOPT = Symbol('adopt an object the server made');
+  // - the handle the server knows a certificate, track or transceiver by;
   const GUID = Symbol('handle');
-  const STREAMS = Symbol('streams the track is in');
-  const NATIVE_TRACK = Symbol('native track for playback');
-  const NATIVE_STREAM = Symbol('native stream for playback');
-  const TRACK_ENDED = Symbol('a track ended');
-  const WITH_ID = Symbol('stream with a given id');
-  const ADD_REMOTE_TRACK = Symbol('remote track added');
-  const REMOVE_REMOTE_TRACK = Symbol('remote track removed');
-  const MUTE = Symbol('mute');
+  // - what a peer connection asks of the objects it closes, and what its data channels
+  //   and the getStats section ask of it;
+  const CLOSE_QUIETLY = Symbol('close or end without events');
+  const MAX_MESSAGE_SIZE = Symbol('max message size');
+  const STATS = Symbol('request stats');
+  const INITIAL_OFFERER = Symbol('made the first offer');
+  // - a transceiver's, for its peer connection, sender, receiver and DTMF sender;
   const KIND = Symbol('kind');
   const CALL = Symbol('call');
   const CHECK_USABLE = Symbol('check usable');
-  const SET_TRACK = Symbol('set track');
   const SET_DIRECTION = Symbol('set direction');
   const NEGOTIATED = Symbol('negotiated');
   const STOPPED = Symbol('stopped');
   const USED_TO_SEND = Symbol('used to send');
-  const UPLOAD = Symbol('upload a capture');
-  const HAS_BRAND = Symbol('is an instance of this interface');
   const TRANSPORT = Symbol('transport');
-  const UPDATE = Symbol('update');
-  const ADOPT_TRANSPORT = Symbol('adopt a transport the server made');
-  const PEER_CONNECTION = Symbol('peer connection');
-  const SET_SOURCES = Symbol('set the sources heard');
-  const STATS = Symbol('request stats');
-  const INITIAL_OFFERER = Symbol('made the first offer');
   const TELEPHONE_EVENT = Symbol('telephone-event negotiated');
+  // - a sender's and a receiver's, for their transceiver and peer connection;
+  const SET_TRACK = Symbol('set track');
+  const SET_SOURCES = Symbol('set the sources heard');
+  // - between tracks, the streams they are in, the peer connection that receives them
+  //   and media playback;
+  const STREAMS = Symbol('streams the track is in');
+  const TRACK_ENDED = Symbol('a track ended');
+  const NATIVE_TRACK = Symbol('native track for playback');
+  const NATIVE_STREAM = Symbol('native stream for playback');
+  const WITH_ID = Symbol('stream with a given id');
+  const ADD_REMOTE_TRACK = Symbol('remote track added');
+  const REMOVE_REMOTE_TRACK = Symbol('remote track removed');
+  // - an ICE transport's, for the DTLS transport it belongs to.
+  const UPDATE = Symbol('update');
 
   // --- helpers ---------------------------------------------------------------
 
@@ -467,12 +475,14 @@
   // Bridge.receive reads it for __create__, which arrives only after this script has run,
   // so the classes it names may be defined further down.
   const FACTORIES = {
-    DataChannel: (peerConnection, guid, initializer) => peerConnection[ADOPT_CHANNEL](guid, initializer),
+    DataChannel: (peerConnection, guid, initializer) => peerConnection[ADOPT](
+      new RTCDataChannel(INTERNAL, peerConnection, guid, initializer)),
     MediaStreamTrack: (parent, guid, initializer) => new MediaStreamTrack(INTERNAL, guid, initializer),
-    Transceiver: (peerConnection, guid, initializer) => peerConnection[ADOPT_TRANSCEIVER](guid, initializer),
-    DtlsTransport: (peerConnection, guid, initializer) => peerConnection[ADOPT_TRANSPORT](
+    Transceiver: (peerConnection, guid, initializer) => peerConnection[ADOPT](new RTCRtpTransceiver(
+      INTERNAL, peerConnection, guid, initializer, getBridge().objects.get(initializer.receiverTrack))),
+    DtlsTransport: (peerConnection, guid, initializer) => peerConnection[ADOPT](
       new RTCDtlsTransport(INTERNAL, initializer)),
-    SctpTransport: (peerConnection, guid, initializer) => peerConnection[ADOPT_TRANSPORT](
+    SctpTransport: (peerConnection, guid, initializer) => peerConnection[ADOPT](
       new RTCSctpTransport(INTERNAL, getBridge().objects.get(initializer.transport), initializer)),
     Certificate: (session, guid, initializer) => new RTCCertificate(INTERNAL, guid, initializer),
   };
@@ -975,8 +985,9 @@
   // --- identity (W3C webrtc-identity) ------------------------------------------------
 
   const IDP_ERROR_DETAILS = RTC_ERROR_DETAILS.filter((detail) => detail.startsWith('idp-'));
-  // Where an RTCError from the IdP keeps what the IdP said (login URL, error info).
-  const IDP_DETAILS = Symbol('IdP failure details');
+  // What the IdP said (login URL, error info) with each RTCError it caused, out of the
+  // page's sight.
+  const idpFailures = new WeakMap(); // RTCError -> {idpLoginUrl, idpErrorInfo, ...}
 
   // An IdP proxy runs in a realm of its own: a dedicated worker made from a data: URL of
   // this source. Such a worker has an opaque origin, so the IdP's script reaches nothing
@@ -1071,7 +1082,7 @@ self.onmessage = async ({ data }) => {
     const error = new RTCError({
       errorDetail: failure.errorDetail, httpRequestStatusCode: failure.httpRequestStatusCode ?? null,
     }, failure.message);
-    error[IDP_DETAILS] = failure;
+    idpFailures.set(error, failure);
     return error;
   }
 
@@ -1429,7 +1440,7 @@ self.onmessage = async ({ data }) => {
     }
 
     #reportFailure(error, eventName, domain, protocol) {
-      const details = error[IDP_DETAILS];
+      const details = idpFailures.get(error);
       this.loginUrl = details ? details.idpLoginUrl : null;
       this.errorInfo = details ? details.idpErrorInfo : null;
       this.#fire(new RTCIdentityErrorEvent(eventName, { idp: domain, protocol, loginUrl: this.loginUrl }));
@@ -1622,7 +1633,8 @@ self.onmessage = async ({ data }) => {
       const channel = new RTCDataChannel(INTERNAL, this, guid, {
         label: labelText, ...init, readyState: 'connecting',
       });
-      this.#adopt(guid, channel);
+      this.#bridge.register(guid, channel);
+      this.#dataChannels.add(channel);
       this.#call('createDataChannel', { dataChannel: guid, label: labelText, init })
         .catch((error) => channel[EVENTS].error({ name: error.name, message: error.message, errorDetail: 'data-channel-failure' }));
       return channel;
@@ -1883,7 +1895,9 @@ self.onmessage = async ({ data }) => {
       },
       removeTrack: (params) => {
         const track = this.#bridge.objects.get(params.transceiver).receiver.track;
-        track[MUTE]();
+        // The remote side took the track away: it mutes (it does not end), and each stream
+        // it was in fires removetrack.
+        track[EVENTS].muteChange({ muted: true });
         for (const [id, stream] of this.#remoteStreams) {
           stream[REMOVE_REMOTE_TRACK](track);
           if (stream.getTracks().length === 0) {
@@ -1911,22 +1925,16 @@ self.onmessage = async ({ data }) => {
       return remoteMaxMessageSize(this.remoteDescription);
     }
 
-    [ADOPT_CHANNEL](guid, initializer) {
-      const channel = new RTCDataChannel(INTERNAL, this, guid, initializer);
-      this.#dataChannels.add(channel);
-      return channel;
-    }
-
-    [ADOPT_TRANSPORT](transport) {
-      this.#transports.add(transport);
-      return transport;
-    }
-
-    [ADOPT_TRANSCEIVER](guid, initializer) {
-      const transceiver = new RTCRtpTransceiver(INTERNAL, this, guid, initializer,
-        this.#bridge.objects.get(initializer.receiverTrack));
-      this.#transceivers.push(transceiver);
-      return transceiver;
+    // A data channel, transceiver or transport the server made for this connection (FACTORIES).
+    [ADOPT](child) {
+      if (RTCDataChannel[HAS_BRAND](child)) {
+        this.#dataChannels.add(child);
+      } else if (RTCRtpTransceiver[HAS_BRAND](child)) {
+        this.#transceivers.push(child);
+      } else {
+        this.#transports.add(child);
+      }
+      return child;
     }
 
     #newTransceiver(kind, track, init) {
@@ -1951,11 +1959,6 @@ self.onmessage = async ({ data }) => {
       if (this.#closed) {
         throw makeError('InvalidStateError', 'The RTCPeerConnection is closed.');
       }
-    }
-
-    #adopt(guid, channel) {
-      this.#bridge.register(guid, channel);
-      this.#dataChannels.add(channel);
     }
 
     // The description a createOffer/createAnswer call made, with our identity assertion
@@ -2456,10 +2459,12 @@ self.onmessage = async ({ data }) => {
     #settings;
     #constraints;
     #sink = null;
-    #captured = null; // the browser's own track, when this one uploads it
+    #captured; // the browser's own track, when this one uploads it
+    #streams = new Set(); // the streams this track is in
     #contentHint = '';
 
-    constructor(token, guid, initializer) {
+    // `captured`: the browser's own track this one uploads (see uploadCapture), if any.
+    constructor(token, guid, initializer, captured = null) {
       if (token !== INTERNAL) {
         throw new TypeError('Illegal constructor');
       }
@@ -2467,11 +2472,11 @@ self.onmessage = async ({ data }) => {
       this.#bridge = getBridge();
       this.#guid = guid;
       this.#init = initializer;
+      this.#captured = captured;
       this.#muted = initializer.muted;
       this.#readyState = initializer.readyState;
       this.#settings = initializer.settings;
       this.#constraints = initializer.constraints;
-      this[STREAMS] = new Set();
       this.#bridge.register(guid, this);
     }
 
@@ -2534,6 +2539,8 @@ self.onmessage = async ({ data }) => {
     }
 
     get [GUID]() { return this.#guid; }
+    // MediaStream adds and removes itself, so that the track tells its streams it ended.
+    get [STREAMS]() { return this.#streams; }
 
     // pc.close() ends its receivers' tracks without events.
     [CLOSE_QUIETLY]() {
@@ -2578,16 +2585,6 @@ self.onmessage = async ({ data }) => {
       this[EVENTS].ended();
     }
 
-    // A receiver's track whose remote side went away (no event: the stream reports it).
-    [MUTE]() {
-      this[EVENTS].muteChange({ muted: true });
-    }
-
-    // This track uploads the browser's own `captured` track (see uploadCapture).
-    [UPLOAD](captured) {
-      this.#captured = captured;
-    }
-
     #end() {
       this.#readyState = 'ended';
       if (this.#sink) {
@@ -2596,7 +2593,7 @@ self.onmessage = async ({ data }) => {
       if (this.#captured) {
         this.#captured.stop();
       }
-      for (const stream of this[STREAMS]) {
+      for (const stream of this.#streams) {
         stream[TRACK_ENDED]();
       }
     }
@@ -2911,8 +2908,7 @@ self.onmessage = async ({ data }) => {
     const track = new MediaStreamTrack(INTERNAL, guid, {
       kind: captured.kind, id: randomUuid(), label: captured.label, readyState: 'live',
       muted: false, settings: captured.getSettings(), constraints: {}, capabilities: {},
-    });
-    track[UPLOAD](captured);
+    }, captured);
     const live = () => track.readyState === 'live';
     getBridge().call('Session', 'uploadTrack', {
       track: guid, kind: track.kind, id: track.id, label: track.label, settings: captured.getSettings(),
@@ -3378,23 +3374,25 @@ self.onmessage = async ({ data }) => {
   class RTCRtpSender {
     #transceiver;
     static [HAS_BRAND](object) { return #transceiver in object; }
+    #peerConnection;
     #track = null;
     #encoding = { active: true };
     #lastReturnedParameters = null;
     #dtmf = null;
 
-    constructor(token, transceiver) {
+    constructor(token, transceiver, peerConnection) {
       if (token !== INTERNAL) {
         throw new TypeError('Illegal constructor');
       }
       this.#transceiver = transceiver;
+      this.#peerConnection = peerConnection;
     }
 
     get track() { return this.#track; }
     get transport() { return this.#transceiver[TRANSPORT]; }
 
     getStats() {
-      return rtpStats(this, 'sender');
+      return rtpStats(this.#peerConnection, this.#transceiver, 'sender');
     }
 
     static getCapabilities(kind) {
@@ -3402,9 +3400,9 @@ self.onmessage = async ({ data }) => {
     }
 
     getParameters() {
-      const section = mediaSection(this.#transceiver[PEER_CONNECTION].currentRemoteDescription, this.#transceiver.mid);
+      const section = mediaSection(this.#peerConnection.currentRemoteDescription, this.#transceiver.mid);
       const local = negotiatedParameters(
-        mediaSection(this.#transceiver[PEER_CONNECTION].currentLocalDescription, this.#transceiver.mid), this.#transceiver[KIND]);
+        mediaSection(this.#peerConnection.currentLocalDescription, this.#transceiver.mid), this.#transceiver[KIND]);
       const parameters = {
         transactionId: randomUuid(),
         encodings: [{ ...this.#encoding }],
@@ -3494,14 +3492,16 @@ self.onmessage = async ({ data }) => {
     #track;
     static [HAS_BRAND](object) { return #track in object; }
     #transceiver;
+    #peerConnection;
     #sources = { synchronization: [], contributing: [] };
 
-    constructor(token, track, transceiver) {
+    constructor(token, track, transceiver, peerConnection) {
       if (token !== INTERNAL) {
         throw new TypeError('Illegal constructor');
       }
       this.#track = track;
       this.#transceiver = transceiver;
+      this.#peerConnection = peerConnection;
     }
 
     get track() { return this.#track; }
@@ -3532,13 +3532,12 @@ self.onmessage = async ({ data }) => {
     }
 
     getParameters() {
-      const peerConnection = this.#transceiver[PEER_CONNECTION];
-      return negotiatedParameters(mediaSection(peerConnection.currentLocalDescription, this.#transceiver.mid),
+      return negotiatedParameters(mediaSection(this.#peerConnection.currentLocalDescription, this.#transceiver.mid),
         this.#transceiver[KIND]);
     }
 
     getStats() {
-      return rtpStats(this, 'receiver');
+      return rtpStats(this.#peerConnection, this.#transceiver, 'receiver');
     }
   }
 
@@ -3551,6 +3550,7 @@ self.onmessage = async ({ data }) => {
     #direction;
     #currentDirection;
     #stopped = false;
+    #usedToSend = false; // whether the sender ever sent: addTrack reuses only transceivers that never did
     #telephoneEvent = false;
     #sender;
     #receiver;
@@ -3566,11 +3566,8 @@ self.onmessage = async ({ data }) => {
       this.#mid = initializer.mid;
       this.#direction = initializer.direction;
       this.#currentDirection = initializer.currentDirection;
-      this.#sender = new RTCRtpSender(INTERNAL, this);
-      this.#receiver = new RTCRtpReceiver(INTERNAL, receiverTrack, this);
-      rtpOwners.set(this.#sender, this).set(this.#receiver, this);
-      // Whether the sender ever sent: addTrack reuses only transceivers that never did.
-      this[USED_TO_SEND] = false;
+      this.#sender = new RTCRtpSender(INTERNAL, this, peerConnection);
+      this.#receiver = new RTCRtpReceiver(INTERNAL, receiverTrack, this, peerConnection);
       getBridge().register(guid, this);
     }
 
@@ -3623,7 +3620,6 @@ self.onmessage = async ({ data }) => {
     };
 
     get [KIND]() { return this.#kind; }
-    get [PEER_CONNECTION]() { return this.#peerConnection; }
 
     [CALL](method, params) {
       return getBridge().call(this.#guid, method, params);
@@ -3652,7 +3648,7 @@ self.onmessage = async ({ data }) => {
       }
       this.#telephoneEvent = Boolean(state.telephoneEvent);
       if (state.currentDirection === 'sendrecv' || state.currentDirection === 'sendonly') {
-        this[USED_TO_SEND] = true;
+        this.#usedToSend = true;
       }
       if (state.stopped) {
         this.#stopped = true;
@@ -3662,8 +3658,8 @@ self.onmessage = async ({ data }) => {
 
     get [GUID]() { return this.#guid; }
     get [STOPPED]() { return this.#stopped; }
+    get [USED_TO_SEND]() { return this.#usedToSend; }
     get [TRANSPORT]() { return this.#transport; }
-    [STATS](side) { return this.#peerConnection[STATS](this, side); }
     get [TELEPHONE_EVENT]() { return this.#telephoneEvent; }
 
     [BRIDGE_LOST]() {}
@@ -3855,8 +3851,6 @@ self.onmessage = async ({ data }) => {
   // Stats are plain objects; their timestamps move from the server's clock to the page's
   // (performance.timeOrigin + performance.now(), as Chromium reports them).
 
-  const rtpOwners = new WeakMap(); // RTCRtpSender or RTCRtpReceiver -> its RTCRtpTransceiver
-
   class RTCStatsReport {
     #stats;
     static [HAS_BRAND](object) { return #stats in object; }
@@ -3944,9 +3938,10 @@ self.onmessage = async ({ data }) => {
     return promiseStats(peerConnection, args[0]);
   }
 
-  // webrtc-pc: RTCRtpSender/RTCRtpReceiver getStats() run the stats selection algorithm.
-  function rtpStats(senderOrReceiver, side) {
-    return rtpOwners.get(senderOrReceiver)[STATS](side).then(statsReport);
+  // webrtc-pc: RTCRtpSender/RTCRtpReceiver getStats() run the stats selection algorithm
+  // (`side` of the transceiver's).
+  function rtpStats(peerConnection, transceiver, side) {
+    return peerConnection[STATS](transceiver, side).then(statsReport);
   }
 
   // Chrome's 2013 shapes, from the standard stats, in this one table: standard type ->
