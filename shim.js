@@ -19,12 +19,13 @@
  * `prefixes` installed, the native objects that were replaced (`rtcshim.native`) and
  * `rtcshim.session()`, a promise of the server's session id for this page.
  *
- * Layout: helpers; the engine family's legacy prefixes and how a name is installed
- * (window.rtcshim keeps the native objects replaced); the bridge (socket, calls, handle
- * table, the factories of the objects the server creates); then the interfaces, one
- * section each (a class or a few; bridge events are handled in each class's `[EVENTS]`
- * table), each section ending with its install function, `installX(window)`. The install
- * functions are called at the bottom, once, in a fixed order whose reasons are written there.
+ * Layout: the Symbols the classes share; helpers; the engine family's legacy prefixes and
+ * how a global or a navigator member is installed (window.rtcshim keeps the native objects
+ * replaced); the bridge (socket, calls, handle table, the factories of the objects the
+ * server creates); then the interfaces, one section each (a class or a few, with their
+ * helpers; bridge events are handled in each class's `[EVENTS]` table), each section
+ * ending with its install function, `installX(window)`, feature-guarded and run once per
+ * window. At the bottom, the one sequence that calls them, with the reasons for its order.
  */
 (function (window) {
   'use strict';
