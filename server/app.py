@@ -18,7 +18,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
 from . import demo_idp
-from .media_sources import MediaSources
+from .media.sources import MediaSources
 from .page_tree import PageTree, PageTreeFiles
 from .registry import Registry
 from .session import Session

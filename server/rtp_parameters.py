@@ -20,8 +20,8 @@ from aiortc.codecs import get_capabilities
 from aiortc.codecs.opus import OpusEncoder
 
 from .errors import InvalidModificationError
-from .media_meter import MediaMeter
-from .media_track import EnabledGate
+from .media.fan_out import EnabledGate
+from .media.meter import MediaMeter
 from .rtcp_feedback import watch_sender_feedback
 
 SENDING = ("sendrecv", "sendonly")

@@ -17,7 +17,7 @@ from typing import Any
 
 from .dispatcher import Dispatcher, Params, start_call
 from .errors import BridgeError, BridgeTypeError, InvalidStateError, to_wire
-from .media_sources import MediaSources
+from .media.sources import MediaSources
 from .media_track import MediaTrackDispatcher
 from .protocol import PROTOCOL, decode, encode
 from .registry import Registry

@@ -7,14 +7,14 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from . import certificate as dtls_certificate
-from . import constraints as track_constraints
 from .configuration import to_aiortc_configuration
 from .dispatcher import Dispatcher, Params, Result
 from .errors import NotFoundError
+from .media import constraints as track_constraints
+from .media.upload import UploadedSource
 from .media_track import MediaTrackDispatcher
 from .peer_connection import PeerConnectionDispatcher
 from .protocol import ROOT_HANDLE
-from .upload import UploadedSource
 
 if TYPE_CHECKING:
     from .session import Session

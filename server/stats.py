@@ -4,7 +4,7 @@ aiortc reports five types (transport, outbound-rtp, inbound-rtp and the two remo
 and nothing for a connection without media. The rest is read from the objects themselves,
 through `transports.py` for their private state: the ICE connection (aioice: candidates,
 check list, nominated pair), the DTLS transport (state, role, ciphers, both certificates),
-the negotiated codecs, our data channels' counters, our media meters (`media_meter.py`)
+the negotiated codecs, our data channels' counters, our media meters (`media/meter.py`)
 and the RTCP feedback our streams exchanged (`rtcp_feedback.py`: NACK, PLI and FIR counts,
 and the REMB bandwidth estimates on the selected candidate pair).
 Ids follow Chromium's style and stay the same from one report to the next, and counters

@@ -15,8 +15,9 @@ from .dispatcher import Dispatcher, Params, Result, after_reply
 from .dtmf_receiver import DtmfReceiver, ReceivedTone
 from .dtmf_sender import DtmfSenderDispatcher
 from .errors import InvalidStateError
-from .media_meter import watch_receiver
-from .media_track import EnabledGate, MediaTrackDispatcher
+from .media.fan_out import EnabledGate
+from .media.meter import watch_receiver
+from .media_track import MediaTrackDispatcher
 from .rtcp_feedback import watch_receiver_feedback
 from .rtp_parameters import SendParameters, set_codec_preferences
 from .rtp_sources import RtpSources

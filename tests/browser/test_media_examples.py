@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page, expect
 
-from rtcshim.media_sources import (
+from rtcshim.media.sources import (
     SYNTHETIC_CAMERA_LABEL,
     SYNTHETIC_MICROPHONE_LABEL,
     Device,

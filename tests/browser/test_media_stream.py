@@ -13,7 +13,7 @@ from typing import Any
 
 from playwright.sync_api import BrowserContext, Page
 
-from rtcshim.media_sources import SYNTHETIC_CAMERA_LABEL, SYNTHETIC_MICROPHONE_LABEL
+from rtcshim.media.sources import SYNTHETIC_CAMERA_LABEL, SYNTHETIC_MICROPHONE_LABEL
 from rtcshim.media_track import MediaTrackDispatcher
 from rtcshim.serving import ServerThread
 

@@ -17,7 +17,7 @@ import av
 import numpy
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from .errors import BridgeTypeError
+from ..errors import BridgeTypeError
 
 VIDEO_TIME_BASE = fractions.Fraction(1, 90000)
 # Uploaded audio waiting for a consumer; beyond this the oldest is dropped (~200 ms).
