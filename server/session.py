@@ -16,12 +16,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .dispatcher import Dispatcher, Params, start_call
+from .dispatchers.media_stream_track import MediaTrackDispatcher
+from .dispatchers.session import SessionDispatcher
 from .errors import BridgeError, BridgeTypeError, InvalidStateError, to_wire
 from .media.sources import MediaSources
-from .media_track import MediaTrackDispatcher
 from .protocol import PROTOCOL, decode, encode
 from .registry import Registry
-from .session_dispatcher import SessionDispatcher
 
 logger = logging.getLogger(__name__)
 

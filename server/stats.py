@@ -2,7 +2,7 @@
 
 aiortc reports five types (transport, outbound-rtp, inbound-rtp and the two remote ones)
 and nothing for a connection without media. The rest is read from the objects themselves,
-through `transports.py` for their private state: the ICE connection (aioice: candidates,
+through `dispatchers/dtls_transport.py` for their private state: the ICE connection (aioice: candidates,
 check list, nominated pair), the DTLS transport (state, role, ciphers, both certificates),
 the negotiated codecs, our data channels' counters, our media meters (`media/meter.py`)
 and the RTCP feedback our streams exchanged (`rtcp_feedback.py`: NACK, PLI and FIR counts,
@@ -29,10 +29,8 @@ from aiortc.rtcdtlstransport import certificate_digest
 from aiortc.stats import RTCTransportStats
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from .data_channel import DataChannelDispatcher
-from .rtcp_feedback import Remb, combined_bitrate
-from .telephone_event import send_codecs
-from .transports import (
+from .dispatchers.data_channel import DataChannelDispatcher
+from .dispatchers.dtls_transport import (
     candidate_pairs,
     certificates,
     dtls_counters,
@@ -43,10 +41,12 @@ from .transports import (
     sctp_round_trip,
     selected_pair,
 )
+from .rtcp_feedback import Remb, combined_bitrate
+from .telephone_event import send_codecs
 
 if TYPE_CHECKING:
-    from .peer_connection import PeerConnectionDispatcher
-    from .transceiver import TransceiverDispatcher
+    from .dispatchers.peer_connection import PeerConnectionDispatcher
+    from .dispatchers.transceiver import TransceiverDispatcher
 
 Stats = dict[str, Any]
 

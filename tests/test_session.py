@@ -11,7 +11,7 @@ from aiortc import RTCPeerConnection
 from websockets.sync.client import ClientConnection, connect
 
 from rtcshim import Registry
-from rtcshim.peer_connection import PeerConnectionDispatcher
+from rtcshim.dispatchers.peer_connection import PeerConnectionDispatcher
 from rtcshim.serving import ServerThread
 
 from .fake_page import DATA_CHANNEL_INIT, FakePage, dumps, new_handle

@@ -4,5 +4,5 @@
 their capabilities), `frame_pattern` (the counter and time stamped into synthetic video),
 `upload` (the page's own capture), `fan_out` (one source to many tracks, one track to many
 consumers) and `meter` (frames and samples counted for getStats). Nothing here speaks the
-protocol: the MediaStreamTrack dispatcher (`media_track.py`) does.
+protocol: the MediaStreamTrack dispatcher (`dispatchers/media_stream_track.py`) does.
 """

@@ -8,7 +8,7 @@ Two stages, each with an aiortc MediaRelay to fan frames out:
   RTP senders it was added to, playback) each get an `EnabledGate` subscription, which
   turns a disabled track's frames black or silent, as the spec asks.
 
-The track itself is the MediaStreamTrack dispatcher (`media_track.py`);
+The track itself is the MediaStreamTrack dispatcher (`dispatchers/media_stream_track.py`);
 what a gate reads of it is `GatedTrack`.
 """
 

@@ -22,9 +22,9 @@ from itertools import pairwise
 
 from playwright.sync_api import Page
 
+from rtcshim.dispatchers.transceiver import TransceiverDispatcher
 from rtcshim.dtmf_receiver import ReceivedTone
 from rtcshim.serving import ServerThread
-from rtcshim.transceiver import TransceiverDispatcher
 
 DTMF_TOOLS = """() => {
 if (window.dtmfCall) return;

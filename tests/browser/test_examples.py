@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page, expect
 
-from rtcshim.data_channel import DataChannelDispatcher
-from rtcshim.peer_connection import PeerConnectionDispatcher
+from rtcshim.dispatchers.data_channel import DataChannelDispatcher
+from rtcshim.dispatchers.peer_connection import PeerConnectionDispatcher
 from rtcshim.serving import ServerThread
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"

@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page, expect
 
+from rtcshim.dispatchers.media_stream_track import MediaTrackDispatcher
+from rtcshim.dispatchers.peer_connection import PeerConnectionDispatcher
 from rtcshim.media.sources import (
     SYNTHETIC_CAMERA_LABEL,
     SYNTHETIC_MICROPHONE_LABEL,
@@ -27,8 +29,6 @@ from rtcshim.media.sources import (
     synthetic_camera_device,
     synthetic_microphone_device,
 )
-from rtcshim.media_track import MediaTrackDispatcher
-from rtcshim.peer_connection import PeerConnectionDispatcher
 from rtcshim.serving import ServerThread
 
 # ICE over loopback connects in well under a second; this only bounds a hung test.

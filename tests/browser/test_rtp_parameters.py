@@ -8,8 +8,8 @@ from typing import Any
 from aiortc.codecs import get_capabilities
 from playwright.sync_api import Page
 
+from rtcshim.dispatchers.transceiver import TransceiverDispatcher
 from rtcshim.serving import ServerThread
-from rtcshim.transceiver import TransceiverDispatcher
 
 from .loopback import MEDIA_LOOPBACK
 

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from aiortc import RTCDataChannel
 
-from .dispatcher import Dispatcher, Params, Result
-from .errors import InvalidStateError, OperationError
+from ..dispatcher import Dispatcher, Params, Result
+from ..errors import InvalidStateError, OperationError
 
 if TYPE_CHECKING:
+    from ..session import Session
     from .peer_connection import PeerConnectionDispatcher
-    from .session import Session
 
 HIGH_WATER = 1 << 20
 LOW_WATER = 256 << 10

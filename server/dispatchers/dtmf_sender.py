@@ -16,13 +16,13 @@ import asyncio
 import re
 from typing import TYPE_CHECKING
 
-from .dispatcher import Dispatcher, Params, Result
-from .dtmf_outlet import DtmfOutlet
-from .errors import InvalidCharacterError, InvalidStateError
-from .telephone_event import DTMF_TONES, send_codecs
+from ..dispatcher import Dispatcher, Params, Result
+from ..dtmf_outlet import DtmfOutlet
+from ..errors import InvalidCharacterError, InvalidStateError
+from ..telephone_event import DTMF_TONES, send_codecs
 
 if TYPE_CHECKING:
-    from .session import Session
+    from ..session import Session
     from .transceiver import TransceiverDispatcher
 
 PAUSE = ","

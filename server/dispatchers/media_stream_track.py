@@ -23,16 +23,16 @@ from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av.video.reformatter import VideoReformatter
 
-from .dispatcher import Dispatcher, Params, Result
-from .errors import InvalidStateError
-from .media import constraints as track_constraints
-from .media.fan_out import DeviceFeed, EnabledGate, TrackView
-from .media.meter import MediaMeter
-from .media.upload import UploadedSource
+from ..dispatcher import Dispatcher, Params, Result
+from ..errors import InvalidStateError
+from ..media import constraints as track_constraints
+from ..media.fan_out import DeviceFeed, EnabledGate, TrackView
+from ..media.meter import MediaMeter
+from ..media.upload import UploadedSource
 
 if TYPE_CHECKING:
-    from .media.sources import Device
-    from .session import Session
+    from ..media.sources import Device
+    from ..session import Session
 
 logger = logging.getLogger(__name__)
 

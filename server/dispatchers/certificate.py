@@ -28,11 +28,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from OpenSSL import SSL
 
-from .dispatcher import Dispatcher
-from .errors import BridgeTypeError, InvalidAccessError, NotSupportedError
+from ..dispatcher import Dispatcher
+from ..errors import BridgeTypeError, InvalidAccessError, NotSupportedError
 
 if TYPE_CHECKING:
-    from .session import Session
+    from ..session import Session
 
 MS_PER_DAY = 24 * 3600 * 1000
 # Chromium's lifetimes: 30 days unless the page asks, at most a year.
@@ -121,7 +121,7 @@ def use_certificate(peer_connection: RTCPeerConnection, certificate: RTCCertific
     given none, keep the one aiortc made; returns the certificate in use."""
     made = getattr(peer_connection, _AIORTC_CERTIFICATES, None)
     if not isinstance(made, list) or not made:
-        raise RuntimeError("this aiortc keeps its certificates elsewhere: update certificate.py")
+        raise RuntimeError("this aiortc keeps its certificates elsewhere: update dispatchers/certificate.py")
     if certificate is None:
         in_use: RTCCertificate = made[0]
         return in_use

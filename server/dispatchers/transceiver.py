@@ -11,21 +11,21 @@ from typing import TYPE_CHECKING, Any
 
 from aiortc import RTCRtpTransceiver
 
-from .dispatcher import Dispatcher, Params, Result, after_reply
-from .dtmf_receiver import DtmfReceiver, ReceivedTone
+from ..dispatcher import Dispatcher, Params, Result, after_reply
+from ..dtmf_receiver import DtmfReceiver, ReceivedTone
+from ..errors import InvalidStateError
+from ..media.fan_out import EnabledGate
+from ..media.meter import watch_receiver
+from ..rtcp_feedback import watch_receiver_feedback
+from ..rtp_parameters import SendParameters, set_codec_preferences
+from ..rtp_sources import RtpSources
+from ..telephone_event import send_codecs
 from .dtmf_sender import DtmfSenderDispatcher
-from .errors import InvalidStateError
-from .media.fan_out import EnabledGate
-from .media.meter import watch_receiver
-from .media_track import MediaTrackDispatcher
-from .rtcp_feedback import watch_receiver_feedback
-from .rtp_parameters import SendParameters, set_codec_preferences
-from .rtp_sources import RtpSources
-from .telephone_event import send_codecs
+from .media_stream_track import MediaTrackDispatcher
 
 if TYPE_CHECKING:
+    from ..session import Session
     from .peer_connection import PeerConnectionDispatcher
-    from .session import Session
 
 # msid's stream id for a track in no stream (RFC 8830).
 NO_STREAM = "-"

@@ -40,18 +40,19 @@ from aiortc import (
 from aiortc.rtcdtlstransport import RTCCertificate
 from aiortc.sdp import SessionDescription, candidate_from_sdp, candidate_to_sdp
 
-from . import configuration as config
-from . import sdp_fixes, stats, telephone_event
+from .. import configuration as config
+from .. import sdp_fixes, stats, telephone_event
+from ..dispatcher import Dispatcher, Params, Result, after_reply
+from ..errors import BridgeTypeError, InvalidAccessError, InvalidStateError, OperationError
 from .certificate import use_certificate
 from .data_channel import DataChannelDispatcher
-from .dispatcher import Dispatcher, Params, Result, after_reply
-from .errors import BridgeTypeError, InvalidAccessError, InvalidStateError, OperationError
-from .media_track import MediaTrackDispatcher
+from .dtls_transport import DtlsTransportDispatcher, ice_state
+from .media_stream_track import MediaTrackDispatcher
+from .sctp_transport import SctpTransportDispatcher
 from .transceiver import NO_STREAM, TransceiverDispatcher
-from .transports import DtlsTransportDispatcher, SctpTransportDispatcher, ice_state
 
 if TYPE_CHECKING:
-    from .session import Session
+    from ..session import Session
 
 logger = logging.getLogger(__name__)
 

@@ -1,13 +1,13 @@
-"""RTCDtlsTransport, RTCIceTransport and RTCSctpTransport, as a browser shows them.
+"""RTCDtlsTransport and its RTCIceTransport, as a browser shows them.
 
 aiortc has these objects but tells little of them: its ICE transport says "completed"
-where browsers say "connected", nothing reports candidates, parameters or the selected
-pair as they change, and its SCTP transport has no state event at all. One DtlsTransport
-handle stands for each aiortc DTLS transport (bundled sections share one) and carries its
-ICE transport's whole state, sent again whenever any of it changes; the page fires the
-events for what changed. What any module needs of these transports' private state in
-aiortc and aioice (ICE connection, check list, nominated pair, DTLS role, OpenSSL
-connection, counters, SCTP's RTT) is read here and nowhere else.
+where browsers say "connected", and nothing reports candidates, parameters or the selected
+pair as they change. One DtlsTransport handle stands for each aiortc DTLS transport
+(bundled sections share one) and carries its ICE transport's whole state, sent again
+whenever any of it changes; the page fires the events for what changed. The functions
+below read the transports' private state in aiortc and aioice (ICE connection, check list,
+nominated pair, DTLS role, OpenSSL connection, counters, SCTP's RTT) for this module and
+for getStats.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from aiortc.stats import RTCTransportStats
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from .dispatcher import Dispatcher
+from ..dispatcher import Dispatcher
 
 if TYPE_CHECKING:
     from .peer_connection import PeerConnectionDispatcher
@@ -160,43 +160,3 @@ class DtlsTransportDispatcher(Dispatcher):
         self.dtls.transport.remove_listener("statechange", self.report_ice)
         self.dtls.transport.iceGatherer.remove_listener("statechange", self.report_ice)
         super().dispose()
-
-
-class SctpTransportDispatcher(Dispatcher):
-    interface = "SctpTransport"
-
-    def __init__(
-        self, parent: PeerConnectionDispatcher, sctp: RTCSctpTransport, transport: DtlsTransportDispatcher
-    ) -> None:
-        super().__init__(parent.session, parent.session.new_handle("SctpTransport"), parent)
-        self.sctp = sctp
-        self.transport = transport
-        self._reported = self._state()
-        # aiortc's association changes state in _set_state and says nothing: listen there.
-        association_set_state = sctp._set_state
-
-        def set_state(state: RTCSctpTransport.State) -> None:
-            association_set_state(state)
-            self.report_state()
-
-        sctp._set_state = set_state  # type: ignore[method-assign]
-
-    def initializer(self) -> dict[str, Any]:
-        return self._reported
-
-    def use_transport(self, transport: DtlsTransportDispatcher) -> None:
-        """Bundling moved the association onto another DTLS transport."""
-        self.transport = transport
-        self.report_state()
-
-    def _state(self) -> dict[str, Any]:
-        # The spec's state starts at "connecting"; aiortc's at "new".
-        state = "connecting" if self.sctp.state == "new" else self.sctp.state
-        return {"transport": self.transport.guid, "state": state,
-                "maxMessageSize": float(self.sctp._remote_max_message_size),
-                "maxChannels": self.sctp.maxChannels if state == "connected" else None}
-
-    def report_state(self) -> None:
-        if not self.disposed and (state := self._state()) != self._reported:
-            self._reported = state
-            self.emit("stateChange", state)

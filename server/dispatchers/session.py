@@ -6,18 +6,18 @@ import asyncio
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from ..configuration import to_aiortc_configuration
+from ..dispatcher import Dispatcher, Params, Result
+from ..errors import NotFoundError
+from ..media import constraints as track_constraints
+from ..media.upload import UploadedSource
+from ..protocol import ROOT_HANDLE
 from . import certificate as dtls_certificate
-from .configuration import to_aiortc_configuration
-from .dispatcher import Dispatcher, Params, Result
-from .errors import NotFoundError
-from .media import constraints as track_constraints
-from .media.upload import UploadedSource
-from .media_track import MediaTrackDispatcher
+from .media_stream_track import MediaTrackDispatcher
 from .peer_connection import PeerConnectionDispatcher
-from .protocol import ROOT_HANDLE
 
 if TYPE_CHECKING:
-    from .session import Session
+    from ..session import Session
 
 DEVICE_KINDS = {"audio": "audioinput", "video": "videoinput"}
 # Keys one session generates at a time (certificate.KEY_GENERATION); its further
