@@ -2,7 +2,7 @@
 
 aiortc reports five types (transport, outbound-rtp, inbound-rtp and the two remote ones)
 and nothing for a connection without media. The rest is read from the objects themselves,
-through `dispatchers/dtls_transport.py` for their private state: the ICE connection (aioice: candidates,
+through `aiortc_seams.py` for their private state: the ICE connection (aioice: candidates,
 check list, nominated pair), the DTLS transport (state, role, ciphers, both certificates),
 the negotiated codecs, our data channels' counters, our media meters (`media/meter.py`)
 and the RTCP feedback our streams exchanged (`rtcp_feedback.py`: NACK, PLI and FIR counts,
@@ -29,18 +29,19 @@ from aiortc.rtcdtlstransport import certificate_digest
 from aiortc.stats import RTCTransportStats
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from .dispatchers.data_channel import DataChannelDispatcher
-from .dispatchers.dtls_transport import (
+from .aiortc_seams import (
     candidate_pairs,
-    certificates,
+    dtls_certificates,
     dtls_counters,
     dtls_role,
     ice_connection,
-    ice_state,
     negotiated_ciphers,
+    negotiated_codecs,
     sctp_round_trip,
     selected_pair,
 )
+from .dispatchers.data_channel import DataChannelDispatcher
+from .dispatchers.dtls_transport import ice_state
 from .rtcp_feedback import Remb, combined_bitrate
 from .telephone_event import send_codecs
 
@@ -242,7 +243,8 @@ class _Report:
     def add_certificates(self, dtls: RTCDtlsTransport) -> Stats:
         """The certificates once DTLS has them; returns the transport's references to them."""
         references: Stats = {}
-        for key, certificate in zip(("localCertificateId", "remoteCertificateId"), certificates(dtls), strict=True):
+        local_and_remote = dtls_certificates(dtls)
+        for key, certificate in zip(("localCertificateId", "remoteCertificateId"), local_and_remote, strict=True):
             if certificate is None:
                 continue
             fingerprint = certificate_digest(certificate, "sha-256")
@@ -282,7 +284,7 @@ class _Report:
         common: Stats = {"kind": aiortc_transceiver.kind,
                          "transportId": self.transport_id(aiortc_transceiver.sender.transport),
                          "mid": aiortc_transceiver.mid}
-        codec, _ = send_codecs(aiortc_transceiver._codecs)
+        codec, _ = send_codecs(negotiated_codecs(aiortc_transceiver))
         if aiortc_transceiver.currentDirection in ("sendrecv", "sendonly"):
             sent = await aiortc_transceiver.sender.getStats()
             self.streams[(transceiver, "sender")] = self.add_sent(

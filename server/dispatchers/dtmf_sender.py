@@ -16,6 +16,7 @@ import asyncio
 import re
 from typing import TYPE_CHECKING
 
+from ..aiortc_seams import negotiated_codecs
 from ..dispatcher import Dispatcher, Params, Result
 from ..dtmf_outlet import DtmfOutlet
 from ..errors import InvalidCharacterError, InvalidStateError
@@ -74,7 +75,7 @@ class DtmfSenderDispatcher(Dispatcher):
 
     def event_codec(self) -> tuple[int, int] | None:
         """The clock rate and telephone-event payload type to send with, if negotiated."""
-        media_codec, payload_type = send_codecs(self.transceiver.transceiver._codecs)
+        media_codec, payload_type = send_codecs(negotiated_codecs(self.transceiver.transceiver))
         return None if media_codec is None or payload_type is None else (media_codec.clockRate, payload_type)
 
     async def _play(self) -> None:

@@ -42,9 +42,9 @@ from aiortc.sdp import SessionDescription, candidate_from_sdp, candidate_to_sdp
 
 from .. import configuration as config
 from .. import sdp_fixes, stats, telephone_event
+from ..aiortc_seams import use_certificate
 from ..dispatcher import Dispatcher, Params, Result, after_reply
 from ..errors import BridgeTypeError, InvalidAccessError, InvalidStateError, OperationError
-from .certificate import use_certificate
 from .data_channel import DataChannelDispatcher
 from .dtls_transport import DtlsTransportDispatcher, ice_state
 from .media_stream_track import MediaTrackDispatcher

@@ -1,8 +1,8 @@
 """RTCSctpTransport: the peer connection's aiortc SCTP association, as a browser shows it.
 
-aiortc's SCTP transport has no state event at all: its association changes state in
-`_set_state` and says nothing, so that one method is wrapped to report each change. The
-state names the DtlsTransport handle it runs over, which bundling may change.
+aiortc's SCTP transport has no state event at all: `aiortc_seams.on_sctp_state_change`
+reports each change of its association. The state names the DtlsTransport handle it runs
+over, which bundling may change.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiortc import RTCSctpTransport
 
+from ..aiortc_seams import on_sctp_state_change, sctp_max_message_size
 from ..dispatcher import Dispatcher
 from .dtls_transport import DtlsTransportDispatcher
 
@@ -28,14 +29,7 @@ class SctpTransportDispatcher(Dispatcher):
         self.sctp = sctp
         self.transport = transport
         self._reported = self._state()
-        # aiortc's association changes state in _set_state and says nothing: listen there.
-        association_set_state = sctp._set_state
-
-        def set_state(state: RTCSctpTransport.State) -> None:
-            association_set_state(state)
-            self.report_state()
-
-        sctp._set_state = set_state  # type: ignore[method-assign]
+        on_sctp_state_change(sctp, self.report_state)
 
     def initializer(self) -> dict[str, Any]:
         return self._reported
@@ -49,7 +43,7 @@ class SctpTransportDispatcher(Dispatcher):
         # The spec's state starts at "connecting"; aiortc's at "new".
         state = "connecting" if self.sctp.state == "new" else self.sctp.state
         return {"transport": self.transport.guid, "state": state,
-                "maxMessageSize": float(self.sctp._remote_max_message_size),
+                "maxMessageSize": float(sctp_max_message_size(self.sctp)),
                 "maxChannels": self.sctp.maxChannels if state == "connected" else None}
 
     def report_state(self) -> None:

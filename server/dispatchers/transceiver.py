@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiortc import RTCRtpTransceiver
 
+from ..aiortc_seams import negotiated_codecs, set_stream_id
 from ..dispatcher import Dispatcher, Params, Result, after_reply
 from ..dtmf_receiver import DtmfReceiver, ReceivedTone
 from ..errors import InvalidStateError
@@ -83,7 +84,7 @@ class TransceiverDispatcher(Dispatcher):
             "currentDirection": "stopped" if self.transceiver.stopped else self.transceiver.currentDirection,
             "stopped": self.transceiver.stopped,
             "transport": self._transport_guid(),
-            "telephoneEvent": send_codecs(self.transceiver._codecs)[1] is not None,
+            "telephoneEvent": send_codecs(negotiated_codecs(self.transceiver))[1] is not None,
         }
 
     def _transport_guid(self) -> str | None:
@@ -111,7 +112,7 @@ class TransceiverDispatcher(Dispatcher):
 
     def set_stream_ids(self, streams: list[str]) -> None:
         """The msid stream of the sender's track (aiortc has one stream per sender)."""
-        self.transceiver.sender._stream_id = streams[0] if streams else NO_STREAM
+        set_stream_id(self.transceiver.sender, streams[0] if streams else NO_STREAM)
 
     async def set_streams(self, params: Params) -> Result:
         self._check_usable()

@@ -23,6 +23,7 @@ from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av.video.reformatter import VideoReformatter
 
+from ..aiortc_seams import set_track_id
 from .meter import MediaMeter
 
 
@@ -124,7 +125,7 @@ class EnabledGate(MediaStreamTrack):
     def __init__(self, track: GatedTrack, subscription: MediaStreamTrack) -> None:
         super().__init__()
         self.kind = track.kind
-        self._id = track.track_id  # aiortc puts the track id in the SDP's msid
+        set_track_id(self, track.track_id)  # aiortc puts the track id in the SDP's msid
         self._track = track
         self._subscription = subscription
         self._converter = VideoReformatter()
