@@ -11,18 +11,23 @@ checks that this module touches no private name outside the list, and the rest o
 server none at all.
 
 A receiver's incoming RTP goes through several hands (RTP sources, DTMF, byte counts):
-`RtpPacketTaps` runs them in one explicit order (`RtpTap`).
+`RtpPacketTaps` runs them in one explicit order (`RtpTap`). aiortc's module-level codec
+table is not private but global: `install_codec_table` makes it answer per context, so
+that codecs rtcshim adds (telephone-event) reach rtcshim's peers only.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Awaitable, Callable
+import contextvars
+from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
-from types import ModuleType
+from types import MappingProxyType, ModuleType
 from typing import Any, Literal
 
+import aiortc.codecs
+import aiortc.rtcpeerconnection
 from aioice import Connection
 from aioice.ice import CandidatePair
 from aiortc import (
@@ -116,6 +121,11 @@ PLAYER_AUDIO = PrivateName(
     MediaPlayer, "_MediaPlayer__audio", "attribute", "file devices that decode only their own stream")
 PLAYER_VIDEO = PrivateName(
     MediaPlayer, "_MediaPlayer__video", "attribute", "file devices that decode only their own stream")
+# Not private, but global: aiortc's codec table, which rtcshim replaces by one that answers
+# per context. aiortc.rtcpeerconnection imported it by name, so it has its own reference.
+CODECS = PrivateName(aiortc.codecs, "CODECS", "attribute", "telephone-event in rtcshim's descriptions")
+PEER_CONNECTION_CODECS = PrivateName(
+    aiortc.rtcpeerconnection, "CODECS", "attribute", "telephone-event in rtcshim's offers and answers")
 
 PRIVATE_NAMES: tuple[PrivateName, ...] = (
     ICE_CONNECTION, ICE_NOMINATED, ICE_CHECK_LIST, DTLS_ROLE, DTLS_STATS, DTLS_SSL, DTLS_SEND_RTP,
@@ -123,7 +133,7 @@ PRIVATE_NAMES: tuple[PrivateName, ...] = (
     CERTIFICATE_SSL_CONTEXT, TRANSCEIVER_CODECS, TRANSCEIVER_HEADER_EXTENSIONS, SENDER_SSRC, SENDER_ENABLED,
     SENDER_STREAM_ID, SENDER_ENCODER, SENDER_NEXT_ENCODED_FRAME, SENDER_HANDLE_RTCP, RECEIVER_HANDLE_RTP,
     RECEIVER_SEND_RTCP, REMOTE_TRACK_QUEUE, TRACK_ID, PLAYER_THROTTLE, PLAYER_STREAMS, PLAYER_AUDIO,
-    PLAYER_VIDEO,
+    PLAYER_VIDEO, CODECS, PEER_CONNECTION_CODECS,
 )
 
 # aioice's component number for RTP: the one pair it nominates for us (rtcp-mux).
@@ -455,3 +465,60 @@ def keep_only_stream(player: MediaPlayer, kind: str) -> None:
     queues, without limit, the frames of a track nobody reads."""
     PLAYER_STREAMS.set(player, [stream for stream in PLAYER_STREAMS.get(player) if stream.type == kind])
     (PLAYER_AUDIO if kind == "video" else PLAYER_VIDEO).set(player, None)
+
+
+# --- the codec table -------------------------------------------------------------------
+
+Codecs = Mapping[str, Sequence[RTCRtpCodecParameters]]
+
+# The codecs added, by kind, to aiortc's table for the tasks of this context.
+_NO_CODECS: Codecs = MappingProxyType({})
+_ADDED_CODECS: contextvars.ContextVar[Codecs] = contextvars.ContextVar("rtcshim_added_codecs", default=_NO_CODECS)
+
+
+class ContextCodecTable(MutableMapping[str, list[RTCRtpCodecParameters]]):
+    """aiortc's codec table, which answers with the codecs added for the current context
+    last (`add_codecs`); elsewhere, aiortc's own."""
+
+    def __init__(self, aiortc_codecs: dict[str, list[RTCRtpCodecParameters]]) -> None:
+        self.aiortc_codecs = aiortc_codecs
+
+    def __getitem__(self, kind: str) -> list[RTCRtpCodecParameters]:
+        codecs = self.aiortc_codecs[kind]
+        added = _ADDED_CODECS.get().get(kind)
+        return [*codecs, *added] if added else codecs
+
+    def __setitem__(self, kind: str, codecs: list[RTCRtpCodecParameters]) -> None:
+        self.aiortc_codecs[kind] = codecs
+
+    def __delitem__(self, kind: str) -> None:
+        del self.aiortc_codecs[kind]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.aiortc_codecs)
+
+    def __len__(self) -> int:
+        return len(self.aiortc_codecs)
+
+
+def install_codec_table() -> None:
+    """Put a ContextCodecTable in the place of aiortc's codec table (idempotent). aiortc
+    reads it for offers, answers and getCapabilities."""
+    table = CODECS.get(aiortc.codecs)
+    if isinstance(table, ContextCodecTable):
+        return
+    if PEER_CONNECTION_CODECS.get(aiortc.rtcpeerconnection) is not table:
+        raise RuntimeError("aiortc.rtcpeerconnection reads another codec table: update aiortc_seams.py")
+    context_table = ContextCodecTable(table)
+    CODECS.set(aiortc.codecs, context_table)
+    PEER_CONNECTION_CODECS.set(aiortc.rtcpeerconnection, context_table)
+
+
+def codec_table_installed() -> bool:
+    return isinstance(CODECS.get(aiortc.codecs), ContextCodecTable)
+
+
+def add_codecs(added: Codecs) -> None:
+    """From now on, in the current context, aiortc's table has `added` after its own codecs:
+    for this task and the tasks it starts (they copy its context), aiortc's own included."""
+    _ADDED_CODECS.set(added)

@@ -17,7 +17,8 @@ The gaps between aiortc and a browser are translated here, each in one place:
 - aiortc neither rejects the sections of stopped transceivers nor parses the rejected
   sections browsers send; `_create_description` and `set_remote_description` translate.
 - aiortc has no telephone-event (DTMF) and reads codecs the m= line does not list;
-  `telephone_event` adds the codec, `set_remote_description` cleans remote sections.
+  `telephone_event` adds the codec for the tasks that serve a page (app.py's bridge),
+  `set_remote_description` cleans remote sections.
 - aiortc drops the page's a=identity from the local description it writes;
   `set_local_description` puts it back.
 """
@@ -55,9 +56,6 @@ if TYPE_CHECKING:
     from ..session import Session
 
 logger = logging.getLogger(__name__)
-
-# aiortc has no telephone-event; our descriptions offer and accept it (DTMF).
-telephone_event.register_codecs()
 
 Description = dict[str, str] | None
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiortc.codecs import get_capabilities
 from playwright.sync_api import Page
 
 from rtcshim.dispatchers.transceiver import TransceiverDispatcher
 from rtcshim.serving import ServerThread
+from rtcshim.telephone_event import capabilities as rtcshim_capabilities
 
 from .loopback import MEDIA_LOOPBACK
 
@@ -28,7 +28,7 @@ PACKETS_SENT = """async () => {
 
 
 def server_capabilities(kind: str) -> dict[str, Any]:
-    capabilities = get_capabilities(kind)
+    capabilities = rtcshim_capabilities(kind)
     codecs = []
     for codec in capabilities.codecs:
         entry: dict[str, Any] = {"mimeType": codec.mimeType, "clockRate": codec.clockRate}
