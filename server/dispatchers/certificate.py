@@ -135,10 +135,3 @@ class CertificateDispatcher(Dispatcher):
         if self.expires_ms <= datetime.datetime.now(tz=datetime.UTC).timestamp() * 1000:
             raise InvalidAccessError("Expired certificate(s).")
 
-
-def page_certificate(session: Session, guid: str) -> CertificateDispatcher:
-    """The page's certificate called `guid`, for configurations that name one."""
-    certificate = session.handles.get(guid)
-    if not isinstance(certificate, CertificateDispatcher) or certificate.disposed:
-        raise InvalidAccessError(f"{guid} is not a certificate of this page")
-    return certificate

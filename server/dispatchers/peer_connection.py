@@ -365,7 +365,7 @@ class PeerConnectionDispatcher(Dispatcher):
 
     async def add_transceiver(self, params: Params) -> Result:
         self._check_open()
-        track = self.session.track(params["track"]) if params["track"] else None
+        track: MediaTrackDispatcher | None = params["track"]
         init = params["init"]
         transceiver = self.peer_connection.addTransceiver(params["kind"], direction=init["direction"])
         dispatcher = self._adopt(
@@ -528,9 +528,9 @@ class PeerConnectionDispatcher(Dispatcher):
         """Not in the operations chain: the spec gathers stats in parallel."""
         self._check_open()
         selector = None
-        if params["transceiver"] is not None:
-            transceiver = self.session.handles.get(params["transceiver"])
-            if not isinstance(transceiver, TransceiverDispatcher) or transceiver.parent is not self:
+        transceiver: TransceiverDispatcher | None = params["transceiver"]
+        if transceiver is not None:
+            if transceiver.parent is not self:
                 raise InvalidAccessError("the sender or receiver belongs to another RTCPeerConnection")
             selector = (transceiver, params["side"] or "sender")
         return {"timestamp": stats.now_ms(), "stats": await stats.collect(self, selector)}

@@ -41,8 +41,7 @@ class SessionDispatcher(Dispatcher):
 
     async def create_peer_connection(self, params: Params) -> Result:
         configuration = params["configuration"]
-        certificates = [dtls_certificate.page_certificate(self.session, guid)
-                        for guid in configuration["certificates"]]
+        certificates: list[dtls_certificate.CertificateDispatcher] = configuration["certificates"]
         for certificate in certificates:
             certificate.check_unexpired()
         peer_connection = PeerConnectionDispatcher(

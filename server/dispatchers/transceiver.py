@@ -107,7 +107,7 @@ class TransceiverDispatcher(Dispatcher):
 
     async def replace_track(self, params: Params) -> Result:
         self._check_usable()
-        self.send(self.session.track(params["track"]) if params["track"] else None)
+        self.send(params["track"])
         return {}
 
     def set_stream_ids(self, streams: list[str]) -> None:
