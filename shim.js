@@ -19,13 +19,16 @@
  * `prefixes` installed, the native objects that were replaced (`rtcshim.native`) and
  * `rtcshim.session()`, a promise of the server's session id for this page.
  *
- * Layout: the Symbols the classes share; helpers; the engine family's legacy prefixes and
- * how a global or a navigator member is installed (window.rtcshim keeps the native objects
- * replaced); the bridge (socket, calls, handle table, the factories of the objects the
- * server creates); then the interfaces, one section each (a class or a few, with their
- * helpers; bridge events are handled in each class's `[EVENTS]` table), each section
- * ending with its install function, `installX(window)`, feature-guarded and run once per
- * window. At the bottom, the one sequence that calls them, with the reasons for its order.
+ * Layout: the Symbols the classes share; helpers (among them exposeInterface, the WebIDL
+ * binding); the engine family's legacy prefixes and how a global or a navigator member is
+ * installed (window.rtcshim keeps the native objects replaced); the bridge (socket, calls,
+ * handle table, the factories of the objects the server creates); then the interfaces, one
+ * section each (a class or a few, with their helpers; bridge events are handled in each
+ * class's `[EVENTS]` table). Each section's install function, `installX(window)`,
+ * feature-guarded and run once per window, follows the classes it installs (the media
+ * section has two; configuration, which only normalises, has none). At the bottom, the one
+ * sequence that calls them, with the reasons for its order. docs/design.md's module map
+ * lists the sections in order.
  */
 (function (window) {
   'use strict';

@@ -3,12 +3,12 @@
 aiortc keeps to itself much of what a browser shows (transport states, the selected pair,
 counters) and has no hook where rtcshim must act (DTMF on the wire, a certificate of the
 page's, a state event for SCTP). So rtcshim reads private attributes and replaces private
-methods, on single instances only, never on aiortc's classes. All of it happens in this
-module, through the names listed in `PRIVATE_NAMES`: the other modules call the small
-functions below. `tests/test_aiortc_seams.py` builds real aiortc objects and fails, naming
-the name and what needs it, when an aiortc or aioice upgrade drops or renames one; it also
-checks that this module touches no private name outside the list, and the rest of the
-server none at all.
+methods on single instances, and on one subclass of its own (`CipherListCertificate`),
+never on aiortc's classes. All of it happens in this module, through the names listed in
+`PRIVATE_NAMES`: the other modules call the small functions below.
+`tests/test_aiortc_seams.py` builds real aiortc objects and fails, naming the name and what
+needs it, when an aiortc or aioice upgrade drops or renames one; it also checks that this
+module touches no private name outside the list, and the rest of the server none at all.
 
 A receiver's incoming RTP goes through several hands (RTP sources, DTMF, byte counts):
 `RtpPacketTaps` runs them in one explicit order (`RtpTap`). aiortc's module-level codec
