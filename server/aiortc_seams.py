@@ -7,8 +7,10 @@ methods on single instances, and on one subclass of its own (`CipherListCertific
 never on aiortc's classes. All of it happens in this module, through the names listed in
 `PRIVATE_NAMES`: the other modules call the small functions below.
 `tests/test_aiortc_seams.py` builds real aiortc objects and fails, naming the name and what
-needs it, when an aiortc or aioice upgrade drops or renames one; it also checks that this
-module touches no private name outside the list, and the rest of the server none at all.
+needs it, when an aiortc or aioice upgrade drops or renames one ("aiortc 1.x no longer has
+RTCRtpReceiver._handle_rtp_packet: aiortc_seams.py needs a new hook for rtcshim's RTP taps
+(RtpPacketTaps)"); it also checks that this module touches no private name outside the
+list, and the rest of the server none at all.
 
 A receiver's incoming RTP goes through several hands (RTP sources, DTMF, byte counts):
 `RtpPacketTaps` runs them in one explicit order (`RtpTap`). aiortc's module-level codec

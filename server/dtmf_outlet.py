@@ -144,7 +144,9 @@ class DtmfOutlet:
     async def play(self, code: int, timestamp: int, duration_ms: int, payload_type: int, clock_rate: int) -> None:
         """One event: a packet every 20 ms, each counting the event through the end of its
         20 ms; the packet where the duration is reached is the end packet (sent three
-        times). Audio stays paused until the event's time is over.
+        times). Every packet carries its event's (or segment's) start as its RTP timestamp;
+        the first one carries the marker.
+        Audio stays paused until the event's time is over.
 
         An event longer than the 16-bit duration field allows (1.36 s at 48 kHz) goes out
         in segments (§2.5.1.3): each starts where the previous ended, without the marker.

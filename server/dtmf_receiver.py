@@ -4,7 +4,8 @@ aiortc would hand telephone-event packets to its audio jitter buffer and decoder
 which has no decoder for them and dies. `DtmfReceiver` is the DTMF tap on the receiver's
 incoming RTP (`aiortc_seams.RtpTap` says what it sees, and why there) and keeps the events
 to itself. The audio packets after them are renumbered to close the gap the events leave,
-so aiortc's jitter buffer does not wait for packets that will never come.
+so aiortc's jitter buffer does not wait for packets that will never come (and the
+receiver's RTCP reports, which count the renumbered stream, show no loss for them).
 
 Each event is one tone however many packets carry it (updates, the end packet's three
 copies, long events' segments): packets are grouped by their RTP timestamp.

@@ -6,9 +6,10 @@ transceiver sets from each negotiated direction; an inactive encoding turns it o
 bitrate from the receiver's REMB feedback (`rtcp_feedback.py`); a maxBitrate caps it after
 each frame, the one point where the encoder (made lazily, anew when the codec changes)
 surely exists, and again after each REMB, which would otherwise lift it for the next frame.
-aiortc's encoders keep their own floor (250 kbps for VP8, 500 kbps for H.264) and Opus runs
-at a fixed 96 kbps. The same point counts the video frames really encoded (getStats'
-outbound-rtp), for the sender's whole life, whatever track it sends.
+aiortc's video encoders keep their own floor (250 kbps for VP8, 500 kbps for H.264), and
+its audio encoders take no bitrate (Opus runs at a fixed 96 kbps), so maxBitrate caps video
+only. The same point counts the video frames really encoded (getStats' outbound-rtp), for
+the sender's whole life, whatever track it sends.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """RTCRtpReceiver.getSynchronizationSources and getContributingSources.
 
 Both are synchronous in the page, so the server tells it, at most every
-`REPORT_INTERVAL_S` while packets arrive, the sources a receiver heard from in the last
-ten seconds (webrtc-pc): each SSRC and CSRC with its last RTP timestamp, how long ago its
+`REPORT_INTERVAL_S` (100 ms) while packets arrive, the sources a receiver heard from in the
+last ten seconds (webrtc-pc): each SSRC and CSRC with its last RTP timestamp, how long ago its
 last packet arrived (the page turns that into a timestamp on its own clock), and, for an
-SSRC, the audio level its ssrc-audio-level header extension gave (RFC 6464: -dBov).
+SSRC, the audio level its ssrc-audio-level header extension gave (RFC 6464's -dBov, as the
+linear level webrtc-pc asks for).
 """
 
 from __future__ import annotations

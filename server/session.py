@@ -1,12 +1,11 @@
 """One page's bridge: everything its WebSocket created, and the socket's two loops.
 
-The reader validates each call against the protocol and runs it in a task of its own
-(tasks start in the order calls arrive, so each object sees its calls in page order);
-`resolve` looks up the call's target and every handle in its params, the one place a
-handle becomes an object.
-The writer drains one queue, so events and replies reach the page in the order the
-server produced them. When the socket closes, every peer connection the page made is
-closed and every handle released.
+The reader validates each call against the protocol and runs it in a task of its own,
+started in arrival order; `resolve` looks up the call's target and every handle in its
+params, the one place a handle becomes an object. The writer drains one queue, in the
+order the server produced events and replies. What this gives the page (its calls in
+order, a call's events before its reply, everything released when the socket closes) is
+in docs/design.md, "Ordering" and "Lifetimes".
 """
 
 from __future__ import annotations

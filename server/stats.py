@@ -3,14 +3,26 @@
 aiortc reports five types (transport, outbound-rtp, inbound-rtp and the two remote ones)
 and nothing for a connection without media. The rest is read from the objects themselves,
 through `aiortc_seams.py` for their private state: the ICE connection (aioice: candidates,
-check list, nominated pair), the DTLS transport (state, role, ciphers, both certificates),
-the negotiated codecs, our data channels' counters, our media meters (`media/meter.py`)
-and the RTCP feedback our streams exchanged (`rtcp_feedback.py`: NACK, PLI and FIR counts,
-and the REMB bandwidth estimates on the selected candidate pair).
-Ids follow Chromium's style and stay the same from one report to the next, and counters
-under one id never go down; every cross-reference (`transportId`, `codecId`, …) names an
-object of the same report. Timestamps are ms since the epoch on the server's clock; the
-page moves them onto its own.
+check list, nominated pair), the DTLS transport (state, role, ciphers and version, both
+certificates), the negotiated codecs (a codec only once a stream refers to it), our data
+channels' counters, our media meters (`media/meter.py`: a sent track's source, the frames
+each sender encoded, each receiver's payload bytes and decoded frames), the sources each
+receiver heard (`rtp_sources.py`: lastPacketReceivedTimestamp) and the RTCP feedback our
+streams exchanged (`rtcp_feedback.py`: NACK, PLI and FIR counts, and the REMB bandwidth
+estimates on the selected candidate pair).
+
+Where aiortc has no number, the nearest one stands in: aioice counts and times no STUN
+check, so candidate pairs carry the transport's totals on the selected pair and 0
+elsewhere, and currentRoundTripTime is SCTP's smoothed RTT over the same path (else
+RTCP's). aiortc files remote-inbound-rtp under the reporter's SSRC (we, under ours) and
+gives jitter in RTP clock units (we, in seconds).
+
+Ids follow Chromium's style (P, T1, CP…, I…, CF<fingerprint>, COT1_96, OT1V<ssrc>, SA1, D1)
+and stay the same from one report to the next, and counters under one id never go down;
+every cross-reference (`transportId`, `codecId`, …) names an object of the same report, so
+an RTP stream is left out while its transport is not in use yet (an offer applied, its
+answer not). Timestamps are ms since the epoch on the server's clock; the page moves them
+onto its own.
 """
 
 from __future__ import annotations

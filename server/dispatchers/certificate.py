@@ -6,10 +6,11 @@ so it belongs to the session and goes when the session does.
 aiortc has no way to pass a certificate in: every RTCPeerConnection generates its own
 ECDSA one in its constructor and keeps it in a private list, read each time it creates a
 DTLS transport. `aiortc_seams.use_certificate` swaps that list right after construction,
-before any transport exists; PeerConnectionDispatcher keeps the certificate it returns
-(the page's, or the ECDSA one aiortc made). aiortc also offers only ECDSA cipher suites;
-`BridgeCertificate` adds the RSA ones. A plain aiortc peer (ECDSA suites only) still
-cannot reach an RSA certificate acting as the DTLS server.
+before any transport exists (and fails loudly should aiortc keep it elsewhere);
+PeerConnectionDispatcher keeps the certificate it returns (the page's, or the ECDSA one
+aiortc made). aiortc also offers only ECDSA cipher suites; `BridgeCertificate` adds the RSA
+ones. A plain aiortc peer (ECDSA suites only) still cannot reach an RSA certificate acting
+as the DTLS server.
 """
 
 from __future__ import annotations

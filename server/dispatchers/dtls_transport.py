@@ -3,8 +3,8 @@
 aiortc has these objects but tells little of them: its ICE transport says "completed"
 where browsers say "connected", and nothing reports candidates, parameters or the selected
 pair as they change. One DtlsTransport handle stands for each aiortc DTLS transport
-(bundled sections share one) and carries its ICE transport's whole state, sent again
-whenever any of it changes; the page fires the events for what changed. What it reads of
+(bundled sections share one) and carries its ICE transport's whole state (when it is sent,
+and what the page makes of it: docs/design.md, "Transports"). What it reads of
 aiortc's and aioice's private state (the ICE connection, the selected pair, the OpenSSL
 connection) comes through `aiortc_seams.py`, as all such reads do.
 """

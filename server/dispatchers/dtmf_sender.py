@@ -1,9 +1,8 @@
 """RTCDTMFSender: webrtc-pc §7's tone schedule, played here, where the RTP goes out.
 
-The page keeps its own toneBuffer (it must change synchronously in insertDTMF) and sends
-each insertDTMF with a generation number; the schedule runs here so that wire timing is
-the server's: each `toneChange` carries the tone that started, the buffer left, and the
-generation it came from (a page that inserted again meanwhile keeps its newer buffer).
+The page keeps its own toneBuffer and numbers each insertDTMF (docs/design.md, "DTMF",
+gives the split); the schedule runs here so that wire timing is the server's, and each
+`toneChange` carries the tone that started, the buffer left, and that generation.
 
 RTP timestamps follow the schedule, not the timer: a run of tones is anchored once on
 the audio's timeline, and each tone starts `duration + interToneGap` (or 2000 ms for ',')
