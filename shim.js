@@ -19,9 +19,16 @@
  * `prefixes` installed, the native objects that were replaced (`rtcshim.native`) and
  * `rtcshim.session()`, a promise of the server's session id for this page.
  *
- * Layout: helpers, the bridge (socket, calls, handle table), the interfaces (each a
- * class; bridge events are handled in its `events` table), then the install functions,
- * called in a fixed order at the bottom.
+ * Layout: the Symbols the classes share; helpers (among them exposeInterface, the WebIDL
+ * binding); the engine family's legacy prefixes and how a global or a navigator member is
+ * installed (window.rtcshim keeps the native objects replaced); the bridge (socket, calls,
+ * handle table, the factories of the objects the server creates); then the interfaces, one
+ * section each (a class or a few, with their helpers; bridge events are handled in each
+ * class's `[EVENTS]` table). Each section's install function, `installX(window)`,
+ * feature-guarded and run once per window, follows the classes it installs (the media
+ * section has two; configuration, which only normalises, has none). At the bottom, the one
+ * sequence that calls them, with the reasons for its order. docs/design.md's module map
+ * lists the sections in order.
  */
 (function (window) {
   'use strict';
@@ -34,45 +41,53 @@
   const PROTOCOL_VERSION = 1;
   const options = Object.assign({ url: null, mode: 'replace', capture: 'server' }, window.rtcshimOptions);
   // Kept before anything is replaced: the browser's own capture, for capture: 'browser'.
-  const nativeMediaDevices = window.navigator.mediaDevices;
+  const nativeMediaDevices = window.navigator && window.navigator.mediaDevices;
   const scriptSource = window.document && window.document.currentScript
     ? window.document.currentScript.src : window.location.href;
   // Guards the constructors the page must not call (RTCDataChannel has none in the spec).
   const INTERNAL = Symbol('rtcshim internal');
-  // Keys of what the bridge uses on page objects, kept off their public surface.
+  // What one class keeps to itself is a private #member. These keys name the internal
+  // members that one part of the shim uses on another's objects, kept off the page's
+  // surface (the WebIDL binding wraps string-named members only):
+  // - each class's brand test, for exposeInterface;
+  const HAS_BRAND = Symbol('is an instance of this interface');
+  // - what the Bridge uses on every object in its handle table, and its factories on a
+  //   peer connection (the objects the server made for it);
   const EVENTS = Symbol('bridge events');
   const BRIDGE_LOST = Symbol('bridge lost');
-  const ADOPT_CHANNEL = Symbol('adopt remote data channel');
-  const MAX_MESSAGE_SIZE = Symbol('max message size');
-  const CLOSE_QUIETLY = Symbol('close or end without events');
-  const ADOPT_TRANSCEIVER = Symbol('adopt a transceiver the server made');
+  const ADOPT = Symbol('adopt an object the server made');
+  // - the handle the server knows a certificate, track or transceiver by;
   const GUID = Symbol('handle');
-  const STREAMS = Symbol('streams the track is in');
-  const NATIVE_TRACK = Symbol('native track for playback');
-  const NATIVE_STREAM = Symbol('native stream for playback');
-  const TRACK_ENDED = Symbol('a track ended');
-  const WITH_ID = Symbol('stream with a given id');
-  const ADD_REMOTE_TRACK = Symbol('remote track added');
-  const REMOVE_REMOTE_TRACK = Symbol('remote track removed');
-  const MUTE = Symbol('mute');
+  // - what a peer connection asks of the objects it closes, and what its data channels
+  //   and the getStats section ask of it;
+  const CLOSE_QUIETLY = Symbol('close or end without events');
+  const MAX_MESSAGE_SIZE = Symbol('max message size');
+  const STATS = Symbol('request stats');
+  const INITIAL_OFFERER = Symbol('made the first offer');
+  // - a transceiver's, for its peer connection, sender, receiver and DTMF sender;
   const KIND = Symbol('kind');
   const CALL = Symbol('call');
   const CHECK_USABLE = Symbol('check usable');
-  const SET_TRACK = Symbol('set track');
   const SET_DIRECTION = Symbol('set direction');
   const NEGOTIATED = Symbol('negotiated');
   const STOPPED = Symbol('stopped');
   const USED_TO_SEND = Symbol('used to send');
-  const UPLOAD = Symbol('upload a capture');
-  const HAS_BRAND = Symbol('is an instance of this interface');
   const TRANSPORT = Symbol('transport');
-  const UPDATE = Symbol('update');
-  const ADOPT_TRANSPORT = Symbol('adopt a transport the server made');
-  const PEER_CONNECTION = Symbol('peer connection');
-  const SET_SOURCES = Symbol('set the sources heard');
-  const STATS = Symbol('request stats');
-  const INITIAL_OFFERER = Symbol('made the first offer');
   const TELEPHONE_EVENT = Symbol('telephone-event negotiated');
+  // - a sender's and a receiver's, for their transceiver and peer connection;
+  const SET_TRACK = Symbol('set track');
+  const SET_SOURCES = Symbol('set the sources heard');
+  // - between tracks, the streams they are in, the peer connection that receives them
+  //   and media playback;
+  const STREAMS = Symbol('streams the track is in');
+  const TRACK_ENDED = Symbol('a track ended');
+  const NATIVE_TRACK = Symbol('native track for playback');
+  const NATIVE_STREAM = Symbol('native stream for playback');
+  const WITH_ID = Symbol('stream with a given id');
+  const ADD_REMOTE_TRACK = Symbol('remote track added');
+  const REMOVE_REMOTE_TRACK = Symbol('remote track removed');
+  // - an ICE transport's, for the DTLS transport it belongs to.
+  const UPDATE = Symbol('update');
 
   // --- helpers ---------------------------------------------------------------
 
@@ -219,6 +234,140 @@
     return cls;
   }
 
+  // --- the legacy prefixes of the engine's family --------------------------------
+
+  // Pages and libraries of 2013-2016 tell browsers apart by their prefixed names (period
+  // adapter.js tests navigator.mozGetUserMedia first, then webkitGetUserMedia), then parse
+  // the user agent for that browser's version: a page works only if the names it finds
+  // name the browser its user agent names. So a page gets the prefixes its engine family
+  // shipped, told from the engine's own features, never from the user agent (which a
+  // test may override): Gecko (user agent "Firefox/") the moz names; Blink ("Chrome/") and
+  // WebKit the webkit names; any other engine none, so that libraries take their
+  // standards branch. The ms names only when asked. rtcshimOptions.prefixes overrides the
+  // rule: 'auto', 'all', or a list such as ['webkit'].
+  const ALL_PREFIXES = ['webkit', 'moz', 'ms'];
+  const FAMILY_PREFIXES = { gecko: ['moz'], blink: ['webkit'], webkit: ['webkit'], other: [] };
+
+  function engineFamily(window) {
+    const cssSupports = (property, value) => Boolean(window.CSS && window.CSS.supports(property, value));
+    if ('mozInnerScreenX' in window || cssSupports('-moz-appearance', 'none')) {
+      return 'gecko';
+    }
+    if ('chrome' in window || 'webkitRequestFileSystem' in window) {
+      return 'blink';
+    }
+    return cssSupports('-webkit-appearance', 'none') ? 'webkit' : 'other';
+  }
+
+  function chosenPrefixes(window, option) {
+    if (option === undefined || option === 'auto') {
+      return FAMILY_PREFIXES[engineFamily(window)];
+    }
+    if (option === 'all') {
+      return ALL_PREFIXES;
+    }
+    if (Array.isArray(option) && option.every((prefix) => ALL_PREFIXES.includes(prefix))) {
+      return ALL_PREFIXES.filter((prefix) => option.includes(prefix));
+    }
+    console.error(`rtcshim: rtcshimOptions.prefixes must be 'auto', 'all' or a list of ${ALL_PREFIXES.join(', ')};`
+      + ` got ${JSON.stringify(option)}, so the engine's own are used`);
+    return FAMILY_PREFIXES[engineFamily(window)];
+  }
+
+  const PREFIXES = chosenPrefixes(window, options.prefixes);
+
+  // `name` and its prefixed forms among `shipped` (the prefixes browsers really had for
+  // it) that this page gets: webkitRTCPeerConnection, mozGetUserMedia, ...
+  function withPrefixes(name, shipped) {
+    const capitalized = name[0].toUpperCase() + name.slice(1);
+    return [name, ...PREFIXES.filter((prefix) => shipped.includes(prefix)).map((prefix) => prefix + capitalized)];
+  }
+
+  // --- installing: the page's globals, navigator's members, window.rtcshim ------------
+
+  // Every install function does its work once per window, and so is idempotent: it starts
+  // with `if (!firstInstall(window, installX)) return;`. Each is also guarded by feature
+  // detection where it needs something of the engine's: what an engine lacks is left out,
+  // and the rest of the shim still installs.
+  const installedOn = new WeakMap(); // window -> the install functions that ran on it
+  function firstInstall(window, install) {
+    let done = installedOn.get(window);
+    if (!done) {
+      done = new Set();
+      installedOn.set(window, done);
+    }
+    if (done.has(install)) {
+      return false;
+    }
+    done.add(install);
+    return true;
+  }
+
+  // Expose an interface under its names (the standard one first, then the prefixed
+  // aliases), keeping any native one in rtcshim.native. In 'missing' mode a browser's own
+  // interface stays, and the aliases it lacks point to it, as adapter.js does.
+  function installGlobal(window, names, value) {
+    const nativePrimary = window[names[0]];
+    const chosen = options.mode === 'missing' && nativePrimary ? nativePrimary : value;
+    for (const name of names) {
+      if (name in window) {
+        window.rtcshim.native[name] = window[name];
+        if (options.mode === 'missing') {
+          continue;
+        }
+      }
+      Object.defineProperty(window, name, { value: chosen, writable: true, configurable: true, enumerable: false });
+    }
+  }
+
+  // Navigator members live on Navigator.prototype, as a browser's do, with the brand check
+  // of the realm's one navigator. In 'missing' mode the browser's own members stay. A
+  // global without Navigator (not a window) gets none.
+  function installOnNavigator(window, names, descriptor) {
+    if (!window.Navigator) {
+      return;
+    }
+    const proto = window.Navigator.prototype;
+    const guard = (member, fn) => function (...args) {
+      if (this !== window.navigator) {
+        throw new TypeError(`Illegal invocation: ${member} was called on an object that is not a Navigator`);
+      }
+      return fn.apply(this, args);
+    };
+    for (const name of names) {
+      if (name in proto) {
+        window.rtcshim.native[`navigator.${name}`] = window.navigator[name];
+        if (options.mode === 'missing') {
+          continue;
+        }
+      }
+      const member = descriptor.get
+        ? { get: named(`get ${name}`, guard(name, descriptor.get)) }
+        : { value: Object.defineProperty(named(name, guard(name, descriptor.value)), 'length', { value: descriptor.value.length }), writable: true };
+      Object.defineProperty(proto, name, { ...member, enumerable: true, configurable: true });
+    }
+  }
+
+  function installRtcshim(window) {
+    if (!firstInstall(window, installRtcshim)) {
+      return;
+    }
+    Object.defineProperty(window, 'rtcshim', {
+      value: {
+        installed: true,
+        version: VERSION,
+        options,
+        // The engine family the legacy prefixes were chosen for, and the prefixes installed.
+        family: engineFamily(window),
+        prefixes: Object.freeze([...PREFIXES]),
+        native: {},
+        session: () => getBridge().sessionReady,
+      },
+      configurable: true,
+      writable: true,
+    });
+  }
+
   // --- the bridge ------------------------------------------------------------
 
   // One WebSocket per page, opened on first use. Calls made before it opens wait.
@@ -325,6 +474,22 @@
       this.objects.clear();
     }
   }
+
+  // Objects the server creates, by protocol type: (parent, handle, initializer) -> object.
+  // Bridge.receive reads it for __create__, which arrives only after this script has run,
+  // so the classes it names may be defined further down.
+  const FACTORIES = {
+    DataChannel: (peerConnection, guid, initializer) => peerConnection[ADOPT](
+      new RTCDataChannel(INTERNAL, peerConnection, guid, initializer)),
+    MediaStreamTrack: (parent, guid, initializer) => new MediaStreamTrack(INTERNAL, guid, initializer),
+    Transceiver: (peerConnection, guid, initializer) => peerConnection[ADOPT](new RTCRtpTransceiver(
+      INTERNAL, peerConnection, guid, initializer, getBridge().objects.get(initializer.receiverTrack))),
+    DtlsTransport: (peerConnection, guid, initializer) => peerConnection[ADOPT](
+      new RTCDtlsTransport(INTERNAL, initializer)),
+    SctpTransport: (peerConnection, guid, initializer) => peerConnection[ADOPT](
+      new RTCSctpTransport(INTERNAL, getBridge().objects.get(initializer.transport), initializer)),
+    Certificate: (session, guid, initializer) => new RTCCertificate(INTERNAL, guid, initializer),
+  };
 
   function binaryFrame(message, payload) {
     const header = utf8.encode(JSON.stringify(message));
@@ -467,6 +632,16 @@
     }
   }
 
+  function installDescriptions(window) {
+    if (!firstInstall(window, installDescriptions)) {
+      return;
+    }
+    installGlobal(window, withPrefixes('RTCSessionDescription', ALL_PREFIXES),
+      exposeInterface(RTCSessionDescription, 'RTCSessionDescription', { toJSON: 0 }));
+    installGlobal(window, withPrefixes('RTCIceCandidate', ['moz']),
+      exposeInterface(RTCIceCandidate, 'RTCIceCandidate', { toJSON: 0 }));
+  }
+
   // --- events ----------------------------------------------------------------
 
   class RTCPeerConnectionIceEvent extends Event {
@@ -574,6 +749,18 @@
     }
 
     get error() { return this.#error; }
+  }
+
+  function installEvents(window) {
+    if (!firstInstall(window, installEvents)) {
+      return;
+    }
+    installGlobal(window, ['RTCPeerConnectionIceEvent'], exposeInterface(RTCPeerConnectionIceEvent, 'RTCPeerConnectionIceEvent'));
+    installGlobal(window, ['RTCPeerConnectionIceErrorEvent'],
+      exposeInterface(RTCPeerConnectionIceErrorEvent, 'RTCPeerConnectionIceErrorEvent'));
+    installGlobal(window, ['RTCDataChannelEvent'], exposeInterface(RTCDataChannelEvent, 'RTCDataChannelEvent'));
+    installGlobal(window, ['RTCError'], exposeInterface(RTCError, 'RTCError'));
+    installGlobal(window, ['RTCErrorEvent'], exposeInterface(RTCErrorEvent, 'RTCErrorEvent'));
   }
 
   // --- configuration ---------------------------------------------------------
@@ -788,11 +975,23 @@
     }
   }
 
+  function installCertificates(window) {
+    if (!firstInstall(window, installCertificates)) {
+      return;
+    }
+    // A static operation of RTCPeerConnection; WebIDL makes it enumerable.
+    Object.defineProperty(RTCPeerConnection, 'generateCertificate', {
+      value: generateCertificate, writable: true, enumerable: true, configurable: true,
+    });
+    installGlobal(window, ['RTCCertificate'], exposeInterface(RTCCertificate, 'RTCCertificate', { constructor: 0, getFingerprints: 0 }));
+  }
+
   // --- identity (W3C webrtc-identity) ------------------------------------------------
 
   const IDP_ERROR_DETAILS = RTC_ERROR_DETAILS.filter((detail) => detail.startsWith('idp-'));
-  // Where an RTCError from the IdP keeps what the IdP said (login URL, error info).
-  const IDP_DETAILS = Symbol('IdP failure details');
+  // What the IdP said (login URL, error info) with each RTCError it caused, out of the
+  // page's sight.
+  const idpFailures = new WeakMap(); // RTCError -> {idpLoginUrl, idpErrorInfo, ...}
 
   // An IdP proxy runs in a realm of its own: a dedicated worker made from a data: URL of
   // this source. Such a worker has an opaque origin, so the IdP's script reaches nothing
@@ -887,7 +1086,7 @@ self.onmessage = async ({ data }) => {
     const error = new RTCError({
       errorDetail: failure.errorDetail, httpRequestStatusCode: failure.httpRequestStatusCode ?? null,
     }, failure.message);
-    error[IDP_DETAILS] = failure;
+    idpFailures.set(error, failure);
     return error;
   }
 
@@ -1245,7 +1444,7 @@ self.onmessage = async ({ data }) => {
     }
 
     #reportFailure(error, eventName, domain, protocol) {
-      const details = error[IDP_DETAILS];
+      const details = idpFailures.get(error);
       this.loginUrl = details ? details.idpLoginUrl : null;
       this.errorInfo = details ? details.idpErrorInfo : null;
       this.#fire(new RTCIdentityErrorEvent(eventName, { idp: domain, protocol, loginUrl: this.loginUrl }));
@@ -1277,6 +1476,16 @@ self.onmessage = async ({ data }) => {
       }
       this.#proxies.clear();
     }
+  }
+
+  function installIdentity(window) {
+    if (!firstInstall(window, installIdentity)) {
+      return;
+    }
+    defineEventHandlers(RTCPeerConnection.prototype, IDENTITY_EVENTS);
+    installGlobal(window, ['RTCIdentityAssertion'], exposeInterface(RTCIdentityAssertion, 'RTCIdentityAssertion'));
+    installGlobal(window, ['RTCIdentityEvent'], exposeInterface(RTCIdentityEvent, 'RTCIdentityEvent'));
+    installGlobal(window, ['RTCIdentityErrorEvent'], exposeInterface(RTCIdentityErrorEvent, 'RTCIdentityErrorEvent'));
   }
 
   // --- RTCPeerConnection -------------------------------------------------------
@@ -1428,7 +1637,8 @@ self.onmessage = async ({ data }) => {
       const channel = new RTCDataChannel(INTERNAL, this, guid, {
         label: labelText, ...init, readyState: 'connecting',
       });
-      this.#adopt(guid, channel);
+      this.#bridge.register(guid, channel);
+      this.#dataChannels.add(channel);
       this.#call('createDataChannel', { dataChannel: guid, label: labelText, init })
         .catch((error) => channel[EVENTS].error({ name: error.name, message: error.message, errorDetail: 'data-channel-failure' }));
       return channel;
@@ -1689,7 +1899,9 @@ self.onmessage = async ({ data }) => {
       },
       removeTrack: (params) => {
         const track = this.#bridge.objects.get(params.transceiver).receiver.track;
-        track[MUTE]();
+        // The remote side took the track away: it mutes (it does not end), and each stream
+        // it was in fires removetrack.
+        track[EVENTS].muteChange({ muted: true });
         for (const [id, stream] of this.#remoteStreams) {
           stream[REMOVE_REMOTE_TRACK](track);
           if (stream.getTracks().length === 0) {
@@ -1717,22 +1929,16 @@ self.onmessage = async ({ data }) => {
       return remoteMaxMessageSize(this.remoteDescription);
     }
 
-    [ADOPT_CHANNEL](guid, initializer) {
-      const channel = new RTCDataChannel(INTERNAL, this, guid, initializer);
-      this.#dataChannels.add(channel);
-      return channel;
-    }
-
-    [ADOPT_TRANSPORT](transport) {
-      this.#transports.add(transport);
-      return transport;
-    }
-
-    [ADOPT_TRANSCEIVER](guid, initializer) {
-      const transceiver = new RTCRtpTransceiver(INTERNAL, this, guid, initializer,
-        this.#bridge.objects.get(initializer.receiverTrack));
-      this.#transceivers.push(transceiver);
-      return transceiver;
+    // A data channel, transceiver or transport the server made for this connection (FACTORIES).
+    [ADOPT](child) {
+      if (RTCDataChannel[HAS_BRAND](child)) {
+        this.#dataChannels.add(child);
+      } else if (RTCRtpTransceiver[HAS_BRAND](child)) {
+        this.#transceivers.push(child);
+      } else {
+        this.#transports.add(child);
+      }
+      return child;
     }
 
     #newTransceiver(kind, track, init) {
@@ -1757,11 +1963,6 @@ self.onmessage = async ({ data }) => {
       if (this.#closed) {
         throw makeError('InvalidStateError', 'The RTCPeerConnection is closed.');
       }
-    }
-
-    #adopt(guid, channel) {
-      this.#bridge.register(guid, channel);
-      this.#dataChannels.add(channel);
     }
 
     // The description a createOffer/createAnswer call made, with our identity assertion
@@ -1883,6 +2084,18 @@ self.onmessage = async ({ data }) => {
     }
     const type = enumValue(description.type, SDP_TYPES, 'RTCSdpType');
     return { type, sdp: description.sdp == null ? '' : String(description.sdp) };
+  }
+
+  function installPeerConnection(window) {
+    if (!firstInstall(window, installPeerConnection)) {
+      return;
+    }
+    defineEventHandlers(RTCPeerConnection.prototype, PEER_CONNECTION_EVENTS);
+    exposeInterface(RTCPeerConnection, 'RTCPeerConnection', {
+      createDataChannel: 1, getConfiguration: 0, setConfiguration: 0, updateIce: 0, close: 0,
+    });
+    // One constructor under the names 2013 pages look up.
+    installGlobal(window, withPrefixes('RTCPeerConnection', ALL_PREFIXES), RTCPeerConnection);
   }
 
   // --- RTCDataChannel ------------------------------------------------------------
@@ -2099,6 +2312,15 @@ self.onmessage = async ({ data }) => {
     }
   }
 
+  function installDataChannel(window) {
+    if (!firstInstall(window, installDataChannel)) {
+      return;
+    }
+    defineEventHandlers(RTCDataChannel.prototype, DATA_CHANNEL_EVENTS);
+    exposeInterface(RTCDataChannel, 'RTCDataChannel', { constructor: 0, send: 1, close: 0 });
+    installGlobal(window, ['RTCDataChannel'], RTCDataChannel);
+  }
+
   // --- media: tracks, streams and their playback ---------------------------------
 
   // A track's media reaches the page only to be played: the server sends video frames as
@@ -2241,10 +2463,12 @@ self.onmessage = async ({ data }) => {
     #settings;
     #constraints;
     #sink = null;
-    #captured = null; // the browser's own track, when this one uploads it
+    #captured; // the browser's own track, when this one uploads it
+    #streams = new Set(); // the streams this track is in
     #contentHint = '';
 
-    constructor(token, guid, initializer) {
+    // `captured`: the browser's own track this one uploads (see uploadCapture), if any.
+    constructor(token, guid, initializer, captured = null) {
       if (token !== INTERNAL) {
         throw new TypeError('Illegal constructor');
       }
@@ -2252,11 +2476,11 @@ self.onmessage = async ({ data }) => {
       this.#bridge = getBridge();
       this.#guid = guid;
       this.#init = initializer;
+      this.#captured = captured;
       this.#muted = initializer.muted;
       this.#readyState = initializer.readyState;
       this.#settings = initializer.settings;
       this.#constraints = initializer.constraints;
-      this[STREAMS] = new Set();
       this.#bridge.register(guid, this);
     }
 
@@ -2319,6 +2543,8 @@ self.onmessage = async ({ data }) => {
     }
 
     get [GUID]() { return this.#guid; }
+    // MediaStream adds and removes itself, so that the track tells its streams it ended.
+    get [STREAMS]() { return this.#streams; }
 
     // pc.close() ends its receivers' tracks without events.
     [CLOSE_QUIETLY]() {
@@ -2363,16 +2589,6 @@ self.onmessage = async ({ data }) => {
       this[EVENTS].ended();
     }
 
-    // A receiver's track whose remote side went away (no event: the stream reports it).
-    [MUTE]() {
-      this[EVENTS].muteChange({ muted: true });
-    }
-
-    // This track uploads the browser's own `captured` track (see uploadCapture).
-    [UPLOAD](captured) {
-      this.#captured = captured;
-    }
-
     #end() {
       this.#readyState = 'ended';
       if (this.#sink) {
@@ -2381,7 +2597,7 @@ self.onmessage = async ({ data }) => {
       if (this.#captured) {
         this.#captured.stop();
       }
-      for (const stream of this[STREAMS]) {
+      for (const stream of this.#streams) {
         stream[TRACK_ENDED]();
       }
     }
@@ -2572,6 +2788,99 @@ self.onmessage = async ({ data }) => {
     get constraint() { return this.#constraint; }
   }
 
+  function installMediaStreams(window) {
+    if (!firstInstall(window, installMediaStreams)) {
+      return;
+    }
+    defineEventHandlers(MediaStreamTrack.prototype, TRACK_EVENTS);
+    defineEventHandlers(MediaStream.prototype, STREAM_EVENTS);
+    installGlobal(window, withPrefixes('MediaStream', ['webkit']), exposeInterface(MediaStream, 'MediaStream'));
+    installGlobal(window, ['MediaStreamTrack'], exposeInterface(MediaStreamTrack, 'MediaStreamTrack', { constructor: 0 }));
+    installGlobal(window, ['MediaStreamTrackEvent'], exposeInterface(MediaStreamTrackEvent, 'MediaStreamTrackEvent'));
+    installGlobal(window, ['MediaStreamEvent'], exposeInterface(MediaStreamEvent, 'MediaStreamEvent'));
+    installGlobal(window, ['OverconstrainedError'], exposeInterface(OverconstrainedError, 'OverconstrainedError'));
+  }
+
+  // Media elements and AudioContexts play our streams through their native twins; old
+  // pages also use URL.createObjectURL(stream) and mozSrcObject. Each part needs its
+  // engine's feature: an engine whose media elements have no srcObject (WebKit built
+  // without media streams), or without AudioContext.createMediaStreamSource, keeps its own.
+  function installMediaPlayback(window) {
+    if (!firstInstall(window, installMediaPlayback)) {
+      return;
+    }
+    if (window.MediaStream !== MediaStream) {
+      return; // the browser's own streams are in use
+    }
+    const mediaElement = window.HTMLMediaElement && window.HTMLMediaElement.prototype;
+    if (mediaElement && Object.getOwnPropertyDescriptor(mediaElement, 'srcObject')) {
+      playInMediaElements(window, mediaElement);
+    }
+    if (PREFIXES.includes('webkit') && !window.webkitURL) {
+      window.webkitURL = window.URL;
+    }
+    const audioContext = window.AudioContext && window.AudioContext.prototype;
+    if (audioContext && audioContext.createMediaStreamSource) {
+      const createSource = audioContext.createMediaStreamSource;
+      audioContext.createMediaStreamSource = function createMediaStreamSource(mediaStream) {
+        return createSource.call(this, mediaStream instanceof MediaStream ? mediaStream[NATIVE_STREAM]() : mediaStream);
+      };
+    }
+  }
+
+  // srcObject (and mozSrcObject) take our streams; src and URL.createObjectURL take the
+  // object URLs of old pages.
+  function playInMediaElements(window, proto) {
+    const nativeSrcObject = Object.getOwnPropertyDescriptor(proto, 'srcObject');
+    const nativeSrc = Object.getOwnPropertyDescriptor(proto, 'src');
+    const playing = new WeakMap(); // element -> our MediaStream
+    const objectUrls = new Map(); // blob: URL -> our MediaStream
+    const srcObject = {
+      configurable: true,
+      enumerable: true,
+      get() { return playing.has(this) ? playing.get(this) : nativeSrcObject.get.call(this); },
+      set(value) {
+        if (value instanceof MediaStream) {
+          playing.set(this, value);
+          nativeSrcObject.set.call(this, value[NATIVE_STREAM]());
+        } else {
+          playing.delete(this);
+          nativeSrcObject.set.call(this, value);
+        }
+      },
+    };
+    for (const name of withPrefixes('srcObject', ['moz'])) {
+      Object.defineProperty(proto, name, srcObject);
+    }
+    Object.defineProperty(proto, 'src', {
+      configurable: true,
+      enumerable: true,
+      get() { return nativeSrc.get.call(this); },
+      set(value) {
+        const stream = objectUrls.get(String(value));
+        if (stream) {
+          // The element plays srcObject, which takes precedence over src; src keeps the URL.
+          this.srcObject = stream;
+        }
+        nativeSrc.set.call(this, value);
+      },
+    });
+    const { createObjectURL, revokeObjectURL } = window.URL;
+    window.URL.createObjectURL = function (object) {
+      if (!(object instanceof MediaStream)) {
+        return createObjectURL.call(window.URL, object);
+      }
+      const url = `blob:${window.location.origin}/${randomUuid()}`;
+      objectUrls.set(url, object);
+      return url;
+    };
+    window.URL.revokeObjectURL = function (url) {
+      if (!objectUrls.delete(String(url))) {
+        revokeObjectURL.call(window.URL, url);
+      }
+    };
+  }
+
   // --- getUserMedia ------------------------------------------------------------
 
   const SUPPORTED_CONSTRAINTS = ['width', 'height', 'aspectRatio', 'frameRate', 'facingMode', 'resizeMode',
@@ -2603,8 +2912,7 @@ self.onmessage = async ({ data }) => {
     const track = new MediaStreamTrack(INTERNAL, guid, {
       kind: captured.kind, id: randomUuid(), label: captured.label, readyState: 'live',
       muted: false, settings: captured.getSettings(), constraints: {}, capabilities: {},
-    });
-    track[UPLOAD](captured);
+    }, captured);
     const live = () => track.readyState === 'live';
     getBridge().call('Session', 'uploadTrack', {
       track: guid, kind: track.kind, id: track.id, label: track.label, settings: captured.getSettings(),
@@ -2754,6 +3062,24 @@ self.onmessage = async ({ data }) => {
     getSupportedConstraints() {
       return Object.fromEntries(SUPPORTED_CONSTRAINTS.map((name) => [name, true]));
     }
+  }
+
+  function installGetUserMedia(window) {
+    if (!firstInstall(window, installGetUserMedia)) {
+      return;
+    }
+    defineEventHandlers(MediaDevices.prototype, ['devicechange']);
+    installGlobal(window, ['MediaDevices'], exposeInterface(MediaDevices, 'MediaDevices', { constructor: 0 }));
+    installGlobal(window, ['MediaDeviceInfo'], exposeInterface(MediaDeviceInfo, 'MediaDeviceInfo', { constructor: 0 }));
+    installGlobal(window, ['InputDeviceInfo'], exposeInterface(InputDeviceInfo, 'InputDeviceInfo', { constructor: 0 }));
+    installGlobal(window, ['DeviceChangeEvent'], exposeInterface(DeviceChangeEvent, 'DeviceChangeEvent'));
+    const mediaDevices = new MediaDevices(INTERNAL);
+    installOnNavigator(window, ['mediaDevices'], { get: () => mediaDevices });
+    // The 2013 callback form, under the prefixes pages looked for.
+    const legacyGetUserMedia = function getUserMedia(constraints, successCallback, errorCallback) {
+      settleLegacy(requestUserMedia(constraints), successCallback, errorCallback);
+    };
+    installOnNavigator(window, withPrefixes('getUserMedia', ALL_PREFIXES), { value: legacyGetUserMedia });
   }
 
   // --- transports ----------------------------------------------------------------
@@ -2947,6 +3273,21 @@ self.onmessage = async ({ data }) => {
     }
   }
 
+  function installTransports(window) {
+    if (!firstInstall(window, installTransports)) {
+      return;
+    }
+    defineEventHandlers(RTCIceTransport.prototype, ICE_TRANSPORT_EVENTS);
+    defineEventHandlers(RTCDtlsTransport.prototype, DTLS_TRANSPORT_EVENTS);
+    defineEventHandlers(RTCSctpTransport.prototype, ['statechange']);
+    installGlobal(window, ['RTCIceCandidatePair'], exposeInterface(RTCIceCandidatePair, 'RTCIceCandidatePair', { constructor: 0 }));
+    installGlobal(window, ['RTCIceTransport'], exposeInterface(RTCIceTransport, 'RTCIceTransport', { constructor: 0 }));
+    installGlobal(window, ['RTCDtlsTransport'], exposeInterface(RTCDtlsTransport, 'RTCDtlsTransport', { constructor: 0 }));
+    installGlobal(window, ['RTCSctpTransport'], exposeInterface(RTCSctpTransport, 'RTCSctpTransport', { constructor: 0 }));
+  }
+
+  // --- RTP: transceivers, senders, receivers ----------------------------------------
+
   // What aiortc (with rtcshim's telephone-event) can send and receive, as
   // RTCRtpSender/RTCRtpReceiver.getCapabilities report it. The method is synchronous and
   // static, before any socket: tests/browser/test_rtp_parameters.py checks this table
@@ -3032,30 +3373,30 @@ self.onmessage = async ({ data }) => {
     return makeError('InvalidModificationError', `Failed to execute 'setParameters' on 'RTCRtpSender': ${message}`);
   }
 
-  // --- RTP: transceivers, senders, receivers ----------------------------------------
-
   const DIRECTIONS = ['sendrecv', 'sendonly', 'recvonly', 'inactive'];
 
   class RTCRtpSender {
     #transceiver;
     static [HAS_BRAND](object) { return #transceiver in object; }
+    #peerConnection;
     #track = null;
     #encoding = { active: true };
     #lastReturnedParameters = null;
     #dtmf = null;
 
-    constructor(token, transceiver) {
+    constructor(token, transceiver, peerConnection) {
       if (token !== INTERNAL) {
         throw new TypeError('Illegal constructor');
       }
       this.#transceiver = transceiver;
+      this.#peerConnection = peerConnection;
     }
 
     get track() { return this.#track; }
     get transport() { return this.#transceiver[TRANSPORT]; }
 
     getStats() {
-      return rtpStats(this, 'sender');
+      return rtpStats(this.#peerConnection, this.#transceiver, 'sender');
     }
 
     static getCapabilities(kind) {
@@ -3063,9 +3404,9 @@ self.onmessage = async ({ data }) => {
     }
 
     getParameters() {
-      const section = mediaSection(this.#transceiver[PEER_CONNECTION].currentRemoteDescription, this.#transceiver.mid);
+      const section = mediaSection(this.#peerConnection.currentRemoteDescription, this.#transceiver.mid);
       const local = negotiatedParameters(
-        mediaSection(this.#transceiver[PEER_CONNECTION].currentLocalDescription, this.#transceiver.mid), this.#transceiver[KIND]);
+        mediaSection(this.#peerConnection.currentLocalDescription, this.#transceiver.mid), this.#transceiver[KIND]);
       const parameters = {
         transactionId: randomUuid(),
         encodings: [{ ...this.#encoding }],
@@ -3155,14 +3496,16 @@ self.onmessage = async ({ data }) => {
     #track;
     static [HAS_BRAND](object) { return #track in object; }
     #transceiver;
+    #peerConnection;
     #sources = { synchronization: [], contributing: [] };
 
-    constructor(token, track, transceiver) {
+    constructor(token, track, transceiver, peerConnection) {
       if (token !== INTERNAL) {
         throw new TypeError('Illegal constructor');
       }
       this.#track = track;
       this.#transceiver = transceiver;
+      this.#peerConnection = peerConnection;
     }
 
     get track() { return this.#track; }
@@ -3193,13 +3536,12 @@ self.onmessage = async ({ data }) => {
     }
 
     getParameters() {
-      const peerConnection = this.#transceiver[PEER_CONNECTION];
-      return negotiatedParameters(mediaSection(peerConnection.currentLocalDescription, this.#transceiver.mid),
+      return negotiatedParameters(mediaSection(this.#peerConnection.currentLocalDescription, this.#transceiver.mid),
         this.#transceiver[KIND]);
     }
 
     getStats() {
-      return rtpStats(this, 'receiver');
+      return rtpStats(this.#peerConnection, this.#transceiver, 'receiver');
     }
   }
 
@@ -3212,6 +3554,7 @@ self.onmessage = async ({ data }) => {
     #direction;
     #currentDirection;
     #stopped = false;
+    #usedToSend = false; // whether the sender ever sent: addTrack reuses only transceivers that never did
     #telephoneEvent = false;
     #sender;
     #receiver;
@@ -3227,11 +3570,8 @@ self.onmessage = async ({ data }) => {
       this.#mid = initializer.mid;
       this.#direction = initializer.direction;
       this.#currentDirection = initializer.currentDirection;
-      this.#sender = new RTCRtpSender(INTERNAL, this);
-      this.#receiver = new RTCRtpReceiver(INTERNAL, receiverTrack, this);
-      rtpOwners.set(this.#sender, this).set(this.#receiver, this);
-      // Whether the sender ever sent: addTrack reuses only transceivers that never did.
-      this[USED_TO_SEND] = false;
+      this.#sender = new RTCRtpSender(INTERNAL, this, peerConnection);
+      this.#receiver = new RTCRtpReceiver(INTERNAL, receiverTrack, this, peerConnection);
       getBridge().register(guid, this);
     }
 
@@ -3284,7 +3624,6 @@ self.onmessage = async ({ data }) => {
     };
 
     get [KIND]() { return this.#kind; }
-    get [PEER_CONNECTION]() { return this.#peerConnection; }
 
     [CALL](method, params) {
       return getBridge().call(this.#guid, method, params);
@@ -3313,7 +3652,7 @@ self.onmessage = async ({ data }) => {
       }
       this.#telephoneEvent = Boolean(state.telephoneEvent);
       if (state.currentDirection === 'sendrecv' || state.currentDirection === 'sendonly') {
-        this[USED_TO_SEND] = true;
+        this.#usedToSend = true;
       }
       if (state.stopped) {
         this.#stopped = true;
@@ -3323,8 +3662,8 @@ self.onmessage = async ({ data }) => {
 
     get [GUID]() { return this.#guid; }
     get [STOPPED]() { return this.#stopped; }
+    get [USED_TO_SEND]() { return this.#usedToSend; }
     get [TRANSPORT]() { return this.#transport; }
-    [STATS](side) { return this.#peerConnection[STATS](this, side); }
     get [TELEPHONE_EVENT]() { return this.#telephoneEvent; }
 
     [BRIDGE_LOST]() {}
@@ -3351,6 +3690,16 @@ self.onmessage = async ({ data }) => {
     get track() { return this.#init.track; }
     get streams() { return this.#init.streams; }
     get transceiver() { return this.#init.transceiver; }
+  }
+
+  function installRtp(window) {
+    if (!firstInstall(window, installRtp)) {
+      return;
+    }
+    installGlobal(window, ['RTCRtpSender'], exposeInterface(RTCRtpSender, 'RTCRtpSender', { constructor: 0, setParameters: 1 }));
+    installGlobal(window, ['RTCRtpReceiver'], exposeInterface(RTCRtpReceiver, 'RTCRtpReceiver', { constructor: 0 }));
+    installGlobal(window, ['RTCRtpTransceiver'], exposeInterface(RTCRtpTransceiver, 'RTCRtpTransceiver', { constructor: 0 }));
+    installGlobal(window, ['RTCTrackEvent'], exposeInterface(RTCTrackEvent, 'RTCTrackEvent'));
   }
 
   // --- DTMF: RTCDTMFSender, RTCDTMFToneChangeEvent, createDTMFSender ---------------------
@@ -3489,25 +3838,22 @@ self.onmessage = async ({ data }) => {
     return sender.dtmf;
   }
 
-  // Objects the server creates, by protocol type: (parent, handle, initializer) -> object.
-  const FACTORIES = {
-    DataChannel: (peerConnection, guid, initializer) => peerConnection[ADOPT_CHANNEL](guid, initializer),
-    MediaStreamTrack: (parent, guid, initializer) => new MediaStreamTrack(INTERNAL, guid, initializer),
-    Transceiver: (peerConnection, guid, initializer) => peerConnection[ADOPT_TRANSCEIVER](guid, initializer),
-    DtlsTransport: (peerConnection, guid, initializer) => peerConnection[ADOPT_TRANSPORT](
-      new RTCDtlsTransport(INTERNAL, initializer)),
-    SctpTransport: (peerConnection, guid, initializer) => peerConnection[ADOPT_TRANSPORT](
-      new RTCSctpTransport(INTERNAL, getBridge().objects.get(initializer.transport), initializer)),
-    Certificate: (session, guid, initializer) => new RTCCertificate(INTERNAL, guid, initializer),
-  };
+  function installDtmf(window) {
+    if (!firstInstall(window, installDtmf)) {
+      return;
+    }
+    defineEventHandlers(RTCDTMFSender.prototype, DTMF_SENDER_EVENTS);
+    installGlobal(window, ['RTCDTMFSender'], exposeInterface(RTCDTMFSender, 'RTCDTMFSender', { constructor: 0, insertDTMF: 1 }));
+    installGlobal(window, ['RTCDTMFToneChangeEvent'], exposeInterface(RTCDTMFToneChangeEvent, 'RTCDTMFToneChangeEvent'));
+    Object.defineProperty(RTCPeerConnection.prototype, 'createDTMFSender',
+      { value: createDTMFSender, writable: true, enumerable: true, configurable: true });
+  }
 
   // --- getStats: RTCStatsReport, and the 2013 report shapes ------------------------
 
   // The server builds W3C webrtc-stats dictionaries (server/stats.py); the page wraps them.
   // Stats are plain objects; their timestamps move from the server's clock to the page's
   // (performance.timeOrigin + performance.now(), as Chromium reports them).
-
-  const rtpOwners = new WeakMap(); // RTCRtpSender or RTCRtpReceiver -> its RTCRtpTransceiver
 
   class RTCStatsReport {
     #stats;
@@ -3596,9 +3942,10 @@ self.onmessage = async ({ data }) => {
     return promiseStats(peerConnection, args[0]);
   }
 
-  // webrtc-pc: RTCRtpSender/RTCRtpReceiver getStats() run the stats selection algorithm.
-  function rtpStats(senderOrReceiver, side) {
-    return rtpOwners.get(senderOrReceiver)[STATS](side).then(statsReport);
+  // webrtc-pc: RTCRtpSender/RTCRtpReceiver getStats() run the stats selection algorithm
+  // (`side` of the transceiver's).
+  function rtpStats(peerConnection, transceiver, side) {
+    return peerConnection[STATS](transceiver, side).then(statsReport);
   }
 
   // Chrome's 2013 shapes, from the standard stats, in this one table: standard type ->
@@ -3763,6 +4110,25 @@ self.onmessage = async ({ data }) => {
     namedItem(id) { return this.#reports.find((report) => report.id === String(id)) || null; }
   }
 
+  function installStats(window) {
+    if (!firstInstall(window, installStats)) {
+      return;
+    }
+    installGlobal(window, ['RTCStatsReport'], exposeInterface(RTCStatsReport, 'RTCStatsReport', {
+      constructor: 0, get: 1, has: 1, forEach: 1, keys: 0, values: 0, entries: 0,
+    }));
+    // readonly maplike: iterating the report iterates its entries.
+    Object.defineProperty(RTCStatsReport.prototype, Symbol.iterator, {
+      value: RTCStatsReport.prototype.entries, writable: true, configurable: true,
+    });
+    installGlobal(window, ['RTCStatsResponse'], exposeInterface(RTCStatsResponse, 'RTCStatsResponse', {
+      constructor: 0, result: 0, namedItem: 1,
+    }));
+    installGlobal(window, ['RTCLegacyStatsReport'], exposeInterface(RTCLegacyStatsReport, 'RTCLegacyStatsReport', {
+      constructor: 0, names: 0, stat: 1,
+    }));
+  }
+
   // --- legacy callbacks (over our promise methods only, never a native object's) ---
 
   // Call a promise method the 2013 way: success(result) / failure(error), resolving
@@ -3777,12 +4143,14 @@ self.onmessage = async ({ data }) => {
   }
 
   // The W3C "legacy interface extensions" and the 2013 forms modern browsers dropped:
-  // createOffer(success), createOffer(success, null, constraints), and so on.
-  function installLegacyCallbacks() {
-    const proto = RTCPeerConnection.prototype;
-    if (proto.createOffer[INTERNAL]) {
+  // createOffer(success), createOffer(success, null, constraints), and so on. Over our
+  // RTCPeerConnection's promise methods, also in 'missing' mode (where the page keeps the
+  // browser's own).
+  function installLegacyCallbacks(window) {
+    if (!firstInstall(window, installLegacyCallbacks)) {
       return;
     }
+    const proto = RTCPeerConnection.prototype;
     const forms = {
       // name: [callback overload test, how to call the promise form, .length]
       createOffer: [(args) => typeof args[0] === 'function', (fn, args) => fn(args[2]), 0],
@@ -3803,293 +4171,11 @@ self.onmessage = async ({ data }) => {
         },
       }[name];
       Object.defineProperty(method, 'length', { value: length });
-      method[INTERNAL] = true;
       Object.defineProperty(proto, name, { value: method, writable: true, enumerable: true, configurable: true });
     }
   }
 
-  // --- the legacy prefixes of the engine's family --------------------------------
-
-  // Pages and libraries of 2013-2016 tell browsers apart by their prefixed names (period
-  // adapter.js tests navigator.mozGetUserMedia first, then webkitGetUserMedia), then parse
-  // the user agent for that browser's version: a page works only if the names it finds
-  // name the browser its user agent names. So a page gets the prefixes its engine family
-  // shipped, told from the engine's own features, never from the user agent (which a
-  // test may override): Gecko (user agent "Firefox/") the moz names; Blink ("Chrome/") and
-  // WebKit the webkit names; any other engine none, so that libraries take their
-  // standards branch. The ms names only when asked. rtcshimOptions.prefixes overrides the
-  // rule: 'auto', 'all', or a list such as ['webkit'].
-  const ALL_PREFIXES = ['webkit', 'moz', 'ms'];
-  const FAMILY_PREFIXES = { gecko: ['moz'], blink: ['webkit'], webkit: ['webkit'], other: [] };
-
-  function engineFamily(window) {
-    const cssSupports = (property, value) => Boolean(window.CSS && window.CSS.supports(property, value));
-    if ('mozInnerScreenX' in window || cssSupports('-moz-appearance', 'none')) {
-      return 'gecko';
-    }
-    if ('chrome' in window || 'webkitRequestFileSystem' in window) {
-      return 'blink';
-    }
-    return cssSupports('-webkit-appearance', 'none') ? 'webkit' : 'other';
-  }
-
-  function chosenPrefixes(window, option) {
-    if (option === undefined || option === 'auto') {
-      return FAMILY_PREFIXES[engineFamily(window)];
-    }
-    if (option === 'all') {
-      return ALL_PREFIXES;
-    }
-    if (Array.isArray(option) && option.every((prefix) => ALL_PREFIXES.includes(prefix))) {
-      return ALL_PREFIXES.filter((prefix) => option.includes(prefix));
-    }
-    console.error(`rtcshim: rtcshimOptions.prefixes must be 'auto', 'all' or a list of ${ALL_PREFIXES.join(', ')};`
-      + ` got ${JSON.stringify(option)}, so the engine's own are used`);
-    return FAMILY_PREFIXES[engineFamily(window)];
-  }
-
-  const PREFIXES = chosenPrefixes(window, options.prefixes);
-
-  // `name` and its prefixed forms among `shipped` (the prefixes browsers really had for
-  // it) that this page gets: webkitRTCPeerConnection, mozGetUserMedia, ...
-  function withPrefixes(name, shipped) {
-    const capitalized = name[0].toUpperCase() + name.slice(1);
-    return [name, ...PREFIXES.filter((prefix) => shipped.includes(prefix)).map((prefix) => prefix + capitalized)];
-  }
-
-  // --- install ---------------------------------------------------------------
-
-  // Expose an interface under its names (the standard one first, then the prefixed
-  // aliases), keeping any native one in rtcshim.native. In 'missing' mode a browser's own
-  // interface stays, and the aliases it lacks point to it, as adapter.js does.
-  function installGlobal(window, names, value) {
-    const nativePrimary = window[names[0]];
-    const chosen = options.mode === 'missing' && nativePrimary ? nativePrimary : value;
-    for (const name of names) {
-      if (name in window) {
-        window.rtcshim.native[name] = window[name];
-        if (options.mode === 'missing') {
-          continue;
-        }
-      }
-      Object.defineProperty(window, name, { value: chosen, writable: true, configurable: true, enumerable: false });
-    }
-  }
-
-  function installRtcshim(window) {
-    Object.defineProperty(window, 'rtcshim', {
-      value: {
-        installed: true,
-        version: VERSION,
-        options,
-        // The engine family the legacy prefixes were chosen for, and the prefixes installed.
-        family: engineFamily(window),
-        prefixes: Object.freeze([...PREFIXES]),
-        native: {},
-        session: () => getBridge().sessionReady,
-      },
-      configurable: true,
-      writable: true,
-    });
-  }
-
-  function installDescriptions(window) {
-    installGlobal(window, withPrefixes('RTCSessionDescription', ALL_PREFIXES),
-      exposeInterface(RTCSessionDescription, 'RTCSessionDescription', { toJSON: 0 }));
-    installGlobal(window, withPrefixes('RTCIceCandidate', ['moz']),
-      exposeInterface(RTCIceCandidate, 'RTCIceCandidate', { toJSON: 0 }));
-  }
-
-  function installEvents(window) {
-    installGlobal(window, ['RTCPeerConnectionIceEvent'], exposeInterface(RTCPeerConnectionIceEvent, 'RTCPeerConnectionIceEvent'));
-    installGlobal(window, ['RTCPeerConnectionIceErrorEvent'],
-      exposeInterface(RTCPeerConnectionIceErrorEvent, 'RTCPeerConnectionIceErrorEvent'));
-    installGlobal(window, ['RTCDataChannelEvent'], exposeInterface(RTCDataChannelEvent, 'RTCDataChannelEvent'));
-    installGlobal(window, ['RTCError'], exposeInterface(RTCError, 'RTCError'));
-    installGlobal(window, ['RTCErrorEvent'], exposeInterface(RTCErrorEvent, 'RTCErrorEvent'));
-  }
-
-  function installCertificates(window) {
-    // A static operation of RTCPeerConnection; WebIDL makes it enumerable.
-    Object.defineProperty(RTCPeerConnection, 'generateCertificate', {
-      value: generateCertificate, writable: true, enumerable: true, configurable: true,
-    });
-    installGlobal(window, ['RTCCertificate'], exposeInterface(RTCCertificate, 'RTCCertificate', { constructor: 0, getFingerprints: 0 }));
-  }
-
-  function installIdentity(window) {
-    defineEventHandlers(RTCPeerConnection.prototype, IDENTITY_EVENTS);
-    installGlobal(window, ['RTCIdentityAssertion'], exposeInterface(RTCIdentityAssertion, 'RTCIdentityAssertion'));
-    installGlobal(window, ['RTCIdentityEvent'], exposeInterface(RTCIdentityEvent, 'RTCIdentityEvent'));
-    installGlobal(window, ['RTCIdentityErrorEvent'], exposeInterface(RTCIdentityErrorEvent, 'RTCIdentityErrorEvent'));
-  }
-
-  function installPeerConnection(window) {
-    defineEventHandlers(RTCPeerConnection.prototype, PEER_CONNECTION_EVENTS);
-    exposeInterface(RTCPeerConnection, 'RTCPeerConnection', {
-      createDataChannel: 1, getConfiguration: 0, setConfiguration: 0, updateIce: 0, close: 0,
-    });
-    // One constructor under the names 2013 pages look up.
-    installGlobal(window, withPrefixes('RTCPeerConnection', ALL_PREFIXES), RTCPeerConnection);
-  }
-
-  // Navigator members live on Navigator.prototype, as a browser's do, with the brand check
-  // of the realm's one navigator. In 'missing' mode the browser's own members stay.
-  function installOnNavigator(window, names, descriptor) {
-    const proto = window.Navigator.prototype;
-    const guard = (member, fn) => function (...args) {
-      if (this !== window.navigator) {
-        throw new TypeError(`Illegal invocation: ${member} was called on an object that is not a Navigator`);
-      }
-      return fn.apply(this, args);
-    };
-    for (const name of names) {
-      if (name in proto) {
-        window.rtcshim.native[`navigator.${name}`] = window.navigator[name];
-        if (options.mode === 'missing') {
-          continue;
-        }
-      }
-      const member = descriptor.get
-        ? { get: named(`get ${name}`, guard(name, descriptor.get)) }
-        : { value: Object.defineProperty(named(name, guard(name, descriptor.value)), 'length', { value: descriptor.value.length }), writable: true };
-      Object.defineProperty(proto, name, { ...member, enumerable: true, configurable: true });
-    }
-  }
-
-  function installMediaCapture(window) {
-    defineEventHandlers(MediaStreamTrack.prototype, TRACK_EVENTS);
-    defineEventHandlers(MediaStream.prototype, STREAM_EVENTS);
-    defineEventHandlers(MediaDevices.prototype, ['devicechange']);
-    installGlobal(window, withPrefixes('MediaStream', ['webkit']), exposeInterface(MediaStream, 'MediaStream'));
-    installGlobal(window, ['MediaStreamTrack'], exposeInterface(MediaStreamTrack, 'MediaStreamTrack', { constructor: 0 }));
-    installGlobal(window, ['MediaStreamTrackEvent'], exposeInterface(MediaStreamTrackEvent, 'MediaStreamTrackEvent'));
-    installGlobal(window, ['MediaStreamEvent'], exposeInterface(MediaStreamEvent, 'MediaStreamEvent'));
-    installGlobal(window, ['OverconstrainedError'], exposeInterface(OverconstrainedError, 'OverconstrainedError'));
-    installGlobal(window, ['MediaDevices'], exposeInterface(MediaDevices, 'MediaDevices', { constructor: 0 }));
-    installGlobal(window, ['MediaDeviceInfo'], exposeInterface(MediaDeviceInfo, 'MediaDeviceInfo', { constructor: 0 }));
-    installGlobal(window, ['InputDeviceInfo'], exposeInterface(InputDeviceInfo, 'InputDeviceInfo', { constructor: 0 }));
-    installGlobal(window, ['DeviceChangeEvent'], exposeInterface(DeviceChangeEvent, 'DeviceChangeEvent'));
-    const mediaDevices = new MediaDevices(INTERNAL);
-    installOnNavigator(window, ['mediaDevices'], { get: () => mediaDevices });
-    // The 2013 callback form, under the prefixes pages looked for.
-    const legacyGetUserMedia = function getUserMedia(constraints, successCallback, errorCallback) {
-      settleLegacy(requestUserMedia(constraints), successCallback, errorCallback);
-    };
-    installOnNavigator(window, withPrefixes('getUserMedia', ALL_PREFIXES), { value: legacyGetUserMedia });
-  }
-
-  // Media elements and AudioContexts play our streams through their native twins; old
-  // pages also use URL.createObjectURL(stream) and mozSrcObject.
-  function installMediaPlayback(window) {
-    if (window.MediaStream !== MediaStream || window.HTMLMediaElement.prototype[INTERNAL]) {
-      return; // the browser's own streams are in use
-    }
-    const proto = window.HTMLMediaElement.prototype;
-    proto[INTERNAL] = true;
-    const nativeSrcObject = Object.getOwnPropertyDescriptor(proto, 'srcObject');
-    const nativeSrc = Object.getOwnPropertyDescriptor(proto, 'src');
-    const playing = new WeakMap(); // element -> our MediaStream
-    const objectUrls = new Map(); // blob: URL -> our MediaStream
-    const srcObject = {
-      configurable: true,
-      enumerable: true,
-      get() { return playing.has(this) ? playing.get(this) : nativeSrcObject.get.call(this); },
-      set(value) {
-        if (value instanceof MediaStream) {
-          playing.set(this, value);
-          nativeSrcObject.set.call(this, value[NATIVE_STREAM]());
-        } else {
-          playing.delete(this);
-          nativeSrcObject.set.call(this, value);
-        }
-      },
-    };
-    for (const name of withPrefixes('srcObject', ['moz'])) {
-      Object.defineProperty(proto, name, srcObject);
-    }
-    Object.defineProperty(proto, 'src', {
-      configurable: true,
-      enumerable: true,
-      get() { return nativeSrc.get.call(this); },
-      set(value) {
-        const stream = objectUrls.get(String(value));
-        if (stream) {
-          // The element plays srcObject, which takes precedence over src; src keeps the URL.
-          this.srcObject = stream;
-        }
-        nativeSrc.set.call(this, value);
-      },
-    });
-    const { createObjectURL, revokeObjectURL } = window.URL;
-    window.URL.createObjectURL = function (object) {
-      if (!(object instanceof MediaStream)) {
-        return createObjectURL.call(window.URL, object);
-      }
-      const url = `blob:${window.location.origin}/${randomUuid()}`;
-      objectUrls.set(url, object);
-      return url;
-    };
-    window.URL.revokeObjectURL = function (url) {
-      if (!objectUrls.delete(String(url))) {
-        revokeObjectURL.call(window.URL, url);
-      }
-    };
-    if (PREFIXES.includes('webkit') && !window.webkitURL) {
-      window.webkitURL = window.URL;
-    }
-    const createSource = window.AudioContext.prototype.createMediaStreamSource;
-    window.AudioContext.prototype.createMediaStreamSource = function createMediaStreamSource(mediaStream) {
-      return createSource.call(this, mediaStream instanceof MediaStream ? mediaStream[NATIVE_STREAM]() : mediaStream);
-    };
-  }
-
-  function installTransports(window) {
-    defineEventHandlers(RTCIceTransport.prototype, ICE_TRANSPORT_EVENTS);
-    defineEventHandlers(RTCDtlsTransport.prototype, DTLS_TRANSPORT_EVENTS);
-    defineEventHandlers(RTCSctpTransport.prototype, ['statechange']);
-    installGlobal(window, ['RTCIceCandidatePair'], exposeInterface(RTCIceCandidatePair, 'RTCIceCandidatePair', { constructor: 0 }));
-    installGlobal(window, ['RTCIceTransport'], exposeInterface(RTCIceTransport, 'RTCIceTransport', { constructor: 0 }));
-    installGlobal(window, ['RTCDtlsTransport'], exposeInterface(RTCDtlsTransport, 'RTCDtlsTransport', { constructor: 0 }));
-    installGlobal(window, ['RTCSctpTransport'], exposeInterface(RTCSctpTransport, 'RTCSctpTransport', { constructor: 0 }));
-  }
-
-  function installRtp(window) {
-    installGlobal(window, ['RTCRtpSender'], exposeInterface(RTCRtpSender, 'RTCRtpSender', { constructor: 0, setParameters: 1 }));
-    installGlobal(window, ['RTCRtpReceiver'], exposeInterface(RTCRtpReceiver, 'RTCRtpReceiver', { constructor: 0 }));
-    installGlobal(window, ['RTCRtpTransceiver'], exposeInterface(RTCRtpTransceiver, 'RTCRtpTransceiver', { constructor: 0 }));
-    installGlobal(window, ['RTCTrackEvent'], exposeInterface(RTCTrackEvent, 'RTCTrackEvent'));
-  }
-
-  function installStats(window) {
-    installGlobal(window, ['RTCStatsReport'], exposeInterface(RTCStatsReport, 'RTCStatsReport', {
-      constructor: 0, get: 1, has: 1, forEach: 1, keys: 0, values: 0, entries: 0,
-    }));
-    // readonly maplike: iterating the report iterates its entries.
-    Object.defineProperty(RTCStatsReport.prototype, Symbol.iterator, {
-      value: RTCStatsReport.prototype.entries, writable: true, configurable: true,
-    });
-    installGlobal(window, ['RTCStatsResponse'], exposeInterface(RTCStatsResponse, 'RTCStatsResponse', {
-      constructor: 0, result: 0, namedItem: 1,
-    }));
-    installGlobal(window, ['RTCLegacyStatsReport'], exposeInterface(RTCLegacyStatsReport, 'RTCLegacyStatsReport', {
-      constructor: 0, names: 0, stat: 1,
-    }));
-  }
-
-  function installDtmf(window) {
-    defineEventHandlers(RTCDTMFSender.prototype, DTMF_SENDER_EVENTS);
-    installGlobal(window, ['RTCDTMFSender'], exposeInterface(RTCDTMFSender, 'RTCDTMFSender', { constructor: 0, insertDTMF: 1 }));
-    installGlobal(window, ['RTCDTMFToneChangeEvent'], exposeInterface(RTCDTMFToneChangeEvent, 'RTCDTMFToneChangeEvent'));
-    Object.defineProperty(RTCPeerConnection.prototype, 'createDTMFSender',
-      { value: createDTMFSender, writable: true, enumerable: true, configurable: true });
-  }
-
-  function installDataChannel(window) {
-    defineEventHandlers(RTCDataChannel.prototype, DATA_CHANNEL_EVENTS);
-    exposeInterface(RTCDataChannel, 'RTCDataChannel', { constructor: 0, send: 1, close: 0 });
-    installGlobal(window, ['RTCDataChannel'], RTCDataChannel);
-  }
+  // --- the install sequence --------------------------------------------------------
 
   // Order matters: rtcshim.native must exist before anything is replaced; media playback
   // patches media elements only once our MediaStream is the page's; whatever adds to
@@ -4099,7 +4185,8 @@ self.onmessage = async ({ data }) => {
   installRtcshim(window);
   installDescriptions(window);
   installEvents(window);
-  installMediaCapture(window);
+  installMediaStreams(window);
+  installGetUserMedia(window);
   installMediaPlayback(window);
   installTransports(window);
   installStats(window);
@@ -4108,6 +4195,6 @@ self.onmessage = async ({ data }) => {
   installDataChannel(window);
   installCertificates(window);
   installIdentity(window);
-  installLegacyCallbacks();
+  installLegacyCallbacks(window);
   installPeerConnection(window);
 })(window);

@@ -17,8 +17,9 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
-from . import demo_idp
-from .media_sources import MediaSources
+from . import demo_idp, telephone_event
+from .aiortc_seams import install_codec_table
+from .media.sources import MediaSources
 from .page_tree import PageTree, PageTreeFiles
 from .registry import Registry
 from .session import Session
@@ -62,6 +63,9 @@ def create_app(
     serve that folder at / instead of the examples at /examples/ (and /static/)."""
     registry = registry or Registry()
     sources = media_sources or MediaSources.default()
+    # aiortc's codec table, from now on answering per task: telephone-event for the pages'
+    # peer connections (below), aiortc's own codecs for any other in this process.
+    install_codec_table()
     examples_dir = PACKAGE_ROOT / "examples"
 
     async def shim(request: Request) -> Response:
@@ -79,6 +83,8 @@ def create_app(
 
     async def bridge(websocket: WebSocket) -> None:
         await websocket.accept()
+        # This task runs the session; its calls' tasks, and aiortc's, inherit this.
+        telephone_event.offer_telephone_events()
         session = Session(registry, media_sources=sources, strict=strict)
 
         async def receive() -> str | bytes | None:

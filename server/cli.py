@@ -9,7 +9,7 @@ from pathlib import Path
 import uvicorn
 
 from .app import create_app
-from .media_sources import MediaSources
+from .media.sources import MediaSources
 from .page_tree import PageTree
 from .serving import uvicorn_config
 

@@ -2,11 +2,11 @@
 
 aiortc's RTCRtpSender numbers its packets in a local variable of its sending loop; no
 hook lets another packet in. The least fragile seam is the one call every packet of the
-stream goes through: `RTCDtlsTransport._send_rtp(bytes)`, before SRTP. `DtmfOutlet`
-wraps it on the sender's transport (an instance attribute, nothing else changes) and
-renumbers that sender's packets — only those of its SSRC, RTCP untouched — so that one
-sequence runs through aiortc's audio packets and ours. The wrap is installed on the first
-tone; until then the stream is aiortc's alone.
+stream goes through: `RTCDtlsTransport._send_rtp(bytes)`, before SRTP
+(`aiortc_seams.filter_sent_rtp`). `DtmfOutlet` filters it on the sender's transport (on
+that one instance) and renumbers that sender's packets — only those of its SSRC, RTCP
+untouched — so that one sequence runs through aiortc's audio packets and ours. The filter
+is installed on the first tone; until then the stream is aiortc's alone.
 
 While an event plays, aiortc's audio packets are dropped: the event replaces the audio
 of that interval, as libwebrtc does and as RFC 4733 §3.1 describes for gateways, so a
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import struct
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiortc import RTCRtpTransceiver
@@ -34,9 +33,8 @@ from aiortc.rtcrtpsender import random_sequence_number
 from aiortc.rtp import HeaderExtensionsMap, RtpPacket, is_rtcp
 from aiortc.utils import random32
 
+from .aiortc_seams import SendRtp, filter_sent_rtp, negotiated_header_extensions, sender_enabled, sender_ssrc
 from .telephone_event import MAX_DURATION, VOLUME, TelephoneEvent
-
-SendRtp = Callable[[bytes], Awaitable[None]]
 
 # aiortc's audio packet time: its tracks make 20 ms frames, one per packet.
 AUDIO_PACKET_MS = round(AUDIO_PTIME * 1000)
@@ -83,32 +81,27 @@ class DtmfOutlet:
         """From now on aiortc's packets pass unchanged (or as renumbered so far)."""
         self._closed = True
 
-    # --- the wrap over the transport -------------------------------------------------
+    # --- the filter on the transport -------------------------------------------------
 
     def _wrap_transport(self) -> None:
         transport = self.transceiver.sender.transport
         if transport is self._transport:
             return
         self._transport = transport
-        send_rtp: SendRtp = transport._send_rtp
-        self._send_rtp = send_rtp
 
-        async def send_rtp_through_outlet(data: bytes) -> None:
+        def through_outlet(data: bytes) -> bytes | None:
             if self._transport is transport and not self._closed and not is_rtcp(data):
-                forwarded = self._forward_audio(data)
-                if forwarded is None:
-                    return
-                data = forwarded
-            await send_rtp(data)
+                return self._forward_audio(data)
+            return data
 
-        transport._send_rtp = send_rtp_through_outlet  # type: ignore[method-assign]
+        self._send_rtp = filter_sent_rtp(transport, through_outlet)
 
     def _forward_audio(self, data: bytes) -> bytes | None:
         """An aiortc packet of our SSRC renumbered into the shared sequence, or None to drop it."""
         if len(data) < RTP_HEADER.size:
             return data
         _, _, sequence, timestamp, ssrc = RTP_HEADER.unpack_from(data)
-        if ssrc != self.transceiver.sender._ssrc:
+        if ssrc != sender_ssrc(self.transceiver.sender):
             return data
         self._audio_timestamp = timestamp
         self._audio_time = asyncio.get_running_loop().time()
@@ -151,7 +144,9 @@ class DtmfOutlet:
     async def play(self, code: int, timestamp: int, duration_ms: int, payload_type: int, clock_rate: int) -> None:
         """One event: a packet every 20 ms, each counting the event through the end of its
         20 ms; the packet where the duration is reached is the end packet (sent three
-        times). Audio stays paused until the event's time is over.
+        times). Every packet carries its event's (or segment's) start as its RTP timestamp;
+        the first one carries the marker.
+        Audio stays paused until the event's time is over.
 
         An event longer than the 16-bit duration field allows (1.36 s at 48 kHz) goes out
         in segments (§2.5.1.3): each starts where the previous ended, without the marker.
@@ -159,7 +154,7 @@ class DtmfOutlet:
         self._wrap_transport()
         # The mid extension, as on aiortc's own packets: a receiver may meet this SSRC first here.
         extensions = HeaderExtensionsMap()
-        extensions.configure(RTCRtpParameters(headerExtensions=self.transceiver._headerExtensions))
+        extensions.configure(RTCRtpParameters(headerExtensions=negotiated_header_extensions(self.transceiver)))
         event = _EventPackets(code, payload_type, extensions)
         loop = asyncio.get_running_loop()
         total = duration_ms * clock_rate // 1000
@@ -193,13 +188,13 @@ class DtmfOutlet:
             await self._send_event(event, timestamp, duration, end, marker and copy == 0)
 
     async def _send_event(self, event: _EventPackets, timestamp: int, duration: int, end: bool, marker: bool) -> None:
-        if not self.transceiver.sender._enabled:
+        if not sender_enabled(self.transceiver.sender):
             return  # an inactive encoding (setParameters) or a direction that does not send
         if self._next_sequence is None:
             self._next_sequence = random_sequence_number()
         packet = RtpPacket(
             payload_type=event.payload_type, marker=1 if marker else 0, sequence_number=self._next_sequence,
-            timestamp=timestamp & 0xFFFFFFFF, ssrc=self.transceiver.sender._ssrc,
+            timestamp=timestamp & 0xFFFFFFFF, ssrc=sender_ssrc(self.transceiver.sender),
             payload=TelephoneEvent(code=event.code, end=end, volume=VOLUME, duration=duration).pack(),
         )
         self._next_sequence = (self._next_sequence + 1) & 0xFFFF

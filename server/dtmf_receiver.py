@@ -1,11 +1,11 @@
 """DTMF arriving on an aiortc receiver: telephone-events decoded before aiortc sees them.
 
 aiortc would hand telephone-event packets to its audio jitter buffer and decoder thread,
-which has no decoder for them and dies. `DtmfReceiver` wraps the receiver's
-`_handle_rtp_packet` (an instance attribute; aiortc's router calls it for every packet
-of the stream) and keeps the events to itself. The audio packets after them are
-renumbered to close the gap the events leave, so aiortc's jitter buffer does not wait
-for packets that will never come.
+which has no decoder for them and dies. `DtmfReceiver` is the DTMF tap on the receiver's
+incoming RTP (`aiortc_seams.RtpTap` says what it sees, and why there) and keeps the events
+to itself. The audio packets after them are renumbered to close the gap the events leave,
+so aiortc's jitter buffer does not wait for packets that will never come (and the
+receiver's RTCP reports, which count the renumbered stream, show no loss for them).
 
 Each event is one tone however many packets carry it (updates, the end packet's three
 copies, long events' segments): packets are grouped by their RTP timestamp.
@@ -15,18 +15,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiortc import RTCRtpTransceiver
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtp import RtpPacket
 
+from .aiortc_seams import RtpPacketTaps, RtpTap, negotiated_codecs
 from .telephone_event import TelephoneEvent, telephone_event_clock_rates
 
 logger = logging.getLogger(__name__)
-
-HandleRtp = Callable[..., Awaitable[None]]
 
 
 @dataclass
@@ -61,20 +60,18 @@ class DtmfReceiver:
         # read from: aiortc assigns a new list at each negotiation.
         self._negotiated: list[RTCRtpCodecParameters] | None = None
         self._event_clock_rates: dict[int, int] = {}
-        receiver = transceiver.receiver
-        handle_rtp_packet: HandleRtp = receiver._handle_rtp_packet
+        RtpPacketTaps.of(transceiver.receiver).add(RtpTap.DTMF, before=self._take_events)
 
-        async def handle_rtp_packet_after_dtmf(packet: RtpPacket, arrival_time_ms: int) -> None:
-            clock_rate = self._event_clock_rate(packet.payload_type)
-            if clock_rate is not None:
-                self._hidden += 1
-                self._receive(packet, clock_rate)
-                return
-            if self._hidden:
-                packet.sequence_number = (packet.sequence_number - self._hidden) & 0xFFFF
-            await handle_rtp_packet(packet, arrival_time_ms=arrival_time_ms)
-
-        receiver._handle_rtp_packet = handle_rtp_packet_after_dtmf  # type: ignore[method-assign]
+    def _take_events(self, packet: RtpPacket) -> bool:
+        """Takes a telephone-event packet from aiortc; moves the audio after them down."""
+        clock_rate = self._event_clock_rate(packet.payload_type)
+        if clock_rate is not None:
+            self._hidden += 1
+            self._receive(packet, clock_rate)
+            return True
+        if self._hidden:
+            packet.sequence_number = (packet.sequence_number - self._hidden) & 0xFFFF
+        return False
 
     @property
     def digits(self) -> str:
@@ -89,8 +86,9 @@ class DtmfReceiver:
 
     def _event_clock_rate(self, payload_type: int) -> int | None:
         """The clock rate if `payload_type` is a negotiated telephone-event, else None."""
-        if self.transceiver._codecs is not self._negotiated:
-            self._negotiated = self.transceiver._codecs
+        codecs = negotiated_codecs(self.transceiver)
+        if codecs is not self._negotiated:
+            self._negotiated = codecs
             self._event_clock_rates = telephone_event_clock_rates(self._negotiated)
         return self._event_clock_rates.get(payload_type)
 

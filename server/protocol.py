@@ -1,7 +1,8 @@
 """The bridge protocol: loads protocol.toml, validates messages against it, frames them.
 
 protocol.toml is the contract between shim.js and the server; see its header for the
-message shapes and the type language this module implements.
+message shapes and the type language this module implements. A call's handles are looked
+up here too (`resolve_call`), so commands receive the objects their `guid(Type)`s name.
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ class Interface:
     initializer: dict[str, str]
     commands: dict[str, Command]
     events: dict[str, dict[str, str]]
+
+
+# Looks up a handle of an interface: the live object, or raises (session.py: InvalidStateError).
+ResolveHandle = Callable[[str, str], Any]
 
 
 @dataclass
@@ -96,6 +101,13 @@ class Protocol:
         self._check_fields(command.params, params, f"{interface_name}.{method}")
         return command
 
+    def resolve_call(self, interface_name: str, method: str, params: Any, resolve: ResolveHandle) -> dict[str, Any]:
+        """A call's params, checked (as `validate_call`), with the object `resolve(handle,
+        Type)` gives in the place of each `guid(Type)`: the one place a call's handles are
+        looked up, after its shape is known to be right."""
+        command = self.validate_call(interface_name, method, params)
+        return _resolve_struct(params, command.params, self._type, resolve)
+
     def validate_result(self, interface_name: str, method: str, result: Any) -> None:
         command = self.interfaces[interface_name].commands[method]
         self._check_fields(command.result, result, f"{interface_name}.{method} result")
@@ -130,6 +142,7 @@ class _Type:
     items: tuple[_Type, ...] = ()
     struct_name: str = ""
     struct_fields: tuple[tuple[str, str], ...] = ()
+    handles: bool = False  # whether a value of this type may hold a guid(Type)
 
 
 _PRIMITIVES = {"string", "int", "number", "bool", "bytes", "any"}
@@ -142,9 +155,10 @@ def _parse_type(text: str, structs: dict[str, dict[str, str]]) -> _Type:
         text = text[:-1]
     if "|" in text and not text.startswith("enum("):
         parts = tuple(_parse_type(part, structs) for part in text.split("|"))
-        return _Type("union", optional, items=parts)
+        return _Type("union", optional, items=parts, handles=any(part.handles for part in parts))
     if text.startswith("[") and text.endswith("]"):
-        return _Type("list", optional, items=(_parse_type(text[1:-1], structs),))
+        item = _parse_type(text[1:-1], structs)
+        return _Type("list", optional, items=(item,), handles=item.handles)
     call = re.fullmatch(r"(\w+)\((.*)\)", text)
     if call:
         name, argument = call.groups()
@@ -154,13 +168,13 @@ def _parse_type(text: str, structs: dict[str, dict[str, str]]) -> _Type:
             low, high = argument.split("..")
             return _Type("int", optional, bounds=(int(low), int(high)))
         if name in ("guid", "new"):
-            return _Type(name, optional, struct_name=argument)
+            return _Type(name, optional, struct_name=argument, handles=name == "guid")
         raise ValueError(f"unknown type constructor in protocol.toml: {text}")
     if text in _PRIMITIVES:
         return _Type(text, optional)
     if text in structs:
-        return _Type("struct", optional, struct_name=text,
-                     struct_fields=tuple(structs[text].items()))
+        return _Type("struct", optional, struct_name=text, struct_fields=tuple(structs[text].items()),
+                     handles=any(_parse_type(field, structs).handles for field in structs[text].values()))
     raise ValueError(f"unknown type in protocol.toml: {text}")
 
 
@@ -243,6 +257,35 @@ def _check_value(value: Any, expected: _Type, where: str, resolve: _Resolve) -> 
         _check_struct(value, dict(expected.struct_fields), where, resolve)
         return
     raise AssertionError(kind)
+
+
+# --- handles -------------------------------------------------------------------------
+
+
+def _resolve_struct(value: dict[str, Any], fields: dict[str, str], resolve_type: _Resolve,
+                    resolve: ResolveHandle) -> dict[str, Any]:
+    return {name: _resolve_value(item, resolve_type(fields[name]), resolve_type, resolve)
+            for name, item in value.items()}
+
+
+def _resolve_value(value: Any, expected: _Type, resolve_type: _Resolve, resolve: ResolveHandle) -> Any:
+    """`value` (already checked against `expected`) with its handles resolved."""
+    if value is None or not expected.handles:
+        return value
+    if expected.kind == "guid":
+        return resolve(value, expected.struct_name)
+    if expected.kind == "list":
+        return [_resolve_value(item, expected.items[0], resolve_type, resolve) for item in value]
+    if expected.kind == "struct":
+        return _resolve_struct(value, dict(expected.struct_fields), resolve_type, resolve)
+    assert expected.kind == "union", expected.kind
+    for option in expected.items:
+        try:
+            _check_value(value, option, "", resolve_type)
+        except BridgeTypeError:
+            continue
+        return _resolve_value(value, option, resolve_type, resolve)
+    raise AssertionError("a checked value matches one of its union's types")
 
 
 # --- framing ------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Every live session and every object it owns, for Python code in the server's process.
 
-Tests, the pytest plugin and the inspector read it and subscribe to it: a subscriber is
-called with ("created" | "disposed", object) for sessions and for every remote object.
+`app.state.registry` (and `ServerThread.registry`) is one; the tests read it and subscribe
+to it: a subscriber is called with ("created" | "disposed", object) for sessions and for
+every remote object.
 """
 
 from __future__ import annotations

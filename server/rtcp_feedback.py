@@ -9,17 +9,18 @@ we may send (availableOutgoingBitrate), and those our receivers last sent the ba
 they estimate we can receive (availableIncomingBitrate). aiortc's estimator gives its first
 estimate about 3 s after video starts, and no REMB goes either way before that.
 
-Each side is counted by wrapping one method of that one aiortc object, before any packet
-passes: the sender's `_handle_rtcp_packet` (aiortc's transport routes it only the feedback
-naming its SSRC) and the receiver's `_send_rtcp` (all it sends goes through it).
+Each side is counted on that one aiortc object, before any packet passes: what the sender
+received (aiortc's transport routes it only the feedback naming its SSRC) and what the
+receiver sent (`aiortc_seams.on_rtcp_received`, `on_rtcp_sent`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from aiortc import RTCRtpReceiver, RTCRtpSender
 from aiortc.rtp import (
     RTCP_PSFB_APP,
     RTCP_PSFB_FIR,
@@ -29,6 +30,8 @@ from aiortc.rtp import (
     RtcpRtpfbPacket,
     unpack_remb_fci,
 )
+
+from .aiortc_seams import on_rtcp_received, on_rtcp_sent
 
 
 @dataclass(frozen=True)
@@ -63,31 +66,23 @@ class Feedback:
             self.remb = Remb(bitrate, tuple(ssrcs))
 
 
-def watch_sender_feedback(sender: Any, after: Callable[[], None]) -> Feedback:
+def watch_sender_feedback(sender: RTCRtpSender, after: Callable[[], None]) -> Feedback:
     """Count the feedback an aiortc RTCRtpSender receives; `after` runs once aiortc acted on
     each RTCP packet (a REMB has set the encoder's bitrate by then)."""
     feedback = Feedback()
-    handle_rtcp: Callable[[Any], Awaitable[None]] = sender._handle_rtcp_packet
 
-    async def counting_handle_rtcp(packet: Any) -> None:
-        await handle_rtcp(packet)
+    def count_then_after(packet: Any) -> None:
         feedback.count(packet)
         after()
 
-    sender._handle_rtcp_packet = counting_handle_rtcp
+    on_rtcp_received(sender, count_then_after)
     return feedback
 
 
-def watch_receiver_feedback(receiver: Any) -> Feedback:
+def watch_receiver_feedback(receiver: RTCRtpReceiver) -> Feedback:
     """Count the feedback an aiortc RTCRtpReceiver sends."""
     feedback = Feedback()
-    send_rtcp: Callable[[Any], Awaitable[None]] = receiver._send_rtcp
-
-    async def counting_send_rtcp(packet: Any) -> None:
-        await send_rtcp(packet)
-        feedback.count(packet)
-
-    receiver._send_rtcp = counting_send_rtcp
+    on_rtcp_sent(receiver, feedback.count)
     return feedback
 
 

@@ -1,14 +1,15 @@
 """RTCRtpSender.setParameters and RTCRtpTransceiver.setCodecPreferences, on aiortc.
 
-aiortc's sender has an `_enabled` switch (off, it drops frames unencoded) that its
+aiortc's sender has an enabled switch (off, it drops frames unencoded) that its
 transceiver sets from each negotiated direction; an inactive encoding turns it off too, so
 `SendParameters.apply` runs again after every negotiation. aiortc's video encoder takes its
 bitrate from the receiver's REMB feedback (`rtcp_feedback.py`); a maxBitrate caps it after
 each frame, the one point where the encoder (made lazily, anew when the codec changes)
 surely exists, and again after each REMB, which would otherwise lift it for the next frame.
-aiortc's encoders keep their own floor (250 kbps for VP8, 500 kbps for H.264) and Opus runs
-at a fixed 96 kbps. The same point counts the video frames really encoded (getStats'
-outbound-rtp), for the sender's whole life, whatever track it sends.
+aiortc's video encoders keep their own floor (250 kbps for VP8, 500 kbps for H.264), and
+its audio encoders take no bitrate (Opus runs at a fixed 96 kbps), so maxBitrate caps video
+only. The same point counts the video frames really encoded (getStats' outbound-rtp), for
+the sender's whole life, whatever track it sends.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from typing import Any
 from aiortc import RTCRtpCodecCapability, RTCRtpSender, RTCRtpTransceiver
 from aiortc.codecs import get_capabilities
 from aiortc.codecs.opus import OpusEncoder
+from aiortc.mediastreams import MediaStreamTrack
 
+from .aiortc_seams import on_encoded_frame, sender_encoder, set_sender_enabled
 from .errors import InvalidModificationError
-from .media_meter import MediaMeter
-from .media_track import EnabledGate
+from .media.fan_out import EnabledGate
+from .media.meter import MediaMeter
 from .rtcp_feedback import watch_sender_feedback
 
 SENDING = ("sendrecv", "sendonly")
@@ -46,7 +49,7 @@ class SendParameters:
 
     def apply(self) -> None:
         sending = self.transceiver.currentDirection in SENDING
-        self.transceiver.sender._enabled = sending and self.active
+        set_sender_enabled(self.transceiver.sender, sending and self.active)
 
     @property
     def target_bitrate(self) -> int | None:
@@ -61,7 +64,7 @@ class SendParameters:
         return None
 
     def _encoder(self) -> Any:
-        return getattr(self.transceiver.sender, "_RTCRtpSender__encoder", None)
+        return sender_encoder(self.transceiver.sender)
 
     def _cap_bitrate(self) -> None:
         encoder = self._encoder()
@@ -70,18 +73,13 @@ class SendParameters:
             encoder.target_bitrate = cap
 
     def _watch_encoding(self, sender: RTCRtpSender) -> None:
-        next_encoded_frame = sender._next_encoded_frame
-
-        async def encoding(codec: Any) -> Any:
-            source = sender.track  # what aiortc reads the frame from, as it starts
-            frame = await next_encoded_frame(codec)
+        def encoded(source: MediaStreamTrack | None, frame: Any) -> None:
             # None: dropped (sender disabled) or no payload; else the gate's last frame was encoded.
             if frame is not None and isinstance(source, EnabledGate) and source.kind == "video":
                 self.encoded.count(source.last_frame)
             self._cap_bitrate()
-            return frame
 
-        sender._next_encoded_frame = encoding  # type: ignore[method-assign]
+        on_encoded_frame(sender, encoded)
 
 
 def set_codec_preferences(transceiver: RTCRtpTransceiver, codecs: list[dict[str, Any]]) -> None:

@@ -1,19 +1,25 @@
 """RTCRtpReceiver.getSynchronizationSources and getContributingSources.
 
 Both are synchronous in the page, so the server tells it, at most every
-`REPORT_INTERVAL_S` while packets arrive, the sources a receiver heard from in the last
-ten seconds (webrtc-pc): each SSRC and CSRC with its last RTP timestamp, how long ago its
+`REPORT_INTERVAL_S` (100 ms) while packets arrive, the sources a receiver heard from in the
+last ten seconds (webrtc-pc): each SSRC and CSRC with its last RTP timestamp, how long ago its
 last packet arrived (the page turns that into a timestamp on its own clock), and, for an
-SSRC, the audio level its ssrc-audio-level header extension gave (RFC 6464: -dBov).
+SSRC, the audio level its ssrc-audio-level header extension gave (RFC 6464's -dBov, as the
+linear level webrtc-pc asks for).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from aiortc import RTCRtpReceiver
+from aiortc.rtp import RtpPacket
+
+from .aiortc_seams import RtpPacketTaps, RtpTap
 
 REPORT_INTERVAL_S = 0.1
 KEPT_S = 10.0
@@ -34,16 +40,10 @@ class RtpSources:
         self.contributing: dict[int, HeardSource] = {}
         self._report_due: asyncio.TimerHandle | None = None
 
-    def watch(self, receiver: Any) -> None:
-        """Wrap the method aiortc's transport hands this receiver's packets to (it parses the
-        header extensions inside, so they are read after it)."""
-        handle_packet: Callable[..., Awaitable[None]] = receiver._handle_rtp_packet
-
-        async def noting_handle_packet(packet: Any, *args: Any, **kwargs: Any) -> None:
-            await handle_packet(packet, *args, **kwargs)
-            self.heard(packet)
-
-        receiver._handle_rtp_packet = noting_handle_packet
+    def watch(self, receiver: RTCRtpReceiver) -> None:
+        """Note every packet the receiver takes in: the SOURCES tap on its incoming RTP
+        (`aiortc_seams.RtpTap` says what it sees)."""
+        RtpPacketTaps.of(receiver).add(RtpTap.SOURCES, after=self.heard)
 
     def last_heard_ms(self, ssrc: int) -> float | None:
         """When this SSRC's last packet arrived, in ms since the epoch (getStats'
@@ -53,7 +53,7 @@ class RtpSources:
             return None
         return (time.time() - (time.monotonic() - heard.arrival)) * 1000
 
-    def heard(self, packet: Any) -> None:
+    def heard(self, packet: RtpPacket) -> None:
         now = time.monotonic()
         level = getattr(packet.extensions, "audio_level", None)
         self.synchronization[packet.ssrc] = HeardSource(

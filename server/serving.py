@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import uvicorn
 
 from .app import create_app
-from .media_sources import MediaSources
+from .media.sources import MediaSources
 from .page_tree import PageTree
 from .registry import Registry
 

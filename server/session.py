@@ -1,10 +1,11 @@
 """One page's bridge: everything its WebSocket created, and the socket's two loops.
 
-The reader validates each call against the protocol and runs it in a task of its own
-(tasks start in the order calls arrive, so each object sees its calls in page order).
-The writer drains one queue, so events and replies reach the page in the order the
-server produced them. When the socket closes, every peer connection the page made is
-closed and every handle released.
+The reader validates each call against the protocol and runs it in a task of its own,
+started in arrival order; `resolve` looks up the call's target and every handle in its
+params, the one place a handle becomes an object. The writer drains one queue, in the
+order the server produced events and replies. What this gives the page (its calls in
+order, a call's events before its reply, everything released when the socket closes) is
+in docs/design.md, "Ordering" and "Lifetimes".
 """
 
 from __future__ import annotations
@@ -16,12 +17,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .dispatcher import Dispatcher, Params, start_call
+from .dispatchers.session import SessionDispatcher
 from .errors import BridgeError, BridgeTypeError, InvalidStateError, to_wire
-from .media_sources import MediaSources
-from .media_track import MediaTrackDispatcher
+from .media.sources import MediaSources
 from .protocol import PROTOCOL, decode, encode
 from .registry import Registry
-from .session_dispatcher import SessionDispatcher
 
 logger = logging.getLogger(__name__)
 
@@ -63,12 +63,14 @@ class Session:
             self.send_event(dispatcher, "__dispose__", {})
         self.registry.notify("disposed", dispatcher)
 
-    def track(self, guid: str) -> MediaTrackDispatcher:
-        """The page's track called `guid`, for calls that take one."""
-        track = self.handles.get(guid)
-        if not isinstance(track, MediaTrackDispatcher) or track.disposed:
-            raise InvalidStateError(f"{guid} is not a track of this page")
-        return track
+    def resolve(self, guid: str, interface: str | None = None) -> Dispatcher:
+        """The live object called `guid` (an `interface`, when given): for a call's target,
+        and for each `guid(Type)` of its params (`Protocol.resolve_call`). Unknown, gone or
+        of another interface, it is the page's InvalidStateError."""
+        target = self.handles.get(guid)
+        if target is None or target.disposed or (interface is not None and target.interface != interface):
+            raise InvalidStateError(f"{guid} does not exist (it was closed, or never made)")
+        return target
 
     def new_handle(self, interface: str) -> str:
         return f"{interface}@{secrets.token_urlsafe(16)}"
@@ -107,7 +109,7 @@ class Session:
     def receive(self, frame: Frame) -> None:
         """Parse one frame from the page and start the call it carries.
 
-        Calls run in tasks, which start in the order they were made; the handle is
+        Calls run in tasks, which start in the order they were made; the handles are
         looked up inside the task, so a call may use an object the previous call created.
         """
         call_id: Any = None
@@ -136,10 +138,8 @@ class Session:
     async def _run_call(self, call_id: int, guid: str, method: str, params: Any) -> None:
         replied = start_call()
         try:
-            target = self.handles.get(guid)
-            if target is None or target.disposed:
-                raise InvalidStateError(f"{guid} does not exist (it was closed, or never made)")
-            PROTOCOL.validate_call(target.interface, method, params)
+            target = self.resolve(guid)
+            params = PROTOCOL.resolve_call(target.interface, method, params, self.resolve)
             result = await target.commands[method](params)
             if self.strict:
                 PROTOCOL.validate_result(target.interface, method, result)

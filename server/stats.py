@@ -2,15 +2,27 @@
 
 aiortc reports five types (transport, outbound-rtp, inbound-rtp and the two remote ones)
 and nothing for a connection without media. The rest is read from the objects themselves,
-through `transports.py` for their private state: the ICE connection (aioice: candidates,
-check list, nominated pair), the DTLS transport (state, role, ciphers, both certificates),
-the negotiated codecs, our data channels' counters, our media meters (`media_meter.py`)
-and the RTCP feedback our streams exchanged (`rtcp_feedback.py`: NACK, PLI and FIR counts,
-and the REMB bandwidth estimates on the selected candidate pair).
-Ids follow Chromium's style and stay the same from one report to the next, and counters
-under one id never go down; every cross-reference (`transportId`, `codecId`, …) names an
-object of the same report. Timestamps are ms since the epoch on the server's clock; the
-page moves them onto its own.
+through `aiortc_seams.py` for their private state: the ICE connection (aioice: candidates,
+check list, nominated pair), the DTLS transport (state, role, ciphers and version, both
+certificates), the negotiated codecs (a codec only once a stream refers to it), our data
+channels' counters, our media meters (`media/meter.py`: a sent track's source, the frames
+each sender encoded, each receiver's payload bytes and decoded frames), the sources each
+receiver heard (`rtp_sources.py`: lastPacketReceivedTimestamp) and the RTCP feedback our
+streams exchanged (`rtcp_feedback.py`: NACK, PLI and FIR counts, and the REMB bandwidth
+estimates on the selected candidate pair).
+
+Where aiortc has no number, the nearest one stands in: aioice counts and times no STUN
+check, so candidate pairs carry the transport's totals on the selected pair and 0
+elsewhere, and currentRoundTripTime is SCTP's smoothed RTT over the same path (else
+RTCP's). aiortc files remote-inbound-rtp under the reporter's SSRC (we, under ours) and
+gives jitter in RTP clock units (we, in seconds).
+
+Ids follow Chromium's style (P, T1, CP…, I…, CF<fingerprint>, COT1_96, OT1V<ssrc>, SA1, D1)
+and stay the same from one report to the next, and counters under one id never go down;
+every cross-reference (`transportId`, `codecId`, …) names an object of the same report, so
+an RTP stream is left out while its transport is not in use yet (an offer applied, its
+answer not). Timestamps are ms since the epoch on the server's clock; the page moves them
+onto its own.
 """
 
 from __future__ import annotations
@@ -29,24 +41,25 @@ from aiortc.rtcdtlstransport import certificate_digest
 from aiortc.stats import RTCTransportStats
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from .data_channel import DataChannelDispatcher
-from .rtcp_feedback import Remb, combined_bitrate
-from .telephone_event import send_codecs
-from .transports import (
+from .aiortc_seams import (
     candidate_pairs,
-    certificates,
+    dtls_certificates,
     dtls_counters,
     dtls_role,
     ice_connection,
-    ice_state,
     negotiated_ciphers,
+    negotiated_codecs,
     sctp_round_trip,
     selected_pair,
 )
+from .dispatchers.data_channel import DataChannelDispatcher
+from .dispatchers.dtls_transport import ice_state
+from .rtcp_feedback import Remb, combined_bitrate
+from .telephone_event import send_codecs
 
 if TYPE_CHECKING:
-    from .peer_connection import PeerConnectionDispatcher
-    from .transceiver import TransceiverDispatcher
+    from .dispatchers.peer_connection import PeerConnectionDispatcher
+    from .dispatchers.transceiver import TransceiverDispatcher
 
 Stats = dict[str, Any]
 
@@ -242,7 +255,8 @@ class _Report:
     def add_certificates(self, dtls: RTCDtlsTransport) -> Stats:
         """The certificates once DTLS has them; returns the transport's references to them."""
         references: Stats = {}
-        for key, certificate in zip(("localCertificateId", "remoteCertificateId"), certificates(dtls), strict=True):
+        local_and_remote = dtls_certificates(dtls)
+        for key, certificate in zip(("localCertificateId", "remoteCertificateId"), local_and_remote, strict=True):
             if certificate is None:
                 continue
             fingerprint = certificate_digest(certificate, "sha-256")
@@ -282,7 +296,7 @@ class _Report:
         common: Stats = {"kind": aiortc_transceiver.kind,
                          "transportId": self.transport_id(aiortc_transceiver.sender.transport),
                          "mid": aiortc_transceiver.mid}
-        codec, _ = send_codecs(aiortc_transceiver._codecs)
+        codec, _ = send_codecs(negotiated_codecs(aiortc_transceiver))
         if aiortc_transceiver.currentDirection in ("sendrecv", "sendonly"):
             sent = await aiortc_transceiver.sender.getStats()
             self.streams[(transceiver, "sender")] = self.add_sent(

@@ -1,18 +1,24 @@
 """RFC 4733 telephone-event: the payload, the DTMF event codes, and the codec aiortc lacks.
 
-aiortc has no DTMF. `register_codecs` adds telephone-event to its audio codec table, so
-our offers and answers carry it; `send_codecs` picks, from a negotiated codec list, the
-media codec and the telephone-event payload type that goes with it.
+aiortc has no DTMF. `offer_telephone_events` adds telephone-event to aiortc's audio codecs
+for the tasks that serve a page (its session's, and aiortc's own that they start), so
+rtcshim's offers and answers carry it and a plain aiortc peer in the same process does
+not (`aiortc_seams.install_codec_table`, when the app is created, makes that possible);
+`send_codecs` picks, from a negotiated codec list, the media codec and the
+telephone-event payload type that goes with it.
 """
 
 from __future__ import annotations
 
+import contextvars
 import re
 import struct
 from dataclasses import dataclass
 
-from aiortc.codecs import CODECS
-from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from aiortc.codecs import get_capabilities
+from aiortc.rtcrtpparameters import RTCRtpCapabilities, RTCRtpCodecParameters
+
+from .aiortc_seams import add_codecs, codec_table_installed
 
 MIME_TYPE = "audio/telephone-event"
 # The numbers Chromium uses, so a 2013 page that munges its audio line to "0 126" finds
@@ -62,15 +68,27 @@ def is_telephone_event(codec: RTCRtpCodecParameters) -> bool:
     return codec.mimeType.lower() == MIME_TYPE
 
 
-def register_codecs() -> None:
-    """Offer telephone-event at 48 kHz (with Opus) and 8 kHz (with the G.711 codecs and
-    G.722), last, as browsers do. Idempotent."""
-    audio = CODECS["audio"]
-    if any(is_telephone_event(codec) for codec in audio):
-        return
-    for clock_rate, payload_type in PAYLOAD_TYPES.items():
-        audio.append(RTCRtpCodecParameters(
-            mimeType=MIME_TYPE, clockRate=clock_rate, channels=1, payloadType=payload_type))
+# telephone-event at 48 kHz (with Opus) and 8 kHz (with the G.711 codecs and G.722), after
+# aiortc's audio codecs, as browsers list them: aiortc sends with the first.
+EVENT_CODECS = {"audio": tuple(
+    RTCRtpCodecParameters(mimeType=MIME_TYPE, clockRate=clock_rate, channels=1, payloadType=payload_type)
+    for clock_rate, payload_type in PAYLOAD_TYPES.items())}
+
+
+def offer_telephone_events() -> None:
+    """From now on, aiortc's codec table has telephone-event for this task and the tasks it
+    starts: call it in the task that serves a page's socket."""
+    add_codecs(EVENT_CODECS)
+
+
+def capabilities(kind: str) -> RTCRtpCapabilities:
+    """RTCRtpSender/RTCRtpReceiver.getCapabilities(kind) for rtcshim's peers: aiortc's, with
+    telephone-event (shim.js keeps a copy)."""
+    if not codec_table_installed():
+        raise RuntimeError("create_app() installs the codec table that telephone-event needs")
+    context = contextvars.copy_context()
+    context.run(offer_telephone_events)
+    return context.run(get_capabilities, kind)
 
 
 def send_codecs(codecs: list[RTCRtpCodecParameters]) -> tuple[RTCRtpCodecParameters | None, int | None]:

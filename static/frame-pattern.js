@@ -1,5 +1,5 @@
 // Reads the frame counter and capture time that rtcshim's media sources stamp into video
-// frames (server/frame_pattern.py documents the layout; change both together).
+// frames (server/media/frame_pattern.py documents the layout; change both together).
 // window.readFramePattern(imageData): imageData is a canvas ImageData (RGBA) of the whole
 // frame at its natural size; returns {counter, timestamp} (timestamp: ms since the Unix epoch),
 // or null when the frame carries no stamp that reads cleanly.

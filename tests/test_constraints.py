@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from rtcshim.constraints import OverconstrainedError, normalize, select_settings, supported_constraints
 from rtcshim.errors import BridgeTypeError, to_wire
+from rtcshim.media.constraints import OverconstrainedError, normalize, select_settings, supported_constraints
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,11 @@ from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtp import RtpPacket
 
 from rtcshim import sdp_fixes
+from rtcshim.dispatchers.dtmf_sender import DtmfSenderDispatcher
+from rtcshim.dispatchers.transceiver import TransceiverDispatcher
 from rtcshim.dtmf_outlet import DtmfOutlet
 from rtcshim.dtmf_receiver import DtmfReceiver, ReceivedTone
-from rtcshim.dtmf_sender import DtmfSenderDispatcher
 from rtcshim.telephone_event import MAX_DURATION, TelephoneEvent, events_last, send_codecs
-from rtcshim.transceiver import TransceiverDispatcher
 
 from .event_loop import run, run_in_virtual_time
 

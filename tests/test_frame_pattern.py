@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from rtcshim.frame_pattern import Stamp, read, stamp
+from rtcshim.media.frame_pattern import Stamp, read, stamp
 
 REPO = Path(__file__).resolve().parent.parent
 SIZES = [

@@ -19,8 +19,8 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av.frame import Frame
 from av.packet import Packet
 
-from rtcshim.frame_pattern import Stamp, read, stamp
-from rtcshim.media_sources import (
+from rtcshim.media.frame_pattern import Stamp, read, stamp
+from rtcshim.media.sources import (
     Device,
     DeviceKind,
     MediaSources,

@@ -32,6 +32,9 @@ def test_wheel_ships_shim_static_examples_and_protocol(tmp_path: Path) -> None:
                 "rtcshim/templates/examples_index.html", "rtcshim/cli.py"}
     expected |= {f"rtcshim/examples/{page.name}" for page in (REPO / "examples").glob("*.html")}
     expected.add("rtcshim/examples/.well-known/idp-proxy/rtcshim-demo.js")
+    # Every module, subpackages too (pyproject.toml lists the packages one by one).
+    server = REPO / "server"
+    expected |= {f"rtcshim/{module.relative_to(server).as_posix()}" for module in server.rglob("*.py")}
     assert expected <= names
 
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from rtcshim.errors import BridgeTypeError
+from rtcshim.errors import BridgeTypeError, InvalidStateError
 from rtcshim.protocol import PROTOCOL, decode, encode
 
 PC = "PeerConnection@" + "a" * 24
@@ -97,6 +97,40 @@ def test_validate_call_union_of_string_and_bytes() -> None:
     PROTOCOL.validate_call("DataChannel", "send", {"data": b"\x00\x01"})
     with pytest.raises(BridgeTypeError, match="matches none of its types"):
         PROTOCOL.validate_call("DataChannel", "send", {"data": 5})
+
+
+def resolve_to_pairs(handle: str, interface: str) -> tuple[str, str]:
+    """Stands for a session's handle table: each handle "found" as (interface, handle)."""
+    if handle.endswith("unknown"):
+        raise InvalidStateError(f"{handle} does not exist (it was closed, or never made)")
+    return (interface, handle)
+
+
+def test_resolve_call_gives_every_guid_as_its_object_and_leaves_the_rest() -> None:
+    certificates = ["Certificate@" + "c" * 24, "Certificate@" + "e" * 24]
+    params = {"peerConnection": PC, "configuration": {**CONFIGURATION, "certificates": certificates}}
+    resolved = PROTOCOL.resolve_call("Session", "createPeerConnection", params, resolve_to_pairs)
+    # new(Type) stays a handle: the command makes its object.
+    assert resolved == {"peerConnection": PC, "configuration": {
+        **CONFIGURATION, "certificates": [("Certificate", certificates[0]), ("Certificate", certificates[1])]}}
+    assert params["configuration"]["certificates"] == certificates  # the call's own params are left as they were
+    stats = {"transceiver": "Transceiver@" + "t" * 24, "side": "receiver"}
+    assert PROTOCOL.resolve_call("PeerConnection", "getStats", stats, resolve_to_pairs) == {
+        "transceiver": ("Transceiver", stats["transceiver"]), "side": "receiver"}
+    assert PROTOCOL.resolve_call("PeerConnection", "getStats", {"transceiver": None}, resolve_to_pairs) == {
+        "transceiver": None}
+
+
+def test_resolve_call_checks_the_shape_before_it_looks_handles_up() -> None:
+    unknown = "u" * 17 + "unknown"
+    with pytest.raises(InvalidStateError, match="does not exist"):
+        PROTOCOL.resolve_call("Transceiver", "replaceTrack", {"track": "MediaStreamTrack@" + unknown}, resolve_to_pairs)
+    with pytest.raises(BridgeTypeError, match="expected a MediaStreamTrack handle"):
+        PROTOCOL.resolve_call("Transceiver", "replaceTrack", {"track": "Certificate@" + unknown}, resolve_to_pairs)
+    bad_configuration = {**CONFIGURATION, "bundlePolicy": "none", "certificates": ["Certificate@" + unknown]}
+    with pytest.raises(BridgeTypeError, match="bundlePolicy"):
+        PROTOCOL.resolve_call("Session", "createPeerConnection",
+                              {"peerConnection": PC, "configuration": bad_configuration}, resolve_to_pairs)
 
 
 def test_validate_event_checks_params() -> None:

@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import re
 from pathlib import Path
 
 from aiortc import RTCConfiguration
 
-from rtcshim.certificate import CertificateDispatcher, generate
-from rtcshim.data_channel import DataChannelDispatcher
 from rtcshim.dispatcher import Dispatcher
-from rtcshim.dtmf_sender import DtmfSenderDispatcher
-from rtcshim.peer_connection import PeerConnectionDispatcher
+from rtcshim.dispatchers.certificate import CertificateDispatcher, generate
+from rtcshim.dispatchers.data_channel import DataChannelDispatcher
+from rtcshim.dispatchers.dtls_transport import DtlsTransportDispatcher
+from rtcshim.dispatchers.dtmf_sender import DtmfSenderDispatcher
+from rtcshim.dispatchers.peer_connection import PeerConnectionDispatcher
+from rtcshim.dispatchers.sctp_transport import SctpTransportDispatcher
 from rtcshim.protocol import PROTOCOL
 from rtcshim.registry import Registry
 from rtcshim.serving import ServerThread
 from rtcshim.session import Session
-from rtcshim.transports import DtlsTransportDispatcher, SctpTransportDispatcher
 
 from .fake_page import CONFIGURATION
 
-SHIM = (Path(__file__).resolve().parent.parent / "shim.js").read_text()
+REPO = Path(__file__).resolve().parent.parent
+SHIM = (REPO / "shim.js").read_text()
+PROTOCOL_TEXT = (REPO / "server" / "protocol.toml").read_text()
+POINTER = re.compile(r"^# server: (\S+) · page: shim\.js class (\w+)$", re.M)
 
 
 def shim_commands() -> set[str]:
@@ -68,3 +74,39 @@ def test_dispatchers_implement_exactly_the_protocol_commands(server: ServerThrea
     # aiortc objects need an event loop: the test server's.
     tables = server.run(command_tables())
     assert tables == {name: set(interface.commands) for name, interface in PROTOCOL.interfaces.items()}
+
+
+def protocol_pointers() -> dict[str, tuple[str, str]]:
+    """Each interface's pointer line in protocol.toml: (server module, shim.js class), by
+    the interface whose first [interfaces.X…] section follows the line."""
+    pointers: dict[str, tuple[str, str]] = {}
+    for pointer in POINTER.finditer(PROTOCOL_TEXT):
+        section = re.compile(r"^\[interfaces\.(\w+)[.\]]", re.M).search(PROTOCOL_TEXT, pointer.end())
+        assert section is not None, f"{pointer.group(0)!r} is followed by no interface"
+        assert section.group(1) not in pointers, f"{section.group(1)} has two pointers"
+        pointers[section.group(1)] = (pointer.group(1), pointer.group(2))
+    return pointers
+
+
+def shim_class_holding_events(interface: str) -> str | None:
+    """The shim.js class whose body holds `interface`'s [EVENTS] table: the last class
+    declared before the table's comment."""
+    comment = SHIM.find(f"(protocol.toml: {interface} events)")
+    classes = re.findall(r"\bclass (\w+)\b", SHIM[:comment]) if comment >= 0 else []
+    return classes[-1] if classes else None
+
+
+def test_every_interface_points_to_its_dispatcher_module_and_shim_class() -> None:
+    pointers = protocol_pointers()
+    assert set(pointers) == set(PROTOCOL.interfaces)
+    for interface, (module_path, shim_class) in pointers.items():
+        assert (REPO / "server" / module_path).is_file(), f"{interface}: no server/{module_path}"
+        module = importlib.import_module("rtcshim." + module_path.removesuffix(".py").replace("/", "."))
+        served = [cls.interface for cls in vars(module).values()
+                  if inspect.isclass(cls) and issubclass(cls, Dispatcher) and cls.__module__ == module.__name__]
+        assert served == [interface], f"{module_path} serves {served}, not {interface}"
+        assert module_path == f"dispatchers/{re.sub(r'(?<!^)(?=[A-Z])', '_', interface).lower()}.py", (
+            f"{interface}'s module is not named after it")
+        assert re.search(rf"\bclass {shim_class}\b", SHIM), f"{interface}: shim.js has no class {shim_class}"
+        assert shim_class_holding_events(interface) == shim_class, (
+            f"{interface}'s [EVENTS] table is not in shim.js class {shim_class}")

@@ -11,8 +11,10 @@ from aiortc import RTCPeerConnection
 from websockets.sync.client import ClientConnection, connect
 
 from rtcshim import Registry
-from rtcshim.peer_connection import PeerConnectionDispatcher
+from rtcshim.dispatchers.peer_connection import PeerConnectionDispatcher
+from rtcshim.errors import InvalidStateError
 from rtcshim.serving import ServerThread
+from rtcshim.session import Session
 
 from .fake_page import DATA_CHANNEL_INIT, FakePage, dumps, new_handle
 
@@ -66,6 +68,30 @@ def test_call_without_id_gets_an_error_reply(fake_page: FakePage) -> None:
 def test_call_to_unknown_handle_is_invalid_state(fake_page: FakePage) -> None:
     reply = fake_page.call(new_handle("PeerConnection"), "close", {})
     assert reply["error"]["name"] == "InvalidStateError"
+
+
+def test_unknown_handles_in_params_get_the_unknown_target_error(fake_page: FakePage) -> None:
+    guid = fake_page.create_peer_connection()
+    track, certificate, target = new_handle("MediaStreamTrack"), new_handle("Certificate"), new_handle("Transceiver")
+    add_transceiver = fake_page.call(guid, "addTransceiver", {
+        "transceiver": new_handle("Transceiver"), "receiverTrack": new_handle("MediaStreamTrack"),
+        "receiverTrackId": "receiver-track", "kind": "audio", "track": track,
+        "init": {"direction": "sendrecv", "streams": []}})
+    configuration = {**page_configuration(), "certificates": [certificate]}
+    create = fake_page.call("Session", "createPeerConnection",
+                            {"peerConnection": new_handle("PeerConnection"), "configuration": configuration})
+    replace_track = fake_page.call(target, "replaceTrack", {"track": None})
+    assert [reply["error"] for reply in (add_transceiver, create, replace_track)] == [
+        {"name": "InvalidStateError", "message": f"{handle} does not exist (it was closed, or never made)"}
+        for handle in (track, certificate, target)]
+
+
+def test_resolve_refuses_a_handle_of_another_interface() -> None:
+    session = Session(Registry())
+    assert session.resolve("Session") is session.root
+    assert session.resolve("Session", "Session") is session.root
+    with pytest.raises(InvalidStateError, match=r"^Session does not exist"):
+        session.resolve("Session", "PeerConnection")
 
 
 def test_call_of_unknown_method_is_type_error(fake_page: FakePage) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from websockets.sync.client import connect
 
-from rtcshim import certificate
+from rtcshim.dispatchers import certificate
 from rtcshim.serving import ServerThread
 
 from .fake_page import FakePage

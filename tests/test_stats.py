@@ -10,7 +10,7 @@ import av
 import numpy
 from websockets.sync.client import connect
 
-from rtcshim.media_meter import MediaMeter
+from rtcshim.media.meter import MediaMeter
 from rtcshim.serving import ServerThread
 from rtcshim.stats import REFERENCES, StatsIds, select
 

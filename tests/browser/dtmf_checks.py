@@ -7,9 +7,9 @@ from __future__ import annotations
 import asyncio
 from itertools import pairwise
 
+from rtcshim.dispatchers.transceiver import TransceiverDispatcher
 from rtcshim.dtmf_receiver import ReceivedTone
 from rtcshim.serving import ServerThread
-from rtcshim.transceiver import TransceiverDispatcher
 
 
 def receiving_transceivers(server: ServerThread) -> list[TransceiverDispatcher]:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page
 
-from rtcshim.data_channel import DataChannelDispatcher
-from rtcshim.peer_connection import PeerConnectionDispatcher
+from rtcshim.dispatchers.data_channel import DataChannelDispatcher
+from rtcshim.dispatchers.peer_connection import PeerConnectionDispatcher
 from rtcshim.serving import ServerThread
 
 from .page_helpers import load_page_helpers

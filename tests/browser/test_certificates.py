@@ -11,8 +11,8 @@ import pytest
 from aiortc.rtcdtlstransport import certificate_digest
 from playwright.sync_api import Page
 
-from rtcshim.certificate import CertificateDispatcher
-from rtcshim.peer_connection import PeerConnectionDispatcher
+from rtcshim.dispatchers.certificate import CertificateDispatcher
+from rtcshim.dispatchers.peer_connection import PeerConnectionDispatcher
 from rtcshim.serving import ServerThread
 
 from .aiortc_peers import (

@@ -20,8 +20,8 @@ from typing import Any, ClassVar
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from rtcshim.certificate import CertificateDispatcher
-from rtcshim.peer_connection import PeerConnectionDispatcher
+from rtcshim.dispatchers.certificate import CertificateDispatcher
+from rtcshim.dispatchers.peer_connection import PeerConnectionDispatcher
 from rtcshim.serving import ServerThread
 
 from .example_pages import PageProblems, open_example

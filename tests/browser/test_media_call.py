@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Page
 
-from rtcshim.media_track import MediaTrackDispatcher
-from rtcshim.peer_connection import PeerConnectionDispatcher
+from rtcshim.dispatchers.media_stream_track import MediaTrackDispatcher
+from rtcshim.dispatchers.peer_connection import PeerConnectionDispatcher
+from rtcshim.dispatchers.transceiver import TransceiverDispatcher
 from rtcshim.serving import ServerThread
-from rtcshim.transceiver import TransceiverDispatcher
 
 from .page_helpers import assert_tone
 

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from rtcshim.media_sources import (
+from rtcshim.dispatchers.media_stream_track import MediaTrackDispatcher
+from rtcshim.media.sources import (
     SYNTHETIC_CAMERA_LABEL,
     SYNTHETIC_MICROPHONE_LABEL,
     Device,
@@ -25,7 +26,6 @@ from rtcshim.media_sources import (
     synthetic_camera_device,
     synthetic_microphone_device,
 )
-from rtcshim.media_track import MediaTrackDispatcher
 from rtcshim.serving import ServerThread
 
 from .example_pages import (

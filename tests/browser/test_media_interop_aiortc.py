@@ -1,7 +1,7 @@
 """Media between a shimmed page and a plain aiortc RTCPeerConnection in the test process.
 
 The aiortc peer runs on the test server's loop (`server.run`). It decodes the stamps the
-server's synthetic camera draws into each frame (`rtcshim.frame_pattern.read`), so it can
+server's synthetic camera draws into each frame (`rtcshim.media.frame_pattern.read`), so it can
 tell that frames arrive in order and recently captured; the other way, the page reads
 the stamps of an aiortc SyntheticCamera off its <video>.
 """
@@ -22,8 +22,8 @@ from aiortc import RTCPeerConnection
 from aiortc.mediastreams import MediaStreamTrack
 from playwright.sync_api import Page
 
-from rtcshim.frame_pattern import Stamp, read
-from rtcshim.media_sources import SyntheticCamera
+from rtcshim.media.frame_pattern import Stamp, read
+from rtcshim.media.sources import SyntheticCamera
 from rtcshim.serving import ServerThread
 
 from .aiortc_peers import WAIT_SECONDS, accept_answer, answer, new_connection

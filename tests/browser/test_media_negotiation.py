@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page
 
-from rtcshim.media_track import MediaTrackDispatcher
+from rtcshim.dispatchers.media_stream_track import MediaTrackDispatcher
+from rtcshim.dispatchers.transceiver import TransceiverDispatcher
 from rtcshim.serving import ServerThread
-from rtcshim.transceiver import TransceiverDispatcher
 
 
 def server_transceivers(server: ServerThread) -> list[TransceiverDispatcher]:

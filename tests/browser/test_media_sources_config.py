@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Page
 
 from rtcshim.dispatcher import Dispatcher
-from rtcshim.media_sources import MediaSources
+from rtcshim.media.sources import MediaSources
 from rtcshim.registry import Change
 from rtcshim.serving import ServerThread
 from rtcshim.session import Session

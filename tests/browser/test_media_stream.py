@@ -13,8 +13,8 @@ from typing import Any
 
 from playwright.sync_api import BrowserContext, Page
 
-from rtcshim.media_sources import SYNTHETIC_CAMERA_LABEL, SYNTHETIC_MICROPHONE_LABEL
-from rtcshim.media_track import MediaTrackDispatcher
+from rtcshim.dispatchers.media_stream_track import MediaTrackDispatcher
+from rtcshim.media.sources import SYNTHETIC_CAMERA_LABEL, SYNTHETIC_MICROPHONE_LABEL
 from rtcshim.serving import ServerThread
 
 from .page_helpers import assert_tone

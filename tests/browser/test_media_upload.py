@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page
 
-from rtcshim.media_track import MediaTrackDispatcher
+from rtcshim.dispatchers.media_stream_track import MediaTrackDispatcher
 from rtcshim.serving import ServerThread
 
 from .page_helpers import load_page_helpers

@@ -6,7 +6,7 @@ from typing import Any
 
 from playwright.sync_api import Page
 
-from rtcshim.peer_connection import PeerConnectionDispatcher
+from rtcshim.dispatchers.peer_connection import PeerConnectionDispatcher
 from rtcshim.serving import ServerThread
 
 

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 
+from rtcshim.dispatchers.peer_connection import PeerConnectionDispatcher
 from rtcshim.page_tree import PageTree
-from rtcshim.peer_connection import PeerConnectionDispatcher
 from rtcshim.serving import ServerThread
 
 from ..conftest import PLAYWRIGHT_CONFIG

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiortc.codecs import get_capabilities
 from playwright.sync_api import Page
 
+from rtcshim.dispatchers.transceiver import TransceiverDispatcher
 from rtcshim.serving import ServerThread
-from rtcshim.transceiver import TransceiverDispatcher
+from rtcshim.telephone_event import capabilities as rtcshim_capabilities
 
 # A loopback call, camera and microphone from a to b, with the video sender's parameters
 # read before the negotiation.
@@ -26,7 +26,7 @@ PACKETS_SENT = """async () => {
 
 
 def server_capabilities(kind: str) -> dict[str, Any]:
-    capabilities = get_capabilities(kind)
+    capabilities = rtcshim_capabilities(kind)
     codecs = []
     for codec in capabilities.codecs:
         entry: dict[str, Any] = {"mimeType": codec.mimeType, "clockRate": codec.clockRate}

@@ -1,12 +1,7 @@
 """MediaStreamTrack: a local source from getUserMedia, or a receiver's remote track.
 
-Media flows through two stages, each with an aiortc MediaRelay to fan frames out:
-- a `DeviceFeed` is one source (a device opened with some settings, an upload, or a
-  receiver's remote track); clones of a track share their feed;
-- each track has its own `TrackView`, which reads a feed and can move to another one —
-  applyConstraints opens the device anew for this track alone — and its consumers (the
-  RTP senders it was added to, playback) each get an `EnabledGate` subscription, which
-  turns a disabled track's frames black or silent, as the spec asks.
+A track reads a `DeviceFeed` through its own `TrackView` and hands each consumer (RTP
+senders, playback) an `EnabledGate`; `media/fan_out.py` describes the two stages.
 
 getStats' media-source counts what a track's view reads (`MediaTrackDispatcher.source_meter`),
 from the time a sender first takes the track: a track only played back is not metered.
@@ -24,47 +19,26 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 import av
-import numpy
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av.video.reformatter import VideoReformatter
 
-from . import constraints as track_constraints
-from .dispatcher import Dispatcher, Params, Result
-from .errors import InvalidStateError
-from .media_meter import MediaMeter
-from .upload import UploadedSource
+from ..dispatcher import Dispatcher, Params, Result
+from ..errors import InvalidStateError
+from ..media import constraints as track_constraints
+from ..media.fan_out import DeviceFeed, EnabledGate, TrackView
+from ..media.meter import MediaMeter
+from ..media.upload import UploadedSource
 
 if TYPE_CHECKING:
-    from .media_sources import Device
-    from .session import Session
+    from ..media.sources import Device
+    from ..session import Session
 
 logger = logging.getLogger(__name__)
 
 # Frames waiting in the page's socket beyond which playback skips video frames.
 PLAYBACK_BACKLOG = 4
 JPEG_QUALITY = "4"  # ffmpeg's qscale: 2 (best) to 31
-
-
-class DeviceFeed:
-    """One source, read by the tracks that share it (a track and its clones)."""
-
-    def __init__(self, source: MediaStreamTrack) -> None:
-        # Read through a view, which ends its readers when stopped even if the source
-        # never answers (aiortc's remote track of a receiver that never started).
-        self.source = TrackView(source.kind)
-        self.source.switch(source)
-        self.relay = MediaRelay()
-        self.tracks: list[MediaTrackDispatcher] = []
-
-    def reader(self) -> MediaStreamTrack:
-        return self.relay.subscribe(self.source, buffered=False)
-
-    def leave(self, track: MediaTrackDispatcher) -> None:
-        """The source stops when the last track reading it goes."""
-        self.tracks.remove(track)
-        if not self.tracks:
-            self.source.stop()
 
 
 class MediaTrackDispatcher(Dispatcher):
@@ -95,7 +69,7 @@ class MediaTrackDispatcher(Dispatcher):
         self.settings = settings or {}
         self.constraints = constraints or {}
         self.capabilities = device.track_capabilities() if device else {}
-        # The page's own capture, when it uploads one (see upload.py).
+        # The page's own capture, when it uploads one (see media/upload.py).
         self.upload = source if isinstance(source, UploadedSource) else None
         self.enabled = True
         self.ended = False
@@ -257,119 +231,12 @@ class MediaTrackDispatcher(Dispatcher):
             subscription.stop()
 
 
-class TrackView(MediaStreamTrack):
-    """A reading of a source that can be replaced (applyConstraints, a remote description)
-    while consumers keep reading, and stopped even while a read is pending; before any
-    source, it waits."""
-
-    def __init__(self, kind: str) -> None:
-        super().__init__()
-        self.kind = kind
-        self._reader: MediaStreamTrack | None = None
-        self._switched = asyncio.Event()
-        self.meter: MediaMeter | None = None  # counts each frame read, once set
-
-    def switch(self, reader: MediaStreamTrack) -> None:
-        previous, self._reader = self._reader, reader
-        self._switched.set()
-        if previous is not None:
-            previous.stop()
-
-    async def recv(self) -> Any:
-        while True:
-            if self.readyState != "live":
-                raise MediaStreamError
-            reader = self._reader
-            self._switched.clear()
-            if reader is None:
-                await self._switched.wait()
-                continue
-            # A relay subscription that was stopped never answers: wait for a switch too.
-            frame = asyncio.ensure_future(reader.recv())
-            switched = asyncio.ensure_future(self._switched.wait())
-            try:
-                await asyncio.wait((frame, switched), return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                switched.cancel()
-                if not frame.done():
-                    frame.cancel()
-            if not frame.done():  # cancelled just now: the source was switched or stopped
-                continue
-            try:
-                read = frame.result()
-            except MediaStreamError:
-                if reader is self._reader:  # the feed itself ended, not a switch
-                    raise
-                continue
-            if self.meter is not None:
-                self.meter.count(read)
-            return read
-
-    def stop(self) -> None:
-        super().stop()
-        if self._reader is not None:
-            self._reader.stop()
-        self._switched.set()  # wakes a recv() waiting for a first feed
-
-
-class EnabledGate(MediaStreamTrack):
-    """A consumer's subscription: black frames or silence while the track is disabled.
-
-    Every consumer gets video frames of its own, in yuv420p. A relay hands one frame object
-    to all its consumers, and two threads converting the same PyAV frame at once (each
-    through the frame's own cached converter) deadlock or crash: aiortc's encoders convert
-    in worker threads. A frame already in yuv420p needs no conversion, so it is safe.
-    """
-
-    def __init__(self, track: MediaTrackDispatcher, subscription: MediaStreamTrack) -> None:
-        super().__init__()
-        self.kind = track.kind
-        self._id = track.track_id  # aiortc puts the track id in the SDP's msid
-        self._track = track
-        self._subscription = subscription
-        self._converter = VideoReformatter()
-        # The frame last handed on: an RTP sender's encoder got it (its size is getStats').
-        self.last_frame: Any = None
-
-    async def recv(self) -> Any:
-        if self._track.ended:  # a stopped track feeds nothing more (RTP senders stop)
-            raise MediaStreamError
-        frame = await self._subscription.recv()
-        if not self._track.enabled:
-            frame = _blank(frame)
-        if isinstance(frame, av.VideoFrame) and frame.format.name != "yuv420p":
-            converted = self._converter.reformat(frame, format="yuv420p")
-            converted.pts, converted.time_base = frame.pts, frame.time_base
-            frame = converted
-        self.last_frame = frame
-        return frame
-
-    def stop(self) -> None:
-        self._subscription.stop()
-        super().stop()
-
-
-def _blank(frame: Any) -> Any:
-    blank: av.VideoFrame | av.AudioFrame
-    if isinstance(frame, av.VideoFrame):
-        blank = av.VideoFrame.from_ndarray(
-            numpy.zeros((frame.height, frame.width, 3), numpy.uint8), format="rgb24")
-    else:
-        silence = av.AudioFrame.from_ndarray(
-            numpy.zeros_like(frame.to_ndarray()), format=frame.format.name, layout=frame.layout.name)
-        silence.sample_rate = frame.sample_rate
-        blank = silence
-    blank.pts = frame.pts
-    blank.time_base = frame.time_base
-    return blank
-
-
 class _JpegEncoder:
     """JPEG for playback: cheap to make, and every browser decodes it natively."""
 
     def __init__(self) -> None:
         self._context: Any = None
-        self._converter = VideoReformatter()  # its own: see EnabledGate
+        self._converter = VideoReformatter()  # its own: see media.fan_out.EnabledGate
 
     def encode(self, frame: av.VideoFrame) -> bytes:
         context = self._context

@@ -30,6 +30,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av.frame import Frame
 from av.packet import Packet
 
+from ..aiortc_seams import keep_only_stream, player_throttles_playback
 from .frame_pattern import stamp
 
 TrackSettings = dict[str, Any]  # as MediaStreamTrack.getSettings() reports them: width, frameRate, …
@@ -430,12 +431,8 @@ class _PlayerInput:
 
     def _open(self) -> MediaStreamTrack:
         player = MediaPlayer(self.path, format=self.format, options=dict(self.options))
-        self.real_time = not player._throttle_playback
-        # MediaPlayer decodes every stream it found and queues the frames of a track nobody
-        # reads without limit. Keep only this input's stream (private fields of aiortc 1.x).
-        fields = vars(player)
-        fields["_MediaPlayer__streams"] = [s for s in fields["_MediaPlayer__streams"] if s.type == self.kind]
-        fields["_MediaPlayer__audio" if self.kind == "video" else "_MediaPlayer__video"] = None
+        self.real_time = not player_throttles_playback(player)
+        keep_only_stream(player, self.kind)
         track = player.video if self.kind == "video" else player.audio
         assert track is not None
         return track

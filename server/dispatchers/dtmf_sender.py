@@ -1,9 +1,8 @@
 """RTCDTMFSender: webrtc-pc §7's tone schedule, played here, where the RTP goes out.
 
-The page keeps its own toneBuffer (it must change synchronously in insertDTMF) and sends
-each insertDTMF with a generation number; the schedule runs here so that wire timing is
-the server's: each `toneChange` carries the tone that started, the buffer left, and the
-generation it came from (a page that inserted again meanwhile keeps its newer buffer).
+The page keeps its own toneBuffer and numbers each insertDTMF (docs/design.md, "DTMF",
+gives the split); the schedule runs here so that wire timing is the server's, and each
+`toneChange` carries the tone that started, the buffer left, and that generation.
 
 RTP timestamps follow the schedule, not the timer: a run of tones is anchored once on
 the audio's timeline, and each tone starts `duration + interToneGap` (or 2000 ms for ',')
@@ -16,13 +15,14 @@ import asyncio
 import re
 from typing import TYPE_CHECKING
 
-from .dispatcher import Dispatcher, Params, Result
-from .dtmf_outlet import DtmfOutlet
-from .errors import InvalidCharacterError, InvalidStateError
-from .telephone_event import DTMF_TONES, send_codecs
+from ..aiortc_seams import negotiated_codecs
+from ..dispatcher import Dispatcher, Params, Result
+from ..dtmf_outlet import DtmfOutlet
+from ..errors import InvalidCharacterError, InvalidStateError
+from ..telephone_event import DTMF_TONES, send_codecs
 
 if TYPE_CHECKING:
-    from .session import Session
+    from ..session import Session
     from .transceiver import TransceiverDispatcher
 
 PAUSE = ","
@@ -74,7 +74,7 @@ class DtmfSenderDispatcher(Dispatcher):
 
     def event_codec(self) -> tuple[int, int] | None:
         """The clock rate and telephone-event payload type to send with, if negotiated."""
-        media_codec, payload_type = send_codecs(self.transceiver.transceiver._codecs)
+        media_codec, payload_type = send_codecs(negotiated_codecs(self.transceiver.transceiver))
         return None if media_codec is None or payload_type is None else (media_codec.clockRate, payload_type)
 
     async def _play(self) -> None:

@@ -5,18 +5,23 @@ A `MediaMeter` sits where frames are handed on, only where a stat reads it: in t
 a track an RTP sender took (what its source gives: media-source), after an RTP sender's
 encoder (the video frames it encoded: outbound-rtp, see `rtp_parameters.py`) and in front
 of a receiver's decoded-frame queue (inbound-rtp). aiortc counts packets but not payload
-bytes received, so `watch_receiver` counts those too, and the frames its decoder produces.
+bytes received, so `watch_receiver` counts those too (the PAYLOAD_BYTES tap on its incoming
+RTP, see `aiortc_seams.RtpTap`), and the frames its decoder produces.
 """
 
 from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import av
 import numpy
+from aiortc import RTCRtpReceiver
+from aiortc.mediastreams import MediaStreamTrack
+from aiortc.rtp import RtpPacket
+
+from ..aiortc_seams import RtpPacketTaps, RtpTap, on_decoded_frame
 
 # framesPerSecond: frames seen over the last second (webrtc-stats).
 RATE_WINDOW_S = 1.0
@@ -79,34 +84,22 @@ class ReceiveCounters:
     def __init__(self) -> None:
         self.bytes_received = 0
         self.decoded = MediaMeter()
-        self._decoded_track: Any = None
+        self._decoded_track: MediaStreamTrack | None = None
 
-    def watch_decoded(self, remote_track: Any) -> None:
-        """Count the frames aiortc's decoder thread queues for the receiver's track (it
-        looks the queue's put up for every frame, so this may come after it started)."""
+    def watch_decoded(self, remote_track: MediaStreamTrack) -> None:
+        """Count the frames aiortc's decoder thread queues for the receiver's track (from
+        now on: this may come after it started)."""
         if remote_track is self._decoded_track:
             return
         self._decoded_track = remote_track
-        queue = remote_track._queue
-        put: Callable[[Any], Awaitable[None]] = queue.put
+        on_decoded_frame(remote_track, self.decoded.count)
 
-        async def counting_put(frame: Any) -> None:
-            if frame is not None:
-                self.decoded.count(frame)
-            await put(frame)
-
-        queue.put = counting_put
+    def count_payload(self, packet: RtpPacket) -> None:
+        self.bytes_received += len(packet.payload)
 
 
-def watch_receiver(receiver: Any) -> ReceiveCounters:
-    """Count the RTP payload bytes an aiortc RTCRtpReceiver takes in, wrapping the method its
-    transport hands packets to, on this one receiver, before any packet arrives."""
+def watch_receiver(receiver: RTCRtpReceiver) -> ReceiveCounters:
+    """Count the RTP payload bytes an aiortc RTCRtpReceiver takes in, before any packet arrives."""
     counters = ReceiveCounters()
-    handle_packet: Callable[..., Awaitable[None]] = receiver._handle_rtp_packet
-
-    async def counting_handle_packet(packet: Any, *args: Any, **kwargs: Any) -> None:
-        counters.bytes_received += len(packet.payload)
-        await handle_packet(packet, *args, **kwargs)
-
-    receiver._handle_rtp_packet = counting_handle_packet
+    RtpPacketTaps.of(receiver).add(RtpTap.PAYLOAD_BYTES, before=counters.count_payload)
     return counters

@@ -6,18 +6,18 @@ import asyncio
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from ..configuration import to_aiortc_configuration
+from ..dispatcher import Dispatcher, Params, Result
+from ..errors import NotFoundError
+from ..media import constraints as track_constraints
+from ..media.upload import UploadedSource
+from ..protocol import ROOT_HANDLE
 from . import certificate as dtls_certificate
-from . import constraints as track_constraints
-from .configuration import to_aiortc_configuration
-from .dispatcher import Dispatcher, Params, Result
-from .errors import NotFoundError
-from .media_track import MediaTrackDispatcher
+from .media_stream_track import MediaTrackDispatcher
 from .peer_connection import PeerConnectionDispatcher
-from .protocol import ROOT_HANDLE
-from .upload import UploadedSource
 
 if TYPE_CHECKING:
-    from .session import Session
+    from ..session import Session
 
 DEVICE_KINDS = {"audio": "audioinput", "video": "videoinput"}
 # Keys one session generates at a time (certificate.KEY_GENERATION); its further
@@ -41,8 +41,7 @@ class SessionDispatcher(Dispatcher):
 
     async def create_peer_connection(self, params: Params) -> Result:
         configuration = params["configuration"]
-        certificates = [dtls_certificate.page_certificate(self.session, guid)
-                        for guid in configuration["certificates"]]
+        certificates: list[dtls_certificate.CertificateDispatcher] = configuration["certificates"]
         for certificate in certificates:
             certificate.check_unexpired()
         peer_connection = PeerConnectionDispatcher(

@@ -1,9 +1,9 @@
 """RTCDataChannel: one aiortc data channel, with the page's sends flow-controlled.
 
-The page counts bytes it sent as bufferedAmount until the server replies to each send,
-which it does when the message is handed to SCTP. aiortc buffers without limit, so we
-hand it messages only while its own buffer is below HIGH_WATER and resume when it
-drains to LOW_WATER; the rest waits here, in page order.
+A send is answered once its message is handed to SCTP: the page's bufferedAmount counts
+down on that reply (docs/design.md, "Data channels"). aiortc buffers without limit, so we
+hand it messages only while its own buffer is below HIGH_WATER (1 MiB) and resume when it
+drains to LOW_WATER (256 KiB); the rest waits here, in page order.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from aiortc import RTCDataChannel
 
-from .dispatcher import Dispatcher, Params, Result
-from .errors import InvalidStateError, OperationError
+from ..dispatcher import Dispatcher, Params, Result
+from ..errors import InvalidStateError, OperationError
 
 if TYPE_CHECKING:
+    from ..session import Session
     from .peer_connection import PeerConnectionDispatcher
-    from .session import Session
 
 HIGH_WATER = 1 << 20
 LOW_WATER = 256 << 10

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
-from .errors import BridgeError, BridgeTypeError
+from ..errors import BridgeError, BridgeTypeError
 
 Range = tuple[float, float]
 ConstraintSet = dict[str, dict[str, Any]]

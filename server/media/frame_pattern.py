@@ -1,7 +1,8 @@
 """A frame counter and a capture time, stamped into video pixels so that they survive encoding.
 
-Media sources stamp every frame; whoever decodes the video (a test, a benchmark, a page
-through static/frame-pattern.js) reads the numbers back to count frames and measure latency.
+The synthetic camera (`sources.SyntheticCamera`) stamps every frame it makes; whoever decodes
+the video (a test, a benchmark, a page through static/frame-pattern.js) reads the numbers back
+to count frames and measure latency. File and device sources are not stamped.
 
 Layout (static/frame-pattern.js implements the same reader; change both together):
 

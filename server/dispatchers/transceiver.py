@@ -11,20 +11,22 @@ from typing import TYPE_CHECKING, Any
 
 from aiortc import RTCRtpTransceiver
 
-from .dispatcher import Dispatcher, Params, Result, after_reply
-from .dtmf_receiver import DtmfReceiver, ReceivedTone
+from ..aiortc_seams import negotiated_codecs, set_stream_id
+from ..dispatcher import Dispatcher, Params, Result, after_reply
+from ..dtmf_receiver import DtmfReceiver, ReceivedTone
+from ..errors import InvalidStateError
+from ..media.fan_out import EnabledGate
+from ..media.meter import watch_receiver
+from ..rtcp_feedback import watch_receiver_feedback
+from ..rtp_parameters import SendParameters, set_codec_preferences
+from ..rtp_sources import RtpSources
+from ..telephone_event import send_codecs
 from .dtmf_sender import DtmfSenderDispatcher
-from .errors import InvalidStateError
-from .media_meter import watch_receiver
-from .media_track import EnabledGate, MediaTrackDispatcher
-from .rtcp_feedback import watch_receiver_feedback
-from .rtp_parameters import SendParameters, set_codec_preferences
-from .rtp_sources import RtpSources
-from .telephone_event import send_codecs
+from .media_stream_track import MediaTrackDispatcher
 
 if TYPE_CHECKING:
+    from ..session import Session
     from .peer_connection import PeerConnectionDispatcher
-    from .session import Session
 
 # msid's stream id for a track in no stream (RFC 8830).
 NO_STREAM = "-"
@@ -82,7 +84,7 @@ class TransceiverDispatcher(Dispatcher):
             "currentDirection": "stopped" if self.transceiver.stopped else self.transceiver.currentDirection,
             "stopped": self.transceiver.stopped,
             "transport": self._transport_guid(),
-            "telephoneEvent": send_codecs(self.transceiver._codecs)[1] is not None,
+            "telephoneEvent": send_codecs(negotiated_codecs(self.transceiver))[1] is not None,
         }
 
     def _transport_guid(self) -> str | None:
@@ -105,12 +107,12 @@ class TransceiverDispatcher(Dispatcher):
 
     async def replace_track(self, params: Params) -> Result:
         self._check_usable()
-        self.send(self.session.track(params["track"]) if params["track"] else None)
+        self.send(params["track"])
         return {}
 
     def set_stream_ids(self, streams: list[str]) -> None:
         """The msid stream of the sender's track (aiortc has one stream per sender)."""
-        self.transceiver.sender._stream_id = streams[0] if streams else NO_STREAM
+        set_stream_id(self.transceiver.sender, streams[0] if streams else NO_STREAM)
 
     async def set_streams(self, params: Params) -> Result:
         self._check_usable()

@@ -1,25 +1,9 @@
 """RTCPeerConnection: one aiortc peer connection, made to behave like a browser's.
 
-The gaps between aiortc and a browser are translated here, each in one place:
-- aiortc gathers every candidate inside setLocalDescription and never emits them; we
-  announce them as icecandidate events after the call settles, then end-of-candidates.
-- aiortc never fires negotiationneeded; `update_negotiation_needed` checks the spec's conditions.
-- aiortc knows nothing of offerToReceiveAudio/Video; `_apply_legacy_offer_options` adds
-  or redirects transceivers as the spec's legacy extensions say.
-- aiortc reports ICE "completed" where browsers say "connected", has no "disconnected",
-  and closes itself when the remote peer does; `_report_*` map its states.
-- aiortc tracks only one local and one remote description; we keep the spec's
-  current/pending pairs.
-- aiortc announces remote tracks without their streams and never removes them; we read
-  both from the remote description (`_report_remote_tracks`).
-- aiortc renumbers RTP header extensions and payload types in a re-offer, which browsers
-  refuse or stop decoding (aiortc issue 686); `sdp_fixes` restores the negotiated numbers.
-- aiortc neither rejects the sections of stopped transceivers nor parses the rejected
-  sections browsers send; `_create_description` and `set_remote_description` translate.
-- aiortc has no telephone-event (DTMF) and reads codecs the m= line does not list;
-  `telephone_event` adds the codec, `set_remote_description` cleans remote sections.
-- aiortc drops the page's a=identity from the local description it writes;
-  `set_local_description` puts it back.
+Most of the gaps between aiortc and a browser are bridged here, each in one method, the
+rest in the helpers these methods call (sdp_fixes, telephone_event, configuration).
+docs/design.md ("Where aiortc and a browser differ") lists every gap, what the page sees
+instead, and the method or module that translates it: keep the two in step.
 """
 
 from __future__ import annotations
@@ -40,23 +24,21 @@ from aiortc import (
 from aiortc.rtcdtlstransport import RTCCertificate
 from aiortc.sdp import SessionDescription, candidate_from_sdp, candidate_to_sdp
 
-from . import configuration as config
-from . import sdp_fixes, stats, telephone_event
-from .certificate import use_certificate
+from .. import configuration as config
+from .. import sdp_fixes, stats, telephone_event
+from ..aiortc_seams import use_certificate
+from ..dispatcher import Dispatcher, Params, Result, after_reply
+from ..errors import BridgeTypeError, InvalidAccessError, InvalidStateError, OperationError
 from .data_channel import DataChannelDispatcher
-from .dispatcher import Dispatcher, Params, Result, after_reply
-from .errors import BridgeTypeError, InvalidAccessError, InvalidStateError, OperationError
-from .media_track import MediaTrackDispatcher
+from .dtls_transport import DtlsTransportDispatcher, ice_state
+from .media_stream_track import MediaTrackDispatcher
+from .sctp_transport import SctpTransportDispatcher
 from .transceiver import NO_STREAM, TransceiverDispatcher
-from .transports import DtlsTransportDispatcher, SctpTransportDispatcher, ice_state
 
 if TYPE_CHECKING:
-    from .session import Session
+    from ..session import Session
 
 logger = logging.getLogger(__name__)
-
-# aiortc has no telephone-event; our descriptions offer and accept it (DTMF).
-telephone_event.register_codecs()
 
 Description = dict[str, str] | None
 
@@ -366,7 +348,7 @@ class PeerConnectionDispatcher(Dispatcher):
 
     async def add_transceiver(self, params: Params) -> Result:
         self._check_open()
-        track = self.session.track(params["track"]) if params["track"] else None
+        track: MediaTrackDispatcher | None = params["track"]
         init = params["init"]
         transceiver = self.peer_connection.addTransceiver(params["kind"], direction=init["direction"])
         dispatcher = self._adopt(
@@ -435,9 +417,8 @@ class PeerConnectionDispatcher(Dispatcher):
 
     def update_negotiation_needed(self) -> None:
         """webrtc-pc "check if negotiation is needed", for what aiortc can negotiate, sent
-        to the page wherever the answer may have changed, in the stable state. The page
-        runs the rest of "update the negotiation-needed flag" against its own operations
-        chain (which holds calls still on their way here) and keeps the flag."""
+        to the page wherever the answer may have changed, in the stable state; the page
+        keeps the flag (docs/design.md, "Ordering", says how the two halves meet)."""
         if self.closed or self._operations.locked() or self.signaling_state != "stable":
             return
         self.emit("negotiationNeeded", {"needed": self._is_negotiation_needed()})
@@ -529,9 +510,9 @@ class PeerConnectionDispatcher(Dispatcher):
         """Not in the operations chain: the spec gathers stats in parallel."""
         self._check_open()
         selector = None
-        if params["transceiver"] is not None:
-            transceiver = self.session.handles.get(params["transceiver"])
-            if not isinstance(transceiver, TransceiverDispatcher) or transceiver.parent is not self:
+        transceiver: TransceiverDispatcher | None = params["transceiver"]
+        if transceiver is not None:
+            if transceiver.parent is not self:
                 raise InvalidAccessError("the sender or receiver belongs to another RTCPeerConnection")
             selector = (transceiver, params["side"] or "sender")
         return {"timestamp": stats.now_ms(), "stats": await stats.collect(self, selector)}

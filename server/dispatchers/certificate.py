@@ -5,11 +5,12 @@ so it belongs to the session and goes when the session does.
 
 aiortc has no way to pass a certificate in: every RTCPeerConnection generates its own
 ECDSA one in its constructor and keeps it in a private list, read each time it creates a
-DTLS transport. `use_certificate` swaps that list right after construction, before any
-transport exists — the only place rtcshim touches it; PeerConnectionDispatcher keeps the
-certificate it returns (the page's, or the ECDSA one aiortc made). aiortc also
-offers only ECDSA cipher suites; `BridgeCertificate` adds the RSA ones. A plain aiortc
-peer (ECDSA suites only) still cannot reach an RSA certificate acting as the DTLS server.
+DTLS transport. `aiortc_seams.use_certificate` swaps that list right after construction,
+before any transport exists (and fails loudly should aiortc keep it elsewhere);
+PeerConnectionDispatcher keeps the certificate it returns (the page's, or the ECDSA one
+aiortc made). aiortc also offers only ECDSA cipher suites; `BridgeCertificate` adds the RSA
+ones. A plain aiortc peer (ECDSA suites only) still cannot reach an RSA certificate acting
+as the DTLS server.
 """
 
 from __future__ import annotations
@@ -21,18 +22,17 @@ import string
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from aiortc import RTCPeerConnection
 from aiortc.rtcdtlstransport import RTCCertificate, certificate_digest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from OpenSSL import SSL
 
-from .dispatcher import Dispatcher
-from .errors import BridgeTypeError, InvalidAccessError, NotSupportedError
+from ..aiortc_seams import CipherListCertificate, certificate_x509
+from ..dispatcher import Dispatcher
+from ..errors import BridgeTypeError, InvalidAccessError, NotSupportedError
 
 if TYPE_CHECKING:
-    from .session import Session
+    from ..session import Session
 
 MS_PER_DAY = 24 * 3600 * 1000
 # Chromium's lifetimes: 30 days unless the page asks, at most a year.
@@ -52,8 +52,6 @@ CIPHERS = b":".join(
 # own: on asyncio's default pool, which the rest of the server shares, a page queueing
 # many would starve every session. SessionDispatcher also limits each session's share.
 KEY_GENERATION = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1), thread_name_prefix="rtcshim-keygen")
-# The name aiortc's RTCPeerConnection keeps its certificates under (name-mangled).
-_AIORTC_CERTIFICATES = "_RTCPeerConnection__certificates"
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 # WebCrypto matches algorithm names ASCII-case-insensitively; str.upper() would also fold
@@ -61,19 +59,16 @@ PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 _ASCII_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
 
 
-class BridgeCertificate(RTCCertificate):
+class BridgeCertificate(CipherListCertificate):
     """aiortc's certificate holding our key, which may be RSA; offers RSA suites too."""
+
+    CIPHERS = CIPHERS
 
     def __init__(self, key: PrivateKey, cert: x509.Certificate) -> None:
         super().__init__(key, cert)  # type: ignore[arg-type]  # aiortc annotates EC keys only
 
-    def _create_ssl_context(self, srtp_profiles: list[Any]) -> SSL.Context:
-        context = super()._create_ssl_context(srtp_profiles)
-        context.set_cipher_list(CIPHERS)
-        return context
-
     def sha256_fingerprint(self) -> str:
-        return certificate_digest(self._cert, "sha-256")
+        return certificate_digest(certificate_x509(self), "sha-256")
 
 
 def generate(algorithm: dict[str, Any], now: datetime.datetime | None = None) -> BridgeCertificate:
@@ -116,19 +111,6 @@ def _generate_key(algorithm: dict[str, Any]) -> PrivateKey:
     raise NotSupportedError(f"Algorithm: unrecognized name {algorithm['name']!r}")
 
 
-def use_certificate(peer_connection: RTCPeerConnection, certificate: RTCCertificate | None) -> RTCCertificate:
-    """Make a new aiortc peer connection use `certificate` for every DTLS transport, or,
-    given none, keep the one aiortc made; returns the certificate in use."""
-    made = getattr(peer_connection, _AIORTC_CERTIFICATES, None)
-    if not isinstance(made, list) or not made:
-        raise RuntimeError("this aiortc keeps its certificates elsewhere: update certificate.py")
-    if certificate is None:
-        in_use: RTCCertificate = made[0]
-        return in_use
-    setattr(peer_connection, _AIORTC_CERTIFICATES, [certificate])
-    return certificate
-
-
 def dtls_fingerprints(certificate: RTCCertificate) -> list[dict[str, str]]:
     """Every fingerprint a peer connection using `certificate` shows in its SDP."""
     return [{"algorithm": f.algorithm, "value": f.value} for f in certificate.getFingerprints()]
@@ -154,10 +136,3 @@ class CertificateDispatcher(Dispatcher):
         if self.expires_ms <= datetime.datetime.now(tz=datetime.UTC).timestamp() * 1000:
             raise InvalidAccessError("Expired certificate(s).")
 
-
-def page_certificate(session: Session, guid: str) -> CertificateDispatcher:
-    """The page's certificate called `guid`, for configurations that name one."""
-    certificate = session.handles.get(guid)
-    if not isinstance(certificate, CertificateDispatcher) or certificate.disposed:
-        raise InvalidAccessError(f"{guid} is not a certificate of this page")
-    return certificate

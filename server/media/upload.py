@@ -1,9 +1,10 @@
 """Tracks whose media the page uploads: the browser's own camera and microphone.
 
 A page that opts in (rtcshimOptions.capture = 'browser') captures with its browser and
-pushes each video frame as JPEG and audio as 16-bit PCM; to every consumer on the server
-this looks like any other source. The page waits for each push's reply before sending
-the next frame, so at most one frame per track is in flight.
+pushes each video frame as JPEG and audio as 16-bit PCM, 20 ms at a time; to every consumer
+on the server this looks like any other source. The page waits for each video frame's reply
+before sending the next, so at most one frame per track is in flight; audio is not held
+back, and the oldest chunks are dropped when no consumer keeps up (AUDIO_BACKLOG).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import av
 import numpy
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from .errors import BridgeTypeError
+from ..errors import BridgeTypeError
 
 VIDEO_TIME_BASE = fractions.Fraction(1, 90000)
 # Uploaded audio waiting for a consumer; beyond this the oldest is dropped (~200 ms).

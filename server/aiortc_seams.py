@@ -1,0 +1,526 @@
+"""Every place rtcshim reaches into aiortc's (or aioice's) private names, and nowhere else.
+
+aiortc keeps to itself much of what a browser shows (transport states, the selected pair,
+counters) and has no hook where rtcshim must act (DTMF on the wire, a certificate of the
+page's, a state event for SCTP). So rtcshim reads private attributes and replaces private
+methods on single instances, and on one subclass of its own (`CipherListCertificate`),
+never on aiortc's classes. All of it happens in this module, through the names listed in
+`PRIVATE_NAMES`: the other modules call the small functions below.
+`tests/test_aiortc_seams.py` builds real aiortc objects and fails, naming the name and what
+needs it, when an aiortc or aioice upgrade drops or renames one ("aiortc 1.x no longer has
+RTCRtpReceiver._handle_rtp_packet: aiortc_seams.py needs a new hook for rtcshim's RTP taps
+(RtpPacketTaps)"); it also checks that this module touches no private name outside the
+list, and the rest of the server none at all.
+
+A receiver's incoming RTP goes through several hands (RTP sources, DTMF, byte counts):
+`RtpPacketTaps` runs them in one explicit order (`RtpTap`). aiortc's module-level codec
+table is not private but global: `install_codec_table` makes it answer per context, so
+that codecs rtcshim adds (telephone-event) reach rtcshim's peers only.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextvars
+from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+from types import MappingProxyType, ModuleType
+from typing import Any, Literal
+
+import aiortc.codecs
+import aiortc.rtcpeerconnection
+from aioice import Connection
+from aioice.ice import CandidatePair
+from aiortc import (
+    RTCCertificate,
+    RTCDtlsTransport,
+    RTCIceTransport,
+    RTCPeerConnection,
+    RTCRtpCodecParameters,
+    RTCRtpHeaderExtensionParameters,
+    RTCRtpReceiver,
+    RTCRtpSender,
+    RTCRtpTransceiver,
+    RTCSctpTransport,
+)
+from aiortc.contrib.media import MediaPlayer
+from aiortc.mediastreams import MediaStreamTrack
+from aiortc.rtcrtpreceiver import RemoteStreamTrack
+from aiortc.rtp import AnyRtcpPacket, RtpPacket
+from aiortc.stats import RTCTransportStats
+from cryptography import x509
+from OpenSSL import SSL
+
+NameKind = Literal["attribute", "method", "coroutine method"]
+
+
+@dataclass(frozen=True)
+class PrivateName:
+    """One private name of aiortc or aioice that rtcshim reads or replaces."""
+
+    owner: type | ModuleType  # whose instances carry it (a module: the module itself)
+    name: str  # as getattr spells it: name-mangled where aiortc writes `self.__name`
+    kind: NameKind
+    needed_by: str  # what of rtcshim stops working without it
+
+    def get(self, holder: object) -> Any:
+        return getattr(holder, self.name)
+
+    def set(self, holder: object, value: object) -> None:
+        setattr(holder, self.name, value)
+
+
+# --- the names -------------------------------------------------------------------------
+
+ICE_CONNECTION = PrivateName(
+    RTCIceTransport, "_connection", "attribute", "the ICE transport's state and getStats' candidates")
+ICE_NOMINATED = PrivateName(
+    Connection, "_nominated", "attribute", "the selected candidate pair (RTCIceTransport, getStats)")
+ICE_CHECK_LIST = PrivateName(Connection, "_check_list", "attribute", "getStats' candidate pairs")
+DTLS_ROLE = PrivateName(RTCDtlsTransport, "_role", "attribute", "getStats' dtlsRole")
+DTLS_STATS = PrivateName(RTCDtlsTransport, "_get_stats", "method", "getStats' transport and pair counters")
+DTLS_SSL = PrivateName(
+    RTCDtlsTransport, "_ssl", "attribute", "the certificates and ciphers DTLS negotiated (getStats, "
+    "getRemoteCertificates)")
+DTLS_SEND_RTP = PrivateName(
+    RTCDtlsTransport, "_send_rtp", "coroutine method", "sending DTMF in a sender's RTP stream (dtmf_outlet.py)")
+SCTP_SRTT = PrivateName(RTCSctpTransport, "_srtt", "attribute", "getStats' currentRoundTripTime")
+SCTP_SET_STATE = PrivateName(RTCSctpTransport, "_set_state", "method", "RTCSctpTransport's state events")
+SCTP_MAX_MESSAGE_SIZE = PrivateName(
+    RTCSctpTransport, "_remote_max_message_size", "attribute", "RTCSctpTransport.maxMessageSize")
+PEER_CONNECTION_CERTIFICATES = PrivateName(
+    RTCPeerConnection, "_RTCPeerConnection__certificates", "attribute",
+    "DTLS with the page's certificate (RTCConfiguration.certificates)")
+CERTIFICATE_X509 = PrivateName(RTCCertificate, "_cert", "attribute", "RTCCertificate.getFingerprints")
+CERTIFICATE_SSL_CONTEXT = PrivateName(
+    RTCCertificate, "_create_ssl_context", "method", "DTLS with RSA certificates (the RSA cipher suites)")
+TRANSCEIVER_CODECS = PrivateName(
+    RTCRtpTransceiver, "_codecs", "attribute", "the negotiated codecs (DTMF, getStats' codec)")
+TRANSCEIVER_HEADER_EXTENSIONS = PrivateName(
+    RTCRtpTransceiver, "_headerExtensions", "attribute", "the mid header extension on DTMF packets")
+SENDER_SSRC = PrivateName(RTCRtpSender, "_ssrc", "attribute", "DTMF packets in the sender's RTP stream")
+SENDER_ENABLED = PrivateName(
+    RTCRtpSender, "_enabled", "attribute", "setParameters' active, and DTMF's silence while inactive")
+SENDER_STREAM_ID = PrivateName(RTCRtpSender, "_stream_id", "attribute", "the msid stream of addTrack's stream")
+SENDER_ENCODER = PrivateName(
+    RTCRtpSender, "_RTCRtpSender__encoder", "attribute", "setParameters' maxBitrate and getStats' targetBitrate")
+SENDER_NEXT_ENCODED_FRAME = PrivateName(
+    RTCRtpSender, "_next_encoded_frame", "coroutine method", "getStats' framesEncoded, and maxBitrate's cap")
+SENDER_HANDLE_RTCP = PrivateName(
+    RTCRtpSender, "_handle_rtcp_packet", "coroutine method", "the RTCP feedback a sender received (getStats)")
+RECEIVER_HANDLE_RTP = PrivateName(
+    RTCRtpReceiver, "_handle_rtp_packet", "coroutine method", "rtcshim's RTP taps (RtpPacketTaps)")
+RECEIVER_SEND_RTCP = PrivateName(
+    RTCRtpReceiver, "_send_rtcp", "coroutine method", "the RTCP feedback a receiver sent (getStats)")
+REMOTE_TRACK_QUEUE = PrivateName(
+    RemoteStreamTrack, "_queue", "attribute", "getStats' decoded frames and samples (inbound-rtp)")
+TRACK_ID = PrivateName(MediaStreamTrack, "_id", "attribute", "the page's track ids in the SDP's msid")
+PLAYER_THROTTLE = PrivateName(MediaPlayer, "_throttle_playback", "attribute", "file devices' real-time pace")
+PLAYER_STREAMS = PrivateName(
+    MediaPlayer, "_MediaPlayer__streams", "attribute", "file devices that decode only their own stream")
+PLAYER_AUDIO = PrivateName(
+    MediaPlayer, "_MediaPlayer__audio", "attribute", "file devices that decode only their own stream")
+PLAYER_VIDEO = PrivateName(
+    MediaPlayer, "_MediaPlayer__video", "attribute", "file devices that decode only their own stream")
+# Not private, but global: aiortc's codec table, which rtcshim replaces by one that answers
+# per context. aiortc.rtcpeerconnection imported it by name, so it has its own reference.
+CODECS = PrivateName(aiortc.codecs, "CODECS", "attribute", "telephone-event in rtcshim's descriptions")
+PEER_CONNECTION_CODECS = PrivateName(
+    aiortc.rtcpeerconnection, "CODECS", "attribute", "telephone-event in rtcshim's offers and answers")
+
+PRIVATE_NAMES: tuple[PrivateName, ...] = (
+    ICE_CONNECTION, ICE_NOMINATED, ICE_CHECK_LIST, DTLS_ROLE, DTLS_STATS, DTLS_SSL, DTLS_SEND_RTP,
+    SCTP_SRTT, SCTP_SET_STATE, SCTP_MAX_MESSAGE_SIZE, PEER_CONNECTION_CERTIFICATES, CERTIFICATE_X509,
+    CERTIFICATE_SSL_CONTEXT, TRANSCEIVER_CODECS, TRANSCEIVER_HEADER_EXTENSIONS, SENDER_SSRC, SENDER_ENABLED,
+    SENDER_STREAM_ID, SENDER_ENCODER, SENDER_NEXT_ENCODED_FRAME, SENDER_HANDLE_RTCP, RECEIVER_HANDLE_RTP,
+    RECEIVER_SEND_RTCP, REMOTE_TRACK_QUEUE, TRACK_ID, PLAYER_THROTTLE, PLAYER_STREAMS, PLAYER_AUDIO,
+    PLAYER_VIDEO, CODECS, PEER_CONNECTION_CODECS,
+)
+
+# aioice's component number for RTP: the one pair it nominates for us (rtcp-mux).
+RTP_COMPONENT = 1
+
+# --- ICE, DTLS and SCTP: state aiortc and aioice keep private --------------------------
+
+
+def ice_connection(ice: RTCIceTransport) -> Connection:
+    """aioice's connection behind an aiortc ICE transport."""
+    connection: Connection = ICE_CONNECTION.get(ice)
+    return connection
+
+
+def selected_pair(connection: Connection) -> CandidatePair | None:
+    """The pair aioice nominated for RTP."""
+    pair: CandidatePair | None = ICE_NOMINATED.get(connection).get(RTP_COMPONENT)
+    return pair
+
+
+def candidate_pairs(connection: Connection) -> list[CandidatePair]:
+    """Every pair aioice formed, each once: its check list and the nominated pairs."""
+    pairs = [*ICE_CHECK_LIST.get(connection), *ICE_NOMINATED.get(connection).values()]
+    return list({id(pair): pair for pair in pairs}.values())
+
+
+def dtls_role(dtls: RTCDtlsTransport) -> str | None:
+    """"client" or "server" once DTLS chose; None before."""
+    role: str = DTLS_ROLE.get(dtls)
+    return None if role == "auto" else role
+
+
+def dtls_counters(dtls: RTCDtlsTransport) -> RTCTransportStats:
+    """What aiortc counted through this transport (all RTP, RTCP and SCTP)."""
+    counted: RTCTransportStats = next(iter(DTLS_STATS.get(dtls)().values()))
+    return counted
+
+
+def dtls_certificates(dtls: RTCDtlsTransport) -> tuple[x509.Certificate | None, x509.Certificate | None]:
+    """Our certificate and the peer's, once aiortc's OpenSSL connection has them."""
+    ssl: SSL.Connection | None = DTLS_SSL.get(dtls)
+    if ssl is None:
+        return None, None
+    local, remote = ssl.get_certificate(), ssl.get_peer_certificate()
+    return (local.to_cryptography() if local is not None else None,
+            remote.to_cryptography() if remote is not None else None)
+
+
+def negotiated_ciphers(dtls: RTCDtlsTransport) -> tuple[str | None, int | None, str | None]:
+    """OpenSSL's names for the TLS cipher, the DTLS version number and the SRTP profile,
+    once the handshake is done (None before)."""
+    ssl: SSL.Connection | None = DTLS_SSL.get(dtls)
+    if ssl is None or dtls.state != "connected":
+        return None, None, None
+    srtp = ssl.get_selected_srtp_profile().decode()
+    return ssl.get_cipher_name() or None, ssl.get_protocol_version(), srtp or None
+
+
+def sctp_round_trip(sctp: RTCSctpTransport) -> float | None:
+    """The association's smoothed round-trip time (RFC 4960 6.3.1), in seconds."""
+    srtt: float | None = SCTP_SRTT.get(sctp)
+    return None if srtt is None else float(srtt)
+
+
+def sctp_max_message_size(sctp: RTCSctpTransport) -> int:
+    """The largest message the remote accepts (its a=max-message-size, or aiortc's default)."""
+    size: int = SCTP_MAX_MESSAGE_SIZE.get(sctp)
+    return size
+
+
+def on_sctp_state_change(sctp: RTCSctpTransport, changed: Callable[[], None]) -> None:
+    """Call `changed` after each state change of the association (aiortc announces none)."""
+    set_state: Callable[[RTCSctpTransport.State], None] = SCTP_SET_STATE.get(sctp)
+
+    def set_state_and_tell(state: RTCSctpTransport.State) -> None:
+        set_state(state)
+        changed()
+
+    SCTP_SET_STATE.set(sctp, set_state_and_tell)
+
+
+SendRtp = Callable[[bytes], Awaitable[None]]
+
+
+def filter_sent_rtp(transport: RTCDtlsTransport, forward: Callable[[bytes], bytes | None]) -> SendRtp:
+    """Pass every datagram this transport sends as RTP or RTCP (before SRTP) through `forward`,
+    which returns what to send instead, or None to drop it; returns the unfiltered send.
+
+    The one call every packet of a sender's stream goes through: aiortc numbers its packets
+    in a local variable of its sending loop, so no other hook lets a packet in."""
+    send_rtp: SendRtp = DTLS_SEND_RTP.get(transport)
+
+    async def send_forwarded(data: bytes) -> None:
+        forwarded = forward(data)
+        if forwarded is not None:
+            await send_rtp(forwarded)
+
+    DTLS_SEND_RTP.set(transport, send_forwarded)
+    return send_rtp
+
+
+# --- certificates ----------------------------------------------------------------------
+
+
+def use_certificate(peer_connection: RTCPeerConnection, certificate: RTCCertificate | None) -> RTCCertificate:
+    """Make a new aiortc peer connection use `certificate` for every DTLS transport, or,
+    given none, keep the one aiortc made; returns the certificate in use.
+
+    aiortc has no way to pass a certificate in: each RTCPeerConnection makes its own in its
+    constructor and reads that list whenever it makes a DTLS transport, so the list is
+    swapped before any transport exists."""
+    made = getattr(peer_connection, PEER_CONNECTION_CERTIFICATES.name, None)
+    if not isinstance(made, list) or not made:
+        raise RuntimeError("this aiortc keeps its certificates elsewhere: update aiortc_seams.py")
+    if certificate is None:
+        in_use: RTCCertificate = made[0]
+        return in_use
+    PEER_CONNECTION_CERTIFICATES.set(peer_connection, [certificate])
+    return certificate
+
+
+def certificate_x509(certificate: RTCCertificate) -> x509.Certificate:
+    cert: x509.Certificate = CERTIFICATE_X509.get(certificate)
+    return cert
+
+
+class CipherListCertificate(RTCCertificate):
+    """aiortc's certificate, whose DTLS connections offer the cipher suites `CIPHERS` names
+    (aiortc's own offer ECDSA suites only). Subclasses set CIPHERS."""
+
+    CIPHERS: bytes = b""
+
+
+def _ssl_context_with_ciphers(certificate: CipherListCertificate, srtp_profiles: list[Any]) -> SSL.Context:
+    context: SSL.Context = CERTIFICATE_SSL_CONTEXT.get(RTCCertificate)(certificate, srtp_profiles)
+    context.set_cipher_list(certificate.CIPHERS)
+    return context
+
+
+# Set as CipherListCertificate's own method, overriding aiortc's for its instances only.
+CERTIFICATE_SSL_CONTEXT.set(CipherListCertificate, _ssl_context_with_ciphers)
+
+
+# --- RTP senders -----------------------------------------------------------------------
+
+
+def negotiated_codecs(transceiver: RTCRtpTransceiver) -> list[RTCRtpCodecParameters]:
+    """The codecs of the transceiver's last negotiation (a new list each time)."""
+    codecs: list[RTCRtpCodecParameters] = TRANSCEIVER_CODECS.get(transceiver)
+    return codecs
+
+
+def negotiated_header_extensions(transceiver: RTCRtpTransceiver) -> list[RTCRtpHeaderExtensionParameters]:
+    extensions: list[RTCRtpHeaderExtensionParameters] = TRANSCEIVER_HEADER_EXTENSIONS.get(transceiver)
+    return extensions
+
+
+def sender_ssrc(sender: RTCRtpSender) -> int:
+    ssrc: int = SENDER_SSRC.get(sender)
+    return ssrc
+
+
+def sender_enabled(sender: RTCRtpSender) -> bool:
+    """aiortc's switch: off, the sender drops frames unencoded. Its transceiver sets it
+    from each negotiated direction."""
+    enabled: bool = SENDER_ENABLED.get(sender)
+    return enabled
+
+
+def set_sender_enabled(sender: RTCRtpSender, enabled: bool) -> None:
+    SENDER_ENABLED.set(sender, enabled)
+
+
+def set_stream_id(sender: RTCRtpSender, stream_id: str) -> None:
+    """The msid stream id aiortc writes for this sender (aiortc has one stream per sender)."""
+    SENDER_STREAM_ID.set(sender, stream_id)
+
+
+def sender_encoder(sender: RTCRtpSender) -> Any:
+    """The sender's encoder, made by its first frame and anew when the codec changes; None
+    before."""
+    return SENDER_ENCODER.get(sender)
+
+
+def on_encoded_frame(sender: RTCRtpSender, encoded: Callable[[MediaStreamTrack | None, Any], None]) -> None:
+    """Call `encoded(track, frame)` each time the sender's loop took a frame through its
+    encoder: `track` is what it read the frame from, `frame` the encoded frame, or None
+    (dropped unencoded while the sender is disabled, or no payload). Also the one point
+    where the encoder surely exists."""
+    next_encoded_frame: Callable[[Any], Awaitable[Any]] = SENDER_NEXT_ENCODED_FRAME.get(sender)
+
+    async def next_encoded_frame_and_tell(codec: Any) -> Any:
+        track = sender.track  # what aiortc reads the frame from, as it starts
+        frame = await next_encoded_frame(codec)
+        encoded(track, frame)
+        return frame
+
+    SENDER_NEXT_ENCODED_FRAME.set(sender, next_encoded_frame_and_tell)
+
+
+def on_rtcp_received(sender: RTCRtpSender, received: Callable[[AnyRtcpPacket], None]) -> None:
+    """Call `received(packet)` once aiortc acted on each RTCP packet routed to this sender
+    (the feedback naming its SSRC: a REMB has set the encoder's bitrate by then)."""
+    handle_rtcp: Callable[[AnyRtcpPacket], Awaitable[None]] = SENDER_HANDLE_RTCP.get(sender)
+
+    async def handle_rtcp_and_tell(packet: AnyRtcpPacket) -> None:
+        await handle_rtcp(packet)
+        received(packet)
+
+    SENDER_HANDLE_RTCP.set(sender, handle_rtcp_and_tell)
+
+
+# --- RTP receivers ---------------------------------------------------------------------
+
+
+def on_rtcp_sent(receiver: RTCRtpReceiver, sent: Callable[[AnyRtcpPacket], None]) -> None:
+    """Call `sent(packet)` after each RTCP packet the receiver sends (all go through one method)."""
+    send_rtcp: Callable[[AnyRtcpPacket], Awaitable[None]] = RECEIVER_SEND_RTCP.get(receiver)
+
+    async def send_rtcp_and_tell(packet: AnyRtcpPacket) -> None:
+        await send_rtcp(packet)
+        sent(packet)
+
+    RECEIVER_SEND_RTCP.set(receiver, send_rtcp_and_tell)
+
+
+def on_decoded_frame(remote_track: MediaStreamTrack, decoded: Callable[[Any], None]) -> None:
+    """Call `decoded(frame)` for each frame aiortc's decoder thread queues for a receiver's
+    track (it looks the queue's put up for every frame, so this may come after it started)."""
+    queue = REMOTE_TRACK_QUEUE.get(remote_track)
+    put: Callable[[Any], Awaitable[None]] = queue.put
+
+    async def put_and_tell(frame: Any) -> None:
+        if frame is not None:  # None: the end of the track
+            decoded(frame)
+        await put(frame)
+
+    queue.put = put_and_tell
+
+
+class RtpTap(IntEnum):
+    """Where each tap sits on a receiver's RTP path, in the order a packet meets them.
+
+    aiortc's transport hands each packet to the receiver's `_handle_rtp_packet`; the taps
+    run before it (and may take the packet from it) or after it:
+
+    SOURCES (after; rtp_sources.py): notes every packet that arrived, telephone-events
+        included (they are RTP of the same SSRC), once the taps below and aiortc handled it.
+        First, so that no tap can keep a packet from it.
+    DTMF (before; dtmf_receiver.py): takes the telephone-events, which aiortc would hand
+        to an audio decoder that has none for them (its thread dies), and renumbers the
+        audio after them to close the gap.
+    PAYLOAD_BYTES (before; media/meter.py): counts the payload bytes of each packet aiortc
+        gets. After DTMF, so that inbound-rtp's bytesReceived counts what aiortc's
+        packetsReceived counts: the media, without the events.
+    """
+
+    SOURCES = 1
+    DTMF = 2
+    PAYLOAD_BYTES = 3
+
+
+TakeTap = Callable[[RtpPacket], bool | None]
+HeardTap = Callable[[RtpPacket], None]
+
+
+@dataclass(order=True)
+class _Tap:
+    position: RtpTap
+    before: TakeTap | None = field(default=None, compare=False)
+    after: HeardTap | None = field(default=None, compare=False)
+
+
+class RtpPacketTaps:
+    """The taps on one aiortc receiver's incoming RTP, installed once in its place."""
+
+    def __init__(self, handle_rtp_packet: Callable[..., Awaitable[None]]) -> None:
+        self._aiortc = handle_rtp_packet
+        self._taps: list[_Tap] = []
+
+    @classmethod
+    def of(cls, receiver: RTCRtpReceiver) -> RtpPacketTaps:
+        """The receiver's taps, installed the first time they are asked for."""
+        handle = RECEIVER_HANDLE_RTP.get(receiver)
+        installed = getattr(handle, "__self__", None)
+        if isinstance(installed, RtpPacketTaps):
+            return installed
+        taps = cls(handle)
+        RECEIVER_HANDLE_RTP.set(receiver, taps.handle_rtp_packet)
+        return taps
+
+    def add(self, position: RtpTap, *, before: TakeTap | None = None, after: HeardTap | None = None) -> None:
+        """`before(packet)` runs on the packet's way to aiortc; returning True takes it: the
+        taps below and aiortc never see it. `after(packet)` runs once the taps below and
+        aiortc handled the packet (or one of them took it)."""
+        if any(tap.position == position for tap in self._taps):
+            raise ValueError(f"the receiver already has a {position.name} tap")
+        bisect.insort(self._taps, _Tap(position, before, after))
+
+    async def handle_rtp_packet(self, packet: RtpPacket, arrival_time_ms: int) -> None:
+        passed: list[_Tap] = []
+        for tap in self._taps:
+            passed.append(tap)
+            if tap.before is not None and tap.before(packet):
+                break
+        else:
+            await self._aiortc(packet, arrival_time_ms=arrival_time_ms)
+        for tap in reversed(passed):
+            if tap.after is not None:
+                tap.after(packet)
+
+
+# --- tracks and files ------------------------------------------------------------------
+
+
+def set_track_id(track: MediaStreamTrack, track_id: str) -> None:
+    """The id aiortc reports for a track of ours (it writes it into the SDP's msid)."""
+    TRACK_ID.set(track, track_id)
+
+
+def player_throttles_playback(player: MediaPlayer) -> bool:
+    """Whether the player paces its input in real time (files) or not (live devices)."""
+    throttles: bool = PLAYER_THROTTLE.get(player)
+    return throttles
+
+
+def keep_only_stream(player: MediaPlayer, kind: str) -> None:
+    """Make the player decode only its `kind` stream: it decodes every stream it found and
+    queues, without limit, the frames of a track nobody reads."""
+    PLAYER_STREAMS.set(player, [stream for stream in PLAYER_STREAMS.get(player) if stream.type == kind])
+    (PLAYER_AUDIO if kind == "video" else PLAYER_VIDEO).set(player, None)
+
+
+# --- the codec table -------------------------------------------------------------------
+
+Codecs = Mapping[str, Sequence[RTCRtpCodecParameters]]
+
+# The codecs added, by kind, to aiortc's table for the tasks of this context.
+_NO_CODECS: Codecs = MappingProxyType({})
+_ADDED_CODECS: contextvars.ContextVar[Codecs] = contextvars.ContextVar("rtcshim_added_codecs", default=_NO_CODECS)
+
+
+class ContextCodecTable(MutableMapping[str, list[RTCRtpCodecParameters]]):
+    """aiortc's codec table, which answers with the codecs added for the current context
+    last (`add_codecs`); elsewhere, aiortc's own."""
+
+    def __init__(self, aiortc_codecs: dict[str, list[RTCRtpCodecParameters]]) -> None:
+        self.aiortc_codecs = aiortc_codecs
+
+    def __getitem__(self, kind: str) -> list[RTCRtpCodecParameters]:
+        codecs = self.aiortc_codecs[kind]
+        added = _ADDED_CODECS.get().get(kind)
+        return [*codecs, *added] if added else codecs
+
+    def __setitem__(self, kind: str, codecs: list[RTCRtpCodecParameters]) -> None:
+        self.aiortc_codecs[kind] = codecs
+
+    def __delitem__(self, kind: str) -> None:
+        del self.aiortc_codecs[kind]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.aiortc_codecs)
+
+    def __len__(self) -> int:
+        return len(self.aiortc_codecs)
+
+
+def install_codec_table() -> None:
+    """Put a ContextCodecTable in the place of aiortc's codec table (idempotent). aiortc
+    reads it for offers, answers and getCapabilities."""
+    table = CODECS.get(aiortc.codecs)
+    if isinstance(table, ContextCodecTable):
+        return
+    if PEER_CONNECTION_CODECS.get(aiortc.rtcpeerconnection) is not table:
+        raise RuntimeError("aiortc.rtcpeerconnection reads another codec table: update aiortc_seams.py")
+    context_table = ContextCodecTable(table)
+    CODECS.set(aiortc.codecs, context_table)
+    PEER_CONNECTION_CODECS.set(aiortc.rtcpeerconnection, context_table)
+
+
+def codec_table_installed() -> bool:
+    return isinstance(CODECS.get(aiortc.codecs), ContextCodecTable)
+
+
+def add_codecs(added: Codecs) -> None:
+    """From now on, in the current context, aiortc's table has `added` after its own codecs:
+    for this task and the tasks it starts (they copy its context), aiortc's own included."""
+    _ADDED_CODECS.set(added)
