@@ -34,30 +34,62 @@ def browser_type_launch_args() -> dict[str, object]:
     return PLAYWRIGHT_CONFIG.launch_args(fake_media=True)
 
 
-@pytest.fixture(autouse=True)
-def alone_when_marked(request: pytest.FixtureRequest) -> Iterator[None]:
+class RunAlone:
     """Under xdist, a test marked `alone` runs while no other worker runs a test: it
     measures real time (a source's pace, a continuous tone), which a neighbour busy with
     a browser would starve. Other tests share a lock; an `alone` test takes it whole, and
-    first holds the turnstile that new tests pass through, so they cannot keep it waiting."""
-    workerinput = getattr(request.config, "workerinput", None)
-    if workerinput is None:  # one process: nothing runs beside the test
-        yield
-        return
-    prefix = Path(tempfile.gettempdir()) / f"rtcshim-tests-{workerinput['testrunuid']}"
-    with open(f"{prefix}.turnstile", "a") as turnstile, open(f"{prefix}.lock", "a") as lock:
-        if request.node.get_closest_marker("alone"):
-            fcntl.flock(turnstile, fcntl.LOCK_EX)
-            fcntl.flock(lock, fcntl.LOCK_EX)
+    first holds the turnstile that new tests pass through, so they cannot keep it waiting.
+    `alone` tests in a row on one worker keep the lock from the first to the last."""
+
+    def __init__(self, prefix: str) -> None:
+        # Open for the life of the process; flock locks belong to these open files.
+        self.turnstile = open(f"{prefix}.turnstile", "a")
+        self.lock = open(f"{prefix}.lock", "a")
+        self.alone = False
+
+    def before(self, item: pytest.Item) -> None:
+        if self.alone:
+            return  # kept from the `alone` test before
+        fcntl.flock(self.turnstile, fcntl.LOCK_EX)
+        if item.get_closest_marker("alone"):
+            fcntl.flock(self.lock, fcntl.LOCK_EX)
+            self.alone = True
         else:
-            fcntl.flock(turnstile, fcntl.LOCK_EX)
-            fcntl.flock(turnstile, fcntl.LOCK_UN)
-            fcntl.flock(lock, fcntl.LOCK_SH)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-            fcntl.flock(turnstile, fcntl.LOCK_UN)
+            fcntl.flock(self.turnstile, fcntl.LOCK_UN)
+            fcntl.flock(self.lock, fcntl.LOCK_SH)
+
+    def after(self, next_item: pytest.Item | None) -> None:
+        if self.alone and next_item is not None and next_item.get_closest_marker("alone"):
+            return
+        fcntl.flock(self.lock, fcntl.LOCK_UN)
+        fcntl.flock(self.turnstile, fcntl.LOCK_UN)
+        self.alone = False
+
+
+# The worker's RunAlone, under xdist (one process alone has nothing running beside a test).
+RUN_ALONE: RunAlone | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global RUN_ALONE
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        RUN_ALONE = RunAlone(str(Path(tempfile.gettempdir()) / f"rtcshim-tests-{workerinput['testrunuid']}"))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before the test's fixtures: see RunAlone."""
+    if RUN_ALONE is not None:
+        RUN_ALONE.before(item)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """After the test's fixtures are gone: see RunAlone. (xdist's default distribution never
+    takes back a test it gave a worker, so `nextitem` is the test that runs next.)"""
+    if RUN_ALONE is not None:
+        RUN_ALONE.after(nextitem)
 
 
 @pytest.fixture(scope="session")
