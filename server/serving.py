@@ -85,12 +85,17 @@ class ServerThread:
         future: Future[T] = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
         return future.result(timeout)
 
-    def stop(self) -> None:
-        """Close every session (their peer connections with them), then the server."""
-        async def close_sessions() -> None:
+    def close_sessions(self) -> None:
+        """Close every session (their peer connections with them): the registry is empty
+        after, as in a new server (tests share one server this way)."""
+        async def close_all() -> None:
             await asyncio.gather(*(session.close() for session in list(self.registry.sessions.values())))
 
+        self.run(close_all())
+
+    def stop(self) -> None:
+        """Close every session, then the server."""
         if self.loop is not None and self._thread.is_alive():
-            self.run(close_sessions())
+            self.close_sessions()
         self._server.should_exit = True
         self._thread.join(10)

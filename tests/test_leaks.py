@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import threading
 from pathlib import Path
 
+import pytest
 from websockets.sync.client import connect
 
 from rtcshim.serving import ServerThread
@@ -18,8 +20,28 @@ PAGES = 20
 
 
 def udp_sockets() -> int:
-    """UDP sockets open in this network namespace (the tests run in one of their own)."""
-    return sum(len(Path(table).read_text().splitlines()) - 1 for table in ("/proc/net/udp", "/proc/net/udp6"))
+    """UDP sockets this process holds (the server runs in it, in a thread). Only its own:
+    other test processes (xdist workers) share the network namespace."""
+    udp_inodes = {
+        line.split()[9]
+        for table in ("/proc/net/udp", "/proc/net/udp6")
+        for line in Path(table).read_text().splitlines()[1:]
+    }
+    held = 0
+    for descriptor in Path("/proc/self/fd").iterdir():
+        try:
+            target = os.readlink(descriptor)
+        except OSError:  # closed since the listing
+            continue
+        if target.startswith("socket:[") and target[len("socket:["):-1] in udp_inodes:
+            held += 1
+    return held
+
+
+@pytest.fixture
+def server(fresh_server: ServerThread) -> ServerThread:
+    """These tests count the tasks and connections of a whole server: one of their own."""
+    return fresh_server
 
 
 def server_connections(port: int) -> int:

@@ -15,7 +15,7 @@ from rtcshim.dispatchers.certificate import CertificateDispatcher
 from rtcshim.dispatchers.peer_connection import PeerConnectionDispatcher
 from rtcshim.serving import ServerThread
 
-from .test_interop_aiortc import (
+from .aiortc_peers import (
     AiortcPeer,
     accept_answer,
     close_aiortc,
@@ -173,7 +173,7 @@ def test_aiortc_peer_sees_the_page_certificate_in_dtls(
     }}""", offer)
     fingerprint = shim_page.evaluate("window.certificate.getFingerprints()[0].value").upper()
     assert page_sdp_fingerprints(answer_sdp) == {fingerprint}
-    server.run(accept_answer(aiortc_peer, answer_sdp))
+    server.run(accept_answer(aiortc_peer.pc, answer_sdp))
     assert server.run(wait_channel_open(aiortc_peer))["connectionState"] == "connected"
     # The certificate the page's side presented in the DTLS handshake.
     assert aiortc_peer.pc.sctp is not None
@@ -226,8 +226,9 @@ def test_certificate_outlives_its_peer_connection_and_goes_with_the_session(
     assert page_sdp_fingerprints(page.evaluate("window.sdp")) == {page.evaluate("window.fingerprint")}
     assert len(server_certificates(server)) == 1
     sessions_closed = threading.Event()
-    server.registry.subscribe(lambda change, subject: (
+    unsubscribe = server.registry.subscribe(lambda change, subject: (
         sessions_closed.set() if change == "disposed" and not server.registry.sessions else None))
     page.close()
     assert sessions_closed.wait(30)
+    unsubscribe()
     assert server_certificates(server) == []

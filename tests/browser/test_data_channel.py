@@ -11,99 +11,14 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Page
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from rtcshim.serving import ServerThread
 
-from .loopback import LOOPBACK
-
-# Page helpers, installed beside makePair.
-HELPERS = """
-window.bytesOf = async (data) => {
-  if (data instanceof Blob) data = await data.arrayBuffer();
-  if (data instanceof ArrayBuffer) return Array.from(new Uint8Array(data));
-  return Array.from(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-};
-// What a message was, as plain JSON: its class and its content.
-window.describe = async (data) => {
-  if (typeof data === 'string') return { kind: 'string', value: data };
-  const kind = data instanceof Blob ? 'Blob' : data instanceof ArrayBuffer ? 'ArrayBuffer'
-    : Object.prototype.toString.call(data);
-  return { kind, bytes: await bytesOf(data) };
-};
-// Resolves with the data of the next `count` messages on `channel`.
-window.receive = (channel, count) => new Promise((resolve) => {
-  const received = [];
-  const listener = (event) => {
-    received.push(event.data);
-    if (received.length === count) {
-      channel.removeEventListener('message', listener);
-      resolve(received);
-    }
-  };
-  channel.addEventListener('message', listener);
-});
-window.nextEvent = (target, type) => new Promise((resolve) => {
-  target.addEventListener(type, resolve, { once: true });
-});
-window.errorOf = (action) => {
-  try {
-    action();
-  } catch (error) {
-    return { name: error.name, isDOMException: error instanceof DOMException,
-      isTypeError: error instanceof TypeError };
-  }
-  return null;
-};
-window.sha256 = async (bytes) => Array.from(
-  new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)));
-// Offer/answer between two connections with trickled candidates, as makePair does.
-window.connect = async (a, b) => {
-  a.onicecandidate = (event) => { if (event.candidate) b.addIceCandidate(event.candidate); };
-  b.onicecandidate = (event) => { if (event.candidate) a.addIceCandidate(event.candidate); };
-  await a.setLocalDescription(await a.createOffer());
-  await b.setRemoteDescription(a.localDescription);
-  await b.setLocalDescription(await b.createAnswer());
-  await a.setRemoteDescription(b.localDescription);
-};
-"""
-
-
-def install_helpers(page: Page) -> None:
-    page.evaluate(LOOPBACK)
-    page.add_script_tag(content=HELPERS)
-
-
-# How long a page may take to settle what a test awaits. Not a measurement: it only turns
-# a promise that never settles (an event that never fires) into a failure, not a hang.
-SETTLE_TIMEOUT_MS = 30_000
-
-
-def run(page: Page, script: str, arg: Any = None) -> Any:
-    """`page.evaluate(script, arg)`, failing instead of hanging if the promise never settles."""
-    page.evaluate(
-        """([source, arg]) => {
-          window.__outcome = null;
-          Promise.resolve().then(() => (0, eval)('(' + source + ')')(arg)).then(
-            (value) => { window.__outcome = { value }; },
-            (error) => { window.__outcome = { error: String((error && error.stack) || error) }; });
-        }""",
-        [script, arg],
-    )
-    try:
-        outcome = page.wait_for_function("() => window.__outcome", timeout=SETTLE_TIMEOUT_MS).json_value()
-    except PlaywrightTimeoutError:
-        raise AssertionError(
-            f"the page script never settled (an awaited event did not fire): {script.strip()[:300]}"
-        ) from None
-    if "error" in outcome:
-        raise AssertionError(f"the page script failed: {outcome['error']}")
-    return outcome.get("value")
+from .page_helpers import run
 
 
 def open_pair(page: Page, channel_init: dict[str, Any] | None = None) -> None:
     """Connects two peer connections in `page`; the result is `window.pair`."""
-    install_helpers(page)
     run(
         page,
         "async (channelInit) => { window.pair = await makePair({}, channelInit); }",
@@ -127,7 +42,7 @@ def test_send_text_arrives_unchanged(shim_page: Page) -> None:
           const { channel, remoteChannel } = window.pair;
           const arriving = receive(remoteChannel, messages.length);
           for (const message of messages) channel.send(message);
-          return Promise.all((await arriving).map(describe));
+          return Promise.all((await arriving).map(describeMessage));
         }""",
         messages,
     )
@@ -147,8 +62,8 @@ def test_send_flows_in_both_directions(shim_page: Page) -> None:
           channel.send(new Uint8Array([1, 2, 3]));
           remoteChannel.send(new Uint8Array([4, 5, 6]).buffer);
           return {
-            remote: await Promise.all((await atRemote).map(describe)),
-            local: await Promise.all((await atLocal).map(describe)),
+            remote: await Promise.all((await atRemote).map(describeMessage)),
+            local: await Promise.all((await atLocal).map(describeMessage)),
           };
         }"""
     )
@@ -169,8 +84,8 @@ def test_send_arraybuffer_arrives_byte_exact(shim_page: Page) -> None:
           const arriving = receive(remoteChannel, buffers.length);
           for (const buffer of buffers) channel.send(buffer);
           return {
-            sent: await Promise.all(buffers.map(describe)),
-            received: await Promise.all((await arriving).map(describe)),
+            sent: await Promise.all(buffers.map(describeMessage)),
+            received: await Promise.all((await arriving).map(describeMessage)),
           };
         }"""
     )
@@ -198,7 +113,7 @@ def test_send_typed_array_view_sends_only_the_viewed_bytes(shim_page: Page) -> N
           return {
             offsets: views.map((view) => view.byteOffset),
             expected: await Promise.all(views.map(bytesOf)),
-            received: await Promise.all(received.map(describe)),
+            received: await Promise.all(received.map(describeMessage)),
           };
         }"""
     )
@@ -225,7 +140,7 @@ def test_send_blob_arrives_byte_exact(shim_page: Page) -> None:
           for (const blob of blobs) channel.send(blob);
           return {
             sent: await Promise.all(blobs.map(bytesOf)),
-            received: await Promise.all((await arriving).map(describe)),
+            received: await Promise.all((await arriving).map(describeMessage)),
           };
         }"""
     )
@@ -242,7 +157,7 @@ def test_binaryType_defaults_to_arraybuffer(shim_page: Page) -> None:
           channel.send(new Uint8Array([9, 8, 7]));
           const [data] = await arriving;
           return { local: channel.binaryType, remote: remoteChannel.binaryType,
-            received: await describe(data) };
+            received: await describeMessage(data) };
         }"""
     )
     assert result == {
@@ -270,8 +185,8 @@ def test_binaryType_blob_delivers_blobs(shim_page: Page) -> None:
           const [buffer] = await asBuffer;
           return {
             binaryType: remoteChannel.binaryType,
-            blobs: await Promise.all(blobs.map(describe)),
-            afterSwitchBack: await describe(buffer),
+            blobs: await Promise.all(blobs.map(describeMessage)),
+            afterSwitchBack: await describeMessage(buffer),
           };
         }"""
     )
@@ -303,8 +218,8 @@ def test_send_mixed_burst_arrives_in_send_order(shim_page: Page) -> None:
           const arriving = receive(remoteChannel, messages.length);
           for (const message of messages) channel.send(message);
           const expected = await Promise.all(messages.map(async (message) =>
-            typeof message === 'string' ? describe(message) : { kind: 'ArrayBuffer', bytes: await bytesOf(message) }));
-          return { expected, received: await Promise.all((await arriving).map(describe)) };
+            typeof message === 'string' ? describeMessage(message) : { kind: 'ArrayBuffer', bytes: await bytesOf(message) }));
+          return { expected, received: await Promise.all((await arriving).map(describeMessage)) };
         }"""
     )
     assert len(result["received"]) == 30
@@ -532,7 +447,6 @@ def test_close_after_blob_send_delivers_the_blob(shim_page: Page) -> None:
 
 @pytest.mark.parametrize("state", ["connecting", "closing", "closed"])
 def test_send_on_channel_not_open_throws_invalid_state(shim_page: Page, state: str) -> None:
-    install_helpers(shim_page)
     result = run(
         shim_page,
         """async (state) => {
@@ -650,7 +564,7 @@ def test_createDataChannel_negotiated_after_connection_opens_on_both_sides(shim_
           const atLeft = receive(left, 1);
           left.send('left to right');
           right.send(new Uint8Array([5, 5]));
-          const received = [await describe((await atRight)[0]), await describe((await atLeft)[0])];
+          const received = [await describeMessage((await atRight)[0]), await describeMessage((await atLeft)[0])];
           const read = (channel) => ({ id: channel.id, negotiated: channel.negotiated,
             label: channel.label, readyState: channel.readyState });
           return { left: read(left), right: read(right), received, announced };
@@ -664,7 +578,6 @@ def test_createDataChannel_negotiated_after_connection_opens_on_both_sides(shim_
 
 
 def test_createDataChannel_negotiated_before_offer_opens_on_both_sides(shim_page: Page) -> None:
-    install_helpers(shim_page)
     result = run(
         shim_page,
         """async () => {
@@ -676,7 +589,7 @@ def test_createDataChannel_negotiated_before_offer_opens_on_both_sides(shim_page
           const right = b.createDataChannel('agreed', { negotiated: true, id: 5 });
           const opened = [nextEvent(left, 'open'), nextEvent(right, 'open')];
           const states = [left.readyState, right.readyState, left.id, right.id];
-          await connect(a, b);
+          await trickleNegotiate(a, b);
           await Promise.all(opened);
           const atLeft = receive(left, 1);
           right.send('right to left');
@@ -714,7 +627,6 @@ CREATE_ERRORS = [
 def test_createDataChannel_invalid_call_throws(
     shim_page: Page, server: ServerThread, call: str, error_name: str
 ) -> None:
-    install_helpers(shim_page)
     result = run(
         shim_page,
         f"""async () => {{
@@ -740,7 +652,6 @@ def test_createDataChannel_invalid_call_throws(
 
 
 def test_ondatachannel_receives_rtc_data_channel_event_with_open_channel(shim_page: Page) -> None:
-    install_helpers(shim_page)
     result = run(
         shim_page,
         """async () => {
@@ -766,7 +677,7 @@ def test_ondatachannel_receives_rtc_data_channel_event_with_open_channel(shim_pa
               resolve({ facts, opened, remote });
             };
           });
-          await connect(a, b);
+          await trickleNegotiate(a, b);
           const { facts, opened, remote } = await seen;
           facts.openEventAfter = await opened;
           await localOpen;

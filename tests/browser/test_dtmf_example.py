@@ -10,7 +10,7 @@ from playwright.sync_api import BrowserContext, expect
 
 from rtcshim.serving import ServerThread
 
-from .dtmf_pages import received_tones, receiving_transceivers
+from .dtmf_checks import received_tones, receiving_transceivers
 
 TIMEOUT_MS = 20_000
 

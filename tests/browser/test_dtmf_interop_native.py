@@ -7,11 +7,11 @@ us and receives the stream without a gap in its sequence numbers.
 
 from __future__ import annotations
 
-from playwright.sync_api import BrowserContext, Page
+from playwright.sync_api import Page
 
 from rtcshim.serving import ServerThread
 
-from .dtmf_pages import install_dtmf_tools, received_tones, receiving_transceivers
+from .dtmf_checks import received_tones, receiving_transceivers
 
 IS_NATIVE = "RTCPeerConnection.toString().includes('[native code]')"
 # A peer connection sending the page's microphone (Chromium's fake one, or the server's).
@@ -22,21 +22,13 @@ OPEN_AUDIO_CALL = """async () => {
 }"""
 
 
-
-def open_page(context: BrowserContext, native: bool) -> Page:
-    page = context.new_page()
-    page.goto("/static/blank.html")
-    page.wait_for_function("window.rtcshim && window.rtcshim.installed")
-    assert page.evaluate(IS_NATIVE) is native
-    install_dtmf_tools(page)
-    page.evaluate(OPEN_AUDIO_CALL)
-    return page
-
-
 def call(offerer: Page, answerer: Page) -> None:
-    offer = offerer.evaluate("() => offer(pc)")
-    answer = answerer.evaluate("(offer) => answer(pc, offer)", offer)
-    offerer.evaluate("(answer) => accept(pc, answer)", answer)
+    """Both pages open an audio call; offer and answer carry every candidate (no trickle)."""
+    for page in (offerer, answerer):
+        page.evaluate(OPEN_AUDIO_CALL)
+    offer = offerer.evaluate("() => gatheredOffer(pc)")
+    answer = answerer.evaluate("(offer) => gatheredAnswer(pc, offer)", offer)
+    offerer.evaluate("(answer) => pc.setRemoteDescription(answer)", answer)
     for page in (offerer, answerer):
         page.evaluate("() => connected(pc)")
 
@@ -50,9 +42,10 @@ def play(page: Page, tones: str) -> list[str]:
 
 
 def test_native_chromium_dtmf_is_decoded_by_the_shim_server(
-    shim_context: BrowserContext, native_context: BrowserContext, server: ServerThread
+    shim_page: Page, native_page: Page, server: ServerThread
 ) -> None:
-    native, shim = open_page(native_context, native=True), open_page(shim_context, native=False)
+    native, shim = native_page, shim_page
+    assert (native.evaluate(IS_NATIVE), shim.evaluate(IS_NATIVE)) == (True, False)
     call(native, shim)
     assert native.evaluate("sender.dtmf.canInsertDTMF") is True
     assert play(native, "159#") == ["1", "5", "9", "#", ""]
@@ -64,10 +57,9 @@ def test_native_chromium_dtmf_is_decoded_by_the_shim_server(
     assert {tone.clock_rate for tone in tones} <= {8000, 48000}
 
 
-def test_shim_dtmf_reaches_native_chromium_in_an_unbroken_stream(
-    shim_context: BrowserContext, native_context: BrowserContext
-) -> None:
-    shim, native = open_page(shim_context, native=False), open_page(native_context, native=True)
+def test_shim_dtmf_reaches_native_chromium_in_an_unbroken_stream(shim_page: Page, native_page: Page) -> None:
+    shim, native = shim_page, native_page
+    assert (native.evaluate(IS_NATIVE), shim.evaluate(IS_NATIVE)) == (True, False)
     call(shim, native)
     assert "telephone-event/48000" in native.evaluate("pc.localDescription.sdp")
     assert shim.evaluate("sender.dtmf.canInsertDTMF") is True

@@ -8,15 +8,15 @@ call really ran on.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import BrowserContext, ConsoleMessage, Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
-from rtcshim.dispatchers.data_channel import DataChannelDispatcher
-from rtcshim.dispatchers.peer_connection import PeerConnectionDispatcher
 from rtcshim.serving import ServerThread
+
+from .example_pages import CONNECT_TIMEOUT_MS, PageProblems, bridged_peer_connections, open_example
+from .relay_calls import new_room
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 
@@ -36,68 +36,6 @@ EXAMPLE_TITLES = {
 
 CALLER_GREETING = "Hello from the caller: the data channel is open."
 
-# ICE over loopback connects in well under a second; this only bounds a hung test.
-CONNECT_TIMEOUT_MS = 20_000
-
-
-@dataclass(frozen=True)
-class BridgedPeerConnection:
-    """What the server holds for one of the page's peer connections."""
-
-    session: str
-    connection_state: str
-    ice_servers: int
-    data_channel_labels: tuple[str, ...]
-
-
-def bridged_peer_connections(server: ServerThread) -> list[BridgedPeerConnection]:
-    """Every peer connection the server holds, read on the server's own loop."""
-
-    async def collect() -> list[BridgedPeerConnection]:
-        return [
-            BridgedPeerConnection(
-                session=remote_object.session.id,
-                connection_state=remote_object.peer_connection.connectionState,
-                ice_servers=len(remote_object.configuration["iceServers"]),
-                data_channel_labels=tuple(sorted(
-                    child.data_channel.label
-                    for child in remote_object.children.values()
-                    if isinstance(child, DataChannelDispatcher)
-                )),
-            )
-            for remote_object in server.registry.objects()
-            if isinstance(remote_object, PeerConnectionDispatcher)
-        ]
-
-    found: list[BridgedPeerConnection] = server.run(collect())
-    return found
-
-
-class PageProblems:
-    """Uncaught exceptions and console errors of the pages a test opens."""
-
-    def __init__(self) -> None:
-        self.reports: list[str] = []
-
-    def watch(self, page: Page, name: str) -> Page:
-        page.on("pageerror", lambda error: self.reports.append(f"{name}: uncaught {error}"))
-        page.on("console", lambda message: self._console(name, message))
-        return page
-
-    def _console(self, name: str, message: ConsoleMessage) -> None:
-        if message.type == "error":
-            where = message.location.get("url", "")
-            self.reports.append(f"{name}: console error {message.text} ({where})")
-
-
-def open_example(
-    shim_context: BrowserContext, problems: PageProblems, path: str, name: str
-) -> Page:
-    page = problems.watch(shim_context.new_page(), name)
-    page.goto(path)
-    return page
-
-
 def send_through_ui(page: Page, input_selector: str, button_selector: str, text: str) -> None:
     page.fill(input_selector, text)  # waits for the input to be enabled: the channel is open
     page.click(button_selector)
@@ -108,7 +46,7 @@ def test_datachannel_chat_delivers_messages_both_ways(
     shim_context: BrowserContext, server: ServerThread, first: str
 ) -> None:
     problems = PageProblems()
-    room = "test-" + uuid.uuid4().hex[:12]
+    room = new_room("test")
     second = "callee" if first == "caller" else "caller"
     pages: dict[str, Page] = {}
 

@@ -24,11 +24,12 @@ from rtcshim.dispatchers.certificate import CertificateDispatcher
 from rtcshim.dispatchers.peer_connection import PeerConnectionDispatcher
 from rtcshim.serving import ServerThread
 
-from .test_examples import PageProblems, open_example
+from .example_pages import PageProblems, open_example
 
 IDP_DIRECTORY = Path(__file__).parent / "idp"
 # What the pages allow an IdP (load plus one call); small so that hanging IdPs time out soon.
 IDP_TIMEOUT_MS = 1000
+pytestmark = pytest.mark.shim_options(idpTimeout=IDP_TIMEOUT_MS)
 
 # `window.negotiate(a, b)`: a offers, b answers; resolves to what each step gave, and
 # records the identity events both fired in `window.identityEvents`.
@@ -72,9 +73,10 @@ class IdpHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def mock_idp() -> Iterator[str]:
-    """The host:port of an HTTP server holding the mock IdP proxies (tests/browser/idp)."""
+    """The host:port of an HTTP server holding the mock IdP proxies (tests/browser/idp):
+    static files, so the module's tests share it."""
     httpd = http.server.ThreadingHTTPServer(
         ("127.0.0.1", 0), functools.partial(IdpHandler, directory=str(IDP_DIRECTORY)))
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -86,11 +88,9 @@ def mock_idp() -> Iterator[str]:
 
 
 @pytest.fixture
-def page(shim_context: BrowserContext, open_shim_page: Callable[[], Page]) -> Page:
-    shim_context.add_init_script(f"window.rtcshimOptions = {{ idpTimeout: {IDP_TIMEOUT_MS} }};")
-    opened = open_shim_page()
-    opened.evaluate(NEGOTIATE)
-    return opened
+def page(shim_page: Page) -> Page:
+    shim_page.evaluate(NEGOTIATE)
+    return shim_page
 
 
 def decode_identity(sdp: str) -> dict[str, Any]:

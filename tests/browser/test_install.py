@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import BrowserContext, Page
 
 from rtcshim.serving import ServerThread
 
@@ -33,27 +33,17 @@ ALL_PREFIXED = """() => ({
 })"""
 
 
-@pytest.fixture
-def native_context(browser: Browser, server: ServerThread) -> Iterator[BrowserContext]:
-    """A context where Chromium keeps its own WebRTC."""
-    context = browser.new_context(base_url=server.url)
-    yield context
-    context.close()
-
-
-def test_replace_mode_installs_the_shim_and_keeps_the_native_reachable(native_context: BrowserContext) -> None:
+@pytest.mark.parametrize(("mode", "native_peer_connection"), [("replace", False), ("missing", True)])
+def test_mode_chooses_the_shim_or_the_browsers_own_and_keeps_the_native_reachable(
+    native_context: BrowserContext, mode: str, native_peer_connection: bool
+) -> None:
+    """'replace' installs the shim over Chromium's own; 'missing' keeps it and aliases it."""
+    native_context.add_init_script(f"window.rtcshimOptions = {{ mode: '{mode}' }};")
     page = native_context.new_page()
     page.goto("/static/blank.html")
     assert page.evaluate(ALIASES) == {"family": "blink", "prefixes": ["webkit"], "webkit": [True, True, "function"],
-                                      "others": [], "nativePeerConnection": False, "keptNative": True}
-
-
-def test_missing_mode_keeps_the_browsers_own_and_aliases_it(native_context: BrowserContext) -> None:
-    native_context.add_init_script("window.rtcshimOptions = { mode: 'missing' };")
-    page = native_context.new_page()
-    page.goto("/static/blank.html")
-    assert page.evaluate(ALIASES) == {"family": "blink", "prefixes": ["webkit"], "webkit": [True, True, "function"],
-                                      "others": [], "nativePeerConnection": True, "keptNative": True}
+                                      "others": [], "nativePeerConnection": native_peer_connection,
+                                      "keptNative": True}
 
 
 @pytest.mark.parametrize(("option", "prefixes"), [
@@ -120,11 +110,44 @@ def test_options_url_points_the_shim_at_another_server(shim_context: BrowserCont
         other.stop()
 
 
-def test_loading_twice_keeps_the_first_copy(shim_page: Page) -> None:
-    before = shim_page.evaluate("() => { window.first = RTCPeerConnection; return rtcshim.version; }")
+# What the first copy installed: the identities a second copy would replace if it installed again.
+INSTALLED = """() => ({
+  rtcshim: window.rtcshim, native: window.rtcshim.native, nativeNames: Object.keys(window.rtcshim.native),
+  globals: ['RTCPeerConnection', 'webkitRTCPeerConnection', 'RTCSessionDescription', 'RTCIceCandidate',
+    'RTCDataChannel', 'MediaStream', 'MediaStreamTrack', 'RTCRtpSender', 'RTCDTMFSender'].map((name) => window[name]),
+  navigator: ['getUserMedia', 'webkitGetUserMedia', 'mediaDevices'].map(
+    (name) => Object.getOwnPropertyDescriptor(Navigator.prototype, name)),
+})"""
+
+
+def test_loading_twice_keeps_the_first_copy(shim_page: Page, server: ServerThread) -> None:
+    first = shim_page.evaluate(f"""async () => {{
+      window.first = ({INSTALLED})();
+      window.firstPeerConnection = new RTCPeerConnection();
+      await window.firstPeerConnection.createOffer();
+      return {{ session: await rtcshim.session(), names: window.first.nativeNames }};
+    }}""")
     shim_page.add_script_tag(url="/shim.js")
-    assert shim_page.evaluate("RTCPeerConnection === window.first")
-    assert before == shim_page.evaluate("rtcshim.version")
+    after = shim_page.evaluate(f"""async () => {{
+      const now = ({INSTALLED})();
+      const sameDescriptor = (a, b) => a === b || (a && b && a.value === b.value && a.get === b.get);
+      const created = new RTCPeerConnection();
+      await created.createOffer();
+      return {{
+        rtcshim: now.rtcshim === first.rtcshim, native: now.native === first.native,
+        names: now.nativeNames, globals: now.globals.every((value, index) => value === first.globals[index]),
+        navigator: now.navigator.every((descriptor, index) => sameDescriptor(descriptor, first.navigator[index])),
+        session: await rtcshim.session(),
+        // Objects of either moment are of one class, and calls go through the one bridge.
+        oneClass: created instanceof first.globals[0] && firstPeerConnection instanceof RTCPeerConnection,
+        firstStillWorks: (await firstPeerConnection.createOffer()).type,
+      }};
+    }}""")
+    assert after == {"rtcshim": True, "native": True, "names": first["names"], "globals": True, "navigator": True,
+                     "session": first["session"], "oneClass": True, "firstStillWorks": "offer"}
+    # One socket, one session: the second copy opened no bridge of its own.
+    assert list(server.registry.sessions) == [first["session"]]
+    assert len([o for o in server.registry.objects() if o.interface == "PeerConnection"]) == 2
 
 
 def test_event_handler_attributes_and_listeners_both_fire(shim_page: Page) -> None:

@@ -16,51 +16,7 @@ from playwright.sync_api import BrowserContext, Page
 
 from rtcshim.serving import ServerThread
 
-from .test_data_channel import run
-
-HELPERS = """
-// Runs `invoke(success, failure)` and waits for one of the callbacks. The legacy forms
-// never reject: a rejection makes this throw and the test fail.
-window.legacyCall = async (invoke) => {
-  let called;
-  const callbackRan = new Promise((resolve) => { called = resolve; });
-  const calls = [];
-  const success = (...args) => { calls.push({ callback: 'success', args }); called(); };
-  const failure = (...args) => { calls.push({ callback: 'failure', args }); called(); };
-  const returned = invoke(success, failure);
-  const isPromise = returned instanceof Promise;
-  const resolvedTo = await returned;
-  await callbackRan;
-  return { isPromise, resolvedUndefined: resolvedTo === undefined, calls };
-};
-window.describeDescription = (description) => ({
-  isSessionDescription: description instanceof RTCSessionDescription,
-  type: description.type,
-  sdp: description.sdp,
-});
-window.describeError = (error) => ({
-  isDOMException: error instanceof DOMException,
-  name: error.name,
-  hasMessage: typeof error.message === 'string' && error.message.length > 0,
-});
-// An offer and the answer to it, from two connections that are then closed.
-window.offerAndAnswer = async () => {
-  const a = new RTCPeerConnection();
-  const b = new RTCPeerConnection();
-  a.createDataChannel('x');
-  const offer = await a.createOffer();
-  await a.setLocalDescription(offer);
-  await b.setRemoteDescription(a.localDescription);
-  const answer = await b.createAnswer();
-  a.close();
-  b.close();
-  return { offer: offer.toJSON(), answer: answer.toJSON() };
-};
-"""
-
-
-def install_helpers(page: Page) -> None:
-    page.add_script_tag(content=HELPERS)
+from .page_helpers import run
 
 
 def media_kinds(sdp: str) -> list[str]:
@@ -98,42 +54,28 @@ def assert_one_failure(outcome: dict[str, Any], error_name: str) -> None:
 # --- createOffer / createAnswer ------------------------------------------------------
 
 
-def test_createOffer_with_success_and_failure_calls_success_with_offer(shim_page: Page) -> None:
-    install_helpers(shim_page)
+@pytest.mark.parametrize("invoke", [
+    pytest.param("(success, failure) => pc.createOffer(success, failure)", id="success-and-failure"),
+    pytest.param("(success) => pc.createOffer(success)", id="success-only"),
+])
+def test_createOffer_with_callbacks_calls_success_with_offer(shim_page: Page, invoke: str) -> None:
     outcome = run(
         shim_page,
-        """async () => {
+        f"""async () => {{
           const pc = new RTCPeerConnection();
           pc.createDataChannel('x');
-          const outcome = await legacyCall((success, failure) => pc.createOffer(success, failure));
+          const outcome = await callbackOutcome({invoke});
           for (const call of outcome.calls) call.args = call.args.map(describeDescription);
           outcome.signalingState = pc.signalingState;
           return outcome;
-        }""",
-    )
-    [offer] = assert_one_success(outcome)
-    assert offer["isSessionDescription"] is True
-    assert offer["type"] == "offer"
-    assert media_kinds(offer["sdp"]) == ["application"]
-    assert outcome["signalingState"] == "stable"
-
-
-def test_createOffer_with_only_success_callback_calls_success(shim_page: Page) -> None:
-    install_helpers(shim_page)
-    outcome = run(
-        shim_page,
-        """async () => {
-          const pc = new RTCPeerConnection();
-          pc.createDataChannel('x');
-          const outcome = await legacyCall((success) => pc.createOffer(success));
-          for (const call of outcome.calls) call.args = call.args.map(describeDescription);
-          return outcome;
-        }""",
+        }}""",
     )
     [offer] = assert_one_success(outcome)
     assert offer["isSessionDescription"] is True
     assert offer["type"] == "offer"
     assert offer["sdp"].startswith("v=0")
+    assert media_kinds(offer["sdp"]) == ["application"]
+    assert outcome["signalingState"] == "stable"
 
 
 OFFER_OPTION_CASES = [
@@ -161,12 +103,11 @@ OFFER_OPTION_CASES = [
 def test_createOffer_offer_to_receive_adds_recvonly_media_sections(
     shim_page: Page, invoke: str, expected_kinds: list[str]
 ) -> None:
-    install_helpers(shim_page)
     outcome = run(
         shim_page,
         f"""async () => {{
           const pc = new RTCPeerConnection();
-          const outcome = await legacyCall({invoke});
+          const outcome = await callbackOutcome({invoke});
           for (const call of outcome.calls) call.args = call.args.map(describeDescription);
           return outcome;
         }}""",
@@ -179,13 +120,12 @@ def test_createOffer_offer_to_receive_adds_recvonly_media_sections(
 
 
 def test_createOffer_offer_to_receive_keeps_data_channel_section(shim_page: Page) -> None:
-    install_helpers(shim_page)
     outcome = run(
         shim_page,
         """async () => {
           const pc = new RTCPeerConnection();
           pc.createDataChannel('x');
-          const outcome = await legacyCall((success, failure) =>
+          const outcome = await callbackOutcome((success, failure) =>
             pc.createOffer(success, failure, { mandatory: { OfferToReceiveAudio: true } }));
           for (const call of outcome.calls) call.args = call.args.map(describeDescription);
           return outcome;
@@ -196,7 +136,6 @@ def test_createOffer_offer_to_receive_keeps_data_channel_section(shim_page: Page
 
 
 def test_createAnswer_with_callbacks_calls_success_with_answer(shim_page: Page) -> None:
-    install_helpers(shim_page)
     outcome = run(
         shim_page,
         """async () => {
@@ -205,7 +144,7 @@ def test_createAnswer_with_callbacks_calls_success_with_answer(shim_page: Page) 
           a.createDataChannel('x');
           await a.setLocalDescription(await a.createOffer());
           await b.setRemoteDescription(a.localDescription);
-          const outcome = await legacyCall((success, failure) => b.createAnswer(success, failure));
+          const outcome = await callbackOutcome((success, failure) => b.createAnswer(success, failure));
           for (const call of outcome.calls) call.args = call.args.map(describeDescription);
           outcome.signalingState = b.signalingState;
           return outcome;
@@ -221,86 +160,68 @@ def test_createAnswer_with_callbacks_calls_success_with_answer(shim_page: Page) 
 # --- setLocalDescription / setRemoteDescription / addIceCandidate ---------------------
 
 
-def test_setLocalDescription_with_callbacks_applies_offer(shim_page: Page) -> None:
-    install_helpers(shim_page)
-    outcome = run(
-        shim_page,
-        """async () => {
-          const pc = new RTCPeerConnection();
-          pc.createDataChannel('x');
-          const offer = await pc.createOffer();
-          let stateInCallback = null;
-          const outcome = await legacyCall((success, failure) => pc.setLocalDescription(offer,
-            (...args) => { stateInCallback = pc.signalingState; success(...args); }, failure));
-          outcome.stateInCallback = stateInCallback;
-          outcome.localType = pc.localDescription && pc.localDescription.type;
-          outcome.argsUndefined = outcome.calls.every((call) => call.args.every((arg) => arg === undefined));
-          delete outcome.calls[0].args;
-          return outcome;
-        }""",
-    )
-    assert outcome["isPromise"] is True
-    assert outcome["resolvedUndefined"] is True
-    assert outcome["calls"] == [{"callback": "success"}]
-    assert outcome["argsUndefined"] is True
-    assert outcome["stateInCallback"] == "have-local-offer"
-    assert outcome["localType"] == "offer"
+# Each sets up `pc`, `invoke(success, failure)` and `facts()`: what the call changed.
+VOID_SUCCESS_CASES = [
+    pytest.param(
+        """const pc = new RTCPeerConnection();
+           pc.createDataChannel('x');
+           const offer = await pc.createOffer();
+           const invoke = (success, failure) => pc.setLocalDescription(offer, success, failure);
+           const facts = () => ({ localType: pc.localDescription && pc.localDescription.type });""",
+        {"stateInCallback": "have-local-offer", "localType": "offer"},
+        id="setLocalDescription-offer",
+    ),
+    pytest.param(
+        """const { offer } = await offerAndAnswer();
+           const pc = new RTCPeerConnection();
+           const description = new RTCSessionDescription(offer);
+           const invoke = (success, failure) => pc.setRemoteDescription(description, success, failure);
+           const facts = () => ({
+             remoteMatches: pc.remoteDescription.type === 'offer' && pc.remoteDescription.sdp === offer.sdp });""",
+        {"stateInCallback": "have-remote-offer", "remoteMatches": True},
+        id="setRemoteDescription-session-description-object",
+    ),
+    pytest.param(
+        """const a = new RTCPeerConnection();
+           const pc = new RTCPeerConnection();
+           a.createDataChannel('x');
+           const gathered = new Promise((resolve) => {
+             const candidates = [];
+             a.onicecandidate = (event) => {
+               if (event.candidate) candidates.push(event.candidate.toJSON());
+               else resolve(candidates);
+             };
+           });
+           await a.setLocalDescription(await a.createOffer());
+           await pc.setRemoteDescription(a.localDescription);
+           const candidates = await within(gathered, 'the end of candidates');
+           const invoke = (success, failure) => pc.addIceCandidate(new RTCIceCandidate(candidates[0]), success, failure);
+           const facts = () => ({ hasCandidates: candidates.length >= 1 });""",
+        {"stateInCallback": "have-remote-offer", "hasCandidates": True},
+        id="addIceCandidate-ice-candidate-object",
+    ),
+]
 
 
-def test_setRemoteDescription_with_session_description_object_applies_offer(shim_page: Page) -> None:
-    install_helpers(shim_page)
+@pytest.mark.parametrize(("setup", "facts"), VOID_SUCCESS_CASES)
+def test_legacy_call_succeeding_calls_success_without_arguments(
+    shim_page: Page, setup: str, facts: dict[str, Any]
+) -> None:
     outcome = run(
         shim_page,
-        """async () => {
-          const { offer } = await offerAndAnswer();
-          const pc = new RTCPeerConnection();
-          const description = new RTCSessionDescription(offer);
+        f"""async () => {{
+          {setup}
           let stateInCallback = null;
-          const outcome = await legacyCall((success, failure) => pc.setRemoteDescription(description,
-            (...args) => { stateInCallback = pc.signalingState; success(...args); }, failure));
-          outcome.stateInCallback = stateInCallback;
-          outcome.remoteMatches = pc.remoteDescription.type === 'offer' && pc.remoteDescription.sdp === offer.sdp;
+          const outcome = await callbackOutcome((success, failure) => invoke(
+            (...args) => {{ stateInCallback = pc.signalingState; success(...args); }}, failure));
           outcome.argsUndefined = outcome.calls.every((call) => call.args.every((arg) => arg === undefined));
-          delete outcome.calls[0].args;
-          return outcome;
-        }""",
+          for (const call of outcome.calls) delete call.args;
+          return {{ ...outcome, stateInCallback, ...facts() }};
+        }}""",
     )
     assert outcome == {
-        "isPromise": True, "resolvedUndefined": True, "calls": [{"callback": "success"}],
-        "stateInCallback": "have-remote-offer", "remoteMatches": True, "argsUndefined": True,
-    }
-
-
-def test_addIceCandidate_with_ice_candidate_object_calls_success(shim_page: Page) -> None:
-    install_helpers(shim_page)
-    outcome = run(
-        shim_page,
-        """async () => {
-          const a = new RTCPeerConnection();
-          const b = new RTCPeerConnection();
-          a.createDataChannel('x');
-          const gathered = new Promise((resolve) => {
-            const candidates = [];
-            a.onicecandidate = (event) => {
-              if (event.candidate) candidates.push(event.candidate.toJSON());
-              else resolve(candidates);
-            };
-          });
-          await a.setLocalDescription(await a.createOffer());
-          await b.setRemoteDescription(a.localDescription);
-          const candidates = await gathered;
-          const outcome = await legacyCall((success, failure) =>
-            b.addIceCandidate(new RTCIceCandidate(candidates[0]), success, failure));
-          outcome.candidateCount = candidates.length;
-          outcome.argsUndefined = outcome.calls.every((call) => call.args.every((arg) => arg === undefined));
-          delete outcome.calls[0].args;
-          return outcome;
-        }""",
-    )
-    assert outcome["candidateCount"] >= 1
-    assert outcome == {
-        "isPromise": True, "resolvedUndefined": True, "calls": [{"callback": "success"}],
-        "argsUndefined": True, "candidateCount": outcome["candidateCount"],
+        "isPromise": True, "resolvedUndefined": True, "calls": [{"callback": "success"}], "argsUndefined": True,
+        **facts,
     }
 
 
@@ -346,14 +267,13 @@ FAILURE_CASES = [
 def test_legacy_call_failing_calls_failure_with_dom_exception(
     shim_page: Page, setup: str, error_name: str
 ) -> None:
-    install_helpers(shim_page)
     outcome = run(
         shim_page,
         f"""async () => {{
           const pc = new RTCPeerConnection();
           {setup}
           const stateBefore = pc.signalingState;
-          const outcome = await legacyCall(invoke);
+          const outcome = await callbackOutcome(invoke);
           for (const call of outcome.calls) {{
             call.args = call.args.map((arg) => (arg instanceof Error || arg instanceof DOMException)
               ? describeError(arg) : String(arg));
@@ -455,14 +375,13 @@ def test_prefixed_constructors_are_the_standard_constructors(
 def test_RTCPeerConnection_legacy_url_and_constraints_are_accepted(
     shim_page: Page, server: ServerThread
 ) -> None:
-    install_helpers(shim_page)
     result = run(
         shim_page,
         """async () => {
           const pc = new RTCPeerConnection({ iceServers: [{ url: 'stun:127.0.0.1:3478' }] },
             { optional: [{ DtlsSrtpKeyAgreement: true }, { RtpDataChannels: true }] });
           pc.createDataChannel('x');
-          const outcome = await legacyCall((success, failure) => pc.createOffer(success, failure));
+          const outcome = await callbackOutcome((success, failure) => pc.createOffer(success, failure));
           return {
             iceServers: pc.getConfiguration().iceServers,
             signalingState: pc.signalingState,

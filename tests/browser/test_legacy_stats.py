@@ -9,7 +9,7 @@ from typing import Any
 
 from playwright.sync_api import Page
 
-from .stats_page import ALL_TYPES_READY, STATS_CALL
+from .stats_types import ALL_TYPES_READY
 
 # The names the issue lists, by legacy report type; an ssrc report's by direction and kind.
 SESSION_NAMES = {"googInitiator"}
@@ -119,7 +119,6 @@ def assert_end_carries_every_name(end: dict[str, Any], initiator: str) -> None:
 
 
 def test_legacy_stats_carry_every_name_on_both_ends_of_a_call(shim_page: Page) -> None:
-    shim_page.evaluate(STATS_CALL)
     ends = shim_page.evaluate(LEGACY_CALL)
     assert_end_carries_every_name(ends["a"], initiator="true")
     assert_end_carries_every_name(ends["b"], initiator="false")
@@ -140,7 +139,6 @@ def test_legacy_stats_carry_every_name_on_both_ends_of_a_call(shim_page: Page) -
 def test_legacy_bandwidth_report_from_creation_to_close(shim_page: Page) -> None:
     """As in Chrome: a VideoBwe report with 0 where there is no estimate yet, and none once
     the connection is closed; no initiator before any offer."""
-    shim_page.evaluate(STATS_CALL)
     tables = shim_page.evaluate("""async () => {
       const pc = new RTCPeerConnection();
       const fresh = await legacyStatsOf(pc);

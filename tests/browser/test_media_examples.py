@@ -11,16 +11,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from playwright.sync_api import BrowserContext, ConsoleMessage, Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from rtcshim.dispatchers.media_stream_track import MediaTrackDispatcher
-from rtcshim.dispatchers.peer_connection import PeerConnectionDispatcher
 from rtcshim.media.sources import (
     SYNTHETIC_CAMERA_LABEL,
     SYNTHETIC_MICROPHONE_LABEL,
@@ -31,8 +28,15 @@ from rtcshim.media.sources import (
 )
 from rtcshim.serving import ServerThread
 
-# ICE over loopback connects in well under a second; this only bounds a hung test.
-CONNECT_TIMEOUT_MS = 20_000
+from .example_pages import (
+    CONNECT_TIMEOUT_MS,
+    BridgedTransceiver,
+    PageProblems,
+    bridged_peer_connections,
+    open_example,
+)
+from .page_helpers import assert_tone
+from .relay_calls import new_room
 
 # The picker's server offers a second camera and microphone that differ in what they give.
 SMALL_CAMERA_LABEL = "rtcshim small camera"
@@ -41,60 +45,12 @@ HIGH_TONE_HZ = 880.0
 SMALL_CAMERA_MODE = {"width": 320, "height": 240, "frameRate": 15.0}
 _NUMBER = re.compile(r"^\d+$")
 
-# Defined in a page by `load_readers(page)`:
-# - readCounter(selector): {counter} from the frame the <video> shows now, or null;
-# - tonePeak(selector): the loudest frequency of the element's srcObject, once audible.
-READERS = """() => {
-window.readCounter = (selector) => {
-  const video = document.querySelector(selector);
-  if (!video || !video.videoWidth || !video.videoHeight) return null;
-  const canvas = document.createElement('canvas');
-  canvas.width = video.videoWidth;
-  canvas.height = video.videoHeight;
-  const context = canvas.getContext('2d', { willReadFrequently: true });
-  context.drawImage(video, 0, 0);
-  const stamp = readFramePattern(context.getImageData(0, 0, canvas.width, canvas.height));
-  return stamp ? { counter: stamp.counter } : null;
-};
-
-window.tonePeak = async (selector) => {
-  const context = new AudioContext();
-  await context.resume();
-  const source = context.createMediaStreamSource(document.querySelector(selector).srcObject);
-  const analyser = context.createAnalyser();
-  analyser.fftSize = 8192;
-  analyser.smoothingTimeConstant = 0;
-  source.connect(analyser);
-  const bins = new Float32Array(analyser.frequencyBinCount);
-  const binHz = context.sampleRate / analyser.fftSize;
-  try {
-    // Bounded: 20 ms polls until the tone (-12 dBFS) is far above silence and codec noise.
-    for (let poll = 0; poll < 1500; poll++) {
-      analyser.getFloatFrequencyData(bins);
-      let loudest = 1;  // bin 0 is DC
-      for (let bin = 2; bin < bins.length; bin++) {
-        if (bins[bin] > bins[loudest]) loudest = bin;
-      }
-      if (bins[loudest] > -50) return { frequency: loudest * binHz, binHz };
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    throw new Error(`no audible sound from ${selector} within 30 s`);
-  } finally {
-    source.disconnect();
-    context.close();
-  }
-};
-}"""
-
-
-def load_readers(page: Page) -> None:
-    page.add_script_tag(url="/static/frame-pattern.js")  # does nothing where the page has it
-    page.evaluate(READERS)
-
-
 def read_counter(page: Page, selector: str) -> int:
     """The first counter the element shows readably (waits for one)."""
-    found = page.wait_for_function("(selector) => readCounter(selector)", arg=selector, timeout=CONNECT_TIMEOUT_MS)
+    found = page.wait_for_function(
+        "(selector) => { const counter = readCounter(document.querySelector(selector)); return counter !== null && { counter }; }",
+        arg=selector, timeout=CONNECT_TIMEOUT_MS,
+    )
     counter: int = found.json_value()["counter"]
     return counter
 
@@ -103,76 +59,12 @@ def assert_counter_advances(page: Page, selector: str) -> None:
     """The element shows a stamped frame, then a later one: live video, not a still."""
     first = read_counter(page, selector)
     page.wait_for_function(
-        "([selector, first]) => { const now = readCounter(selector); return now && now.counter > first; }",
+        "([selector, first]) => readCounter(document.querySelector(selector)) > first",
         arg=[selector, first], timeout=CONNECT_TIMEOUT_MS,
     )
 
 
-class PageProblems:
-    """Uncaught exceptions and console errors of the pages a test opens."""
-
-    def __init__(self) -> None:
-        self.reports: list[str] = []
-
-    def watch(self, page: Page, name: str) -> Page:
-        page.on("pageerror", lambda error: self.reports.append(f"{name}: uncaught {error}"))
-        page.on("console", lambda message: self._console(name, message))
-        return page
-
-    def _console(self, name: str, message: ConsoleMessage) -> None:
-        if message.type == "error":
-            self.reports.append(f"{name}: console error {message.text} ({message.location.get('url', '')})")
-
-
-def open_example(shim_context: BrowserContext, problems: PageProblems, path: str, name: str) -> Page:
-    page = problems.watch(shim_context.new_page(), name)
-    page.goto(path)
-    load_readers(page)
-    return page
-
-
 # --- what the server holds ----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BridgedTransceiver:
-    kind: str
-    current_direction: str | None
-    sends_from: str | None  # the label of the device whose frames the sender carries
-
-
-@dataclass(frozen=True)
-class BridgedCall:
-    """One of the page's peer connections, as the server holds it."""
-
-    session: str
-    connection_state: str
-    ice_servers: int
-    transceivers: tuple[BridgedTransceiver, ...]
-
-
-def bridged_calls(server: ServerThread) -> list[BridgedCall]:
-    async def collect() -> list[BridgedCall]:
-        return [
-            BridgedCall(
-                session=remote_object.session.id,
-                connection_state=remote_object.peer_connection.connectionState,
-                ice_servers=len(remote_object.configuration["iceServers"]),
-                transceivers=tuple(
-                    BridgedTransceiver(
-                        kind=transceiver.transceiver.kind,
-                        current_direction=transceiver.transceiver.currentDirection,
-                        sends_from=transceiver.sender_track.label if transceiver.sender_track else None,
-                    )
-                    for transceiver in remote_object.transceivers.values()
-                ),
-            )
-            for remote_object in server.registry.objects()
-            if isinstance(remote_object, PeerConnectionDispatcher)
-        ]
-
-    found: list[BridgedCall] = server.run(collect())
-    return found
 
 
 def live_device_tracks(server: ServerThread) -> list[tuple[str, str, dict[str, Any]]]:
@@ -209,7 +101,7 @@ def expect_in_call(page: Page, other: str) -> None:
 
 def assert_two_tab_call(server: ServerThread) -> None:
     """Each tab's own aiortc peer connection, connected, without ICE servers, sending its camera."""
-    calls = bridged_calls(server)
+    calls = bridged_peer_connections(server)
     assert len(calls) == 2
     assert len({call.session for call in calls}) == 2
     for call in calls:
@@ -229,7 +121,7 @@ def test_video_call_plays_each_side_and_hangs_up(
     shim_context: BrowserContext, server: ServerThread, first: str
 ) -> None:
     problems = PageProblems()
-    room = "test-" + uuid.uuid4().hex[:12]
+    room = new_room("test")
     second = "callee" if first == "caller" else "caller"
     pages: dict[str, Page] = {}
     pages[first] = open_example(shim_context, problems, f"/examples/video-call-{first}.html?room={room}", first)
@@ -288,7 +180,7 @@ def test_video_loopback_plays_remote_video_with_live_readout(
     expect(page.locator("#latency")).to_have_text(_NUMBER)
     expect(page.locator("#latency-median")).to_have_text(_NUMBER)
 
-    calls = bridged_calls(server)
+    calls = bridged_peer_connections(server)
     assert len(calls) == 2
     assert len({call.session for call in calls}) == 1
     assert all(call.connection_state == "connected" and call.ice_servers == 0 for call in calls)
@@ -381,8 +273,8 @@ class TestPickSource:
             timeout=CONNECT_TIMEOUT_MS,
         )
         assert_counter_advances(page, "#preview")
-        peak = page.evaluate("tonePeak('#preview')")
-        assert abs(peak["frequency"] - HIGH_TONE_HZ) <= 2 * peak["binHz"], peak
+        peak = page.evaluate("tonePeak(document.getElementById('preview').srcObject, 'the preview')")
+        assert_tone(peak, HIGH_TONE_HZ, bins=2)
         # The 2013 way: the element plays a blob: URL made for the stream.
         assert page.evaluate("document.getElementById('preview').src.startsWith('blob:')")
 

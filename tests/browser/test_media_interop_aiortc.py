@@ -18,57 +18,23 @@ from typing import Any
 import av
 import numpy as np
 import pytest
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCPeerConnection
 from aiortc.mediastreams import MediaStreamTrack
-from aiortc.sdp import candidate_from_sdp
 from playwright.sync_api import Page
 
 from rtcshim.media.frame_pattern import Stamp, read
 from rtcshim.media.sources import SyntheticCamera
 from rtcshim.serving import ServerThread
 
-from .media_pages import assert_counters_advance, install_media_tools
+from .aiortc_peers import WAIT_SECONDS, accept_answer, answer, new_connection
+from .page_helpers import assert_counters_advance
 
-# Bounds how long the test process waits for the aiortc side; a failure, not a measure.
-WAIT_SECONDS = 20
 SYNTHETIC_TONE_HZ = 440
 # A stamp's capture time must be this close to the moment aiortc decoded the frame: the
 # stamp is a capture time of today, not garbage that happened to pass the CRC.
 PLAUSIBLE_AGE_MS = 5000
 VIDEO_FRAMES = 30
 AUDIO_FRAMES = 50  # 1 s of 20 ms frames
-
-# `window.peer`: one shimmed peer connection, its trickled candidates and remote tracks.
-PAGE_PEER = """() => {
-  const { until, playVideo } = window.mediaTools;
-  const peer = window.peer = { candidates: [], candidatesEnded: false, remote: [], localStreams: [] };
-  const pc = peer.pc = new RTCPeerConnection({ iceServers: [] });
-  pc.onicecandidate = (event) => {
-    if (event.candidate) peer.candidates.push(event.candidate.toJSON());
-    else peer.candidatesEnded = true;
-  };
-  pc.ontrack = (event) => {
-    const entry = { kind: event.track.kind, stream: new MediaStream([event.track]), element: null };
-    if (entry.kind === 'video') entry.element = playVideo(entry.stream);
-    peer.remote.push(entry);
-  };
-  // The page's offer with its getUserMedia tracks, once every candidate has trickled.
-  peer.offerMedia = async (constraints) => {
-    const stream = await navigator.mediaDevices.getUserMedia(constraints);
-    peer.localStreams.push(stream);
-    for (const track of stream.getTracks()) pc.addTrack(track, stream);
-    const offer = await pc.createOffer();
-    await pc.setLocalDescription(offer);
-    await until(() => peer.candidatesEnded, 'the end of the page\\'s candidates');
-    return {
-      sdp: offer.sdp, candidates: peer.candidates,
-      settings: stream.getTracks().map((track) => ({ kind: track.kind, ...track.getSettings() })),
-    };
-  };
-  peer.connected = () => until(() => pc.connectionState === 'connected'
-    || (['failed', 'closed'].includes(pc.connectionState) && `connection ${pc.connectionState}`),
-    () => `the page's connection to aiortc (${pc.connectionState})`);
-}"""
 
 
 @dataclass
@@ -89,9 +55,8 @@ class ReceivedVideoFrame:
 
 
 async def create_media_peer() -> AiortcMediaPeer:
-    # Never the default public STUN server: no ICE servers at all.
     loop = asyncio.get_running_loop()
-    peer = AiortcMediaPeer(RTCPeerConnection(RTCConfiguration(iceServers=[])))
+    peer = AiortcMediaPeer(new_connection())
     peer.tracks = {"audio": loop.create_future(), "video": loop.create_future()}
 
     @peer.pc.on("track")
@@ -103,29 +68,12 @@ async def create_media_peer() -> AiortcMediaPeer:
     return peer
 
 
-async def answer(peer: AiortcMediaPeer, offer_sdp: str, candidates: list[dict[str, Any]]) -> str:
-    """Answer the page's offer, then add its trickled candidates and end-of-candidates."""
-    await peer.pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
-    await peer.pc.setLocalDescription(await peer.pc.createAnswer())
-    for init in candidates:
-        candidate = candidate_from_sdp(init["candidate"].removeprefix("candidate:"))
-        candidate.sdpMid = init["sdpMid"]
-        candidate.sdpMLineIndex = init["sdpMLineIndex"]
-        await peer.pc.addIceCandidate(candidate)
-    await peer.pc.addIceCandidate(None)
-    return str(peer.pc.localDescription.sdp)
-
-
 async def offer_camera(peer: AiortcMediaPeer) -> str:
     camera = SyntheticCamera()
     peer.local_tracks.append(camera)
     peer.pc.addTrack(camera)
     await peer.pc.setLocalDescription(await peer.pc.createOffer())
     return str(peer.pc.localDescription.sdp)
-
-
-async def accept_answer(peer: AiortcMediaPeer, answer_sdp: str) -> None:
-    await peer.pc.setRemoteDescription(RTCSessionDescription(sdp=answer_sdp, type="answer"))
 
 
 async def receive_video(peer: AiortcMediaPeer, count: int) -> list[ReceivedVideoFrame]:
@@ -170,22 +118,16 @@ def aiortc_peer(server: ServerThread) -> Iterator[AiortcMediaPeer]:
 @pytest.fixture
 def page_peer(shim_page: Page) -> Iterator[Page]:
     assert not shim_page.evaluate("RTCPeerConnection.toString().includes('[native code]')")
-    install_media_tools(shim_page)
-    shim_page.evaluate(PAGE_PEER)
+    shim_page.evaluate("openPagePeer()")
     yield shim_page
-    shim_page.evaluate(
-        """() => {
-          window.peer.pc.close();
-          for (const stream of window.peer.localStreams) stream.getTracks().forEach((track) => track.stop());
-        }"""
-    )
+    shim_page.evaluate("window.peer.close()")
 
 
 def call_aiortc(page: Page, server: ServerThread, peer: AiortcMediaPeer, constraints: dict[str, Any]) -> dict[str, Any]:
     """The page offers its getUserMedia tracks, trickling candidates; aiortc answers."""
     offer: dict[str, Any] = page.evaluate("(constraints) => window.peer.offerMedia(constraints)", constraints)
     assert offer["candidates"], "the shimmed page emitted no icecandidate events"
-    answer_sdp = server.run(answer(peer, offer["sdp"], offer["candidates"]))
+    answer_sdp = server.run(answer(peer.pc, offer["sdp"], offer["candidates"]))
     page.evaluate("(sdp) => window.peer.pc.setRemoteDescription({ type: 'answer', sdp })", answer_sdp)
     assert page.evaluate("window.peer.connected()") is True
     return offer
@@ -249,18 +191,18 @@ def test_page_plays_stamped_video_when_aiortc_sends_camera(
           const pc = window.peer.pc;
           await pc.setRemoteDescription({ type: 'offer', sdp });
           await pc.setLocalDescription(await pc.createAnswer());
-          await window.mediaTools.until(() => pc.iceGatheringState === 'complete', 'the page\\'s ICE gathering');
+          await until(() => pc.iceGatheringState === 'complete', 'the page\\'s ICE gathering');
         }""",
         offer_sdp,
     )
-    server.run(accept_answer(aiortc_peer, page_peer.evaluate("window.peer.pc.localDescription.sdp")))
+    server.run(accept_answer(aiortc_peer.pc, page_peer.evaluate("window.peer.pc.localDescription.sdp")))
     assert page_peer.evaluate("window.peer.connected()") is True
 
     result = page_peer.evaluate(
         """async () => {
-          const video = await window.mediaTools.until(() => window.peer.remote.find((entry) => entry.kind === 'video'),
+          const video = await until(() => window.peer.remote.find((entry) => entry.kind === 'video'),
             'a remote video track from aiortc');
-          return window.mediaTools.videoStamps(video.element, 'the page playing aiortc\\'s camera', 3);
+          return videoStamps(video.element, 'the page playing aiortc\\'s camera', 3);
         }"""
     )
     assert (result["width"], result["height"]) == (640, 480), result

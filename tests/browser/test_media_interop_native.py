@@ -13,14 +13,11 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 import pytest
-from playwright.sync_api import BrowserContext, Page
+from playwright.sync_api import Page
 
-from .media_pages import (
-    MIN_SOUND_LEVEL,
-    assert_counters_advance,
-    assert_tone,
+from .page_helpers import MIN_SOUND_LEVEL, assert_counters_advance, assert_tone
+from .relay_calls import (
     close_call,
-    install_media_call,
     join_call,
     new_room,
     remote_sound_peak,
@@ -41,17 +38,9 @@ class CallPages(NamedTuple):
 
 
 
-def open_call_page(context: BrowserContext) -> Page:
-    page = context.new_page()
-    page.goto("/static/blank.html")
-    page.wait_for_function("window.rtcshim && window.rtcshim.installed")
-    install_media_call(page)
-    return page
-
-
 @pytest.fixture
-def pages(shim_context: BrowserContext, native_context: BrowserContext) -> Iterator[CallPages]:
-    call_pages = CallPages(open_call_page(shim_context), open_call_page(native_context))
+def pages(shim_page: Page, native_page: Page) -> Iterator[CallPages]:
+    call_pages = CallPages(shim_page, native_page)
     assert call_pages.native.evaluate(IS_NATIVE) is True
     assert call_pages.shim.evaluate(IS_NATIVE) is False
     yield call_pages

@@ -1,4 +1,4 @@
-"""The modern media API and renegotiation, between two shimmed peer connections in one page.
+"""The modern media API and renegotiation, between two shimmed peer connections in one shim_page.
 
 `a` offers, `b` answers (`negotiate(a, b)`); candidates travel inside the descriptions.
 What the remote side receives is played and its frame counters read back.
@@ -14,14 +14,6 @@ from playwright.sync_api import Page
 from rtcshim.dispatchers.media_stream_track import MediaTrackDispatcher
 from rtcshim.dispatchers.transceiver import TransceiverDispatcher
 from rtcshim.serving import ServerThread
-
-from .media_page import load_media_helpers
-
-
-@pytest.fixture
-def page(shim_page: Page) -> Page:
-    load_media_helpers(shim_page)
-    return shim_page
 
 
 def server_transceivers(server: ServerThread) -> list[TransceiverDispatcher]:
@@ -48,8 +40,8 @@ def direction_of(section: list[str]) -> str:
 # --- senders, receivers, transceivers -------------------------------------------------
 
 
-def test_add_track_returns_a_sender_with_the_track(page: Page, server: ServerThread) -> None:
-    result: dict[str, Any] = page.evaluate("""async () => {
+def test_add_track_returns_a_sender_with_the_track(shim_page: Page, server: ServerThread) -> None:
+    result: dict[str, Any] = shim_page.evaluate("""async () => {
       const stream = await within(navigator.mediaDevices.getUserMedia({ audio: true }), 'getUserMedia');
       const [track] = stream.getAudioTracks();
       const pc = new RTCPeerConnection();
@@ -80,8 +72,8 @@ def test_add_track_returns_a_sender_with_the_track(page: Page, server: ServerThr
     assert transceiver.transceiver.direction == "sendrecv"
 
 
-def test_senders_receivers_transceivers_keep_identity_across_negotiations(page: Page) -> None:
-    result: dict[str, Any] = page.evaluate("""async () => {
+def test_senders_receivers_transceivers_keep_identity_across_negotiations(shim_page: Page) -> None:
+    result: dict[str, Any] = shim_page.evaluate("""async () => {
       const stream = await within(navigator.mediaDevices.getUserMedia({ audio: true, video: true }), 'getUserMedia');
       const a = new RTCPeerConnection();
       const b = new RTCPeerConnection();
@@ -112,8 +104,8 @@ def test_senders_receivers_transceivers_keep_identity_across_negotiations(page: 
     }
 
 
-def test_add_transceiver_recvonly_offers_recvonly_audio(page: Page, server: ServerThread) -> None:
-    result: dict[str, Any] = page.evaluate("""async () => {
+def test_add_transceiver_recvonly_offers_recvonly_audio(shim_page: Page, server: ServerThread) -> None:
+    result: dict[str, Any] = shim_page.evaluate("""async () => {
       const pc = new RTCPeerConnection();
       const transceiver = pc.addTransceiver('audio', { direction: 'recvonly' });
       const offer = await within(pc.createOffer(), 'createOffer');
@@ -134,8 +126,8 @@ def test_add_transceiver_recvonly_offers_recvonly_audio(page: Page, server: Serv
 
 
 @pytest.mark.parametrize("form", ["promise", "legacy"])
-def test_offer_to_receive_without_tracks_adds_transceivers(page: Page, server: ServerThread, form: str) -> None:
-    result: dict[str, Any] = page.evaluate("""async (form) => {
+def test_offer_to_receive_without_tracks_adds_transceivers(shim_page: Page, server: ServerThread, form: str) -> None:
+    result: dict[str, Any] = shim_page.evaluate("""async (form) => {
       const pc = new RTCPeerConnection();
       const before = pc.getTransceivers().length;
       const offer = form === 'promise'
@@ -157,8 +149,8 @@ def test_offer_to_receive_without_tracks_adds_transceivers(page: Page, server: S
     assert sorted(t.transceiver.kind for t in server_transceivers(server)) == ["audio", "video"]
 
 
-def test_mid_is_null_until_the_offer_is_set(page: Page) -> None:
-    result: dict[str, Any] = page.evaluate("""async () => {
+def test_mid_is_null_until_the_offer_is_set(shim_page: Page) -> None:
+    result: dict[str, Any] = shim_page.evaluate("""async () => {
       const a = new RTCPeerConnection();
       const b = new RTCPeerConnection();
       const transceiver = a.addTransceiver('video');
@@ -182,8 +174,8 @@ def test_mid_is_null_until_the_offer_is_set(page: Page) -> None:
     assert result["remote"] == [result["negotiated"]]
 
 
-def test_current_direction_after_negotiation(page: Page) -> None:
-    result: dict[str, Any] = page.evaluate("""async () => {
+def test_current_direction_after_negotiation(shim_page: Page) -> None:
+    result: dict[str, Any] = shim_page.evaluate("""async () => {
       const stream = await within(navigator.mediaDevices.getUserMedia({ video: true }), 'getUserMedia');
       const [track] = stream.getVideoTracks();
       const directions = (pc) => pc.getTransceivers().map((t) => [t.direction, t.currentDirection]);
@@ -211,8 +203,8 @@ def test_current_direction_after_negotiation(page: Page) -> None:
     assert result["twoWay"] == {"c": [["sendrecv", "sendrecv"]], "d": [["sendrecv", "sendrecv"]]}
 
 
-def test_direction_setter_fires_negotiation_needed(page: Page, server: ServerThread) -> None:
-    result: dict[str, Any] = page.evaluate("""async () => {
+def test_direction_setter_fires_negotiation_needed(shim_page: Page, server: ServerThread) -> None:
+    result: dict[str, Any] = shim_page.evaluate("""async () => {
       const a = new RTCPeerConnection();
       const b = new RTCPeerConnection();
       const transceiver = a.addTransceiver('video');
@@ -240,8 +232,8 @@ def test_direction_setter_fires_negotiation_needed(page: Page, server: ServerThr
 # --- changing what is sent ------------------------------------------------------------
 
 
-def test_replace_track_switches_remote_video_without_renegotiation(page: Page, server: ServerThread) -> None:
-    result: dict[str, Any] = page.evaluate("""async () => {
+def test_replace_track_switches_remote_video_without_renegotiation(shim_page: Page, server: ServerThread) -> None:
+    result: dict[str, Any] = shim_page.evaluate("""async () => {
       const large = await within(navigator.mediaDevices.getUserMedia({ video: true }), 'getUserMedia');
       const small = await within(navigator.mediaDevices.getUserMedia(
         { video: { width: { exact: 320 }, height: { exact: 240 } } }), 'getUserMedia at 320x240');
@@ -282,8 +274,8 @@ def test_replace_track_switches_remote_video_without_renegotiation(page: Page, s
     assert [track.track_id for track in senders] == [result["smallId"]]
 
 
-def test_remove_track_renegotiated_removes_the_remote_track(page: Page) -> None:
-    result: dict[str, Any] = page.evaluate("""async () => {
+def test_remove_track_renegotiated_removes_the_remote_track(shim_page: Page) -> None:
+    result: dict[str, Any] = shim_page.evaluate("""async () => {
       const stream = await within(navigator.mediaDevices.getUserMedia({ audio: true, video: true }), 'getUserMedia');
       const a = new RTCPeerConnection();
       const b = new RTCPeerConnection();
@@ -334,8 +326,8 @@ def test_remove_track_renegotiated_removes_the_remote_track(page: Page) -> None:
     assert result["remoteStreams"] == 0
 
 
-def test_remove_stream_renegotiated_fires_removestream(page: Page) -> None:
-    result: dict[str, Any] = page.evaluate("""async () => {
+def test_remove_stream_renegotiated_fires_removestream(shim_page: Page) -> None:
+    result: dict[str, Any] = shim_page.evaluate("""async () => {
       const stream = await within(navigator.mediaDevices.getUserMedia({ audio: true, video: true }), 'getUserMedia');
       const a = new RTCPeerConnection();
       const b = new RTCPeerConnection();
@@ -366,9 +358,9 @@ def test_remove_stream_renegotiated_fires_removestream(page: Page) -> None:
 
 
 @pytest.mark.parametrize("who", ["offerer", "answerer"])
-def test_second_stream_mid_call_reaches_the_remote(page: Page, who: str) -> None:
+def test_second_stream_mid_call_reaches_the_remote(shim_page: Page, who: str) -> None:
     """Either side adds a stream during the call and offers again: the other gets addstream."""
-    result: dict[str, Any] = page.evaluate("""async (who) => {
+    result: dict[str, Any] = shim_page.evaluate("""async (who) => {
       const first = await within(navigator.mediaDevices.getUserMedia({ video: true }), 'getUserMedia');
       const a = new RTCPeerConnection();
       const b = new RTCPeerConnection();
@@ -404,8 +396,8 @@ def test_second_stream_mid_call_reaches_the_remote(page: Page, who: str) -> None
     assert result["states"] == ["stable", "stable"]
 
 
-def test_transceiver_stop_rejects_its_section(page: Page, server: ServerThread) -> None:
-    result: dict[str, Any] = page.evaluate("""async () => {
+def test_transceiver_stop_rejects_its_section(shim_page: Page, server: ServerThread) -> None:
+    result: dict[str, Any] = shim_page.evaluate("""async () => {
       const stream = await within(navigator.mediaDevices.getUserMedia({ audio: true, video: true }), 'getUserMedia');
       const a = new RTCPeerConnection();
       const b = new RTCPeerConnection();
@@ -455,9 +447,9 @@ def test_transceiver_stop_rejects_its_section(page: Page, server: ServerThread) 
     assert stopped == ["audio", "audio"]
 
 
-def test_transceiver_stop_fires_negotiation_needed(page: Page) -> None:
+def test_transceiver_stop_fires_negotiation_needed(shim_page: Page) -> None:
     """webrtc-pc: a stopped transceiver whose m= section is not yet rejected needs negotiation."""
-    result: str = page.evaluate("""async () => {
+    result: str = shim_page.evaluate("""async () => {
       const a = new RTCPeerConnection();
       const b = new RTCPeerConnection();
       const transceiver = a.addTransceiver('audio');
@@ -471,8 +463,8 @@ def test_transceiver_stop_fires_negotiation_needed(page: Page) -> None:
     assert result == "stopped"
 
 
-def test_close_ends_remote_tracks_and_keeps_local_ones(page: Page, server: ServerThread) -> None:
-    result: dict[str, Any] = page.evaluate("""async () => {
+def test_close_ends_remote_tracks_and_keeps_local_ones(shim_page: Page, server: ServerThread) -> None:
+    result: dict[str, Any] = shim_page.evaluate("""async () => {
       const stream = await within(navigator.mediaDevices.getUserMedia({ audio: true, video: true }), 'getUserMedia');
       const a = new RTCPeerConnection();
       const b = new RTCPeerConnection();
@@ -502,8 +494,8 @@ def test_close_ends_remote_tracks_and_keeps_local_ones(page: Page, server: Serve
 # --- errors ---------------------------------------------------------------------------
 
 
-def test_media_method_errors(page: Page) -> None:
-    errors: dict[str, str] = page.evaluate("""async () => {
+def test_media_method_errors(shim_page: Page) -> None:
+    errors: dict[str, str] = shim_page.evaluate("""async () => {
       const stream = await within(navigator.mediaDevices.getUserMedia({ audio: true, video: true }), 'getUserMedia');
       const [audio] = stream.getAudioTracks();
       const [video] = stream.getVideoTracks();

@@ -20,10 +20,9 @@ from rtcshim.registry import Change
 from rtcshim.serving import ServerThread
 from rtcshim.session import Session
 
-from .media_pages import (
-    assert_tone,
+from .page_helpers import assert_tone
+from .relay_calls import (
     close_call,
-    install_media_call,
     join_call,
     new_room,
     remote_tone_peak,
@@ -44,12 +43,6 @@ def server(request: pytest.FixtureRequest) -> Iterator[ServerThread]:
         yield running
     finally:
         running.stop()
-
-
-def open_call_page(open_shim_page: Callable[[], Page]) -> Page:
-    page = open_shim_page()
-    install_media_call(page)
-    return page
 
 
 def session_id(page: Page) -> str:
@@ -83,11 +76,11 @@ def test_tone_follows_session_sources_when_subscriber_sets_them_for_one_session(
 
     unsubscribe = server.registry.subscribe(give_first_session_another_tone)
     try:
-        high = open_call_page(open_shim_page)
+        high = open_shim_page()
         assert session_id(high) == changed[0]
     finally:
         unsubscribe()
-    normal = open_call_page(open_shim_page)
+    normal = open_shim_page()
     assert session_id(normal) != changed[0]
 
     call_with_microphones(high, normal)
@@ -102,7 +95,7 @@ def test_tone_follows_session_sources_when_subscriber_sets_them_for_one_session(
 def test_tone_follows_server_sources_when_test_starts_server_with_them(
     server: ServerThread, open_shim_page: Callable[[], Page]
 ) -> None:
-    first, second = open_call_page(open_shim_page), open_call_page(open_shim_page)
+    first, second = open_shim_page(), open_shim_page()
     call_with_microphones(first, second)
     for page in (first, second):
         assert_tone(remote_tone_peak(page, "a page of the 660 Hz server"), SERVER_TONE_HZ)

@@ -14,7 +14,8 @@ from typing import Any
 
 from playwright.sync_api import Page
 
-from .media_pages import assert_counters_advance, install_media_tools, new_room
+from .page_helpers import assert_counters_advance
+from .relay_calls import new_room
 
 # `legacyCall(room, isCaller)`: the seed's page, nearly as it was written. `window.call`
 # keeps the remote <video> (once onaddstream fired), candidate counts and the first error.
@@ -84,7 +85,6 @@ window.legacyCall = function (room, isCaller) {
 
 def open_legacy_tab(open_shim_page: Callable[[], Page]) -> Page:
     page = open_shim_page()
-    install_media_tools(page)
     page.evaluate(LEGACY_CALL)
     return page
 
@@ -92,7 +92,6 @@ def open_legacy_tab(open_shim_page: Callable[[], Page]) -> Page:
 def remote_stamps(page: Page, name: str) -> dict[str, Any]:
     result: dict[str, Any] = page.evaluate(
         """async (name) => {
-          const { until, videoStamps } = window.mediaTools;
           const video = await until(() => {
             if (window.call.error) throw new Error(window.call.error);
             return window.call.remoteVideo;

@@ -10,6 +10,8 @@ from playwright.sync_api import Browser, Page
 from rtcshim.dispatchers.media_stream_track import MediaTrackDispatcher
 from rtcshim.serving import ServerThread
 
+from .page_helpers import load_page_helpers
+
 # A browser that can capture but has no peer connection of its own.
 WITHOUT_PEER_CONNECTION = """
 for (const name of Object.getOwnPropertyNames(window)) {
@@ -18,15 +20,6 @@ for (const name of Object.getOwnPropertyNames(window)) {
 window.rtcshimOptions = { capture: 'browser' };
 """
 
-# A function, so that page.evaluate runs it rather than calling what it defines.
-WATCHDOG = """() => {
-window.within = (promise, what) => Promise.race([promise, new Promise((_, reject) =>
-  setTimeout(() => reject(new Error(what + ' did not happen within 30 s')), 30000))]);
-window.until = (condition, what) => within(new Promise((resolve) => {
-  const check = () => (condition() ? resolve() : setTimeout(check, 20));
-  check();
-}), what);
-}"""
 
 
 @pytest.fixture
@@ -35,7 +28,7 @@ def capturing_page(browser: Browser, server: ServerThread) -> Iterator[Page]:
     context.add_init_script(WITHOUT_PEER_CONNECTION)
     page = context.new_page()
     page.goto("/static/blank.html")
-    page.evaluate(WATCHDOG)
+    load_page_helpers(page)
     yield page
     context.close()
 

@@ -9,19 +9,12 @@ from playwright.sync_api import Page
 from rtcshim.dispatchers.peer_connection import PeerConnectionDispatcher
 from rtcshim.serving import ServerThread
 
-from .loopback import LOOPBACK
-from .media_page import load_media_helpers
-
 
 def connected_pair_events(page: Page) -> list[str]:
-    page.evaluate(LOOPBACK)
     events: list[str] = page.evaluate("""async () => {
       const pair = await makePair();
       // Both ends report 'connected' before the channel opens; wait for the last event.
-      await new Promise((resolve) => {
-        const check = () => pair.b.connectionState === 'connected' ? resolve() : setTimeout(check, 10);
-        check();
-      });
+      await connected(pair.b);
       return pair.events;
     }""")
     return events
@@ -98,7 +91,6 @@ def test_set_local_description_getters_are_current_when_it_resolves(shim_page: P
 
 
 def test_descriptions_current_and_pending_after_negotiation(shim_page: Page) -> None:
-    shim_page.evaluate(LOOPBACK)
     state = shim_page.evaluate("""async () => {
       const { a, b } = await makePair();
       return {
@@ -149,7 +141,6 @@ def test_close_then_every_method_fails_with_invalid_state(shim_page: Page) -> No
 
 
 def test_close_fires_no_events_and_closes_the_server_side(shim_page: Page, server: ServerThread) -> None:
-    shim_page.evaluate(LOOPBACK)
     fired = shim_page.evaluate("""async () => {
       const { a, b, channel } = await makePair();
       const fired = [];
@@ -158,13 +149,10 @@ def test_close_fires_no_events_and_closes_the_server_side(shim_page: Page, serve
         a.addEventListener(name, () => fired.push(name));
       }
       channel.onclose = () => fired.push('channel close');
-      const until = (pc, state) => new Promise((resolve) => {
-        const check = () => (pc.connectionState === state ? resolve() : setTimeout(check, 10));
-        check();
-      });
-      await until(b, 'connected');
+      await connected(b);
       a.close();
-      await until(b, 'disconnected');  // the server did close a: b saw its peer go
+      // The server did close a: b saw its peer go.
+      await until(() => b.connectionState === 'disconnected', 'b disconnected');
       return { fired, channelState: channel.readyState, remoteState: b.connectionState };
     }""")
     assert fired == {"fired": [], "channelState": "closed", "remoteState": "disconnected"}
@@ -238,7 +226,6 @@ def test_constructor_rejects_bad_configuration(shim_page: Page) -> None:
 
 
 def test_add_ice_candidate_errors(shim_page: Page) -> None:
-    shim_page.evaluate(LOOPBACK)
     errors = shim_page.evaluate("""async () => {
       const lonely = new RTCPeerConnection();
       const candidate = { candidate: 'candidate:1 1 udp 2122260223 10.77.0.1 9 typ host', sdpMid: '0' };
@@ -312,14 +299,8 @@ def test_session_description_legacy_sdp_is_writable(shim_page: Page) -> None:
 
 # --- negotiationneeded and the operations chain ------------------------------------------
 
-# Resolves once every event the server sent so far has been handled and every task they
-# queued has run: then an event that has not fired is not going to.
-SETTLED = "async () => { await roundTrip(); await new Promise((resolve) => setTimeout(resolve, 0)); }"
-
-
 def test_negotiationneeded_fires_once_after_the_call_that_needs_it(shim_page: Page) -> None:
-    load_media_helpers(shim_page)
-    result = shim_page.evaluate(f"""async () => {{
+    result = shim_page.evaluate("""async () => {
       const pc = new RTCPeerConnection();
       const fired = [];
       pc.onnegotiationneeded = () => fired.push(pc.signalingState);
@@ -328,9 +309,9 @@ def test_negotiationneeded_fires_once_after_the_call_that_needs_it(shim_page: Pa
       await until(() => fired.length === 1, 'negotiationneeded');
       pc.createDataChannel('second');
       pc.addTransceiver('audio');
-      await ({SETTLED})();
-      return {{ synchronously, fired }};
-    }}""")
+      await settled();
+      return { synchronously, fired };
+    }""")
     assert result == {"synchronously": 0, "fired": ["stable"]}
 
 
@@ -338,29 +319,27 @@ def test_negotiationneeded_waits_while_the_operations_chain_is_busy(shim_page: P
     """A track added just before the remote offer is applied goes into the answer: no
     negotiation is left to do, so no event (period libraries answer so, and an event here
     made them send a second offer in the middle of answering)."""
-    load_media_helpers(shim_page)
-    result = shim_page.evaluate(f"""async () => {{
+    result = shim_page.evaluate("""async () => {
       const caller = new RTCPeerConnection();
       const callee = new RTCPeerConnection();
-      const stream = await navigator.mediaDevices.getUserMedia({{ audio: true }});
+      const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
       caller.addTrack(stream.getTracks()[0], stream);
       await caller.setLocalDescription(await caller.createOffer());
       const fired = [];
       callee.onnegotiationneeded = () => fired.push(callee.signalingState);
-      const [track] = (await navigator.mediaDevices.getUserMedia({{ audio: true }})).getTracks();
+      const [track] = (await navigator.mediaDevices.getUserMedia({ audio: true })).getTracks();
       callee.addTrack(track);
       await callee.setRemoteDescription(caller.localDescription);
       await callee.setLocalDescription(await callee.createAnswer());
       await caller.setRemoteDescription(callee.localDescription);
-      await ({SETTLED})();
-      return {{ fired, answer: callee.localDescription.sdp.match(/^a=(sendrecv|sendonly|recvonly|inactive)/m)[1] }};
-    }}""")
+      await settled();
+      return { fired, answer: callee.localDescription.sdp.match(/^a=(sendrecv|sendonly|recvonly|inactive)/m)[1] };
+    }""")
     assert result == {"fired": [], "answer": "sendrecv"}
 
 
 def test_negotiationneeded_fires_after_a_negotiation_that_left_something_out(shim_page: Page) -> None:
-    load_media_helpers(shim_page)
-    result = shim_page.evaluate(f"""async () => {{
+    result = shim_page.evaluate("""async () => {
       const offerer = new RTCPeerConnection();
       const answerer = new RTCPeerConnection();
       offerer.addTransceiver('audio');
@@ -373,7 +352,7 @@ def test_negotiationneeded_fires_after_a_negotiation_that_left_something_out(shi
       await offerer.setRemoteDescription(answerer.localDescription);
       const whenResolved = fired.length;
       await until(() => fired.length === 1, 'negotiationneeded after the answer');
-      await ({SETTLED})();
-      return {{ whenResolved, fired }};
-    }}""")
+      await settled();
+      return { whenResolved, fired };
+    }""")
     assert result == {"whenResolved": 0, "fired": ["stable"]}

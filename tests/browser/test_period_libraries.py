@@ -25,7 +25,7 @@ from rtcshim.page_tree import PageTree
 from rtcshim.serving import ServerThread
 
 from ..conftest import PLAYWRIGHT_CONFIG
-from .media_page import load_media_helpers
+from .page_helpers import load_page_helpers
 
 LIBRARIES = Path(__file__).resolve().parents[1] / "period_libraries"
 
@@ -90,7 +90,7 @@ def bridged_peer_connections(server: ServerThread) -> int:
 
 def assert_remote_video_plays(page: Page, what: str) -> None:
     """The synthetic camera's frame counter, read from the pixels, goes up."""
-    load_media_helpers(page)
+    load_page_helpers(page)
     first, second = page.evaluate("(what) => counterAdvances(document.getElementById('remote'), what)", what)
     assert second > first
 
@@ -164,7 +164,7 @@ def test_sample_peer_connection_page_calls_itself(samples_context: BrowserContex
     page.click("#startButton")
     page.wait_for_function("document.getElementById('localVideo').videoWidth > 0")
     page.click("#callButton")
-    load_media_helpers(page)
+    load_page_helpers(page)
     first, second = page.evaluate(
         "counterAdvances(document.getElementById('remoteVideo'), 'the sample page: the remote video')")
     assert second > first

@@ -11,8 +11,6 @@ from rtcshim.dispatchers.transceiver import TransceiverDispatcher
 from rtcshim.serving import ServerThread
 from rtcshim.telephone_event import capabilities as rtcshim_capabilities
 
-from .loopback import MEDIA_LOOPBACK
-
 # A loopback call, camera and microphone from a to b, with the video sender's parameters
 # read before the negotiation.
 CALL = """async () => {
@@ -54,7 +52,6 @@ def test_capabilities_are_the_servers(shim_page: Page) -> None:
 
 
 def test_parameters_come_from_the_negotiation(shim_page: Page) -> None:
-    shim_page.evaluate(MEDIA_LOOPBACK)
     shim_page.evaluate(CALL)
     seen = shim_page.evaluate("""() => {
       const { a, b, video } = window.call;
@@ -73,7 +70,6 @@ def test_parameters_come_from_the_negotiation(shim_page: Page) -> None:
 
 
 def test_set_parameters_refuses_what_the_spec_refuses(shim_page: Page) -> None:
-    shim_page.evaluate(MEDIA_LOOPBACK)
     shim_page.evaluate(CALL)
     errors = shim_page.evaluate("""async () => {
       const { video } = window.call;
@@ -102,7 +98,6 @@ def test_set_parameters_refuses_what_the_spec_refuses(shim_page: Page) -> None:
 
 def test_an_inactive_encoding_sends_nothing_and_max_bitrate_caps_the_encoder(
         shim_page: Page, server: ServerThread) -> None:
-    shim_page.evaluate(MEDIA_LOOPBACK)
     shim_page.evaluate(CALL)
     set_encoding = """async (encoding) => {
       const sender = window.call.video.sender;
@@ -149,7 +144,6 @@ def test_codec_preferences_order_the_offer(shim_page: Page) -> None:
 
 
 def test_receivers_report_the_sources_they_hear(shim_page: Page) -> None:
-    shim_page.evaluate(MEDIA_LOOPBACK)
     heard = shim_page.evaluate("""async () => {
       const { a, b } = await makeMediaCall();
       await new Promise((resolve) => setTimeout(resolve, 1000));

@@ -21,7 +21,7 @@ from rtcshim import PageTree
 from rtcshim.serving import ServerThread
 
 from ..conftest import PLAYWRIGHT_CONFIG, REPO
-from .test_examples import CONNECT_TIMEOUT_MS, PageProblems, bridged_peer_connections
+from .example_pages import CONNECT_TIMEOUT_MS, PageProblems, bridged_peer_connections
 
 # Installed by `npm ci --prefix tests/period_libraries` (scripts/test does it); never committed.
 ADAPTER_JS = REPO / "tests" / "period_libraries" / "node_modules" / "webrtc-adapter-test-0.1.9" / "adapter.js"

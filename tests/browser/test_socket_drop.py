@@ -8,7 +8,7 @@ from playwright.sync_api import BrowserContext, WebSocketRoute
 
 from rtcshim.serving import ServerThread
 
-from .loopback import LOOPBACK
+from .page_helpers import load_page_helpers
 
 
 class BridgeCutter:
@@ -44,7 +44,7 @@ def test_socket_drop_settles_everything(shim_context: BrowserContext, server: Se
     page = shim_context.new_page()
     page.route_web_socket("**/bridge", cutter.route)
     page.goto("/static/blank.html")
-    page.evaluate(LOOPBACK)
+    load_page_helpers(page)
     page.evaluate("""async () => {
       window.pair = await makePair();
       window.log = [];
@@ -63,7 +63,7 @@ def test_socket_drop_settles_everything(shim_context: BrowserContext, server: Se
       });
     }""")
     sessions_closed = threading.Event()
-    server.registry.subscribe(lambda change, subject: (
+    unsubscribe = server.registry.subscribe(lambda change, subject: (
         sessions_closed.set() if change == "disposed" and not server.registry.sessions else None))
     cutter.cut()
     result = page.evaluate("""async () => ({
@@ -83,4 +83,5 @@ def test_socket_drop_settles_everything(shim_context: BrowserContext, server: Se
     assert result["log"].index("channel error sctp-failure") < result["log"].index("channel close")
     # The server closed the page's peer connections when its socket went.
     assert sessions_closed.wait(30)
+    unsubscribe()
     assert server.registry.objects() == []

@@ -8,7 +8,7 @@ from typing import Any
 
 from playwright.sync_api import Page
 
-from .stats_page import ALL_TYPES, ALL_TYPES_READY, DATA_ONLY_TYPES, REFERENCES, STATS_CALL
+from .stats_types import ALL_TYPES, ALL_TYPES_READY, DATA_ONLY_TYPES, REFERENCES
 
 # Fields Chromium 156 reports that we deliberately do not, and why.
 NO_STUN_COUNTS = {"requestsSent", "requestsReceived", "responsesSent", "responsesReceived", "consentRequestsSent",
@@ -58,7 +58,6 @@ SHIM_ONLY = {"sdpFmtpLine", "currentRoundTripTime", "availableIncomingBitrate"}
 
 
 def start_call(page: Page, *, media: bool) -> None:
-    page.evaluate(STATS_CALL)
     page.evaluate("async (media) => { window.call = await statsCall({ media }); }", media)
 
 
@@ -444,7 +443,6 @@ def test_get_stats_counters_keep_growing_across_replace_track(shim_page: Page) -
 def test_get_stats_references_resolve_before_the_answer(shim_page: Page) -> None:
     """Between setRemoteDescription(offer) and setLocalDescription(answer) the answerer
     knows the codecs, but its transport has not started: nothing may name it."""
-    shim_page.evaluate(STATS_CALL)
     reports = shim_page.evaluate("""async () => {
       const a = new RTCPeerConnection({ iceServers: [] });
       const b = new RTCPeerConnection({ iceServers: [] });

@@ -6,7 +6,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from rtcshim.serving import ServerThread
 
-from .test_media_examples import CONNECT_TIMEOUT_MS, PageProblems, open_example
+from .example_pages import CONNECT_TIMEOUT_MS, PageProblems, open_example
 
 # One table's values by report type and name, as the page shows them.
 READ_TABLE = """(tbodyId) => {

@@ -7,21 +7,10 @@ from typing import Any
 
 from playwright.sync_api import Page
 
-from .loopback import MEDIA_LOOPBACK
-
-# Waits for a condition, failing (rather than hanging the test) after 10 s.
-UNTIL = """const until = async (condition) => {
-    for (let tries = 0; !condition(); tries++) {
-      if (tries === 500) throw new Error(`still not ${condition}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  };"""
-
 # Connects a data channel between two peer connections, listening to every transport
 # event from the moment each transport exists; resolves to what both sides saw.
 CONNECT = """async () => {
   const log = [];
-  """ + UNTIL + """
   const a = new RTCPeerConnection();
   const b = new RTCPeerConnection();
   a.onicecandidate = (event) => event.candidate && b.addIceCandidate(event.candidate);
@@ -44,8 +33,8 @@ CONNECT = """async () => {
   listen('b', b);
   await b.setLocalDescription(await b.createAnswer());
   await a.setRemoteDescription(b.localDescription);
-  await opened;
-  await until(() => a.sctp.state === 'connected' && b.sctp.state === 'connected');
+  await within(opened, 'the channel opens');
+  await until(() => a.sctp.state === 'connected' && b.sctp.state === 'connected', 'both SCTP transports connect');
   window.pcs = { a, b };
   const fingerprint = async (pc) => {
     const der = pc.sctp.transport.getRemoteCertificates()[0];
@@ -115,16 +104,14 @@ def test_transport_events_come_in_the_spec_order(shim_page: Page) -> None:
 
 
 def test_media_shares_the_bundled_transport_and_close_closes_it_quietly(shim_page: Page) -> None:
-    shim_page.evaluate(MEDIA_LOOPBACK)
     closed = shim_page.evaluate("""async () => {
-      """ + UNTIL + """
       let senderTransportBefore;
       const { a, b } = await makeMediaCall((a) => {
         a.createDataChannel('with media');
         senderTransportBefore = a.getSenders()[0].transport;
       });
       const transport = a.sctp.transport;
-      await until(() => transport.state === 'connected');
+      await until(() => transport.state === 'connected', 'the DTLS transport connects');
       const shared = a.getSenders().every((sender) => sender.transport === transport)
         && a.getReceivers().every((receiver) => receiver.transport === transport)
         && b.getReceivers().every((receiver) => receiver.transport === b.sctp.transport);
