@@ -70,6 +70,15 @@ class DemoIdp:
         return JSONResponse(claims, headers=CORS)
 
 
+def _is_file(path: Path) -> bool:
+    """Path.is_file, false also where the name is too long for the file system (ENAMETOOLONG,
+    which Path.is_file raises rather than answer)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def _page_hostname(request: Request) -> str:
     """This server's host as a page's `location.hostname` names it: an IPv6 address in
     brackets ("[::1]", where Starlette gives "::1")."""
@@ -95,7 +104,7 @@ def routes(pages_dir: Path) -> list[Route]:
         # <protocol>.js, or a file named exactly as asked: a page tree's IdP may keep its proxy
         # without the extension, and its own "<protocol>.js" URL must not be shadowed.
         scripts = [proxies / f"{name}.js", proxies / name] if PROXY_NAME.fullmatch(name) else []
-        script = next((script for script in scripts if script.is_file()), None)
+        script = next((script for script in scripts if _is_file(script)), None)
         # CORS lets an IdP realm in another origin tell a missing script from a bad one.
         if script is None:
             return Response("no such IdP protocol", 404, headers=CORS)

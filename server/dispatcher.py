@@ -8,6 +8,7 @@ disposing a parent disposes its subtree, and the page is told of each disposal.
 from __future__ import annotations
 
 import contextvars
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
 Params = dict[str, Any]
 Result = dict[str, Any]
 CommandHandler = Callable[[Params], Awaitable[Result]]
+
+logger = logging.getLogger(__name__)
 
 # Callbacks to run once the current call's reply is sent (see `after_reply`). Each call
 # runs in its own task, so each gets its own list.
@@ -56,16 +59,30 @@ class Dispatcher:
         )
 
     async def shutdown(self) -> None:
-        """Release what this object holds outside Python (sockets, tasks); then dispose."""
+        """Release what this object holds outside Python (sockets, tasks); then dispose.
+
+        A child whose shutdown fails is logged and disposed, and its siblings still shut
+        down: one broken object must not keep a page's sockets open.
+        """
         for child in list(self.children.values()):
-            await child.shutdown()
+            try:
+                await child.shutdown()
+            except Exception:
+                logger.warning("session %s: shutting %s down failed", self.session.id, child.guid, exc_info=True)
+                child.dispose()
         self.dispose()
 
     def dispose(self) -> None:
+        """Forget this object and its subtree (subclasses first let go of what they listen
+        to); a child whose own dispose fails is logged and forgotten all the same."""
         if self.disposed:
             return
         for child in list(self.children.values()):
-            child.dispose()
+            try:
+                child.dispose()
+            except Exception:
+                logger.warning("session %s: disposing %s failed", self.session.id, child.guid, exc_info=True)
+                Dispatcher.dispose(child)
         self.session.unregister(self)
         self.disposed = True
         if self.parent is not None:

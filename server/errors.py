@@ -7,6 +7,10 @@ same call. aiortc raises its own classes (named after DOMExceptions too) and Val
 
 from __future__ import annotations
 
+import traceback
+from pathlib import Path
+
+import aioice
 import aiortc.exceptions
 
 
@@ -56,6 +60,25 @@ _AIORTC_NAMES: dict[type[BaseException], str] = {
 }
 
 
+# What the page reads of an error that is Python's, not a message anyone wrote for it
+# ("'NoneType' object has no attribute …", a bare KeyError's key): the server logs it whole.
+INTERNAL_ERROR_MESSAGE = "the server could not carry out this call (its log tells why)"
+
+_DEPENDENCIES = tuple(str(Path(module.__file__ or "").parent) for module in (aiortc, aioice))
+
+
+def is_deliberate(error: BaseException) -> bool:
+    """Whether the error's message was written for a reader: rtcshim's and aiortc's own
+    exceptions, and a ValueError that aiortc or aioice raise themselves (about SDP or
+    parameters), not one that Python raised inside their code ("None is not in list")."""
+    if isinstance(error, BridgeError) or type(error) in _AIORTC_NAMES:
+        return True
+    if type(error) is not ValueError or error.__traceback__ is None:
+        return False
+    innermost = traceback.extract_tb(error.__traceback__)[-1]
+    return innermost.filename.startswith(_DEPENDENCIES) and (innermost.line or "").lstrip().startswith("raise ")
+
+
 def to_wire(error: BaseException) -> dict[str, str]:
     """The {name, message} the page turns into a DOMException or TypeError; an
     OverconstrainedError also names its `constraint`."""
@@ -65,7 +88,7 @@ def to_wire(error: BaseException) -> dict[str, str]:
         # aiortc reports malformed SDP and bad parameters as ValueError, assertions or
         # index errors from its parsers; a browser calls those an OperationError.
         name = _AIORTC_NAMES.get(type(error), "OperationError")
-    message = str(error) or type(error).__name__
+    message = (str(error) or type(error).__name__) if is_deliberate(error) else INTERNAL_ERROR_MESSAGE
     wire = {"name": name, "message": message}
     constraint = getattr(error, "constraint", None)
     if isinstance(constraint, str):

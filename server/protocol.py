@@ -19,7 +19,8 @@ from typing import Any
 
 from .errors import BridgeTypeError
 
-HANDLE_PATTERN = re.compile(r"^([A-Z][A-Za-z]*)@[A-Za-z0-9_-]{16,64}$")
+# Used with fullmatch: `$` would also match before a trailing newline.
+HANDLE_PATTERN = re.compile(r"([A-Z][A-Za-z]*)@[A-Za-z0-9_-]{16,64}")
 ROOT_HANDLE = "Session"
 _LENGTH_PREFIX = struct.Struct(">I")
 
@@ -41,6 +42,8 @@ class Interface:
 
 # Looks up a handle of an interface: the live object, or raises (session.py: InvalidStateError).
 ResolveHandle = Callable[[str, str], Any]
+# Takes a new handle for the call that makes its object, or raises if it is in use.
+ClaimHandle = Callable[[str], None]
 
 
 @dataclass
@@ -101,12 +104,14 @@ class Protocol:
         self._check_fields(command.params, params, f"{interface_name}.{method}")
         return command
 
-    def resolve_call(self, interface_name: str, method: str, params: Any, resolve: ResolveHandle) -> dict[str, Any]:
+    def resolve_call(self, interface_name: str, method: str, params: Any, resolve: ResolveHandle,
+                     claim: ClaimHandle | None = None) -> dict[str, Any]:
         """A call's params, checked (as `validate_call`), with the object `resolve(handle,
-        Type)` gives in the place of each `guid(Type)`: the one place a call's handles are
-        looked up, after its shape is known to be right."""
+        Type)` gives in the place of each `guid(Type)`, and each `new(Type)` passed to
+        `claim` (so a handle in use is refused before any object is made): the one place
+        a call's handles are looked up, after its shape is known to be right."""
         command = self.validate_call(interface_name, method, params)
-        return _resolve_struct(params, command.params, self._type, resolve)
+        return _resolve_struct(params, command.params, self._type, _Handles(resolve, claim))
 
     def validate_result(self, interface_name: str, method: str, result: Any) -> None:
         command = self.interfaces[interface_name].commands[method]
@@ -142,7 +147,9 @@ class _Type:
     items: tuple[_Type, ...] = ()
     struct_name: str = ""
     struct_fields: tuple[tuple[str, str], ...] = ()
-    handles: bool = False  # whether a value of this type may hold a guid(Type)
+    # Whether resolve_call has work in a value of this type: a guid(Type) to look up, a
+    # new(Type) to claim, or a struct whose left-out fields it fills.
+    resolves: bool = False
 
 
 _PRIMITIVES = {"string", "int", "number", "bool", "bytes", "any"}
@@ -155,10 +162,10 @@ def _parse_type(text: str, structs: dict[str, dict[str, str]]) -> _Type:
         text = text[:-1]
     if "|" in text and not text.startswith("enum("):
         parts = tuple(_parse_type(part, structs) for part in text.split("|"))
-        return _Type("union", optional, items=parts, handles=any(part.handles for part in parts))
+        return _Type("union", optional, items=parts, resolves=any(part.resolves for part in parts))
     if text.startswith("[") and text.endswith("]"):
         item = _parse_type(text[1:-1], structs)
-        return _Type("list", optional, items=(item,), handles=item.handles)
+        return _Type("list", optional, items=(item,), resolves=item.resolves)
     call = re.fullmatch(r"(\w+)\((.*)\)", text)
     if call:
         name, argument = call.groups()
@@ -168,13 +175,12 @@ def _parse_type(text: str, structs: dict[str, dict[str, str]]) -> _Type:
             low, high = argument.split("..")
             return _Type("int", optional, bounds=(int(low), int(high)))
         if name in ("guid", "new"):
-            return _Type(name, optional, struct_name=argument, handles=name == "guid")
+            return _Type(name, optional, struct_name=argument, resolves=True)
         raise ValueError(f"unknown type constructor in protocol.toml: {text}")
     if text in _PRIMITIVES:
         return _Type(text, optional)
     if text in structs:
-        return _Type("struct", optional, struct_name=text, struct_fields=tuple(structs[text].items()),
-                     handles=any(_parse_type(field, structs).handles for field in structs[text].values()))
+        return _Type("struct", optional, struct_name=text, struct_fields=tuple(structs[text].items()), resolves=True)
     raise ValueError(f"unknown type in protocol.toml: {text}")
 
 
@@ -206,6 +212,8 @@ def _check_value(value: Any, expected: _Type, where: str, resolve: _Resolve) -> 
         raise BridgeTypeError(f"{where}: is required")
     kind = expected.kind
     if kind == "any":
+        if not _is_json(value):
+            raise BridgeTypeError(f"{where}: expected JSON, got a number that is not finite")
         return
     if kind == "union":
         errors = []
@@ -249,7 +257,7 @@ def _check_value(value: Any, expected: _Type, where: str, resolve: _Resolve) -> 
             _check_value(item, expected.items[0], f"{where}[{index}]", resolve)
         return
     if kind in ("guid", "new"):
-        match = HANDLE_PATTERN.match(value) if isinstance(value, str) else None
+        match = HANDLE_PATTERN.fullmatch(value) if isinstance(value, str) else None
         if match is None or match.group(1) != expected.struct_name:
             raise BridgeTypeError(f"{where}: expected a {expected.struct_name} handle")
         return
@@ -259,21 +267,48 @@ def _check_value(value: Any, expected: _Type, where: str, resolve: _Resolve) -> 
     raise AssertionError(kind)
 
 
+def _is_json(value: Any) -> bool:
+    """Whether `value` has no NaN or Infinity, which Python's json reads and JSON has not
+    (an `any` value may come back to the page, as getConstraints() does)."""
+    pending = [value]
+    while pending:  # a loop, not recursion: the value may be as deep as the frame allows
+        item = pending.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return False
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return True
+
+
 # --- handles -------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Handles:
+    resolve: ResolveHandle
+    claim: ClaimHandle | None
+
+
 def _resolve_struct(value: dict[str, Any], fields: dict[str, str], resolve_type: _Resolve,
-                    resolve: ResolveHandle) -> dict[str, Any]:
-    return {name: _resolve_value(item, resolve_type(fields[name]), resolve_type, resolve)
-            for name, item in value.items()}
+                    resolve: _Handles) -> dict[str, Any]:
+    """Every field the struct declares: one the page left out (only an optional may be) is
+    None, so that commands read their params alike whether a field was null or absent."""
+    return {name: _resolve_value(value.get(name), resolve_type(type_text), resolve_type, resolve)
+            for name, type_text in fields.items()}
 
 
-def _resolve_value(value: Any, expected: _Type, resolve_type: _Resolve, resolve: ResolveHandle) -> Any:
+def _resolve_value(value: Any, expected: _Type, resolve_type: _Resolve, resolve: _Handles) -> Any:
     """`value` (already checked against `expected`) with its handles resolved."""
-    if value is None or not expected.handles:
+    if value is None or not expected.resolves:
         return value
     if expected.kind == "guid":
-        return resolve(value, expected.struct_name)
+        return resolve.resolve(value, expected.struct_name)
+    if expected.kind == "new":
+        if resolve.claim is not None:
+            resolve.claim(value)
+        return value
     if expected.kind == "list":
         return [_resolve_value(item, expected.items[0], resolve_type, resolve) for item in value]
     if expected.kind == "struct":
@@ -291,9 +326,20 @@ def _resolve_value(value: Any, expected: _Type, resolve_type: _Resolve, resolve:
 # --- framing ------------------------------------------------------------------------
 
 
+# A lone UTF-16 surrogate: JavaScript strings may hold one, UTF-8 cannot carry it.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def encode(message: dict[str, Any], payload: bytes | None = None) -> str | bytes:
-    """A text frame, or a binary frame when the message carries a payload."""
-    header = json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+    """A text frame, or a binary frame when the message carries a payload.
+
+    Strict JSON (a NaN or an Infinity raises ValueError, as JSON.parse would refuse them).
+    A message holding a lone surrogate, which a page may send and the server echo back,
+    is written all in ASCII \\u escapes: the page reads back exactly the string it sent.
+    """
+    header = json.dumps(message, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    if _LONE_SURROGATE.search(header):
+        header = json.dumps(message, separators=(",", ":"), allow_nan=False)
     if payload is None:
         return header
     header_bytes = header.encode("utf-8")

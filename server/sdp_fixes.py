@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .errors import OperationError
+from .errors import InvalidAccessError, OperationError
 
 SDP_LINE = re.compile(r"^[a-z]=\S")
 EXTMAP = re.compile(r"^a=extmap:(\d+)(/\S+)? (\S+)(.*)$")
@@ -18,6 +18,27 @@ def check_syntax(sdp: str) -> None:
     for number, line in enumerate(lines, start=1):
         if (number == 1 and line != "v=0") or not SDP_LINE.match(line):
             raise OperationError(f"invalid SDP at line {number}: {line[:40]!r}")
+
+
+def check_mids(sdp: str) -> None:
+    """The mids a description must get right before aiortc sees it: aiortc trusts them,
+    and an empty, repeated or unknown one leaves a half-built transport behind ("'NoneType'
+    object has no attribute 'transport'"). Chromium's words where it refuses the same;
+    it takes an empty a=mid:, which aiortc cannot negotiate."""
+    session, sections = _sections(sdp.replace("\r\n", "\n").replace("\n", "\r\n"))
+    mids: set[str] = set()
+    for index, section in enumerate(sections):
+        mid = _mid(section)
+        if mid is None or not mid.strip():
+            raise InvalidAccessError(f"media section {index} has {'an empty' if mid is not None else 'no'} a=mid")
+        if mid in mids:
+            raise InvalidAccessError(f"Duplicate a=mid value '{mid}'.")
+        mids.add(mid)
+    for line in session:
+        if line.startswith("a=group:BUNDLE"):
+            for mid in line.split()[1:]:
+                if mid not in mids:
+                    raise InvalidAccessError(f"A BUNDLE group contains a MID='{mid}' matching no m= section.")
 
 
 def keep_extension_ids(offer: str, negotiated: str) -> str:

@@ -18,7 +18,15 @@ from typing import Any
 
 from .dispatcher import Dispatcher, Params, start_call
 from .dispatchers.session import SessionDispatcher
-from .errors import BridgeError, BridgeTypeError, InvalidStateError, to_wire
+from .errors import (
+    INTERNAL_ERROR_MESSAGE,
+    BridgeError,
+    BridgeTypeError,
+    InvalidStateError,
+    OperationError,
+    is_deliberate,
+    to_wire,
+)
 from .media.sources import MediaSources
 from .protocol import PROTOCOL, decode, encode
 from .registry import Registry
@@ -47,6 +55,8 @@ class Session:
         self.closed = False
         self._outgoing: asyncio.Queue[Frame | None] = asyncio.Queue()
         self._calls: set[asyncio.Task[None]] = set()
+        # New handles the calls in flight will give their objects (see `claim`).
+        self._claimed: set[str] = set()
         self.root = SessionDispatcher(self)
 
     # --- objects ---------------------------------------------------------------
@@ -54,6 +64,7 @@ class Session:
     def register(self, dispatcher: Dispatcher) -> None:
         if dispatcher.guid in self.handles:
             raise BridgeTypeError(f"handle {dispatcher.guid} is already in use")
+        self._claimed.discard(dispatcher.guid)
         self.handles[dispatcher.guid] = dispatcher
         self.registry.notify("created", dispatcher)
 
@@ -72,6 +83,14 @@ class Session:
             raise InvalidStateError(f"{guid} does not exist (it was closed, or never made)")
         return target
 
+    def claim(self, guid: str) -> None:
+        """Hold a page's new handle for the call that makes its object: refused here, a
+        handle in use or held by another call in flight costs no aiortc object (a made
+        one could not be taken back: a data channel's id, a transceiver in the next offer)."""
+        if guid in self.handles or guid in self._claimed:
+            raise BridgeTypeError(f"handle {guid} is already in use")
+        self._claimed.add(guid)
+
     def new_handle(self, interface: str) -> str:
         return f"{interface}@{secrets.token_urlsafe(16)}"
 
@@ -89,7 +108,12 @@ class Session:
                 checked = params if payload is None else {**params, "data": payload}
                 PROTOCOL.validate_event(target.interface, event, checked)
         message = {"guid": target.guid, "event": event, "params": params}
-        self._outgoing.put_nowait(encode(message, payload))
+        try:
+            frame = encode(message, payload)
+        except ValueError:  # not JSON: a NaN or an Infinity
+            logger.warning("session %s: %s.%s not sent: it is not JSON", self.id, target.guid, event, exc_info=True)
+            return
+        self._outgoing.put_nowait(frame)
 
     def _send_reply(self, call_id: Any, result: Params | None, error: BaseException | None) -> None:
         if self.closed:
@@ -98,7 +122,12 @@ class Session:
             message: dict[str, Any] = {"id": call_id, "result": result}
         else:
             message = {"id": call_id, "error": to_wire(error)}
-        self._outgoing.put_nowait(encode(message))
+        try:
+            frame = encode(message)
+        except ValueError:  # a result that is not JSON: the call still gets its reply
+            logger.warning("session %s: the reply to call %r is not JSON", self.id, call_id, exc_info=True)
+            frame = encode({"id": call_id, "error": to_wire(OperationError(INTERNAL_ERROR_MESSAGE))})
+        self._outgoing.put_nowait(frame)
 
     def backlog(self) -> int:
         """Messages waiting for the page's socket."""
@@ -137,9 +166,15 @@ class Session:
 
     async def _run_call(self, call_id: int, guid: str, method: str, params: Any) -> None:
         replied = start_call()
+        claimed: list[str] = []
+
+        def claim(new_guid: str) -> None:
+            self.claim(new_guid)
+            claimed.append(new_guid)
+
         try:
             target = self.resolve(guid)
-            params = PROTOCOL.resolve_call(target.interface, method, params, self.resolve)
+            params = PROTOCOL.resolve_call(target.interface, method, params, self.resolve, claim)
             result = await target.commands[method](params)
             if self.strict:
                 PROTOCOL.validate_result(target.interface, method, result)
@@ -147,10 +182,15 @@ class Session:
             raise
         except Exception as error:
             if not isinstance(error, BridgeError):
-                logger.debug("%s.%s failed", guid, method, exc_info=True)
+                # What the page sees of it is in errors.to_wire; the whole of it is here.
+                level = logging.DEBUG if is_deliberate(error) else logging.WARNING
+                logger.log(level, "session %s: %s.%s failed", self.id, guid, method, exc_info=True)
             self._send_reply(call_id, None, error)
         else:
             self._send_reply(call_id, result, None)
+        finally:
+            # A handle the call claimed but made no object for (it failed) is free again.
+            self._claimed.difference_update(claimed)
         for callback in replied:
             callback()
 
@@ -172,20 +212,33 @@ class Session:
 
     async def _write(self, send: SendFrame) -> None:
         while (frame := await self._outgoing.get()) is not None:
-            await send(frame)
+            try:
+                await send(frame)
+            except Exception:  # one frame lost, logged; the page's later frames still go
+                logger.warning("session %s: a frame could not be sent", self.id, exc_info=True)
 
     async def close(self) -> None:
-        """Close every peer connection of this page and forget every object."""
+        """Close every peer connection of this page and forget every object.
+
+        Whatever fails on the way is logged and the rest still closes: the session always
+        leaves the registry (a dispatcher's own failures are its `shutdown`'s to contain).
+        """
         if self.closed:
             return
         self.closed = True
-        for task in list(self._calls):
-            task.cancel()
-        await asyncio.gather(*self._calls, return_exceptions=True)
         try:
-            await asyncio.wait_for(self.root.shutdown(), SHUTDOWN_TIMEOUT)
-        except TimeoutError:
-            logger.warning("session %s: closing its peer connections timed out", self.id)
+            # The calls first: none may go on using what is closed next (a call's aiortc
+            # work that must not be cut short is waited for by its dispatcher's shutdown).
+            for task in list(self._calls):
+                task.cancel()
+            await asyncio.gather(*self._calls, return_exceptions=True)
+            try:
+                await asyncio.wait_for(self.root.shutdown(), SHUTDOWN_TIMEOUT)
+            except TimeoutError:
+                logger.warning("session %s: closing its peer connections timed out", self.id)
+            except Exception:
+                logger.warning("session %s: closing its objects failed", self.id, exc_info=True)
             self.root.dispose()
-        self.handles.clear()
-        self.registry.session_closed(self)
+        finally:
+            self.handles.clear()
+            self.registry.session_closed(self)

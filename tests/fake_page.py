@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from websockets.sync.client import ClientConnection
 
 from rtcshim.protocol import decode, encode
+from rtcshim.session import Session
 
 CONFIGURATION = {
     "iceServers": [], "iceTransportPolicy": "all", "bundlePolicy": "balanced",
@@ -78,3 +80,59 @@ class FakePage:
 
 def dumps(message: dict[str, Any]) -> str:
     return json.dumps(message)
+
+
+class InProcessPage:
+    """A page wired straight to a Session on the running loop: no server, no socket.
+
+    `drop()` ends the page's socket as an abrupt disconnect does, and waits until the
+    session has released everything.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.next_id = 1
+        self.received: list[dict[str, Any]] = []
+        self.frames: list[str | bytes] = []  # as the page's socket received them
+        self._incoming: asyncio.Queue[str | bytes | None] = asyncio.Queue()
+        self._arrived = asyncio.Event()
+        # Late-bound, so that a test may put another `_deliver` in its place.
+        self.serving = asyncio.create_task(session.serve(self._incoming.get, lambda frame: self._deliver(frame)))
+
+    async def _deliver(self, frame: str | bytes) -> None:
+        self.frames.append(frame)
+        self.received.append(decode(frame))
+        self._arrived.set()
+
+    def send_raw(self, frame: str | bytes) -> None:
+        self._incoming.put_nowait(frame)
+
+    def send_call(self, guid: str, method: str, params: dict[str, Any]) -> int:
+        call_id = self.next_id
+        self.next_id += 1
+        self.send_raw(encode({"id": call_id, "guid": guid, "method": method, "params": params}))
+        return call_id
+
+    async def call(self, guid: str, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        return await self.reply_to(self.send_call(guid, method, params))
+
+    async def reply_to(self, call_id: int | None) -> dict[str, Any]:
+        seen = 0
+        while True:
+            for message in self.received[seen:]:
+                if "id" in message and message["id"] == call_id:
+                    return message
+            seen = len(self.received)
+            self._arrived.clear()
+            await asyncio.wait_for(self._arrived.wait(), 30)
+
+    async def create_peer_connection(self) -> str:
+        guid = new_handle("PeerConnection")
+        reply = await self.call("Session", "createPeerConnection",
+                                {"peerConnection": guid, "configuration": CONFIGURATION})
+        assert "result" in reply, reply
+        return guid
+
+    async def drop(self) -> None:
+        self._incoming.put_nowait(None)
+        await self.serving

@@ -106,3 +106,9 @@ def test_idp_proxy_is_found_by_protocol_name_or_by_file_name(tmp_path: Path) -> 
                 for name in ("with-extension", "with-extension.js", "without-extension", "without-extension.js")}
     assert statuses == {"with-extension": 200, "with-extension.js": 200, "without-extension": 200,
                         "without-extension.js": 404}
+
+
+def test_idp_proxy_name_too_long_for_the_file_system_is_not_found() -> None:
+    client = TestClient(create_app(), raise_server_exceptions=False)
+    answer = client.get("/.well-known/idp-proxy/" + "a" * 300)
+    assert (answer.status_code, answer.text) == (404, "no such IdP protocol")

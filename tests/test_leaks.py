@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 from websockets.sync.client import connect
 
+from rtcshim.registry import Registry
 from rtcshim.serving import ServerThread
 from rtcshim.session import Session
 
-from .fake_page import DATA_CHANNEL_INIT, FakePage, new_handle
+from .event_loop import run
+from .fake_page import DATA_CHANNEL_INIT, FakePage, InProcessPage, new_handle
 
 PAGES = 20
 
@@ -139,3 +141,33 @@ def test_abrupt_disconnects_leave_no_media_behind(server: ServerThread) -> None:
     assert server.run(tasks_once_settled(baseline_tasks)) <= baseline_tasks
     assert udp_sockets() <= baseline_udp
     assert server_connections(server.port) == 0
+
+
+DROP_CYCLES = 100
+# Loop turns between sending setLocalDescription and dropping the socket: the cycles step
+# through every await of aiortc's gathering (its sockets are bound a few turns in).
+DROP_STEPS = 25
+
+
+def test_dropping_the_socket_while_gathering_leaks_no_udp_socket() -> None:
+    """aioice keeps the sockets it binds in a local list until all are bound: a gather
+    cancelled in between loses them, unless the session lets it end before closing."""
+
+    async def drop_cycles() -> list[int]:
+        leaky = []
+        for cycle in range(DROP_CYCLES):
+            before = udp_sockets()
+            page = InProcessPage(Session(Registry()))
+            guid = await page.create_peer_connection()
+            await page.call(guid, "createDataChannel",
+                            {"dataChannel": new_handle("DataChannel"), "label": "x", "init": DATA_CHANNEL_INIT})
+            offer = (await page.call(guid, "createOffer", {"options": {}}))["result"]["description"]
+            page.send_call(guid, "setLocalDescription", {"description": offer})
+            for _ in range(cycle % DROP_STEPS):
+                await asyncio.sleep(0)
+            await page.drop()
+            if udp_sockets() > before:
+                leaky.append(cycle)
+        return leaky
+
+    assert run(drop_cycles()) == []

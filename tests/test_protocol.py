@@ -92,6 +92,19 @@ def test_validate_call_handle_too_short() -> None:
                                {"peerConnection": "PeerConnection@abc", "configuration": CONFIGURATION})
 
 
+@pytest.mark.parametrize("handle", ["PeerConnection@" + "a" * 24 + "\n", "PeerConnection@" + "a" * 24 + "\r\n"])
+def test_validate_call_handle_with_a_line_end(handle: str) -> None:
+    with pytest.raises(BridgeTypeError, match="expected a PeerConnection handle"):
+        PROTOCOL.validate_call("Session", "createPeerConnection",
+                               {"peerConnection": handle, "configuration": CONFIGURATION})
+
+
+def test_validate_call_any_holds_only_finite_numbers() -> None:
+    call = decode('{"params": {"audio": false, "video": {"advanced": [{"bogus": [NaN]}]}}}')
+    with pytest.raises(BridgeTypeError, match=r"getUserMedia\.video: expected JSON, got a number that is not finite"):
+        PROTOCOL.validate_call("Session", "getUserMedia", call["params"])
+
+
 def test_validate_call_union_of_string_and_bytes() -> None:
     PROTOCOL.validate_call("DataChannel", "send", {"data": "text"})
     PROTOCOL.validate_call("DataChannel", "send", {"data": b"\x00\x01"})
@@ -117,8 +130,9 @@ def test_resolve_call_gives_every_guid_as_its_object_and_leaves_the_rest() -> No
     stats = {"transceiver": "Transceiver@" + "t" * 24, "side": "receiver"}
     assert PROTOCOL.resolve_call("PeerConnection", "getStats", stats, resolve_to_pairs) == {
         "transceiver": ("Transceiver", stats["transceiver"]), "side": "receiver"}
+    # What the page left out of the optional is null, as the dispatchers read it.
     assert PROTOCOL.resolve_call("PeerConnection", "getStats", {"transceiver": None}, resolve_to_pairs) == {
-        "transceiver": None}
+        "transceiver": None, "side": None}
 
 
 def test_resolve_call_checks_the_shape_before_it_looks_handles_up() -> None:

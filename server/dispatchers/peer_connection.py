@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 from aiortc import (
@@ -70,6 +71,7 @@ class PeerConnectionDispatcher(Dispatcher):
         # The spec's operations chain: offer/answer/description/candidate calls run one
         # at a time, in the order the page made them.
         self._operations = asyncio.Lock()
+        self._in_aiortc: asyncio.Future[None] | None = None  # see _uncancelled
         self.closed = False
         self.signaling_state = "stable"
         self.ice_gathering_state = "new"
@@ -148,9 +150,9 @@ class PeerConnectionDispatcher(Dispatcher):
                 # The implicit description: what createOffer or createAnswer would give.
                 implicit = "answer" if self.signaling_state == "have-remote-offer" else "offer"
                 description = await self._create_description(implicit)
-            await self.peer_connection.setLocalDescription(
+            await self._uncancelled(self.peer_connection.setLocalDescription(
                 RTCSessionDescription(sdp=description["sdp"], type=description["type"])
-            )
+            ))
             local = self.peer_connection.localDescription
             # aiortc writes its description anew, live ports and all: reject again.
             sdp = sdp_fixes.reject_sections(local.sdp, self._stopped_mids())
@@ -167,7 +169,8 @@ class PeerConnectionDispatcher(Dispatcher):
             self._check_description(description)
             sdp = sdp_fixes.drop_unlisted_formats(sdp_fixes.accept_rejected_sections(description["sdp"]))
             sdp = telephone_event.events_last(sdp)
-            await self.peer_connection.setRemoteDescription(RTCSessionDescription(sdp=sdp, type=description["type"]))
+            await self._uncancelled(
+                self.peer_connection.setRemoteDescription(RTCSessionDescription(sdp=sdp, type=description["type"])))
             self._remote_candidates_ended = False
             self._adopt_new_transceivers()
             await self._stop_rejected(sdp_fixes.rejected_mids(description["sdp"]))
@@ -177,9 +180,23 @@ class PeerConnectionDispatcher(Dispatcher):
         self.update_negotiation_needed()
         return {}
 
+    async def _uncancelled(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run aiortc's description `work` to its end even if the call is cancelled (the
+        page's socket closed): it binds and stops sockets, which a cancellation midway
+        would leak; `shutdown` waits for it before closing the connection."""
+        self._in_aiortc = asyncio.ensure_future(work)
+        # Its error is the call's; once the call is gone, nobody else's to report.
+        self._in_aiortc.add_done_callback(lambda done: done.cancelled() or done.exception())
+        try:
+            await asyncio.shield(self._in_aiortc)
+        finally:
+            if self._in_aiortc.done():
+                self._in_aiortc = None
+
     def _check_description(self, description: dict[str, str]) -> None:
         self._check_description_type(description["type"])
         sdp_fixes.check_syntax(description["sdp"])
+        sdp_fixes.check_mids(description["sdp"])
 
     def _check_description_type(self, description_type: str) -> None:
         if description_type == "rollback":
@@ -535,8 +552,14 @@ class PeerConnectionDispatcher(Dispatcher):
             return
         self.closed = True
         self.signaling_state = "closed"
-        self.dispose()
-        await self.peer_connection.close()
+        try:
+            self.dispose()
+        finally:
+            # Not cut short: aioice holds the sockets it is binding in a local list until
+            # all are bound, and a cancelled gather would lose them for good.
+            if self._in_aiortc is not None:
+                await asyncio.wait([self._in_aiortc])
+            await self.peer_connection.close()
 
 
 def _stream_ids(media: Any) -> list[str]:
