@@ -23,14 +23,16 @@ def check_syntax(sdp: str) -> None:
 def check_mids(sdp: str) -> None:
     """The mids a description must get right before aiortc sees it: aiortc trusts them,
     and an empty, repeated or unknown one leaves a half-built transport behind ("'NoneType'
-    object has no attribute 'transport'"). Chromium's words where it refuses the same;
-    it takes an empty a=mid:, which aiortc cannot negotiate."""
+    object has no attribute 'transport'"). In Chromium's words where it refuses the same;
+    Chromium takes an empty a=mid:, which aiortc cannot negotiate."""
     session, sections = _sections(sdp.replace("\r\n", "\n").replace("\n", "\r\n"))
     mids: set[str] = set()
     for index, section in enumerate(sections):
         mid = _mid(section)
-        if mid is None or not mid.strip():
-            raise InvalidAccessError(f"media section {index} has {'an empty' if mid is not None else 'no'} a=mid")
+        if mid is None:  # no a=mid at all (SDP of before 2013): aiortc copes
+            continue
+        if not mid.strip():
+            raise InvalidAccessError(f"media section {index} has an empty a=mid")
         if mid in mids:
             raise InvalidAccessError(f"Duplicate a=mid value '{mid}'.")
         mids.add(mid)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
 from rtcshim import sdp_fixes
-from rtcshim.errors import OperationError
+from rtcshim.errors import InvalidAccessError, OperationError
 
 from .event_loop import run
 
@@ -141,3 +143,20 @@ def test_keep_identity_moves_the_session_identity_into_the_local_description() -
     # No media section: still before the end; a description without one changes nothing.
     assert sdp_fixes.keep_identity("v=0\r\nt=0 0\r\n", given) == "v=0\r\nt=0 0\r\na=identity:eyJ9\r\n"
     assert sdp_fixes.keep_identity(local, local) == local
+
+
+@pytest.mark.parametrize(("sdp", "message"), [
+    (OFFER.replace("BUNDLE 0 1", "BUNDLE 0 1 7"), "A BUNDLE group contains a MID='7' matching no m= section."),
+    (OFFER.replace("a=mid:1", "a=mid: "), "media section 1 has an empty a=mid"),
+    (OFFER.replace("a=mid:1", "a=mid:0"), "Duplicate a=mid value '0'."),
+])
+def test_check_mids_refuses_what_aiortc_cannot_negotiate(sdp: str, message: str) -> None:
+    with pytest.raises(InvalidAccessError, match=re.escape(message)):
+        sdp_fixes.check_mids(sdp)
+
+
+def test_check_mids_accepts_sections_without_mids() -> None:
+    sdp_fixes.check_mids(OFFER)
+    without_mids = "".join(line for line in OFFER.splitlines(keepends=True)
+                           if not line.startswith(("a=mid:", "a=group:")))
+    sdp_fixes.check_mids(without_mids)

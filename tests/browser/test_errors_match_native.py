@@ -39,6 +39,15 @@ SCENARIOS = """async () => {
       { type: 'answer', sdp: (await offerer()).localDescription.sdp }),
     setRemoteDescriptionBadType: () => new RTCPeerConnection().setRemoteDescription({ type: 'nope', sdp: '' }),
     setRemoteDescriptionNotSdp: () => new RTCPeerConnection().setRemoteDescription({ type: 'offer', sdp: 'not sdp' }),
+    setRemoteDescriptionBundleOfNoSection: async () => new RTCPeerConnection().setRemoteDescription({ type: 'offer',
+      sdp: (await offerer()).localDescription.sdp.replace('a=group:BUNDLE ', 'a=group:BUNDLE 99 ') }),
+    setRemoteDescriptionDuplicateMid: async () => {
+      const pc = new RTCPeerConnection();
+      pc.addTransceiver('audio');
+      pc.createDataChannel('x');
+      const sdp = (await pc.createOffer()).sdp.replace('a=mid:1', 'a=mid:0');
+      return new RTCPeerConnection().setRemoteDescription({ type: 'offer', sdp });
+    },
     addIceCandidateWithoutRemote: () => new RTCPeerConnection().addIceCandidate(
       { candidate: 'candidate:1 1 udp 2122260223 10.77.0.1 9 typ host', sdpMid: '0' }),
     addIceCandidateUnknownMid: async () => (await answered()).addIceCandidate(
