@@ -61,15 +61,14 @@ class Dispatcher:
     async def shutdown(self) -> None:
         """Release what this object holds outside Python (sockets, tasks); then dispose.
 
-        A child whose shutdown fails is logged and disposed, and its siblings still shut
-        down: one broken object must not keep a page's sockets open.
+        A child whose shutdown fails is logged, its siblings still shut down, and `dispose`
+        forgets it: one broken object must not keep a page's sockets open.
         """
         for child in list(self.children.values()):
             try:
                 await child.shutdown()
             except Exception:
                 logger.warning("session %s: shutting %s down failed", self.session.id, child.guid, exc_info=True)
-                child.dispose()
         self.dispose()
 
     def dispose(self) -> None:

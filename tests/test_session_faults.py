@@ -134,6 +134,27 @@ def test_close_goes_on_past_a_shutdown_that_fails(monkeypatch: pytest.MonkeyPatc
     in_session(scenario())
 
 
+def test_a_shutdown_that_fails_leaves_its_siblings_closing(monkeypatch: pytest.MonkeyPatch) -> None:
+    shutdown = PeerConnectionDispatcher.shutdown
+    broken: list[str] = []
+
+    async def first_one_broken(self: PeerConnectionDispatcher) -> None:
+        if self.guid in broken:
+            raise RuntimeError("broken")
+        await shutdown(self)
+
+    async def scenario() -> None:
+        registry = Registry()
+        page = InProcessPage(Session(registry))
+        broken.append(await page.create_peer_connection())
+        sibling = peer_connection_of(page, await page.create_peer_connection())
+        monkeypatch.setattr(PeerConnectionDispatcher, "shutdown", first_one_broken)
+        await page.drop()
+        assert sibling.signalingState == "closed"
+        assert (registry.sessions, page.session.handles) == ({}, {})
+    in_session(scenario())
+
+
 # --- frames that cannot be encoded --------------------------------------------------
 
 
