@@ -11,9 +11,10 @@ in docs/design.md, "Ordering" and "Lifetimes".
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from .dispatcher import Dispatcher, Params, start_call
@@ -55,6 +56,7 @@ class Session:
         self.closed = False
         self._outgoing: asyncio.Queue[Frame | None] = asyncio.Queue()
         self._calls: set[asyncio.Task[None]] = set()
+        self._uncancellable: set[asyncio.Task[Any]] = set()  # see `uncancellable`
         # New handles the calls in flight will give their objects (see `claim`).
         self._claimed: set[str] = set()
         self.root = SessionDispatcher(self)
@@ -194,6 +196,18 @@ class Session:
         for callback in replied:
             callback()
 
+    @contextlib.contextmanager
+    def uncancellable(self) -> Iterator[None]:
+        """While inside, `close` lets the current call run on rather than cancel it (for
+        aiortc work that a cancellation would leave with sockets open)."""
+        task = asyncio.current_task()
+        assert task is not None
+        self._uncancellable.add(task)
+        try:
+            yield
+        finally:
+            self._uncancellable.discard(task)
+
     # --- the socket ----------------------------------------------------------------
 
     async def serve(self, receive: ReceiveFrame, send: SendFrame) -> None:
@@ -227,11 +241,15 @@ class Session:
             return
         self.closed = True
         try:
-            # The calls first: none may go on using what is closed next (a call's aiortc
-            # work that must not be cut short is waited for by its dispatcher's shutdown).
+            # The calls first: none may go on using what is closed next. One inside aiortc
+            # work that must not be cut short (`uncancellable`) is let finish.
             for task in list(self._calls):
-                task.cancel()
-            await asyncio.gather(*self._calls, return_exceptions=True)
+                if task not in self._uncancellable:
+                    task.cancel()
+            if self._calls:
+                _, unfinished = await asyncio.wait(self._calls, timeout=SHUTDOWN_TIMEOUT)
+                if unfinished:
+                    logger.warning("session %s: %d calls still running at close", self.id, len(unfinished))
             try:
                 await asyncio.wait_for(self.root.shutdown(), SHUTDOWN_TIMEOUT)
             except TimeoutError:

@@ -71,7 +71,8 @@ class PeerConnectionDispatcher(Dispatcher):
         # The spec's operations chain: offer/answer/description/candidate calls run one
         # at a time, in the order the page made them.
         self._operations = asyncio.Lock()
-        self._in_aiortc: asyncio.Future[None] | None = None  # see _uncancelled
+        self._aiortc_idle = asyncio.Event()  # cleared while a description is applied (_uncancelled)
+        self._aiortc_idle.set()
         self.closed = False
         self.signaling_state = "stable"
         self.ice_gathering_state = "new"
@@ -181,17 +182,16 @@ class PeerConnectionDispatcher(Dispatcher):
         return {}
 
     async def _uncancelled(self, work: Coroutine[Any, Any, None]) -> None:
-        """Run aiortc's description `work` to its end even if the call is cancelled (the
-        page's socket closed): it binds and stops sockets, which a cancellation midway
-        would leak; `shutdown` waits for it before closing the connection."""
-        self._in_aiortc = asyncio.ensure_future(work)
-        # Its error is the call's; once the call is gone, nobody else's to report.
-        self._in_aiortc.add_done_callback(lambda done: done.cancelled() or done.exception())
+        """Run aiortc's description `work` to its end even if the page's socket closes
+        meanwhile: it binds and stops sockets, and aioice keeps those it binds in a local
+        list until all are bound, which a cancellation midway would lose for good. Still
+        in the call's task, so that its events keep their order; `shutdown` waits for it."""
+        self._aiortc_idle.clear()
         try:
-            await asyncio.shield(self._in_aiortc)
+            with self.session.uncancellable():
+                await work
         finally:
-            if self._in_aiortc.done():
-                self._in_aiortc = None
+            self._aiortc_idle.set()
 
     def _check_description(self, description: dict[str, str]) -> None:
         self._check_description_type(description["type"])
@@ -555,10 +555,7 @@ class PeerConnectionDispatcher(Dispatcher):
         try:
             self.dispose()
         finally:
-            # Not cut short: aioice holds the sockets it is binding in a local list until
-            # all are bound, and a cancelled gather would lose them for good.
-            if self._in_aiortc is not None:
-                await asyncio.wait([self._in_aiortc])
+            await self._aiortc_idle.wait()  # a description being applied: see _uncancelled
             await self.peer_connection.close()
 
 
