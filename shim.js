@@ -14,10 +14,13 @@
  *     idpTimeout: 15000,             // ms an identity provider may take (load plus one call)
  *     prefixes: 'auto',              // prefixed names to install ('webkit', 'moz', 'ms'): 'auto'
  *                                    // (those of the engine's family), 'all', or a list
+ *     token: null,                   // the server's --token; a page the server serves has it
  *   };
  * Afterwards `window.rtcshim` holds the version, the options, the engine `family` and the
- * `prefixes` installed, the native objects that were replaced (`rtcshim.native`) and
- * `rtcshim.session()`, a promise of the server's session id for this page.
+ * `prefixes` installed, the native objects that were replaced (`rtcshim.native`),
+ * `rtcshim.session()`, a promise of the server's session id for this page, and
+ * `rtcshim.webSocketProtocols`, to pass to `new WebSocket(url, protocols)` for the
+ * server's other sockets (/signal/<room>): they carry the token, if any.
  *
  * Layout: the Symbols the classes share; helpers (among them exposeInterface, the WebIDL
  * binding); the engine family's legacy prefixes and how a global or a navigator member is
@@ -40,6 +43,12 @@
   const VERSION = '0.1.0';
   const PROTOCOL_VERSION = 1;
   const options = Object.assign({ url: null, mode: 'replace', capture: 'server' }, window.rtcshimOptions);
+  // The server fills this in for its own pages when it has a token (server/app.py says when).
+  const servedToken = null;
+  // The token travels as a subprotocol, beside 'rtcshim' which the server selects
+  // (server/admission.py says why not in the URL).
+  const token = options.token || servedToken;
+  const WEBSOCKET_PROTOCOLS = Object.freeze(token ? ['rtcshim', `rtcshim-token.${token}`] : []);
   // Kept before anything is replaced: the browser's own capture, for capture: 'browser'.
   const nativeMediaDevices = window.navigator && window.navigator.mediaDevices;
   const scriptSource = window.document && window.document.currentScript
@@ -362,6 +371,7 @@
         prefixes: Object.freeze([...PREFIXES]),
         native: {},
         session: () => getBridge().sessionReady,
+        webSocketProtocols: WEBSOCKET_PROTOCOLS,
       },
       configurable: true,
       writable: true,
@@ -384,7 +394,7 @@
         this.sessionReject = reject;
       });
       this.sessionReady.catch(() => {}); // observed through rtcshim.session()
-      this.socket = new WebSocket(url);
+      this.socket = new WebSocket(url, WEBSOCKET_PROTOCOLS);
       this.socket.binaryType = 'arraybuffer';
       this.socket.onopen = () => {
         for (const frame of this.waiting) {
@@ -393,7 +403,16 @@
         this.waiting = [];
       };
       this.socket.onmessage = (message) => this.receive(message.data);
-      this.socket.onclose = () => this.lose('the connection to the rtcshim server was lost');
+      this.socket.onclose = (event) => {
+        if (event.reason) {
+          // The server closed with its reason (an origin or token refused): every call says it.
+          const reason = `the rtcshim server closed the connection: ${event.reason}`;
+          console.error(`rtcshim: ${reason}`);
+          this.lose(reason);
+        } else {
+          this.lose('the connection to the rtcshim server was lost');
+        }
+      };
       this.objects.set('Session', this);
     }
 

@@ -4,11 +4,15 @@ provider, with either the examples or a folder of the user's pages (a PageTree).
 from __future__ import annotations
 
 import html
+import json
+import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+import anyio.to_thread
 import jinja2
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -18,14 +22,19 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
 from . import demo_idp, telephone_event
+from .admission import Admission, check_token
 from .aiortc_seams import install_codec_table
 from .media.sources import MediaSources
+from .origins import OriginPolicy
 from .page_tree import PageTree, PageTreeFiles
 from .registry import Registry
 from .session import Session
 from .signaling import SignalingRelay
 
 PACKAGE_ROOT = Path(str(resources.files("rtcshim")))
+logger = logging.getLogger(__name__)
+# The line of shim.js that /shim.js fills in with the token, for the server's own pages.
+SERVED_TOKEN_LINE = "const servedToken = null;"
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(PACKAGE_ROOT / "templates"), autoescape=True
 )
@@ -56,11 +65,16 @@ def list_examples(directory: Path) -> list[Example]:
 
 def create_app(
     *, registry: Registry | None = None, media_sources: MediaSources | None = None, strict: bool = False,
-    page_tree: PageTree | None = None,
+    page_tree: PageTree | None = None, allowed_origins: Sequence[str] = (), token: str | None = None,
 ) -> Starlette:
     """`media_sources`: the devices getUserMedia offers (default: a synthetic camera and
     microphone); `strict` validates every message the server sends (tests); `page_tree`:
-    serve that folder at / instead of the examples at /examples/ (and /static/)."""
+    serve that folder at / instead of the examples at /examples/ (and /static/);
+    `allowed_origins` (`--allowed-origin`) and `token` (`--token`): who may open the bridge
+    and the relay (server/admission.py). A malformed origin or token is a ValueError."""
+    admission = Admission(OriginPolicy.from_options(allowed_origins), None if token is None else check_token(token))
+    if admission.policy.allow_all:
+        logger.warning("rtcshim: --allowed-origin '*': pages of every origin may use this server")
     registry = registry or Registry()
     sources = media_sources or MediaSources.default()
     # aiortc's codec table, from now on answering per task: telephone-event for the pages'
@@ -69,9 +83,17 @@ def create_app(
     examples_dir = PACKAGE_ROOT / "examples"
 
     async def shim(request: Request) -> Response:
-        return FileResponse(
-            PACKAGE_ROOT / "shim.js", media_type="text/javascript",
-            headers={"Cache-Control": "no-cache"},
+        # Which copy a request gets depends on Sec-Fetch-Site (Admission.token_for_page).
+        token = admission.token_for_page(request)
+        if token is None:
+            return FileResponse(
+                PACKAGE_ROOT / "shim.js", media_type="text/javascript",
+                headers={"Cache-Control": "no-cache", "Vary": "Sec-Fetch-Site"},
+            )
+        source = await anyio.to_thread.run_sync((PACKAGE_ROOT / "shim.js").read_text, "utf-8")
+        return Response(
+            source.replace(SERVED_TOKEN_LINE, f"const servedToken = {json.dumps(token)};", 1),
+            media_type="text/javascript", headers={"Cache-Control": "no-store", "Vary": "Sec-Fetch-Site"},
         )
 
     async def examples_index(request: Request) -> Response:
@@ -82,7 +104,8 @@ def create_app(
         return RedirectResponse("/examples/")
 
     async def bridge(websocket: WebSocket) -> None:
-        await websocket.accept()
+        if not await admission.admit(websocket):
+            return
         # This task runs the session; its calls' tasks, and aiortc's, inherit this.
         telephone_event.offer_telephone_events()
         session = Session(registry, media_sources=sources, strict=strict)
@@ -106,7 +129,7 @@ def create_app(
         Route("/shim.js", shim),
         WebSocketRoute("/bridge", bridge),
         # The bound method: Starlette runs a callable object as raw ASGI, a method as an endpoint.
-        WebSocketRoute("/signal/{room}", SignalingRelay().__call__),
+        WebSocketRoute("/signal/{room}", SignalingRelay(admission).__call__),
     ]
     if page_tree is None:
         app = Starlette(routes=[

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import uvicorn
 
+from .admission import check_token
 from .app import create_app
 from .media.sources import MediaSources
+from .origins import ALL_ORIGINS, normalise_origin
 from .page_tree import PageTree
 from .serving import uvicorn_config
 
@@ -24,6 +27,8 @@ class ServeSettings:
     tone_hz: float
     media_files: tuple[str, ...]
     page_tree: PageTree | None
+    allowed_origins: tuple[str, ...] = ()
+    token: str | None = None
 
     def media_sources(self) -> MediaSources:
         sources = MediaSources.default(tone_hz=self.tone_hz)
@@ -62,6 +67,14 @@ def parse_arguments(argv: list[str] | None = None) -> ServeSettings:
     serve.add_argument("--exclude", action="append", default=[], metavar="GLOB",
                        help="serve the pages whose path in DIR matches GLOB without the shim "
                             "(fnmatch: 'old/*' is every page below old/, * matches / too); repeatable")
+    serve.add_argument("--allowed-origin", dest="allowed_origins", action="append", default=[],
+                       type=allowed_origin, metavar="ORIGIN",
+                       help="also let pages of ORIGIN (scheme://host[:port]) use the bridge and the relay; "
+                            "'null' for opaque origins, '*' for all (default: this server's own origin and "
+                            "loopback origins); repeatable")
+    serve.add_argument("--token", type=token, default=os.environ.get("RTCSHIM_TOKEN") or None,
+                       help="require this token of every bridge and relay socket (rtcshimOptions.token; "
+                            "the server's own pages get it); default: $RTCSHIM_TOKEN, else none")
     arguments = parser.parse_args(argv)
     page_tree = None
     if arguments.directory is not None:
@@ -71,12 +84,30 @@ def parse_arguments(argv: list[str] | None = None) -> ServeSettings:
     elif not arguments.inject or arguments.exclude:
         serve.error("--no-inject and --exclude apply to the pages of a DIR: name one")
     return ServeSettings(
-        arguments.host, arguments.port, arguments.log_level, arguments.tone, tuple(arguments.media), page_tree
+        arguments.host, arguments.port, arguments.log_level, arguments.tone, tuple(arguments.media), page_tree,
+        tuple(arguments.allowed_origins), arguments.token,
     )
+
+
+def allowed_origin(text: str) -> str:
+    try:
+        return text if text == ALL_ORIGINS else normalise_origin(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def token(text: str) -> str:
+    try:
+        return check_token(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def main(argv: list[str] | None = None) -> None:
     settings = parse_arguments(argv)
-    app = create_app(media_sources=settings.media_sources(), page_tree=settings.page_tree)
+    app = create_app(
+        media_sources=settings.media_sources(), page_tree=settings.page_tree,
+        allowed_origins=settings.allowed_origins, token=settings.token,
+    )
     print(settings.announcement(), flush=True)
     uvicorn.Server(uvicorn_config(app, settings.host, settings.port, settings.log_level)).run()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
@@ -38,7 +38,8 @@ def free_port(host: str = "127.0.0.1") -> int:
 class ServerThread:
     """The server on a free loopback port, in a thread with its own event loop.
 
-    `registry` reaches every session; `run(coroutine)` runs code on the server's loop
+    `registry` reaches every session; `allowed_origins` and `token` as `rtcshim serve`'s
+    `--allowed-origin` and `--token`; `run(coroutine)` runs code on the server's loop
     (where aiortc objects live) and returns its result. With a `page_tree`, it serves that
     folder at / instead of the examples, as `rtcshim serve DIR` does. `with ServerThread()
     as server:` starts it, and stops it at the end.
@@ -46,13 +47,14 @@ class ServerThread:
 
     def __init__(
         self, host: str = "127.0.0.1", *, strict: bool = True, media_sources: MediaSources | None = None,
-        page_tree: PageTree | None = None,
+        page_tree: PageTree | None = None, allowed_origins: Sequence[str] = (), token: str | None = None,
     ) -> None:
         self.host = host
         self.port = free_port(host)
         self.registry = Registry()
         self.app = create_app(
-            registry=self.registry, media_sources=media_sources, strict=strict, page_tree=page_tree
+            registry=self.registry, media_sources=media_sources, strict=strict, page_tree=page_tree,
+            allowed_origins=allowed_origins, token=token,
         )
         self._server = uvicorn.Server(uvicorn_config(self.app, host, self.port, "warning"))
         self._thread = threading.Thread(target=self._serve, name="rtcshim-server", daemon=True)

@@ -7,7 +7,7 @@ import json
 import secrets
 from typing import Any
 
-from websockets.sync.client import ClientConnection
+from websockets.sync.client import ClientConnection, connect
 
 from rtcshim.protocol import decode, encode
 from rtcshim.session import Session
@@ -20,6 +20,12 @@ DATA_CHANNEL_INIT = {
     "ordered": True, "maxPacketLifeTime": None, "maxRetransmits": None,
     "protocol": "", "negotiated": False, "id": None,
 }
+
+
+def connect_bridge(server_url: str, **options: Any) -> ClientConnection:
+    """A socket to the bridge of the server at `server_url` (http://host:port), as a page of
+    that server's own origin opens it: the server refuses a handshake without an Origin."""
+    return connect(server_url.replace("http", "ws", 1) + "/bridge", origin=server_url, **options)
 
 
 def new_handle(interface: str) -> str:

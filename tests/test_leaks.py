@@ -9,14 +9,13 @@ import threading
 from pathlib import Path
 
 import pytest
-from websockets.sync.client import connect
 
 from rtcshim.registry import Registry
 from rtcshim.serving import ServerThread
 from rtcshim.session import Session
 
 from .event_loop import run
-from .fake_page import DATA_CHANNEL_INIT, FakePage, InProcessPage, new_handle
+from .fake_page import DATA_CHANNEL_INIT, FakePage, InProcessPage, connect_bridge, new_handle
 
 PAGES = 20
 
@@ -87,7 +86,7 @@ def test_abrupt_disconnects_leave_nothing_behind(server: ServerThread) -> None:
     server.registry.subscribe(on_change)
 
     for index in range(PAGES):
-        with connect(server.url.replace("http", "ws") + "/bridge") as websocket:
+        with connect_bridge(server.url) as websocket:
             page = FakePage(websocket)
             guid = page.create_peer_connection()
             page.call(guid, "createDataChannel", {"dataChannel": new_handle("DataChannel"), "label": "x",
@@ -120,7 +119,7 @@ def test_abrupt_disconnects_leave_no_media_behind(server: ServerThread) -> None:
 
     server.registry.subscribe(on_change)
     for index in range(PAGES // 2):
-        with connect(server.url.replace("http", "ws") + "/bridge") as websocket:
+        with connect_bridge(server.url) as websocket:
             page = FakePage(websocket)
             tracks = page.call("Session", "getUserMedia", {"audio": True, "video": True})["result"]["tracks"]
             for track in tracks:

@@ -9,11 +9,9 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
-from websockets.sync.client import connect
-
 from rtcshim.serving import free_port
 
-from .fake_page import FakePage
+from .fake_page import FakePage, connect_bridge
 from .test_media_sources import write_clip
 
 REPO = Path(__file__).resolve().parent.parent
@@ -81,7 +79,7 @@ def test_serve_command_offers_media_files_and_a_tone(tmp_path: Path) -> None:
     clip = write_clip(tmp_path / "clip.webm")
     process, port = start_serve("--media", str(clip), "--tone", "880")
     try:
-        with connect(f"ws://127.0.0.1:{port}/bridge") as websocket:
+        with connect_bridge(f"http://127.0.0.1:{port}") as websocket:
             devices = FakePage(websocket).call("Session", "enumerateDevices", {})["result"]["devices"]
         assert [(device["kind"], device["label"]) for device in devices] == [
             ("videoinput", "rtcshim synthetic camera"), ("audioinput", "rtcshim synthetic microphone"),

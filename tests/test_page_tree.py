@@ -251,9 +251,9 @@ def test_rtcshim_paths_win_over_files_of_the_same_name(site: Path) -> None:
     client = client_for(site)
     shim = client.get("/shim.js")
     assert "installPeerConnection" in shim.text
-    with client.websocket_connect("/bridge") as bridge:
+    with client.websocket_connect("/bridge", headers={"origin": "http://localhost"}) as bridge:
         assert decode(bridge.receive_text())["event"] == "hello"
-    with client.websocket_connect("/signal/room") as relay:
+    with client.websocket_connect("/signal/room", headers={"origin": "http://localhost"}) as relay:
         assert relay.receive_json() == {"relay": "room", "peers": 0}
     # Over HTTP, /bridge is no rtcshim path: the tree's file is served.
     assert client.get("/bridge").text == "the tree's own 'bridge' file"

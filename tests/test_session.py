@@ -8,7 +8,7 @@ from contextlib import AbstractContextManager
 
 import pytest
 from aiortc import RTCPeerConnection
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import ClientConnection
 
 from rtcshim import Registry
 from rtcshim.dispatchers.peer_connection import PeerConnectionDispatcher
@@ -16,7 +16,7 @@ from rtcshim.errors import InvalidStateError
 from rtcshim.serving import ServerThread
 from rtcshim.session import Session
 
-from .fake_page import DATA_CHANNEL_INIT, FakePage, dumps, new_handle
+from .fake_page import DATA_CHANNEL_INIT, FakePage, connect_bridge, dumps, new_handle
 
 Connect = Callable[[], AbstractContextManager[ClientConnection]]
 
@@ -28,7 +28,7 @@ def registry(server: ServerThread) -> Registry:
 
 @pytest.fixture
 def client(server: ServerThread) -> Connect:
-    return lambda: connect(server.url.replace("http", "ws") + "/bridge")
+    return lambda: connect_bridge(server.url)
 
 
 @pytest.fixture

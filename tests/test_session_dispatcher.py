@@ -8,12 +8,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from websockets.sync.client import connect
 
 from rtcshim.dispatchers import certificate
 from rtcshim.serving import ServerThread
 
-from .fake_page import FakePage
+from .fake_page import FakePage, connect_bridge
 
 ECDSA = {"name": "ECDSA", "namedCurve": "P-256"}
 
@@ -39,8 +38,7 @@ def test_generate_certificate_runs_one_key_per_session_on_its_own_threads(
     server: ServerThread, held_key_generation: tuple[queue.Queue[str], threading.Event]
 ) -> None:
     started, release = held_key_generation
-    url = server.url.replace("http", "ws") + "/bridge"
-    with connect(url) as greedy_socket, connect(url) as other_socket:
+    with connect_bridge(server.url) as greedy_socket, connect_bridge(server.url) as other_socket:
         greedy, other = FakePage(greedy_socket), FakePage(other_socket)
         calls = [greedy.send_call("Session", "generateCertificate", {"algorithm": ECDSA}) for _ in range(3)]
         assert started.get(timeout=10).startswith("rtcshim-keygen")

@@ -8,13 +8,12 @@ from typing import Any
 
 import av
 import numpy
-from websockets.sync.client import connect
 
 from rtcshim.media.meter import MediaMeter
 from rtcshim.serving import ServerThread
 from rtcshim.stats import REFERENCES, StatsIds, select
 
-from .fake_page import DATA_CHANNEL_INIT, FakePage, new_handle
+from .fake_page import DATA_CHANNEL_INIT, FakePage, connect_bridge, new_handle
 
 
 def test_select_follows_references_transitively() -> None:
@@ -91,7 +90,7 @@ def wait_connected(page: FakePage, guid: str) -> None:
 def test_get_stats_references_resolve_at_every_step_of_a_negotiation(server: ServerThread) -> None:
     """An audio transceiver and a data channel, offered by one connection to another: each
     report, from the offer to the connected call, names only objects of itself."""
-    with connect(server.url.replace("http", "ws") + "/bridge") as websocket:
+    with connect_bridge(server.url) as websocket:
         page = FakePage(websocket)
         offerer, answerer = page.create_peer_connection(), page.create_peer_connection()
         reports: dict[str, list[dict[str, Any]]] = {}

@@ -8,12 +8,11 @@ import sys
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpCodecCapability
 from aiortc.codecs import get_capabilities
-from websockets.sync.client import connect
 
 from rtcshim.serving import ServerThread
 from rtcshim.telephone_event import MIME_TYPE, capabilities
 
-from .fake_page import FakePage, new_handle
+from .fake_page import FakePage, connect_bridge, new_handle
 
 IMPORT_EVERYTHING = """
 import importlib, pkgutil
@@ -38,7 +37,7 @@ def test_importing_rtcshim_leaves_aiortcs_codec_table_alone() -> None:
 
 
 def audio_offer_of_a_page(server: ServerThread) -> str:
-    with connect(server.url.replace("http", "ws") + "/bridge") as websocket:
+    with connect_bridge(server.url) as websocket:
         page = FakePage(websocket)
         guid = page.create_peer_connection()
         page.call(guid, "addTransceiver", {
