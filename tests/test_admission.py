@@ -136,7 +136,8 @@ def test_refusal_is_logged_once_with_the_origin(default_server: ServerThread, ca
 
 
 @pytest.mark.parametrize(("origin", "reason"), [
-    (f"https://{'a' * 40}.example", f"this origin is not allowed: start rtcshim with --allowed-origin https://{'a' * 40}.example"),
+    (f"https://{'a' * 40}.example",
+     f"this origin is not allowed: start rtcshim with --allowed-origin https://{'a' * 40}.example"),
     (f"https://{'a' * 63}.{'b' * 40}.example",
      "this page's origin is not allowed: start rtcshim with --allowed-origin and the page's origin"),
 ])
@@ -150,7 +151,9 @@ def with_token(token: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("origin", ["http://127.0.0.1", None])
-def test_token_right_admits_a_loopback_origin_or_none(token_server: ServerThread, path: str, origin: str | None) -> None:
+def test_token_right_admits_a_loopback_origin_or_none(
+    token_server: ServerThread, path: str, origin: str | None
+) -> None:
     with open_socket(token_server, path, origin, **with_token(TOKEN)) as websocket:
         assert websocket.subprotocol == "rtcshim"  # the token is not echoed
         assert_admitted(websocket, path)
