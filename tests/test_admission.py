@@ -14,6 +14,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from rtcshim import create_app
+from rtcshim.cli import parse_arguments
 from rtcshim.protocol import decode
 from rtcshim.serving import ServerThread
 
@@ -212,3 +213,17 @@ def test_shim_carries_the_token_for_own_pages_only(token_server: ServerThread, d
     host = f"rebound.example:{token_server.port}"
     assert served_token(token_server, {"Sec-Fetch-Site": "same-origin", "Host": host}) is None
     assert served_token(default_server, {"Sec-Fetch-Site": "same-origin"}) is None
+
+
+def test_cli_passes_normalised_origins_and_the_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RTCSHIM_TOKEN", "from-the-environment")
+    settings = parse_arguments(["serve", "--allowed-origin", "HTTPS://App.example:443", "--allowed-origin", "*"])
+    assert (settings.allowed_origins, settings.token) == (("https://app.example", "*"), "from-the-environment")
+    assert parse_arguments(["serve", "--token", TOKEN]).token == TOKEN
+
+
+@pytest.mark.parametrize("arguments", [["--allowed-origin", "https://app.example/"], ["--token", "has=padding"]])
+def test_cli_refuses_a_malformed_origin_or_token(arguments: list[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        parse_arguments(["serve", *arguments])
+    assert exit_.value.code == 2
