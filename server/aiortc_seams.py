@@ -32,6 +32,7 @@ import aiortc.codecs
 import aiortc.rtcpeerconnection
 from aioice import Connection
 from aioice.ice import CandidatePair
+from aioice.stun import TransactionError
 from aiortc import (
     RTCCertificate,
     RTCDtlsTransport,
@@ -160,6 +161,38 @@ def candidate_pairs(connection: Connection) -> list[CandidatePair]:
     """Every pair aioice formed, each once: its check list and the nominated pairs."""
     pairs = [*ICE_CHECK_LIST.get(connection), *ICE_NOMINATED.get(connection).values()]
     return list({id(pair): pair for pair in pairs}.values())
+
+
+def on_datagram_heard(connection: Connection, heard: Callable[[], None]) -> None:
+    """Call `heard()` for every datagram the nominated pairs' sockets receive, whatever it
+    carries (STUN, DTLS, SRTP), before aioice handles it. aioice tells no one what it
+    heard: the far-peer watch (far_peer_watch.py) needs it to see a peer go silent."""
+    for pair in ICE_NOMINATED.get(connection).values():
+        protocol = pair.protocol
+        receive: Callable[[bytes | str, tuple[Any, ...]], None] = protocol.datagram_received
+
+        def hear_and_receive(
+            data: bytes | str, addr: tuple[Any, ...], receive: Callable[[bytes | str, tuple[Any, ...]], None] = receive,
+        ) -> None:
+            heard()
+            receive(data, addr)
+
+        protocol.datagram_received = hear_and_receive
+
+
+async def check_consent(connection: Connection) -> bool:
+    """One consent check (RFC 7675) on the RTP pair, not retransmitted: whether the far peer
+    answered. Its answer is heard by `on_datagram_heard` too."""
+    pair = selected_pair(connection)
+    if pair is None or connection.remote_password is None:
+        return False
+    request = connection.build_request(pair, nominate=False)
+    try:
+        await pair.protocol.request(
+            request, pair.remote_addr, integrity_key=connection.remote_password.encode(), retransmissions=0)
+    except (TransactionError, ConnectionError):
+        return False
+    return True
 
 
 def dtls_role(dtls: RTCDtlsTransport) -> str | None:

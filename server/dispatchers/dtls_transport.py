@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from ..aiortc_seams import dtls_certificates, ice_connection, selected_pair
 from ..dispatcher import Dispatcher
+from ..far_peer_watch import FarPeerWatch
 
 if TYPE_CHECKING:
     from .peer_connection import PeerConnectionDispatcher
@@ -40,9 +41,12 @@ class DtlsTransportDispatcher(Dispatcher):
         self, parent: PeerConnectionDispatcher, dtls: RTCDtlsTransport, mid: str | None
     ) -> None:
         super().__init__(parent.session, parent.session.new_handle("DtlsTransport"), parent)
+        self.peer_connection = parent
         self.dtls = dtls
         # Candidates are reported in the first media section the transport carries.
         self.mid = mid
+        # Started once ICE connects: the far peer's state, as a browser judges it.
+        self.far_peer: FarPeerWatch | None = None
         self._reported_ice = self.ice_state()
         self._reported_state = dtls.state
         dtls.on("statechange", self._report_state)
@@ -61,7 +65,7 @@ class DtlsTransportDispatcher(Dispatcher):
         nominated = selected_pair(connection)
         return {
             "role": ice.role if started else "unknown",
-            "state": ice_state(ice.state),
+            "state": self.browser_ice_state(),
             "gatheringState": GATHERING_STATES.get(ice.iceGatherer.state, ice.iceGatherer.state),
             "localCandidates": [self._candidate(c) for c in connection.local_candidates],
             "remoteCandidates": [self._candidate(c) for c in connection.remote_candidates],
@@ -73,13 +77,26 @@ class DtlsTransportDispatcher(Dispatcher):
                              "remote": self._candidate(nominated.remote_candidate)} if nominated else None,
         }
 
+    def browser_ice_state(self) -> str:
+        """The ICE transport's state as a browser reports it: once connected, the far peer
+        watch's (aiortc's failed wins; closed, when aiortc closed itself, does not)."""
+        aiortc_state = self.dtls.transport.state
+        if self.far_peer is None or aiortc_state == "failed":
+            return ice_state(aiortc_state)
+        return self.far_peer.state
+
     def report_ice(self) -> None:
         """Tell the page if anything of the ICE transport changed (before the peer
         connection's own state events, as the spec orders them)."""
+        if self.far_peer is None and self.dtls.transport.state == "completed":
+            self.far_peer = FarPeerWatch(self.dtls.transport, self._report_far_peer)
         snapshot = self.ice_state()
         if snapshot != self._reported_ice:
             self._reported_ice = snapshot
             self.emit("iceChange", {"ice": snapshot})
+
+    def _report_far_peer(self) -> None:
+        self.peer_connection.report_connection_states()
 
     def _report_state(self) -> None:
         if self.dtls.state != self._reported_state:
@@ -96,6 +113,8 @@ class DtlsTransportDispatcher(Dispatcher):
                 "sdpMLineIndex": None, "usernameFragment": None}
 
     def dispose(self) -> None:
+        if self.far_peer is not None:
+            self.far_peer.stop()
         self.dtls.remove_listener("statechange", self._report_state)
         self.dtls.transport.remove_listener("statechange", self.report_ice)
         self.dtls.transport.iceGatherer.remove_listener("statechange", self.report_ice)

@@ -503,23 +503,41 @@ class PeerConnectionDispatcher(Dispatcher):
             self.ice_gathering_state = state
             self.emit("iceGatheringStateChange", {"iceGatheringState": state})
 
+    def report_connection_states(self) -> None:
+        """The far peer's state changed on a transport (far_peer_watch.py)."""
+        self._report_ice_connection_state()
+        self._report_connection_state()
+
     def _report_ice_connection_state(self) -> None:
         self._report_transports()
-        state = ice_state(self._browser_state(self.peer_connection.iceConnectionState))
+        state = self._far_peer_state() or ice_state(self._browser_state(self.peer_connection.iceConnectionState))
         if state != self.ice_connection_state and not self.closed:
             self.ice_connection_state = state
             self.emit("iceConnectionStateChange", {"iceConnectionState": state})
 
     def _report_connection_state(self) -> None:
-        state = self._browser_state(self.peer_connection.connectionState)
+        state = self._far_peer_state() or self._browser_state(self.peer_connection.connectionState)
         if state != self.connection_state and not self.closed:
             self.connection_state = state
             self.emit("connectionStateChange", {"connectionState": state})
 
+    def _far_peer_state(self) -> str | None:
+        """webrtc-pc's aggregate rules where the far peer watches decide them: any failed
+        transport fails the connection, else any disconnected one disconnects it; None when
+        aiortc's own state says what a browser would."""
+        states = {transport.browser_ice_state() for transport in self.transports.values()}
+        for state in ("failed", "disconnected"):
+            if state in states:
+                return state
+        return None
+
     def _browser_state(self, aiortc_state: str) -> str:
-        # aiortc closes itself when the remote peer closes DTLS; a browser stays open
-        # and reports the peer as gone.
-        return "disconnected" if aiortc_state == "closed" else aiortc_state
+        # aiortc closes itself when the remote peer closes DTLS; a browser stays open and
+        # its transports stay connected until the peer's silence says otherwise.
+        if aiortc_state != "closed":
+            return aiortc_state
+        watched = any(transport.far_peer is not None for transport in self.transports.values())
+        return "connected" if watched else "disconnected"
 
     # --- stats -------------------------------------------------------------------------
 
