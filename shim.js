@@ -2156,6 +2156,11 @@ self.onmessage = async ({ data }) => {
 
   const DATA_CHANNEL_EVENTS = ['open', 'bufferedamountlow', 'error', 'closing', 'close', 'message'];
 
+  // bufferedAmount counts each message until the far peer's SCTP association took it (the
+  // server replies to its send then); Chromium throws past 16 MiB, and so does the server's
+  // channel (server/dispatchers/data_channel.py, MAX_BUFFERED_AMOUNT).
+  const MAX_BUFFERED_AMOUNT = 16 * 1024 * 1024;
+
   class RTCDataChannel extends EventTarget {
     #peerConnection;
     static [HAS_BRAND](object) { return #peerConnection in object; }
@@ -2228,6 +2233,11 @@ self.onmessage = async ({ data }) => {
       const limit = this.#peerConnection[MAX_MESSAGE_SIZE];
       if (limit !== null && size > limit) {
         throw new TypeError(`The message is ${size} bytes; the peer accepts at most ${limit}.`);
+      }
+      // webrtc-pc's send(): "if the buffer is full, throw OperationError"; full is
+      // Chromium's bound, which the server holds every client to.
+      if (this.#bufferedAmount + size > MAX_BUFFERED_AMOUNT) {
+        throw makeError('OperationError', "Failed to execute 'send' on 'RTCDataChannel': RTCDataChannel send queue is full");
       }
       this.#bufferedAmount += size;
       if (payload instanceof Blob || this.#outbox) {

@@ -35,6 +35,7 @@ from aioice.ice import CandidatePair
 from aioice.stun import TransactionError
 from aiortc import (
     RTCCertificate,
+    RTCDataChannel,
     RTCDtlsTransport,
     RTCIceTransport,
     RTCPeerConnection,
@@ -88,6 +89,8 @@ DTLS_SEND_RTP = PrivateName(
     RTCDtlsTransport, "_send_rtp", "coroutine method", "sending DTMF in a sender's RTP stream (dtmf_outlet.py)")
 SCTP_SRTT = PrivateName(RTCSctpTransport, "_srtt", "attribute", "getStats' currentRoundTripTime")
 SCTP_SET_STATE = PrivateName(RTCSctpTransport, "_set_state", "method", "RTCSctpTransport's state events")
+DATA_CHANNEL_ADD_BUFFERED_AMOUNT = PrivateName(
+    RTCDataChannel, "_addBufferedAmount", "method", "the page's bufferedAmount, lowered as SCTP takes each message")
 SCTP_MAX_MESSAGE_SIZE = PrivateName(
     RTCSctpTransport, "_remote_max_message_size", "attribute", "RTCSctpTransport.maxMessageSize")
 PEER_CONNECTION_CERTIFICATES = PrivateName(
@@ -132,7 +135,8 @@ PEER_CONNECTION_CODECS = PrivateName(
 
 PRIVATE_NAMES: tuple[PrivateName, ...] = (
     ICE_CONNECTION, ICE_NOMINATED, ICE_CHECK_LIST, DTLS_ROLE, DTLS_STATS, DTLS_SSL, DTLS_SEND_RTP,
-    SCTP_SRTT, SCTP_SET_STATE, SCTP_MAX_MESSAGE_SIZE, PEER_CONNECTION_CERTIFICATES, CERTIFICATE_X509,
+    SCTP_SRTT, SCTP_SET_STATE, DATA_CHANNEL_ADD_BUFFERED_AMOUNT, SCTP_MAX_MESSAGE_SIZE,
+    PEER_CONNECTION_CERTIFICATES, CERTIFICATE_X509,
     CERTIFICATE_SSL_CONTEXT, TRANSCEIVER_CODECS, TRANSCEIVER_HEADER_EXTENSIONS, SENDER_SSRC, SENDER_ENABLED,
     SENDER_STREAM_ID, SENDER_ENCODER, SENDER_NEXT_ENCODED_FRAME, SENDER_HANDLE_RTCP, RECEIVER_HANDLE_RTP,
     RECEIVER_SEND_RTCP, REMOTE_TRACK_QUEUE, TRACK_ID, PLAYER_THROTTLE, PLAYER_STREAMS, PLAYER_AUDIO,
@@ -248,6 +252,20 @@ def on_sctp_state_change(sctp: RTCSctpTransport, changed: Callable[[], None]) ->
         changed()
 
     SCTP_SET_STATE.set(sctp, set_state_and_tell)
+
+
+def on_message_taken(channel: RTCDataChannel, taken: Callable[[], None]) -> None:
+    """Call `taken()` each time the association takes one of the channel's messages from
+    aiortc's data-channel queue (aiortc lowers the channel's bufferedAmount by the message's
+    size then, and then only; messages of a channel are taken in the order sent)."""
+    add_buffered_amount: Callable[[int], None] = DATA_CHANNEL_ADD_BUFFERED_AMOUNT.get(channel)
+
+    def add_and_tell(amount: int) -> None:
+        add_buffered_amount(amount)
+        if amount < 0:
+            taken()
+
+    DATA_CHANNEL_ADD_BUFFERED_AMOUNT.set(channel, add_and_tell)
 
 
 SendRtp = Callable[[bytes], Awaitable[None]]

@@ -84,6 +84,24 @@ class FakePage:
         return guid
 
 
+def local_description(page: FakePage, guid: str) -> dict[str, str]:
+    """The local description as setLocalDescription left it: with the candidates aiortc
+    gathered (createOffer's and createAnswer's have none)."""
+    changes = [message for message in page.received
+               if message.get("guid") == guid and message.get("event") == "signalingStateChange"]
+    descriptions = changes[-1]["params"]["descriptions"]
+    description: dict[str, str] = descriptions["pendingLocalDescription"] or descriptions["currentLocalDescription"]
+    return description
+
+
+def wait_connected(page: FakePage, guid: str) -> None:
+    def connected(message: dict[str, Any]) -> bool:
+        return (message.get("guid") == guid and message.get("event") == "connectionStateChange"
+                and message["params"]["connectionState"] == "connected")
+    while not any(connected(message) for message in page.received):
+        page.receive()
+
+
 def dumps(message: dict[str, Any]) -> str:
     return json.dumps(message)
 

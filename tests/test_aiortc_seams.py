@@ -17,6 +17,7 @@ from aioice import Connection
 from aiortc import (
     RTCCertificate,
     RTCConfiguration,
+    RTCDataChannel,
     RTCDtlsTransport,
     RTCIceTransport,
     RTCPeerConnection,
@@ -52,13 +53,14 @@ async def real_holders(clip: Path) -> dict[type | ModuleType, object]:
     """One real instance of each class whose private names rtcshim uses."""
     peer_connection = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     transceiver = peer_connection.addTransceiver("audio")
-    peer_connection.createDataChannel("seams")
+    data_channel = peer_connection.createDataChannel("seams")
     assert peer_connection.sctp is not None
     dtls = transceiver.sender.transport
     holders: dict[type | ModuleType, object] = {
         RTCPeerConnection: peer_connection, RTCRtpTransceiver: transceiver, RTCRtpSender: transceiver.sender,
         RTCRtpReceiver: transceiver.receiver, RTCDtlsTransport: dtls, RTCIceTransport: dtls.transport,
-        RTCSctpTransport: peer_connection.sctp, Connection: Connection(ice_controlling=True),
+        RTCSctpTransport: peer_connection.sctp, RTCDataChannel: data_channel,
+        Connection: Connection(ice_controlling=True),
         RTCCertificate: RTCCertificate.generateCertificate(), RemoteStreamTrack: RemoteStreamTrack("audio"),
         MediaStreamTrack: AudioStreamTrack(), MediaPlayer: MediaPlayer(str(clip)),
     }

@@ -13,7 +13,7 @@ from rtcshim.media.meter import MediaMeter
 from rtcshim.serving import ServerThread
 from rtcshim.stats import REFERENCES, StatsIds, select
 
-from .fake_page import DATA_CHANNEL_INIT, FakePage, connect_bridge, new_handle
+from .fake_page import DATA_CHANNEL_INIT, FakePage, connect_bridge, local_description, new_handle, wait_connected
 
 
 def test_select_follows_references_transitively() -> None:
@@ -67,24 +67,6 @@ def unresolved_references(stats: list[dict[str, Any]]) -> list[tuple[str, str, s
     ids = {entry["id"] for entry in stats}
     return [(entry["id"], key, entry[key]) for entry in stats for key in REFERENCES
             if key in entry and entry[key] not in ids]
-
-
-def local_description(page: FakePage, guid: str) -> dict[str, str]:
-    """The local description as setLocalDescription left it: with the candidates aiortc
-    gathered (createOffer's and createAnswer's have none)."""
-    changes = [message for message in page.received
-               if message.get("guid") == guid and message.get("event") == "signalingStateChange"]
-    descriptions = changes[-1]["params"]["descriptions"]
-    description: dict[str, str] = descriptions["pendingLocalDescription"] or descriptions["currentLocalDescription"]
-    return description
-
-
-def wait_connected(page: FakePage, guid: str) -> None:
-    def connected(message: dict[str, Any]) -> bool:
-        return (message.get("guid") == guid and message.get("event") == "connectionStateChange"
-                and message["params"]["connectionState"] == "connected")
-    while not any(connected(message) for message in page.received):
-        page.receive()
 
 
 def test_get_stats_references_resolve_at_every_step_of_a_negotiation(server: ServerThread) -> None:

@@ -1,19 +1,24 @@
 """RTCDataChannel: one aiortc data channel, with the page's sends flow-controlled.
 
-A send is answered once its message is handed to SCTP: the page's bufferedAmount counts
-down on that reply (docs/design.md, "Data channels"). aiortc buffers without limit, so we
-hand it messages only while its own buffer is below HIGH_WATER (1 MiB) and resume when it
-drains to LOW_WATER (256 KiB); the rest waits here, in page order.
+A send is answered once the association took its message from aiortc's data-channel queue
+(what Chromium's bufferedAmount counts down on): the page's bufferedAmount counts down on
+that reply (docs/design.md, "Data channels"). aiortc queues without limit, so we hand it
+messages only while its queue holds less than HIGH_WATER (1 MiB); the rest waits here, in
+page order. All a channel holds, here and in aiortc's queue, is bounded by
+MAX_BUFFERED_AMOUNT, Chromium's: the shim never sends beyond it (send() throws
+OperationError), and a client that does anyway loses the channel
+(docs/security/vanish-and-backpressure.md).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from aiortc import RTCDataChannel
 
+from ..aiortc_seams import on_message_taken
 from ..dispatcher import Dispatcher, Params, Result
 from ..errors import InvalidStateError, OperationError
 
@@ -22,7 +27,8 @@ if TYPE_CHECKING:
     from .peer_connection import PeerConnectionDispatcher
 
 HIGH_WATER = 1 << 20
-LOW_WATER = 256 << 10
+# Chromium's limit on a channel's bufferedAmount (measured: bench/far_peer_vanish.py).
+MAX_BUFFERED_AMOUNT = 16 << 20
 
 
 class DataChannelDispatcher(Dispatcher):
@@ -39,14 +45,17 @@ class DataChannelDispatcher(Dispatcher):
         self.peer_connection = parent
         self.data_channel = data_channel
         self._unsent: deque[tuple[str | bytes, asyncio.Future[None]]] = deque()
+        # Handed to aiortc, not yet taken by the association: sizes and their sends' replies.
+        self._in_aiortc: deque[tuple[int, asyncio.Future[None]]] = deque()
+        # Bytes of the page's messages in both queues, and the most they ever were.
+        self.buffered_amount = self.peak_buffered_amount = 0
         self._close_requested = False
         self._opened = False
         # getStats' data-channel counters (bytes: UTF-8 for text).
         self.messages_sent = self.bytes_sent = self.messages_received = self.bytes_received = 0
-        data_channel.bufferedAmountLowThreshold = LOW_WATER
         data_channel.on("open", self.report_open)
         data_channel.on("message", self._report_message)
-        data_channel.on("bufferedamountlow", self._hand_to_sctp)
+        on_message_taken(data_channel, self._taken_by_sctp)
         data_channel.on("close", self._report_close)
         self.commands = {"send": self.send, "close": self.close}
 
@@ -70,11 +79,27 @@ class DataChannelDispatcher(Dispatcher):
     async def send(self, params: Params) -> Result:
         if self.data_channel.readyState != "open" or self._close_requested:
             raise InvalidStateError(f'send() needs an open channel; it is "{self.ready_state}"')
-        handed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._unsent.append((params["data"], handed))
+        size = _size(params["data"])
+        if self.buffered_amount + size > MAX_BUFFERED_AMOUNT:
+            self._refuse_overflow(size)
+        taken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._unsent.append((params["data"], taken))
+        self.buffered_amount += size
+        self.peak_buffered_amount = max(self.peak_buffered_amount, self.buffered_amount)
         self._hand_to_sctp()
-        await handed
+        await taken
         return {}
+
+    def _refuse_overflow(self, size: int) -> NoReturn:
+        """A client that sends past the bound (the shim never does) loses the channel: a
+        reliable channel may not drop a message and go on."""
+        error = OperationError(
+            f"the data channel's send queue is full: {self.buffered_amount} bytes wait and this "
+            f"message has {size}; at most {MAX_BUFFERED_AMOUNT} may (wait for bufferedamountlow)")
+        self.emit("error", {"name": error.name, "message": str(error), "errorDetail": "data-channel-failure"})
+        self._fail_waiting(error)
+        self.data_channel.close()
+        raise error
 
     async def close(self, params: Params) -> Result:
         self._close_requested = True
@@ -88,21 +113,42 @@ class DataChannelDispatcher(Dispatcher):
 
     def _hand_to_sctp(self) -> None:
         while self._unsent and self.data_channel.bufferedAmount < HIGH_WATER:
-            data, handed = self._unsent.popleft()
-            if handed.done():
+            data, taken = self._unsent.popleft()
+            size = _size(data)
+            if taken.done():
+                self.buffered_amount -= size
                 continue
             try:
                 self.data_channel.send(data)
             except ValueError as error:  # larger than the remote's max-message-size
-                handed.set_exception(OperationError(str(error)))
+                self.buffered_amount -= size
+                taken.set_exception(OperationError(str(error)))
             except Exception as error:
-                handed.set_exception(error)
+                self.buffered_amount -= size
+                taken.set_exception(error)
             else:
                 self.messages_sent += 1
-                self.bytes_sent += _size(data)
-                handed.set_result(None)
+                self.bytes_sent += size
+                self._in_aiortc.append((size, taken))
         if self._close_requested and not self._unsent:
             self.data_channel.close()
+
+    def _taken_by_sctp(self) -> None:
+        if not self._in_aiortc:
+            return
+        size, taken = self._in_aiortc.popleft()
+        self.buffered_amount -= size
+        if not taken.done():
+            taken.set_result(None)
+        self._hand_to_sctp()
+
+    def _fail_waiting(self, error: Exception) -> None:
+        for _, waiting in [*self._unsent, *self._in_aiortc]:
+            if not waiting.done():
+                waiting.set_exception(error)
+        self._unsent.clear()
+        self._in_aiortc.clear()
+        self.buffered_amount = 0
 
     # --- aiortc events -----------------------------------------------------------
 
@@ -126,10 +172,7 @@ class DataChannelDispatcher(Dispatcher):
         if not self._close_requested:
             self.emit("closing")
         self.emit("close")
-        while self._unsent:
-            _, handed = self._unsent.popleft()
-            if not handed.done():
-                handed.set_exception(InvalidStateError("the data channel closed before sending"))
+        self._fail_waiting(InvalidStateError("the data channel closed before sending"))
         self.dispose()
 
 
