@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -30,6 +29,9 @@ from typing import Any
 
 from harness import check_network_namespace, load_playwright_config
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.browser.frozen_browser import FrozenBrowser  # the tests' helper
 
 CONNECT = """async () => {
   window.changes = [];
@@ -86,44 +88,6 @@ def connect(near: Page, far: Page) -> None:
     near.evaluate(WATCH_TRANSPORTS)
 
 
-def process_tree(root_pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    tree, todo = [], [root_pid]
-    while todo:
-        pid = todo.pop()
-        tree.append(pid)
-        todo.extend(children.get(pid, []))
-    return tree
-
-
-def browser_pid(user_data_dir: str) -> int:
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                argv = (entry / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            is_child = any(arg.startswith(b"--type=") for arg in argv)
-            if f"--user-data-dir={user_data_dir}".encode() in argv and not is_child:
-                return int(entry.name)
-    raise RuntimeError("the far browser's process is not found")
-
-
-def signal_tree(root_pid: int, signum: int) -> None:
-    for pid in process_tree(root_pid):
-        try:
-            os.kill(pid, signum)
-        except ProcessLookupError:
-            pass
-
-
 def mark_vanished(near: Page) -> None:
     near.evaluate("() => { window.vanishedAt = performance.now(); }")
 
@@ -167,29 +131,29 @@ def main() -> None:
     with sync_playwright() as playwright, tempfile.TemporaryDirectory() as far_dir:
         near_browser: Browser = launch(playwright)
         far_context = launch(playwright, far_dir)
-        far_pid = browser_pid(far_dir)
+        far_browser = FrozenBrowser(far_dir)
         near, far = near_browser.new_page(), far_context.new_page()
         connect(near, far)
         results["send_buffer_limit"] = near.evaluate(SEND_UNTIL_FULL)
         near.wait_for_function("channel.bufferedAmount === 0", timeout=120_000)
 
         mark_vanished(near)
-        signal_tree(far_pid, signal.SIGSTOP)
+        far_browser.freeze()
         wait_for_state(near, "disconnected", options.give_up)
         time.sleep(options.resume_after)
         resumed_at = near.evaluate("() => (performance.now() - window.vanishedAt) / 1000")
-        signal_tree(far_pid, signal.SIGCONT)
+        far_browser.resume()
         wait_for_state(near, "connected", 30)
         time.sleep(2)
         results["freeze_then_resume"] = {"resumed_at": round(resumed_at, 2),
                                          "changes": changes_since_vanished(near)}
 
         mark_vanished(near)
-        signal_tree(far_pid, signal.SIGSTOP)
+        far_browser.freeze()
         wait_for_state(near, "failed", options.give_up, "connectionState")
         time.sleep(options.linger)
         results["freeze_until_failed"] = {"changes": changes_since_vanished(near), "at_end": near.evaluate(SNAPSHOT)}
-        signal_tree(far_pid, signal.SIGCONT)
+        far_browser.resume()
 
         near2, far2 = near_browser.new_page(), far_context.new_page()
         connect(near2, far2)

@@ -9,8 +9,6 @@ timings are in docs/security/vanish-and-backpressure.md.
 
 from __future__ import annotations
 
-import os
-import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from rtcshim.serving import ServerThread
 from ..conftest import PLAYWRIGHT_CONFIG
 from .aiortc_peers import AiortcPeer, answer, close_aiortc, create_aiortc_peer
 from .conftest import with_native_webrtc
+from .frozen_browser import FrozenBrowser
 from .page_helpers import load_page_helpers
 from .relay_calls import join_call, new_room
 
@@ -29,57 +28,20 @@ from .relay_calls import join_call, new_room
 FAILED_WITHIN_MS = 60_000
 
 
-class FarBrowser:
-    """A native Chromium of its own, whose whole process tree can be frozen."""
+class FarBrowser(FrozenBrowser):
+    """A native Chromium of its own (pages keep Chromium's WebRTC)."""
 
     def __init__(self, context: BrowserContext, user_data_dir: Path) -> None:
-        self.context = context
-        self.pid = _browser_pid(user_data_dir)
-
-    def signal(self, signum: int) -> None:
-        for pid in _process_tree(self.pid):
-            try:
-                os.kill(pid, signum)
-            except ProcessLookupError:
-                pass
-
-
-def _browser_pid(user_data_dir: Path) -> int:
-    flag = f"--user-data-dir={user_data_dir}".encode()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                argv = (entry / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if flag in argv and not any(arg.startswith(b"--type=") for arg in argv):
-                return int(entry.name)
-    raise AssertionError("the far browser's process is not found")
-
-
-def _process_tree(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(parent, []).append(int(entry.name))
-    tree, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        tree.append(pid)
-        todo.extend(children.get(pid, []))
-    return tree
+        super().__init__(user_data_dir)
+        self.context = with_native_webrtc(context)
 
 
 @pytest.fixture
 def far_browser(browser_type: BrowserType, tmp_path: Path) -> Iterator[FarBrowser]:
     context = browser_type.launch_persistent_context(tmp_path, **PLAYWRIGHT_CONFIG.launch_args())
-    far = FarBrowser(with_native_webrtc(context), tmp_path)
+    far = FarBrowser(context, tmp_path)
     yield far
-    far.signal(signal.SIGCONT)
+    far.resume()
     context.close()
 
 
@@ -105,16 +67,16 @@ def test_far_peer_silent_disconnects_recovers_then_fails(
     for page in (shim_page, far_page):
         page.wait_for_function("window.call.ready || window.call.error !== null")
 
-    far_browser.signal(signal.SIGSTOP)
+    far_browser.freeze()
     shim_page.wait_for_function("window.call.pc.iceConnectionState === 'disconnected'", timeout=FAILED_WITHIN_MS)
     assert shim_page.evaluate("window.call.pc.connectionState") == "disconnected"
-    far_browser.signal(signal.SIGCONT)
+    far_browser.resume()
     shim_page.wait_for_function("window.call.pc.connectionState === 'connected'", timeout=FAILED_WITHIN_MS)
     # The call works again.
     shim_page.evaluate("window.call.channel.send('back')")
     far_page.wait_for_function("window.call.received.includes('back')")
 
-    far_browser.signal(signal.SIGSTOP)
+    far_browser.freeze()
     shim_page.wait_for_function("window.call.pc.connectionState === 'failed'", timeout=FAILED_WITHIN_MS)
     history = states(shim_page)
     expected = ["connected", "disconnected", "connected", "disconnected", "failed"]
