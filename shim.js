@@ -784,6 +784,55 @@
 
   // --- configuration ---------------------------------------------------------
 
+  // webrtc-pc "validate an ICE server" on one URL (RFC 7064, RFC 7065), with Chromium's
+  // error names: SyntaxError for anything malformed (a port outside 1-65535, a transport
+  // other than udp or tcp), InvalidAccessError for a TURN URL without credentials, checked
+  // once the scheme and the query's shape are known. The server checks again (ice_urls.py).
+  function validateIceUrl(url, hasCredentials) {
+    const syntaxError = (why) => makeError('SyntaxError', `'${url}' is not a valid stun or turn URL${why}.`);
+    const parts = /^([A-Za-z][A-Za-z0-9+.-]*):([^?]*)(?:\?([\s\S]*))?$/.exec(url.trim());
+    if (!parts) {
+      throw makeError('SyntaxError', `'${url}' is not a valid URL.`);
+    }
+    const [, schemeText, hostPort, query] = parts;
+    const scheme = schemeText.toLowerCase();
+    if (!['stun', 'stuns', 'turn', 'turns'].includes(scheme)) {
+      throw syntaxError('');
+    }
+    if (query !== undefined && (scheme.startsWith('stun') || !/^transport=[^?&]+/.test(query))) {
+      throw syntaxError('');
+    }
+    if (scheme.startsWith('turn') && !hasCredentials) {
+      throw makeError('InvalidAccessError', `The TURN server '${url}' needs a username and a credential.`);
+    }
+    let host;
+    let portText;
+    if (hostPort.startsWith('[')) {
+      const close = hostPort.indexOf(']');
+      host = close > 1 && /^[0-9A-Fa-f:.]+(%25.+)?$/.test(hostPort.slice(1, close)) ? hostPort.slice(1, close) : '';
+      portText = close === -1 ? '' : hostPort.slice(close + 1);
+    } else {
+      const colon = hostPort.indexOf(':');
+      host = colon === -1 ? hostPort : hostPort.slice(0, colon);
+      portText = colon === -1 ? '' : hostPort.slice(colon);
+      if (host.includes('@')) {
+        throw syntaxError(': user@host is not allowed');
+      }
+      if (/[\s/#\[\]\\]/.test(host)) {
+        host = '';
+      }
+    }
+    if (!host) {
+      throw syntaxError(': invalid host');
+    }
+    if (portText && !(/^:[0-9]+$/.test(portText) && Number(portText.slice(1)) >= 1 && Number(portText.slice(1)) <= 65535)) {
+      throw syntaxError(': invalid port');
+    }
+    if (query !== undefined && !['udp', 'tcp'].includes(query.slice('transport='.length).toLowerCase())) {
+      throw syntaxError(': the transport must be udp or tcp');
+    }
+  }
+
   function normalizeIceServers(iceServers) {
     if (iceServers === undefined) {
       return [];
@@ -805,13 +854,7 @@
         throw makeError('SyntaxError', 'An RTCIceServer needs at least one URL.');
       }
       for (const url of list) {
-        const scheme = /^([a-z]+):/i.exec(url);
-        if (!scheme || !['stun', 'stuns', 'turn', 'turns'].includes(scheme[1].toLowerCase())) {
-          throw makeError('SyntaxError', `'${url}' is not a valid stun or turn URL.`);
-        }
-        if (scheme[1].toLowerCase().startsWith('turn') && (server.username === undefined || server.credential === undefined)) {
-          throw makeError('InvalidAccessError', `The TURN server '${url}' needs a username and a credential.`);
-        }
+        validateIceUrl(url, server.username !== undefined && server.credential !== undefined);
       }
       const normalized = { urls: list };
       if (server.username !== undefined) normalized.username = String(server.username);
@@ -1857,14 +1900,7 @@ self.onmessage = async ({ data }) => {
         for (const state of params.transceivers) {
           this.#bridge.objects.get(state.transceiver)[NEGOTIATED](state);
         }
-        for (const [name, init] of Object.entries(params.descriptions)) {
-          const known = this.#descriptions[name];
-          if (!init) {
-            this.#descriptions[name] = null;
-          } else if (!known || known.type !== init.type || known.sdp !== init.sdp) {
-            this.#descriptions[name] = new RTCSessionDescription(init);
-          }
-        }
+        this.#takeDescriptions(params.descriptions);
         if (this.#initialOfferer === null && params.signalingState.endsWith('-offer')) {
           this.#initialOfferer = params.signalingState === 'have-local-offer';
         }
@@ -1881,8 +1917,14 @@ self.onmessage = async ({ data }) => {
         this.#setState('iceGatheringState', params.iceGatheringState, 'icegatheringstatechange');
       },
       iceCandidate: (params) => {
+        if (params.descriptions) {
+          this.#takeDescriptions(params.descriptions);  // a candidate from an ICE server
+        }
         const candidate = params.candidate && new RTCIceCandidate(params.candidate);
         this.#fire(new RTCPeerConnectionIceEvent('icecandidate', { candidate }));
+      },
+      iceCandidateError: (params) => {
+        this.#fire(new RTCPeerConnectionIceErrorEvent('icecandidateerror', params));
       },
       iceConnectionStateChange: (params) => {
         this.#setState('iceConnectionState', params.iceConnectionState, 'iceconnectionstatechange');
@@ -1935,6 +1977,18 @@ self.onmessage = async ({ data }) => {
         this.#fire(new RTCDataChannelEvent('datachannel', { channel }));
       },
     };
+
+    // The server's current and pending descriptions; a changed one is a new object.
+    #takeDescriptions(descriptions) {
+      for (const [name, init] of Object.entries(descriptions)) {
+        const known = this.#descriptions[name];
+        if (!init) {
+          this.#descriptions[name] = null;
+        } else if (!known || known.type !== init.type || known.sdp !== init.sdp) {
+          this.#descriptions[name] = new RTCSessionDescription(init);
+        }
+      }
+    }
 
     [BRIDGE_LOST]() {
       if (this.#closed) {

@@ -30,8 +30,8 @@ from typing import Any, Literal
 
 import aiortc.codecs
 import aiortc.rtcpeerconnection
-from aioice import Connection
-from aioice.ice import CandidatePair
+from aioice import Candidate, Connection
+from aioice.ice import CandidatePair, StunProtocol
 from aioice.stun import TransactionError
 from aiortc import (
     RTCCertificate,
@@ -127,6 +127,18 @@ PLAYER_AUDIO = PrivateName(
     MediaPlayer, "_MediaPlayer__audio", "attribute", "file devices that decode only their own stream")
 PLAYER_VIDEO = PrivateName(
     MediaPlayer, "_MediaPlayer__video", "attribute", "file devices that decode only their own stream")
+PEER_CONNECTION_CREATE_DTLS = PrivateName(
+    RTCPeerConnection, "_RTCPeerConnection__createDtlsTransport", "method",
+    "the ICE policy on remote candidates (each ICE connection guarded as it is made)")
+ICE_ADD_REMOTE_CANDIDATE = PrivateName(
+    Connection, "_add_remote_candidate", "method", "the ICE policy on remote candidates (SDP, "
+    "addIceCandidate and mDNS names alike, once their address is known)")
+ICE_LOCAL_CANDIDATES = PrivateName(
+    Connection, "_local_candidates", "attribute", "the server-reflexive and relay candidates rtcshim gathers")
+ICE_PROTOCOLS = PrivateName(
+    Connection, "_protocols", "attribute", "STUN from the host sockets, and the relay sockets rtcshim adds")
+ICE_PAIR_REMOTE_CANDIDATE = PrivateName(
+    Connection, "_pair_remote_candidate", "method", "checks through a relay candidate gathered late")
 # Not private, but global: aiortc's codec table, which rtcshim replaces by one that answers
 # per context. aiortc.rtcpeerconnection imported it by name, so it has its own reference.
 CODECS = PrivateName(aiortc.codecs, "CODECS", "attribute", "telephone-event in rtcshim's descriptions")
@@ -140,7 +152,8 @@ PRIVATE_NAMES: tuple[PrivateName, ...] = (
     CERTIFICATE_SSL_CONTEXT, TRANSCEIVER_CODECS, TRANSCEIVER_HEADER_EXTENSIONS, SENDER_SSRC, SENDER_ENABLED,
     SENDER_STREAM_ID, SENDER_ENCODER, SENDER_NEXT_ENCODED_FRAME, SENDER_HANDLE_RTCP, RECEIVER_HANDLE_RTP,
     RECEIVER_SEND_RTCP, REMOTE_TRACK_QUEUE, TRACK_ID, PLAYER_THROTTLE, PLAYER_STREAMS, PLAYER_AUDIO,
-    PLAYER_VIDEO, CODECS, PEER_CONNECTION_CODECS,
+    PLAYER_VIDEO, CODECS, PEER_CONNECTION_CODECS, PEER_CONNECTION_CREATE_DTLS, ICE_ADD_REMOTE_CANDIDATE,
+    ICE_LOCAL_CANDIDATES, ICE_PROTOCOLS, ICE_PAIR_REMOTE_CANDIDATE,
 )
 
 # aioice's component number for RTP: the one pair it nominates for us (rtcp-mux).
@@ -197,6 +210,48 @@ async def check_consent(connection: Connection) -> bool:
     except (TransactionError, ConnectionError):
         return False
     return True
+
+
+def guard_remote_candidates(peer_connection: RTCPeerConnection, allowed: Callable[[str, int], bool]) -> None:
+    """From now on, every ICE connection of `peer_connection` takes a remote candidate only
+    if `allowed(address, port)`; a refused one is dropped, never paired nor checked.
+
+    aioice's `_add_remote_candidate` is where every remote candidate ends up (from the SDP,
+    from addIceCandidate, and mDNS names once resolved); aiortc makes the connections as it
+    makes transports, inside setRemoteDescription among others, so each is guarded there."""
+    create_dtls: Callable[[], RTCDtlsTransport] = PEER_CONNECTION_CREATE_DTLS.get(peer_connection)
+
+    def create_guarded_dtls() -> RTCDtlsTransport:
+        dtls = create_dtls()
+        connection = ice_connection(dtls.transport)
+        add_remote: Callable[[Any, str], None] = ICE_ADD_REMOTE_CANDIDATE.get(connection)
+
+        def add_allowed_remote(candidate: Any, network_host: str) -> None:
+            if allowed(network_host, candidate.port):
+                add_remote(candidate, network_host)
+
+        ICE_ADD_REMOTE_CANDIDATE.set(connection, add_allowed_remote)
+        return dtls
+
+    PEER_CONNECTION_CREATE_DTLS.set(peer_connection, create_guarded_dtls)
+
+
+def host_protocols(connection: Connection) -> list[StunProtocol]:
+    """The connection's host sockets (STUN binding requests leave from these)."""
+    protocols: list[StunProtocol] = ICE_PROTOCOLS.get(connection)
+    return [protocol for protocol in protocols if protocol.local_candidate.type == "host"]
+
+
+def add_local_candidate(connection: Connection, candidate: Candidate, relay: StunProtocol | None = None) -> None:
+    """Add a candidate gathered after aioice's own gathering: a server-reflexive one (its
+    checks leave from its base, a host socket), or a relay one with its socket, paired
+    with the remote candidates known so far (later ones pair as aioice adds them)."""
+    ICE_LOCAL_CANDIDATES.get(connection).append(candidate)
+    if relay is not None:
+        ICE_PROTOCOLS.get(connection).append(relay)
+        for remote in connection.remote_candidates:
+            ICE_PAIR_REMOTE_CANDIDATE.get(connection)(remote)
+        connection.sort_check_list()
 
 
 def dtls_role(dtls: RTCDtlsTransport) -> str | None:

@@ -25,6 +25,7 @@ from . import demo_idp, telephone_event
 from .admission import Admission, check_token
 from .aiortc_seams import install_codec_table
 from .media.sources import MediaSources
+from .network_policy import NetworkPolicy
 from .origins import OriginPolicy
 from .page_tree import PageTree, PageTreeFiles
 from .registry import Registry
@@ -66,16 +67,19 @@ def list_examples(directory: Path) -> list[Example]:
 def create_app(
     *, registry: Registry | None = None, media_sources: MediaSources | None = None, strict: bool = False,
     page_tree: PageTree | None = None, allowed_origins: Sequence[str] = (), token: str | None = None,
+    network_policy: NetworkPolicy | None = None,
 ) -> Starlette:
     """`media_sources`: the devices getUserMedia offers (default: a synthetic camera and
     microphone); `strict` validates every message the server sends (tests); `page_tree`:
     serve that folder at / instead of the examples at /examples/ (and /static/);
     `allowed_origins` (`--allowed-origin`) and `token` (`--token`): who may open the bridge
-    and the relay (server/admission.py). A malformed origin or token is a ValueError."""
+    and the relay (server/admission.py). A malformed origin or token is a ValueError.
+    `network_policy`: the ICE servers and candidates pages may make the server contact."""
     admission = Admission(OriginPolicy.from_options(allowed_origins), None if token is None else check_token(token))
     if admission.policy.allow_all:
         logger.warning("rtcshim: --allowed-origin '*': pages of every origin may use this server")
     registry = registry or Registry()
+    policy = network_policy or NetworkPolicy()
     sources = media_sources or MediaSources.default()
     # aiortc's codec table, from now on answering per task: telephone-event for the pages'
     # peer connections (below), aiortc's own codecs for any other in this process.
@@ -108,7 +112,10 @@ def create_app(
             return
         # This task runs the session; its calls' tasks, and aiortc's, inherit this.
         telephone_event.offer_telephone_events()
-        session = Session(registry, media_sources=sources, strict=strict)
+        # The port this socket came in on is the server's own, whatever it was told.
+        listening = websocket.scope.get("server")
+        session = Session(registry, media_sources=sources, strict=strict, network_policy=(
+            policy.with_own_ports([listening[1]]) if listening and listening[1] else policy))
 
         async def receive() -> str | bytes | None:
             message = await websocket.receive()

@@ -12,6 +12,7 @@ import uvicorn
 from .admission import check_token
 from .app import create_app
 from .media.sources import MediaSources
+from .network_policy import NetworkPolicy
 from .origins import ALL_ORIGINS, normalise_origin
 from .page_tree import PageTree
 from .serving import uvicorn_config
@@ -29,6 +30,10 @@ class ServeSettings:
     page_tree: PageTree | None
     allowed_origins: tuple[str, ...] = ()
     token: str | None = None
+    ice_policy: tuple[str, ...] = ()  # --ice-policy's terms
+
+    def network_policy(self) -> NetworkPolicy:
+        return NetworkPolicy.parse(self.ice_policy, own_ports=[self.port])
 
     def media_sources(self) -> MediaSources:
         sources = MediaSources.default(tone_hz=self.tone_hz)
@@ -62,6 +67,12 @@ def parse_arguments(argv: list[str] | None = None) -> ServeSettings:
                        help="the synthetic microphone's frequency (default 440)")
     serve.add_argument("--media", action="append", default=[], metavar="FILE",
                        help="also offer a camera/microphone playing FILE (anything FFmpeg reads); repeatable")
+    serve.add_argument("--ice-policy", action="append", default=[], metavar="TERM",
+                       help="what pages may make the server contact as ICE servers and candidates: "
+                            "allow=NET[,NET...], deny=NET[,NET...] (addresses or CIDR networks, the longest "
+                            "prefix wins) or open (no default refusal); repeatable. Default: no loopback, "
+                            "link-local, multicast or unspecified address, no private range for ICE servers, "
+                            "never this server's port (docs/security/ice-policy.md)")
     serve.add_argument("--no-inject", dest="inject", action="store_false",
                        help="serve DIR's pages as they are (each loads /shim.js itself)")
     serve.add_argument("--exclude", action="append", default=[], metavar="GLOB",
@@ -83,9 +94,13 @@ def parse_arguments(argv: list[str] | None = None) -> ServeSettings:
         page_tree = PageTree(arguments.directory.resolve(), arguments.inject, tuple(arguments.exclude))
     elif not arguments.inject or arguments.exclude:
         serve.error("--no-inject and --exclude apply to the pages of a DIR: name one")
+    try:
+        NetworkPolicy.parse(arguments.ice_policy)
+    except ValueError as error:
+        serve.error(str(error))
     return ServeSettings(
         arguments.host, arguments.port, arguments.log_level, arguments.tone, tuple(arguments.media), page_tree,
-        tuple(arguments.allowed_origins), arguments.token,
+        tuple(arguments.allowed_origins), arguments.token, tuple(arguments.ice_policy),
     )
 
 
@@ -107,7 +122,7 @@ def main(argv: list[str] | None = None) -> None:
     settings = parse_arguments(argv)
     app = create_app(
         media_sources=settings.media_sources(), page_tree=settings.page_tree,
-        allowed_origins=settings.allowed_origins, token=settings.token,
+        allowed_origins=settings.allowed_origins, token=settings.token, network_policy=settings.network_policy(),
     )
     print(settings.announcement(), flush=True)
     uvicorn.Server(uvicorn_config(app, settings.host, settings.port, settings.log_level)).run()

@@ -258,3 +258,22 @@ def keep_identity(local: str, given: str) -> str:
     # Before the empty string a trailing CRLF leaves when there is no media section.
     at = len(session) - 1 if not sections and session and session[-1] == "" else len(session)
     return _join(session[:at] + identity + session[at:], sections)
+
+
+def drop_end_of_candidates(sdp: str) -> str:
+    """Without a=end-of-candidates: aiortc writes it once its host candidates are in, but
+    rtcshim still gathers from the page's ICE servers (ice_gathering.py)."""
+    return "\r\n".join(line for line in sdp.split("\r\n") if line != "a=end-of-candidates")
+
+
+def add_candidate(sdp: str, ufrag: str, candidate: str) -> str:
+    """The description with `candidate` (an a=candidate line's value) in every media
+    section of the transport whose ICE username fragment is `ufrag`, as a browser's
+    localDescription shows the candidates trickled since."""
+    session, sections = _sections(sdp)
+    for section in sections:
+        if f"a=ice-ufrag:{ufrag}" in section:
+            listed = [number for number, line in enumerate(section) if line.startswith("a=candidate:")]
+            at = listed[-1] + 1 if listed else len(section) - (section[-1] == "")
+            section.insert(at, f"a={candidate}")
+    return _join(session, sections)

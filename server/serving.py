@@ -13,6 +13,7 @@ import uvicorn
 
 from .app import create_app
 from .media.sources import MediaSources
+from .network_policy import NetworkPolicy
 from .page_tree import PageTree
 from .registry import Registry
 
@@ -38,16 +39,17 @@ def free_port(host: str = "127.0.0.1") -> int:
 class ServerThread:
     """The server on a free loopback port, in a thread with its own event loop.
 
-    `registry` reaches every session; `allowed_origins` and `token` as `rtcshim serve`'s
-    `--allowed-origin` and `--token`; `run(coroutine)` runs code on the server's loop
-    (where aiortc objects live) and returns its result. With a `page_tree`, it serves that
-    folder at / instead of the examples, as `rtcshim serve DIR` does. `with ServerThread()
-    as server:` starts it, and stops it at the end.
+    `registry` reaches every session; `allowed_origins`, `token` and `network_policy` are
+    `rtcshim serve`'s `--allowed-origin`, `--token` and `--ice-policy`; `run(coroutine)` runs
+    code on the server's loop (where aiortc objects live) and returns its result. With a
+    `page_tree`, it serves that folder at / instead of the examples, as `rtcshim serve DIR`
+    does. `with ServerThread() as server:` starts it, and stops it at the end.
     """
 
     def __init__(
         self, host: str = "127.0.0.1", *, strict: bool = True, media_sources: MediaSources | None = None,
         page_tree: PageTree | None = None, allowed_origins: Sequence[str] = (), token: str | None = None,
+        network_policy: NetworkPolicy | None = None,
     ) -> None:
         self.host = host
         self.port = free_port(host)
@@ -55,6 +57,7 @@ class ServerThread:
         self.app = create_app(
             registry=self.registry, media_sources=media_sources, strict=strict, page_tree=page_tree,
             allowed_origins=allowed_origins, token=token,
+            network_policy=(network_policy or NetworkPolicy()).with_own_ports([self.port]),
         )
         self._server = uvicorn.Server(uvicorn_config(self.app, host, self.port, "warning"))
         self._thread = threading.Thread(target=self._serve, name="rtcshim-server", daemon=True)

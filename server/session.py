@@ -29,6 +29,7 @@ from .errors import (
     to_wire,
 )
 from .media.sources import MediaSources
+from .network_policy import NetworkPolicy
 from .protocol import PROTOCOL, decode, encode
 from .registry import Registry
 
@@ -44,13 +45,16 @@ SHUTDOWN_TIMEOUT = 5.0
 
 class Session:
     def __init__(
-        self, registry: Registry, *, media_sources: MediaSources | None = None, strict: bool = False
+        self, registry: Registry, *, media_sources: MediaSources | None = None, strict: bool = False,
+        network_policy: NetworkPolicy | None = None,
     ) -> None:
         """`media_sources`: the devices getUserMedia offers this page (replaceable until
-        the page asks); `strict` also validates what the server sends (tests turn it on)."""
+        the page asks); `strict` also validates what the server sends (tests turn it on);
+        `network_policy`: what the page may make the server contact (default: the default)."""
         self.id = secrets.token_urlsafe(12)
         self.registry = registry
         self.media_sources = media_sources or MediaSources.default()
+        self.network_policy = network_policy or NetworkPolicy()
         self.strict = strict
         self.handles: dict[str, Dispatcher] = {}
         self.closed = False

@@ -9,11 +9,13 @@ instead, and the method or module that translates it: keep the two in step.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import uuid
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
+from aioice import Candidate, Connection
 from aiortc import (
     RTCConfiguration,
     RTCDataChannel,
@@ -23,13 +25,16 @@ from aiortc import (
     RTCSessionDescription,
 )
 from aiortc.rtcdtlstransport import RTCCertificate
+from aiortc.rtcicetransport import candidate_from_aioice
 from aiortc.sdp import SessionDescription, candidate_from_sdp, candidate_to_sdp
 
 from .. import configuration as config
 from .. import sdp_fixes, stats, telephone_event
-from ..aiortc_seams import use_certificate
+from ..aiortc_seams import guard_remote_candidates, ice_connection, use_certificate
 from ..dispatcher import Dispatcher, Params, Result, after_reply
 from ..errors import BridgeTypeError, InvalidAccessError, InvalidStateError, OperationError
+from ..ice_gathering import IceCandidateError, ServerGathering
+from ..ice_urls import validate_ice_servers
 from .data_channel import DataChannelDispatcher
 from .dtls_transport import DtlsTransportDispatcher, ice_state
 from .media_stream_track import MediaTrackDispatcher
@@ -68,6 +73,7 @@ class PeerConnectionDispatcher(Dispatcher):
         # The certificate every DTLS transport of this connection uses, kept here so that
         # nothing but use_certificate touches aiortc's private list.
         self.certificate = use_certificate(self.peer_connection, certificate)
+        guard_remote_candidates(self.peer_connection, self._remote_candidate_allowed)
         # The spec's operations chain: offer/answer/description/candidate calls run one
         # at a time, in the order the page made them.
         self._operations = asyncio.Lock()
@@ -86,6 +92,10 @@ class PeerConnectionDispatcher(Dispatcher):
         self.transports: dict[RTCDtlsTransport, DtlsTransportDispatcher] = {}
         self.sctp_transport: SctpTransportDispatcher | None = None
         self._announced_candidates: set[str] = set()
+        # The ICE connections whose gathering from the page's ICE servers started, and the
+        # gatherings still running (iceGatheringState is complete once none is).
+        self._server_gathered: set[Connection] = set()
+        self._server_gatherings: set[asyncio.Task[None]] = set()
         self._remote_candidates_ended = False
         self.stats_ids = stats.StatsIds()
         self.data_channels_opened = 0
@@ -158,6 +168,8 @@ class PeerConnectionDispatcher(Dispatcher):
             # aiortc writes its description anew, live ports and all: reject again.
             sdp = sdp_fixes.reject_sections(local.sdp, self._stopped_mids())
             sdp = sdp_fixes.keep_identity(sdp, description["sdp"])
+            if self.configuration["iceServers"]:
+                sdp = sdp_fixes.drop_end_of_candidates(sdp)  # more are on their way
             self._settle_descriptions("Local", {"type": local.type, "sdp": sdp})
             after_reply(self._announce_local_candidates)
         self.update_negotiation_needed()
@@ -259,7 +271,8 @@ class PeerConnectionDispatcher(Dispatcher):
     # --- ICE -------------------------------------------------------------------------
 
     def _announce_local_candidates(self) -> None:
-        """Fire the candidates aiortc gathered during setLocalDescription, as trickle ICE."""
+        """Fire the host candidates aiortc gathered during setLocalDescription, as trickle
+        ICE, and start gathering from the page's ICE servers on each new transport."""
         if self.closed:
             return
         local = SessionDescription.parse(self.peer_connection.localDescription.sdp)
@@ -273,13 +286,83 @@ class PeerConnectionDispatcher(Dispatcher):
                     self._announced_candidates.add(key)
                     fresh.append({"candidate": line, "sdpMid": media.rtp.muxId,
                                   "sdpMLineIndex": index, "usernameFragment": ufrag})
-        if not fresh:
+        started = self._start_server_gathering()
+        if not fresh and not started:
             return
         self._report_ice_gathering_state("gathering")
         for wire_candidate in fresh:
             self.emit("iceCandidate", {"candidate": wire_candidate})
-        self._report_ice_gathering_state("complete")
-        self.emit("iceCandidate", {"candidate": None})
+        self._complete_gathering()
+
+    def _complete_gathering(self) -> None:
+        if not self._server_gatherings and not self.closed and self.ice_gathering_state == "gathering":
+            self._report_ice_gathering_state("complete")
+            self.emit("iceCandidate", {"candidate": None})
+
+    def _start_server_gathering(self) -> bool:
+        """Gather from every URL of the page's ICE servers on each transport aiortc has
+        gathered host candidates for (ice_gathering.py); whether any gathering started."""
+        servers = validate_ice_servers(self.configuration["iceServers"])
+        started = False
+        for dtls in self.transports:
+            connection = ice_connection(dtls.transport)
+            if not servers or connection in self._server_gathered or dtls.transport.iceGatherer.state != "completed":
+                continue
+            self._server_gathered.add(connection)
+            gathering = ServerGathering(
+                connection, servers, self.session.network_policy,
+                relay_only=self.configuration["iceTransportPolicy"] == "relay",
+                found=functools.partial(self._trickle, connection),
+                failed=self._report_candidate_error,
+            )
+            task = asyncio.create_task(gathering.run(), name=f"{self.guid} ICE servers")
+            self._server_gatherings.add(task)
+            task.add_done_callback(self._server_gathering_done)
+            started = True
+        return started
+
+    def _server_gathering_done(self, task: asyncio.Task[None]) -> None:
+        self._server_gatherings.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("%s: gathering from ICE servers failed", self.guid, exc_info=task.exception())
+        self._complete_gathering()
+
+    def _trickle(self, connection: Connection, gathered: Candidate) -> None:
+        """Fire a candidate gathered from an ICE server; the local description shows it from now on."""
+        if self.closed:
+            return
+        line = "candidate:" + candidate_to_sdp(candidate_from_aioice(gathered))
+        ufrag = connection.local_username
+        if (key := f"{ufrag} {line}") in self._announced_candidates:
+            return
+        self._announced_candidates.add(key)
+        which = "pendingLocalDescription" if self.descriptions["pendingLocalDescription"] else "currentLocalDescription"
+        local = self.descriptions[which]
+        if local is None:
+            return
+        sections = SessionDescription.parse(local["sdp"]).media
+        index = next(i for i, media in enumerate(sections) if media.ice and media.ice.usernameFragment == ufrag)
+        self.descriptions[which] = {**local, "sdp": sdp_fixes.add_candidate(local["sdp"], ufrag, line)}
+        self.emit("iceCandidate", {
+            "candidate": {"candidate": line, "sdpMid": sections[index].rtp.muxId, "sdpMLineIndex": index,
+                          "usernameFragment": ufrag},
+            "descriptions": dict(self.descriptions),
+        })
+
+    def _report_candidate_error(self, error: IceCandidateError) -> None:
+        if not self.closed:
+            self.emit("iceCandidateError", {
+                "address": None, "port": None, "url": error.url, "errorCode": error.error_code,
+                "errorText": error.error_text,
+            })
+
+    def _remote_candidate_allowed(self, address: str, port: int) -> bool:
+        """The network policy on a remote candidate: a refused one is never checked; to
+        the page it is a candidate that cannot be reached (addIceCandidate resolves)."""
+        refusal = self.session.network_policy.refusal(address, port, server=False)
+        if refusal is not None:
+            logger.debug("%s: remote candidate %s port %d dropped: %s", self.guid, address, port, refusal)
+        return refusal is None
 
     async def add_ice_candidate(self, params: Params) -> Result:
         async with self._operations:
@@ -573,6 +656,10 @@ class PeerConnectionDispatcher(Dispatcher):
         try:
             self.dispose()
         finally:
+            # Before aiortc closes the sockets: a relay allocation in flight would outlive them.
+            for gathering in self._server_gatherings:
+                gathering.cancel()
+            await asyncio.gather(*self._server_gatherings, return_exceptions=True)
             await self._aiortc_idle.wait()  # a description being applied: see _uncancelled
             await self.peer_connection.close()
 
