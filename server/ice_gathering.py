@@ -173,11 +173,10 @@ def _unsupported(url: IceServerUrl) -> str | None:
 
 
 def _failure_text(url: IceServerUrl, failure: BaseException) -> str:
-    if isinstance(failure, TimeoutError):
-        return f"{url.scheme.upper()} server did not answer"
     if isinstance(failure, stun.TransactionFailed):
         return f"{url.scheme.upper()} server answered with an error: {failure}"
-    return f"{url.scheme.upper()} server could not be reached"
+    # One text for a silent server, a closed port and a refused connection: no oracle.
+    return f"{url.scheme.upper()} server gave no candidate"
 
 
 class _NamedHostTls(ssl.SSLContext):
