@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from websockets.sync.client import connect
-
 from rtcshim.dispatchers.data_channel import MAX_BUFFERED_AMOUNT, DataChannelDispatcher
 from rtcshim.serving import ServerThread
 
-from .fake_page import DATA_CHANNEL_INIT, FakePage, local_description, new_handle, wait_connected
+from .fake_page import DATA_CHANNEL_INIT, FakePage, connect_bridge, local_description, new_handle, wait_connected
 
 CHUNK = bytes(64 << 10)
 
@@ -36,7 +34,7 @@ def connect_pair(page: FakePage) -> str:
 
 
 def test_send_past_the_bound_is_refused_and_closes_the_channel(server: ServerThread) -> None:
-    with connect(server.url.replace("http", "ws") + "/bridge", max_size=None) as websocket:
+    with connect_bridge(server.url, max_size=None) as websocket:
         page = FakePage(websocket)
         channel = connect_pair(page)
         dispatcher = next(o for o in server.registry.objects() if o.guid == channel)
