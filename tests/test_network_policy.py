@@ -12,6 +12,8 @@ import pytest
 from rtcshim import network_policy
 from rtcshim.network_policy import NetworkPolicy, PolicyRefusal, ResolutionFailure
 
+from .event_loop import run
+
 OWN = ipaddress.ip_address("10.77.0.1")
 
 
@@ -97,40 +99,52 @@ def resolving_to(*addresses: str) -> NetworkPolicy:
     return NetworkPolicy(resolve=resolve)
 
 
-async def test_server_address_is_the_first_address_once_all_are_checked() -> None:
-    assert await resolving_to("203.0.113.1", "203.0.113.2").server_address("stun.example", 3478) == "203.0.113.1"
+def test_server_address_is_the_first_address_once_all_are_checked() -> None:
+    async def scenario() -> None:
+        assert await resolving_to("203.0.113.1", "203.0.113.2").server_address("stun.example", 3478) == "203.0.113.1"
+
+    run(scenario())
 
 
-async def test_server_address_refuses_a_name_with_any_refused_address() -> None:
-    with pytest.raises(PolicyRefusal, match=r"stun.example \(127.0.0.1\): a loopback address"):
-        await resolving_to("203.0.113.1", "127.0.0.1").server_address("stun.example", 3478)
+def test_server_address_refuses_a_name_with_any_refused_address() -> None:
+    async def scenario() -> None:
+        with pytest.raises(PolicyRefusal, match=r"stun.example \(127.0.0.1\): a loopback address"):
+            await resolving_to("203.0.113.1", "127.0.0.1").server_address("stun.example", 3478)
+
+    run(scenario())
 
 
-async def test_server_address_of_an_ip_literal_resolves_nothing() -> None:
-    async def resolve(host: str, port: int) -> list[str]:
-        raise AssertionError("no lookup for an IP literal")
+def test_server_address_of_an_ip_literal_resolves_nothing() -> None:
+    async def scenario() -> None:
+        async def resolve(host: str, port: int) -> list[str]:
+            raise AssertionError("no lookup for an IP literal")
 
-    assert await NetworkPolicy(resolve=resolve).server_address("2001:db8::1", 3478) == "2001:db8::1"
-    with pytest.raises(PolicyRefusal):
-        await NetworkPolicy(resolve=resolve).server_address("::1", 3478)
+        assert await NetworkPolicy(resolve=resolve).server_address("2001:db8::1", 3478) == "2001:db8::1"
+        with pytest.raises(PolicyRefusal):
+            await NetworkPolicy(resolve=resolve).server_address("::1", 3478)
+
+    run(scenario())
 
 
 @pytest.mark.parametrize("lookup", ["fails", "hangs"])
-async def test_a_name_that_does_not_resolve_fails_quickly(lookup: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_name_that_does_not_resolve_fails_quickly(lookup: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """No DNS leaves the test: getaddrinfo is replaced by one that fails, or one that
     outlives the policy's timeout (as glibc does when no resolver answers)."""
-    released = threading.Event()
+    async def scenario() -> None:
+        released = threading.Event()
 
-    def getaddrinfo(*args: object) -> list[object]:
-        if lookup == "fails":
-            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
-        released.wait(5)
-        return []
+        def getaddrinfo(*args: object) -> list[object]:
+            if lookup == "fails":
+                raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+            released.wait(5)
+            return []
 
-    monkeypatch.setattr(network_policy.socket, "getaddrinfo", getaddrinfo)
-    monkeypatch.setattr(network_policy, "RESOLVE_TIMEOUT", 0.05)
-    try:
-        with pytest.raises(ResolutionFailure, match=r"stun\.example did not resolve"):
-            await NetworkPolicy(own_addresses=frozenset()).server_address("stun.example", 3478)
-    finally:
-        released.set()
+        monkeypatch.setattr(network_policy.socket, "getaddrinfo", getaddrinfo)
+        monkeypatch.setattr(network_policy, "RESOLVE_TIMEOUT", 0.05)
+        try:
+            with pytest.raises(ResolutionFailure, match=r"stun\.example did not resolve"):
+                await NetworkPolicy(own_addresses=frozenset()).server_address("stun.example", 3478)
+        finally:
+            released.set()
+
+    run(scenario())

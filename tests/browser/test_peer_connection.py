@@ -194,7 +194,8 @@ def test_set_configuration_and_update_ice_change_the_server(shim_page: Page, ser
     assert result["modification"] == "InvalidModificationError"
     assert result["configuration"]["iceTransportPolicy"] == "relay"
     (dispatcher,) = [o for o in server.registry.objects() if isinstance(o, PeerConnectionDispatcher)]
-    assert dispatcher.configuration["iceServers"] == [{"urls": ["stun:127.0.0.1:3479"]}]
+    assert dispatcher.configuration["iceServers"] == [
+        {"urls": ["stun:127.0.0.1:3479"], "username": None, "credential": None}]
     aiortc_configuration: Any = dispatcher._aiortc_configuration
     assert aiortc_configuration.iceServers == []  # rtcshim gathers from them itself (ice_gathering.py)
     assert aiortc_configuration.iceTransportPolicy.value == "relay"
