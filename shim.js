@@ -405,7 +405,7 @@
       this.socket.onmessage = (message) => this.receive(message.data);
       this.socket.onclose = (event) => {
         if (event.reason) {
-          // The server closed with its reason (an origin or token refused): every call says it.
+          // The server closed with its reason (an origin or token refused, a limit): every call says it.
           const reason = `the rtcshim server closed the connection: ${event.reason}`;
           console.error(`rtcshim: ${reason}`);
           this.lose(reason);

@@ -24,6 +24,7 @@ from starlette.websockets import WebSocket
 from . import demo_idp, telephone_event
 from .admission import Admission, check_token
 from .aiortc_seams import install_codec_table
+from .limits import DEFAULT_LIMITS, Limits
 from .media.sources import MediaSources
 from .network_policy import NetworkPolicy
 from .origins import OriginPolicy
@@ -67,14 +68,15 @@ def list_examples(directory: Path) -> list[Example]:
 def create_app(
     *, registry: Registry | None = None, media_sources: MediaSources | None = None, strict: bool = False,
     page_tree: PageTree | None = None, allowed_origins: Sequence[str] = (), token: str | None = None,
-    network_policy: NetworkPolicy | None = None,
+    network_policy: NetworkPolicy | None = None, limits: Limits = DEFAULT_LIMITS,
 ) -> Starlette:
     """`media_sources`: the devices getUserMedia offers (default: a synthetic camera and
     microphone); `strict` validates every message the server sends (tests); `page_tree`:
     serve that folder at / instead of the examples at /examples/ (and /static/);
     `allowed_origins` (`--allowed-origin`) and `token` (`--token`): who may open the bridge
     and the relay (server/admission.py). A malformed origin or token is a ValueError.
-    `network_policy`: the ICE servers and candidates pages may make the server contact."""
+    `network_policy`: the ICE servers and candidates pages may make the server contact;
+    `limits`: what one page may make the server hold."""
     admission = Admission(OriginPolicy.from_options(allowed_origins), None if token is None else check_token(token))
     if admission.policy.allow_all:
         logger.warning("rtcshim: --allowed-origin '*': pages of every origin may use this server")
@@ -110,11 +112,19 @@ def create_app(
     async def bridge(websocket: WebSocket) -> None:
         if not await admission.admit(websocket):
             return
+        origin = websocket.headers.get("origin")
+        # Counted after accept (and before the session registers, with no await between):
+        # the page gets a close reason, and sockets opening together are counted one by one.
+        if registry.sessions_from(origin) >= limits.sessions_per_origin:
+            reason = limits.exceeded("sessions_per_origin", "too many sessions")
+            logger.warning("bridge from origin %s refused: %s", origin, reason)
+            await websocket.close(1008, reason)
+            return
         # This task runs the session; its calls' tasks, and aiortc's, inherit this.
         telephone_event.offer_telephone_events()
         # The port this socket came in on is the server's own, whatever it was told.
         listening = websocket.scope.get("server")
-        session = Session(registry, media_sources=sources, strict=strict, network_policy=(
+        session = Session(registry, media_sources=sources, strict=strict, limits=limits, origin=origin, network_policy=(
             policy.with_own_ports([listening[1]]) if listening and listening[1] else policy))
 
         async def receive() -> str | bytes | None:
@@ -130,7 +140,7 @@ def create_app(
             else:
                 await websocket.send_bytes(frame)
 
-        await session.serve(receive, send)
+        await session.serve(receive, send, websocket.close)
 
     rtcshim_routes = [
         Route("/shim.js", shim),

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import uvicorn
 
+from . import limits as server_limits
 from .admission import check_token
 from .app import create_app
 from .media.sources import MediaSources
@@ -31,6 +32,7 @@ class ServeSettings:
     allowed_origins: tuple[str, ...] = ()
     token: str | None = None
     ice_policy: tuple[str, ...] = ()  # --ice-policy's terms
+    limits: server_limits.Limits = server_limits.DEFAULT_LIMITS
 
     def network_policy(self) -> NetworkPolicy:
         return NetworkPolicy.parse(self.ice_policy, own_ports=[self.port])
@@ -86,6 +88,7 @@ def parse_arguments(argv: list[str] | None = None) -> ServeSettings:
     serve.add_argument("--token", type=token, default=os.environ.get("RTCSHIM_TOKEN") or None,
                        help="require this token of every bridge and relay socket (rtcshimOptions.token; "
                             "the server's own pages get it); default: $RTCSHIM_TOKEN, else none")
+    server_limits.add_options(serve)
     arguments = parser.parse_args(argv)
     page_tree = None
     if arguments.directory is not None:
@@ -101,6 +104,7 @@ def parse_arguments(argv: list[str] | None = None) -> ServeSettings:
     return ServeSettings(
         arguments.host, arguments.port, arguments.log_level, arguments.tone, tuple(arguments.media), page_tree,
         tuple(arguments.allowed_origins), arguments.token, tuple(arguments.ice_policy),
+        server_limits.from_arguments(arguments),
     )
 
 
@@ -123,6 +127,7 @@ def main(argv: list[str] | None = None) -> None:
     app = create_app(
         media_sources=settings.media_sources(), page_tree=settings.page_tree,
         allowed_origins=settings.allowed_origins, token=settings.token, network_policy=settings.network_policy(),
+        limits=settings.limits,
     )
     print(settings.announcement(), flush=True)
-    uvicorn.Server(uvicorn_config(app, settings.host, settings.port, settings.log_level)).run()
+    uvicorn.Server(uvicorn_config(app, settings.host, settings.port, settings.log_level, settings.limits)).run()

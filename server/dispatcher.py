@@ -84,6 +84,7 @@ class Dispatcher:
                 Dispatcher.dispose(child)
         self.session.unregister(self)
         self.disposed = True
+        self.commands = {}  # bound methods of this object: a cycle that would keep it alive
         if self.parent is not None:
             self.parent.children.pop(self.guid, None)
 

@@ -52,6 +52,12 @@ class InvalidCharacterError(BridgeError):
     name = "InvalidCharacterError"
 
 
+class UnknownError(BridgeError):
+    """Chromium's name for a peer connection beyond its limit."""
+
+    name = "UnknownError"
+
+
 _AIORTC_NAMES: dict[type[BaseException], str] = {
     aiortc.exceptions.InvalidStateError: "InvalidStateError",
     aiortc.exceptions.InvalidAccessError: "InvalidAccessError",

@@ -18,6 +18,7 @@ from importlib import resources
 from typing import Any
 
 from .errors import BridgeTypeError
+from .json_shape import JsonShape, measure
 
 # Used with fullmatch: `$` would also match before a trailing newline.
 HANDLE_PATTERN = re.compile(r"([A-Z][A-Za-z]*)@[A-Za-z0-9_-]{16,64}")
@@ -346,21 +347,47 @@ def encode(message: dict[str, Any], payload: bytes | None = None) -> str | bytes
     return _LENGTH_PREFIX.pack(len(header_bytes)) + header_bytes + payload
 
 
-def decode(frame: str | bytes) -> Any:
-    """The message in a frame; a binary frame's payload becomes params["data"]."""
+class MessageTooComplex(BridgeTypeError):
+    """A message nested deeper, or holding more values, than the server parses; `call_id`
+    is its id when readable."""
+
+    def __init__(self, shape: JsonShape, call_id: int | None) -> None:
+        super().__init__(f"the message nests {shape.depth} deep and holds {shape.values} values")
+        self.shape = shape
+        self.call_id = call_id
+
+
+# A message's id when it is the first key, as the shim writes it: readable without parsing.
+_LEADING_ID = re.compile(r'\s*\{\s*"id"\s*:\s*(\d{1,15})\s*[,}]')
+
+
+# The shape past which a message is refused before it is parsed: (depth, values).
+ShapeLimits = tuple[int, int]
+
+
+def decode(frame: str | bytes, shape_limits: ShapeLimits | None = None) -> Any:
+    """The message in a frame; a binary frame's payload becomes params["data"]. A message
+    past `shape_limits` is refused before it is parsed (MessageTooComplex)."""
     if isinstance(frame, str):
-        return json.loads(frame)
+        return _parse(frame, shape_limits)
     if len(frame) < _LENGTH_PREFIX.size:
         raise BridgeTypeError("binary frame shorter than its length prefix")
     (header_length,) = _LENGTH_PREFIX.unpack_from(frame)
     header_end = _LENGTH_PREFIX.size + header_length
     if header_end > len(frame):
         raise BridgeTypeError("binary frame shorter than its header")
-    message = json.loads(frame[_LENGTH_PREFIX.size:header_end].decode("utf-8"))
+    message = _parse(frame[_LENGTH_PREFIX.size:header_end].decode("utf-8"), shape_limits)
     if not isinstance(message, dict) or not isinstance(message.get("params", {}), dict):
         raise BridgeTypeError("binary frame header is not a message object")
     message.setdefault("params", {})["data"] = bytes(frame[header_end:])
     return message
+
+
+def _parse(text: str, shape_limits: ShapeLimits | None) -> Any:
+    if shape_limits is not None and (shape := measure(text, *shape_limits)) is not None:
+        leading_id = _LEADING_ID.match(text)
+        raise MessageTooComplex(shape, int(leading_id.group(1)) if leading_id else None)
+    return json.loads(text)
 
 
 PROTOCOL = Protocol.load()

@@ -36,6 +36,12 @@ class Registry:
         self.sessions.pop(session.id, None)
         self.notify("disposed", session)
 
+    def sessions_from(self, origin: str | None) -> int:
+        """Open sessions whose page sent this Origin header (None: sent none). One still
+        closing (its socket gone, its peer connections closing) no longer counts: a page
+        that reloads gets its new session at once."""
+        return sum(1 for session in self.sessions.values() if session.origin == origin and not session.closed)
+
     def notify(self, change: Change, subject: Session | Dispatcher) -> None:
         for listener in list(self._listeners):
             listener(change, subject)

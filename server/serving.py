@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import uvicorn
 
 from .app import create_app
+from .limits import DEFAULT_LIMITS, Limits
 from .media.sources import MediaSources
 from .network_policy import NetworkPolicy
 from .page_tree import PageTree
@@ -20,12 +21,14 @@ from .registry import Registry
 T = TypeVar("T")
 
 
-def uvicorn_config(app: Any, host: str, port: int, log_level: str = "info") -> uvicorn.Config:
+def uvicorn_config(
+    app: Any, host: str, port: int, log_level: str = "info", limits: Limits = DEFAULT_LIMITS,
+) -> uvicorn.Config:
     # permessage-deflate halves binary throughput on the bridge and buys nothing for
     # media or already-compact frames.
     return uvicorn.Config(
         app, host=host, port=port, log_level=log_level, ws_per_message_deflate=False,
-        ws_max_size=64 << 20,
+        ws_max_size=limits.message_bytes,
     )
 
 
@@ -49,7 +52,7 @@ class ServerThread:
     def __init__(
         self, host: str = "127.0.0.1", *, strict: bool = True, media_sources: MediaSources | None = None,
         page_tree: PageTree | None = None, allowed_origins: Sequence[str] = (), token: str | None = None,
-        network_policy: NetworkPolicy | None = None,
+        network_policy: NetworkPolicy | None = None, limits: Limits = DEFAULT_LIMITS,
     ) -> None:
         self.host = host
         self.port = free_port(host)
@@ -58,8 +61,9 @@ class ServerThread:
             registry=self.registry, media_sources=media_sources, strict=strict, page_tree=page_tree,
             allowed_origins=allowed_origins, token=token,
             network_policy=(network_policy or NetworkPolicy()).with_own_ports([self.port]),
+            limits=limits,
         )
-        self._server = uvicorn.Server(uvicorn_config(self.app, host, self.port, "warning"))
+        self._server = uvicorn.Server(uvicorn_config(self.app, host, self.port, "warning", limits))
         self._thread = threading.Thread(target=self._serve, name="rtcshim-server", daemon=True)
         self.loop: asyncio.AbstractEventLoop | None = None
 

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
@@ -28,9 +29,10 @@ from .errors import (
     is_deliberate,
     to_wire,
 )
+from .limits import DEFAULT_LIMITS, Limits
 from .media.sources import MediaSources
 from .network_policy import NetworkPolicy
-from .protocol import PROTOCOL, decode, encode
+from .protocol import PROTOCOL, MessageTooComplex, decode, encode
 from .registry import Registry
 
 logger = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ logger = logging.getLogger(__name__)
 Frame = str | bytes
 SendFrame = Callable[[Frame], Awaitable[None]]
 ReceiveFrame = Callable[[], Awaitable[Frame | None]]
+CloseSocket = Callable[[int, str], Awaitable[None]]
 
 # How long closing a page's peer connections may take once its socket is gone.
 SHUTDOWN_TIMEOUT = 5.0
@@ -46,23 +49,33 @@ SHUTDOWN_TIMEOUT = 5.0
 class Session:
     def __init__(
         self, registry: Registry, *, media_sources: MediaSources | None = None, strict: bool = False,
-        network_policy: NetworkPolicy | None = None,
+        network_policy: NetworkPolicy | None = None, limits: Limits = DEFAULT_LIMITS, origin: str | None = None,
     ) -> None:
         """`media_sources`: the devices getUserMedia offers this page (replaceable until
         the page asks); `strict` also validates what the server sends (tests turn it on);
-        `network_policy`: what the page may make the server contact (default: the default)."""
+        `network_policy`: what the page may make the server contact (default: the default);
+        `origin`: the page's Origin header, which sessions per origin count."""
         self.id = secrets.token_urlsafe(12)
         self.registry = registry
         self.media_sources = media_sources or MediaSources.default()
         self.network_policy = network_policy or NetworkPolicy()
         self.strict = strict
+        self.limits = limits
+        self.origin = origin
         self.handles: dict[str, Dispatcher] = {}
+        # Live objects per interface, for the limits on peer connections, channels, tracks.
+        self.held: Counter[str] = Counter()
         self.closed = False
         self._outgoing: asyncio.Queue[Frame | None] = asyncio.Queue()
+        self._outgoing_bytes = 0
+        self._dropping: asyncio.Task[None] | None = None
+        self._writer: asyncio.Task[None] | None = None
+        self._close_socket: CloseSocket | None = None
         self._calls: set[asyncio.Task[None]] = set()
         self._uncancellable: set[asyncio.Task[Any]] = set()  # see `uncancellable`
         # New handles the calls in flight will give their objects (see `claim`).
         self._claimed: set[str] = set()
+        self._in_flight = 0  # calls whose coroutine has not ended (see `_counted`)
         self.root = SessionDispatcher(self)
 
     # --- objects ---------------------------------------------------------------
@@ -72,10 +85,12 @@ class Session:
             raise BridgeTypeError(f"handle {dispatcher.guid} is already in use")
         self._claimed.discard(dispatcher.guid)
         self.handles[dispatcher.guid] = dispatcher
+        self.held[dispatcher.interface] += 1
         self.registry.notify("created", dispatcher)
 
     def unregister(self, dispatcher: Dispatcher) -> None:
-        self.handles.pop(dispatcher.guid, None)
+        if self.handles.pop(dispatcher.guid, None) is not None:
+            self.held[dispatcher.interface] -= 1
         if dispatcher is not self.root:
             self.send_event(dispatcher, "__dispose__", {})
         self.registry.notify("disposed", dispatcher)
@@ -119,7 +134,7 @@ class Session:
         except ValueError:  # not JSON: a NaN or an Infinity
             logger.warning("session %s: %s.%s not sent: it is not JSON", self.id, target.guid, event, exc_info=True)
             return
-        self._outgoing.put_nowait(frame)
+        self._enqueue(frame)
 
     def _send_reply(self, call_id: Any, result: Params | None, error: BaseException | None) -> None:
         if self.closed:
@@ -133,7 +148,42 @@ class Session:
         except ValueError:  # a result that is not JSON: the call still gets its reply
             logger.warning("session %s: the reply to call %r is not JSON", self.id, call_id, exc_info=True)
             frame = encode({"id": call_id, "error": to_wire(OperationError(INTERNAL_ERROR_MESSAGE))})
+        self._enqueue(frame)
+
+    def _enqueue(self, frame: Frame) -> None:
+        """Queue a frame for the page; a page whose backlog passes the limits is dropped."""
+        if self._dropping is not None:
+            return
+        self._outgoing_bytes += len(frame)
         self._outgoing.put_nowait(frame)
+        if self._outgoing.qsize() > self.limits.outgoing_messages:
+            self._drop_page("outgoing_messages", f"{self._outgoing.qsize()} messages wait for the page")
+        elif self._outgoing_bytes > self.limits.outgoing_bytes:
+            self._drop_page("outgoing_bytes", f"{self._outgoing_bytes} bytes wait for the page")
+
+    def _drop_page(self, limit: str, backlog: str) -> None:
+        """The page does not read its socket: forget its backlog and close the session."""
+        reason = self.limits.exceeded(limit, f"{backlog}, which does not read them")
+        logger.warning("session %s (origin %s) dropped: %s", self.id, self.origin, reason)
+        while not self._outgoing.empty():
+            self._outgoing.get_nowait()
+        self._outgoing_bytes = 0
+        self._dropping = asyncio.ensure_future(self._drop(reason))
+
+    async def _drop(self, reason: str) -> None:
+        """Everything the page holds goes now. Its socket is closed too (1008), but the
+        close frame waits behind what the page does not read (uvicorn waits until the
+        socket is writable), so it goes when the page reads or its TCP connection dies."""
+        if self._writer is not None:
+            self._writer.cancel()
+        await self.close()
+        if self._close_socket is None:
+            return
+        try:
+            # A WebSocket close reason holds at most 123 bytes.
+            await self._close_socket(1008, reason.encode()[:123].decode(errors="ignore"))
+        except Exception:  # the socket is gone already
+            logger.debug("session %s: closing its socket failed", self.id, exc_info=True)
 
     def backlog(self) -> int:
         """Messages waiting for the page's socket."""
@@ -147,9 +197,11 @@ class Session:
         Calls run in tasks, which start in the order they were made; the handles are
         looked up inside the task, so a call may use an object the previous call created.
         """
+        if self.closed:  # dropped (the outgoing limits) while its socket stays open
+            return
         call_id: Any = None
         try:
-            message = decode(frame)
+            message = decode(frame, (self.limits.json_depth, self.limits.json_values))
             if not isinstance(message, dict):
                 raise BridgeTypeError("a message must be a JSON object")
             call_id = message.get("id")
@@ -162,13 +214,33 @@ class Session:
         except ValueError as error:  # malformed JSON or UTF-8
             self._send_reply(call_id, None, BridgeTypeError(f"malformed message: {error}"))
             return
+        except MessageTooComplex as error:
+            if error.shape.depth > self.limits.json_depth:
+                refused = self.limits.exceeded("json_depth", "the message nests too deep")
+            else:
+                refused = self.limits.exceeded("json_values", f"the message holds {error.shape.values} values")
+            self._send_reply(error.call_id, None, BridgeTypeError(refused))
+            return
         except BridgeError as error:
             self._send_reply(call_id, None, error)
             return
+        if self._in_flight >= self.limits.calls_in_flight:
+            too_many = self.limits.exceeded("calls_in_flight", f"{self._in_flight} calls of this page are running")
+            self._send_reply(call_id, None, OperationError(too_many))
+            return
         params = message.get("params", {})
-        task = asyncio.create_task(self._run_call(call_id, guid, method, params))
+        self._in_flight += 1
+        task = asyncio.create_task(self._counted(call_id, guid, method, params))
         self._calls.add(task)
         task.add_done_callback(self._calls.discard)
+
+    async def _counted(self, call_id: int, guid: str, method: str, params: Any) -> None:
+        """A call, counted in flight until it ends (its task's done callbacks, which empty
+        `_calls`, run a turn later: too late for the next frame's count)."""
+        try:
+            await self._run_call(call_id, guid, method, params)
+        finally:
+            self._in_flight -= 1
 
     async def _run_call(self, call_id: int, guid: str, method: str, params: Any) -> None:
         replied = start_call()
@@ -214,13 +286,19 @@ class Session:
 
     # --- the socket ----------------------------------------------------------------
 
-    async def serve(self, receive: ReceiveFrame, send: SendFrame) -> None:
-        """Run until the page's socket closes, then release everything."""
+    async def serve(self, receive: ReceiveFrame, send: SendFrame, close_socket: CloseSocket | None = None) -> None:
+        """Run until the page's socket closes, then release everything. `close_socket(code,
+        reason)` drops a page that stops reading (the outgoing limits)."""
         self.registry.session_opened(self)
-        writer = asyncio.create_task(self._write(send))
+        self._close_socket = close_socket
+        self._writer = writer = asyncio.create_task(self._write(send))
         self.send_event(self.root, "hello", {"version": PROTOCOL.version, "session": self.id})
         try:
             while (frame := await receive()) is not None:
+                if self._in_flight >= self.limits.calls_in_flight:
+                    # Frames already buffered are read without a pause: let the calls
+                    # that could finish do so before the next one is refused.
+                    await asyncio.sleep(0)
                 self.receive(frame)
         finally:
             writer.cancel()
@@ -230,6 +308,7 @@ class Session:
 
     async def _write(self, send: SendFrame) -> None:
         while (frame := await self._outgoing.get()) is not None:
+            self._outgoing_bytes -= len(frame)
             try:
                 await send(frame)
             except Exception:  # one frame lost, logged; the page's later frames still go

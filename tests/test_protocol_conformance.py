@@ -68,8 +68,10 @@ def test_dispatchers_implement_exactly_the_protocol_commands(server: ServerThrea
         dispatchers: list[Dispatcher] = [
             session.root, peer_connection, data_channel, transceiver, transceiver.receiver_track,
             dtls_transport, sctp_transport, dtmf_sender, certificate]
+        # Read before shutdown: a disposed object drops its table (Dispatcher.dispose).
+        tables = {dispatcher.interface: set(dispatcher.commands) for dispatcher in dispatchers}
         await peer_connection.shutdown()
-        return {dispatcher.interface: set(dispatcher.commands) for dispatcher in dispatchers}
+        return tables
 
     # aiortc objects need an event loop: the test server's.
     tables = server.run(command_tables())

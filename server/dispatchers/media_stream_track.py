@@ -154,6 +154,7 @@ class MediaTrackDispatcher(Dispatcher):
 
     async def clone(self, params: Params) -> Result:
         assert self.parent is not None
+        self.session.root.check_room_for_tracks()
         twin = MediaTrackDispatcher(
             self.session, params["track"], self.parent, kind=self.kind, track_id=params["id"],
             label=self.label, source=None, device=self.device, settings=dict(self.settings),

@@ -13,7 +13,7 @@ import functools
 import logging
 import uuid
 from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from aioice import Candidate, Connection
 from aiortc import (
@@ -35,6 +35,7 @@ from ..dispatcher import Dispatcher, Params, Result, after_reply
 from ..errors import BridgeTypeError, InvalidAccessError, InvalidStateError, OperationError
 from ..ice_gathering import IceCandidateError, ServerGathering
 from ..ice_urls import validate_ice_servers
+from ..limits import Limits
 from .data_channel import DataChannelDispatcher
 from .dtls_transport import DtlsTransportDispatcher, ice_state
 from .media_stream_track import MediaTrackDispatcher
@@ -96,6 +97,7 @@ class PeerConnectionDispatcher(Dispatcher):
         # gatherings still running (iceGatheringState is complete once none is).
         self._server_gathered: set[Connection] = set()
         self._server_gatherings: set[asyncio.Task[None]] = set()
+        self._remote_mids: list[str] = []  # the remote description's sections, in order
         self._remote_candidates_ended = False
         self.stats_ids = stats.StatsIds()
         self.data_channels_opened = 0
@@ -153,8 +155,9 @@ class PeerConnectionDispatcher(Dispatcher):
         async with self._operations:
             self._check_open()
             description = params["description"]
+            self._check_sdp_size(description)
             if description is not None and description["sdp"]:
-                self._check_description(description)
+                await self._check_description(description)
             else:
                 if description is not None:
                     self._check_description_type(description["type"])
@@ -179,14 +182,15 @@ class PeerConnectionDispatcher(Dispatcher):
         async with self._operations:
             self._check_open()
             description = params["description"]
-            self._check_description(description)
-            sdp = sdp_fixes.drop_unlisted_formats(sdp_fixes.accept_rejected_sections(description["sdp"]))
-            sdp = telephone_event.events_last(sdp)
-            await self._uncancelled(
-                self.peer_connection.setRemoteDescription(RTCSessionDescription(sdp=sdp, type=description["type"])))
+            self._check_sdp_size(description)
+            await self._check_description(description)
+            remote = await asyncio.to_thread(RemoteSdp.read, description["sdp"], self.session.limits)
+            await self._uncancelled(self.peer_connection.setRemoteDescription(
+                RTCSessionDescription(sdp=remote.sdp, type=description["type"])))
+            self._remote_mids = remote.mids
             self._remote_candidates_ended = False
             self._adopt_new_transceivers()
-            await self._stop_rejected(sdp_fixes.rejected_mids(description["sdp"]))
+            await self._stop_rejected(remote.rejected_mids)
             self._settle_descriptions("Remote", dict(description))
             self._report_remote_tracks(description)
             self._report_transports()
@@ -205,10 +209,18 @@ class PeerConnectionDispatcher(Dispatcher):
         finally:
             self._aiortc_idle.set()
 
-    def _check_description(self, description: dict[str, str]) -> None:
+    async def _check_description(self, description: dict[str, str]) -> None:
         self._check_description_type(description["type"])
-        sdp_fixes.check_syntax(description["sdp"])
-        sdp_fixes.check_mids(description["sdp"])
+        # Reading the page's SDP text runs in a worker thread: it may be large (up to
+        # --max-sdp-bytes), and the event loop serves every session.
+        await asyncio.to_thread(_check_sdp_text, description["sdp"])
+
+    def _check_sdp_size(self, description: Description) -> None:
+        """Before anything reads the SDP: aiortc parses it on the event loop, in time
+        that grows with its size (Chromium has no limit of its own)."""
+        if description is not None:
+            size = len(description["sdp"].encode("utf-8", "surrogatepass"))
+            self.session.limits.check("sdp_bytes", size, f"the SDP is {size} bytes")
 
     def _check_description_type(self, description_type: str) -> None:
         if description_type == "rollback":
@@ -387,8 +399,7 @@ class PeerConnectionDispatcher(Dispatcher):
         return {}
 
     def _parse_candidate(self, candidate: dict[str, Any]) -> Any:
-        remote = SessionDescription.parse(self.peer_connection.remoteDescription.sdp)
-        mids = [media.rtp.muxId for media in remote.media]
+        mids = self._remote_mids
         mid, index = candidate["sdpMid"], candidate["sdpMLineIndex"]
         if mid is None and index is None:
             raise BridgeTypeError("a candidate needs an sdpMid or an sdpMLineIndex")
@@ -422,6 +433,7 @@ class PeerConnectionDispatcher(Dispatcher):
             raise BridgeTypeError("maxPacketLifeTime and maxRetransmits cannot both be set")
         if init["negotiated"] and init["id"] is None:
             raise BridgeTypeError("a negotiated data channel needs an id")
+        self._check_room_for_data_channel()
         try:
             data_channel = self.peer_connection.createDataChannel(params["label"], **init)
         except ValueError as error:
@@ -434,8 +446,20 @@ class PeerConnectionDispatcher(Dispatcher):
         after_reply(self.update_negotiation_needed)
         return {}
 
+    def _check_room_for_data_channel(self) -> None:
+        limits, what = self.session.limits, "RTCDataChannel creation failed"
+        limits.check("data_channels_per_peer_connection",
+                     1 + sum(1 for child in self.children.values() if child.interface == "DataChannel"), what)
+        limits.check("data_channels", self.session.held["DataChannel"] + 1, what)
+
     def _announce_remote_data_channel(self, data_channel: RTCDataChannel) -> None:
         if self.closed:
+            return
+        try:
+            self._check_room_for_data_channel()
+        except OperationError as error:
+            logger.warning("%s: the remote peer's data channel %r closed: %s", self.guid, data_channel.label, error)
+            data_channel.close()
             return
         dispatcher = DataChannelDispatcher(
             self.session, self.session.new_handle("DataChannel"), self, data_channel
@@ -450,6 +474,7 @@ class PeerConnectionDispatcher(Dispatcher):
         self._check_open()
         track: MediaTrackDispatcher | None = params["track"]
         init = params["init"]
+        self.session.root.check_room_for_tracks()  # the receiver's track
         transceiver = self.peer_connection.addTransceiver(params["kind"], direction=init["direction"])
         dispatcher = self._adopt(
             transceiver, params["transceiver"], params["receiverTrack"], params["receiverTrackId"])
@@ -662,6 +687,28 @@ class PeerConnectionDispatcher(Dispatcher):
             await asyncio.gather(*self._server_gatherings, return_exceptions=True)
             await self._aiortc_idle.wait()  # a description being applied: see _uncancelled
             await self.peer_connection.close()
+
+
+def _check_sdp_text(sdp: str) -> None:
+    sdp_fixes.check_syntax(sdp)
+    sdp_fixes.check_mids(sdp)
+
+
+class RemoteSdp(NamedTuple):
+    """What setRemoteDescription reads of the page's SDP, read in a worker thread."""
+
+    sdp: str  # as aiortc takes it
+    rejected_mids: set[str]
+    mids: list[str]  # every section's, in order: addIceCandidate's sdpMLineIndex
+
+    @classmethod
+    def read(cls, sdp: str, limits: Limits) -> RemoteSdp:
+        candidates = sdp.count("\na=candidate:")
+        limits.check("sdp_candidates", candidates, f"the description holds {candidates} ICE candidates")
+        fixed = telephone_event.events_last(
+            sdp_fixes.drop_unlisted_formats(sdp_fixes.accept_rejected_sections(sdp)))
+        mids = [media.rtp.muxId for media in SessionDescription.parse(fixed).media]
+        return cls(fixed, sdp_fixes.rejected_mids(sdp), mids)
 
 
 def _stream_ids(media: Any) -> list[str]:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..configuration import to_aiortc_configuration
 from ..dispatcher import Dispatcher, Params, Result
-from ..errors import NotFoundError
+from ..errors import NotFoundError, UnknownError
 from ..media import constraints as track_constraints
 from ..media.upload import UploadedSource
 from ..protocol import ROOT_HANDLE
@@ -44,6 +44,8 @@ class SessionDispatcher(Dispatcher):
         certificates: list[dtls_certificate.CertificateDispatcher] = configuration["certificates"]
         for certificate in certificates:
             certificate.check_unexpired()
+        self.session.limits.check("peer_connections", self.session.held["PeerConnection"] + 1,
+                                  "Cannot create so many PeerConnections", UnknownError)
         peer_connection = PeerConnectionDispatcher(
             self.session, params["peerConnection"], self, configuration,
             to_aiortc_configuration(configuration),
@@ -74,6 +76,7 @@ class SessionDispatcher(Dispatcher):
             device, settings = track_constraints.select_settings(constraints, devices)
             # getConstraints() gives back what the page asked for (true asked for nothing).
             chosen.append((kind, device, settings, requested if isinstance(requested, dict) else {}))
+        self.check_room_for_tracks(len(chosen))
         tracks = []
         for kind, device, settings, constraints in chosen:
             track = MediaTrackDispatcher(
@@ -86,11 +89,18 @@ class SessionDispatcher(Dispatcher):
         return {"tracks": tracks}
 
     async def upload_track(self, params: Params) -> Result:
+        self.check_room_for_tracks()
         MediaTrackDispatcher(
             self.session, params["track"], self, kind=params["kind"], track_id=params["id"],
-            label=params["label"], source=UploadedSource(params["kind"]), settings=params["settings"],
+            label=params["label"], source=UploadedSource(params["kind"], self.session.limits),
+            settings=params["settings"],
         )
         return {}
+
+    def check_room_for_tracks(self, adding: int = 1) -> None:
+        """Every call that makes tracks asks first (getUserMedia, clone, uploads, transceivers)."""
+        self.session.limits.check(
+            "tracks", self.session.held["MediaStreamTrack"] + adding, "Cannot create so many tracks")
 
     async def enumerate_devices(self, params: Params) -> Result:
         return {"devices": [
