@@ -328,7 +328,7 @@ def _resolve_value(value: Any, expected: _Type, resolve_type: _Resolve, resolve:
 
 
 # A lone UTF-16 surrogate: JavaScript strings may hold one, UTF-8 cannot carry it.
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def encode(message: dict[str, Any], payload: bytes | None = None) -> str | bytes:
@@ -339,7 +339,7 @@ def encode(message: dict[str, Any], payload: bytes | None = None) -> str | bytes
     is written all in ASCII \\u escapes: the page reads back exactly the string it sent.
     """
     header = json.dumps(message, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    if _LONE_SURROGATE.search(header):
+    if LONE_SURROGATE.search(header):
         header = json.dumps(message, separators=(",", ":"), allow_nan=False)
     if payload is None:
         return header

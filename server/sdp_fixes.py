@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from aiortc.sdp import SessionDescription
+
 from .errors import InvalidAccessError, OperationError
 
 SDP_LINE = re.compile(r"^[a-z]=\S")
@@ -20,14 +22,36 @@ def check_syntax(sdp: str) -> None:
             raise OperationError(f"invalid SDP at line {number}: {line[:40]!r}")
 
 
+def check_parses(sdp: str) -> None:
+    """What aiortc's parser takes without failing: it trusts the values it reads (a
+    payload type with no rtpmap, a port that is no number) and fails inside with Python's
+    own errors, which would reach the page as "the server could not carry out this call".
+    Parsed once more here, its failure is the page's readable OperationError, as Chromium's
+    "Failed to parse SessionDescription"."""
+    try:
+        SessionDescription.parse(sdp)
+    except Exception as error:
+        raise OperationError("Failed to parse SessionDescription: aiortc's parser refused it") from error
+
+
+def media_layout(sdp: str) -> list[tuple[str, str | None]]:
+    """Each media section's kind and mid, in order."""
+    _, sections = _sections(sdp.replace("\r\n", "\n").replace("\n", "\r\n"))
+    return [(section[0][len("m="):].split(" ", 1)[0], _mid(section)) for section in sections]
+
+
 def check_mids(sdp: str) -> None:
     """The mids a description must get right before aiortc sees it: aiortc trusts them,
-    and an empty, repeated or unknown one leaves a half-built transport behind ("'NoneType'
-    object has no attribute 'transport'"). In Chromium's words where it refuses the same;
-    Chromium takes an empty a=mid:, which aiortc cannot negotiate."""
+    and an empty, repeated or unknown one, or a section with two, leaves a half-built
+    transport behind ("'NoneType' object has no attribute 'transport'"). In Chromium's
+    words where it refuses the same; Chromium takes an empty a=mid:, which aiortc cannot
+    negotiate."""
     session, sections = _sections(sdp.replace("\r\n", "\n").replace("\n", "\r\n"))
     mids: set[str] = set()
     for index, section in enumerate(sections):
+        lines = sum(line.startswith("a=mid:") for line in section)
+        if lines > 1:  # aiortc takes the last, the rest of us the first
+            raise InvalidAccessError(f"media section {index} has {lines} a=mid lines")
         mid = _mid(section)
         if mid is None:  # no a=mid at all (SDP of before 2013): aiortc copes
             continue

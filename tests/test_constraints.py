@@ -102,6 +102,9 @@ def test_normalize_legacy_mixed_with_modern_raises_type_error() -> None:
     {"width": "640"},
     {"width": {"min": "320"}},
     {"frameRate": True},
+    # Beyond a double (JSON allows it; JavaScript reads Infinity): not finite.
+    {"width": 10**400},
+    {"height": {"ideal": -(10**400)}},
     {"deviceId": 5},
     {"echoCancellation": "yes"},
     {"advanced": {"width": 640}},

@@ -12,7 +12,7 @@ from typing import Any
 from rtcshim.dispatchers.data_channel import MAX_BUFFERED_AMOUNT, DataChannelDispatcher
 from rtcshim.serving import ServerThread
 
-from .fake_page import DATA_CHANNEL_INIT, FakePage, connect_bridge, local_description, new_handle, wait_connected
+from .fake_page import DATA_CHANNEL_INIT, FakePage, connect_bridge, negotiate, new_handle, wait_connected
 
 CHUNK = bytes(64 << 10)
 
@@ -22,12 +22,7 @@ def connect_pair(page: FakePage) -> str:
     offerer, answerer = page.create_peer_connection(), page.create_peer_connection()
     channel = new_handle("DataChannel")
     page.call(offerer, "createDataChannel", {"dataChannel": channel, "label": "flood", "init": DATA_CHANNEL_INIT})
-    offer = page.call(offerer, "createOffer", {"options": {}})["result"]["description"]
-    page.call(offerer, "setLocalDescription", {"description": offer})
-    page.call(answerer, "setRemoteDescription", {"description": local_description(page, offerer)})
-    answer = page.call(answerer, "createAnswer", {})["result"]["description"]
-    page.call(answerer, "setLocalDescription", {"description": answer})
-    page.call(offerer, "setRemoteDescription", {"description": local_description(page, answerer)})
+    negotiate(page, offerer, answerer)
     wait_connected(page, offerer)
     page.wait_event(channel, "open")
     return channel
@@ -59,3 +54,17 @@ def test_send_past_the_bound_is_refused_and_closes_the_channel(server: ServerThr
     assert all("error" not in replies[call] for call in calls[:first_refused])
     assert all("error" in replies[call] for call in calls[first_refused:])
     assert dispatcher.peak_buffered_amount <= MAX_BUFFERED_AMOUNT
+
+
+def test_text_with_a_lone_surrogate_arrives_with_the_replacement_character(server: ServerThread) -> None:
+    """send(USVString): as in a browser, WebIDL's conversion makes a lone surrogate U+FFFD."""
+    with connect_bridge(server.url) as websocket:
+        page = FakePage(websocket)
+        channel = connect_pair(page)
+        reply = page.call(channel, "send", {"data": "a\ud800b"})
+        # The far side's channel: announced before the offerer's channel opened (DCEP's ack).
+        (far_channel,) = [message["params"]["dataChannel"] for message in page.received
+                          if message.get("event") == "dataChannel"]
+        received = page.wait_event(far_channel, "message")
+    assert reply == {"id": reply["id"], "result": {}}
+    assert received["params"]["data"] == "a\ufffdb"

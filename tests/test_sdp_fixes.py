@@ -149,6 +149,8 @@ def test_keep_identity_moves_the_session_identity_into_the_local_description() -
     (OFFER.replace("BUNDLE 0 1", "BUNDLE 0 1 7"), "A BUNDLE group contains a MID='7' matching no m= section."),
     (OFFER.replace("a=mid:1", "a=mid: "), "media section 1 has an empty a=mid"),
     (OFFER.replace("a=mid:1", "a=mid:0"), "Duplicate a=mid value '0'."),
+    # Found by the fuzz test: aiortc reads the second, empty, and leaves the section without a transport.
+    (OFFER.replace("a=mid:1", "a=mid:1\r\na=mid:"), "media section 1 has 2 a=mid lines"),
 ])
 def test_check_mids_refuses_what_aiortc_cannot_negotiate(sdp: str, message: str) -> None:
     with pytest.raises(InvalidAccessError, match=re.escape(message)):
@@ -160,3 +162,18 @@ def test_check_mids_accepts_sections_without_mids() -> None:
     without_mids = "".join(line for line in OFFER.splitlines(keepends=True)
                            if not line.startswith(("a=mid:", "a=group:")))
     sdp_fixes.check_mids(without_mids)
+
+
+@pytest.mark.parametrize("sdp", [
+    OFFER.replace("a=sendonly", "a=sendonly\r\na=fmtp:97 apt=96"),  # a format with no rtpmap
+    OFFER.replace("m=video 9", "m=video nine"),
+    OFFER.replace("a=extmap:3 ", "a=extmap:x "),
+    OFFER.replace("a=sendonly", "a=sendonly\r\na=ssrc:1"),
+])
+def test_check_parses_refuses_what_aiortc_fails_on_with_a_readable_error(sdp: str) -> None:
+    with pytest.raises(OperationError, match=r"^Failed to parse SessionDescription: aiortc's parser refused it$"):
+        sdp_fixes.check_parses(sdp)
+
+
+def test_check_parses_accepts_sdp() -> None:
+    sdp_fixes.check_parses(OFFER)

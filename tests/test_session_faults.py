@@ -21,7 +21,7 @@ from rtcshim.session import Session
 
 from .event_loop import run
 from .fake_page import DATA_CHANNEL_INIT, InProcessPage, new_handle
-from .test_leaks import udp_sockets
+from .process_resources import udp_sockets
 
 PYTHON_ISMS = ("NoneType", "object has no attribute", "is not in list", "KeyError", "Traceback",
                "list index out of range", "unhashable", "not subscriptable", "takes ", "positional argument")
@@ -359,3 +359,89 @@ def test_python_internals_never_reach_the_page() -> None:
                   if "error" in reply and any(word in reply["error"]["message"] for word in PYTHON_ISMS)]
         assert leaked == []
     in_session(scenario())
+
+
+@pytest.mark.parametrize(("call", "name"), [
+    (("Session", "uploadTrack", {"track": "NEW", "kind": "video", "id": "t", "label": "x", "settings": True}),
+     "TypeError"),
+    (("Session", "getUserMedia", {"audio": False, "video": {"width": 10**400}}), "TypeError"),
+    (("NEW", "pushAudio", {"sampleRate": 48000, "channels": 2, "data": b"odd"}), "TypeError"),
+])
+def test_calls_the_fuzzer_found_failing_inside_the_server_get_their_error(
+    call: tuple[str, str, dict[str, Any]], name: str, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Found by tests/test_protocol_fuzz.py: each failed with Python's own error inside
+    the server (logged as a failure there, a generic message to the page)."""
+    async def scenario() -> None:
+        page = InProcessPage(Session(Registry()))
+        target, method, params = call
+        if target == "NEW":  # an uploaded audio track to push into
+            target = new_handle("MediaStreamTrack")
+            await page.call("Session", "uploadTrack", {"track": target, "kind": "audio", "id": "a", "label": "a",
+                                                       "settings": {}})
+        params = {key: new_handle("MediaStreamTrack") if value == "NEW" else value for key, value in params.items()}
+        payload = params.pop("data", None)  # bytes travel in a binary frame
+        page.send_raw(encode({"id": 99, "guid": target, "method": method, "params": params}, payload))
+        reply = await page.reply_to(99)
+        await page.drop()
+        assert reply["error"]["name"] == name, reply
+    with caplog.at_level(logging.WARNING):
+        in_session(scenario())
+    assert [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING] == []
+
+
+
+def _without_section(sdp: str, index: int) -> str:
+    head, *sections = sdp.split("\r\nm=")
+    del sections[index]
+    return "\r\nm=".join([head, *sections])
+
+
+@pytest.mark.parametrize("munge", [
+    pytest.param(lambda sdp: _without_section(sdp, 1).replace("BUNDLE 0 1", "BUNDLE 0"), id="a section dropped"),
+    pytest.param(lambda sdp: sdp.replace("a=mid:1", "a=mid:7").replace("BUNDLE 0 1", "BUNDLE 0 7"), id="a mid renamed"),
+    pytest.param(lambda sdp: sdp + "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:9\r\na=rtpmap:96 VP8/90000\r\n",
+                 id="a section added"),
+    pytest.param(None, id="never created"),
+])
+def test_local_description_with_other_sections_is_refused_and_the_connection_goes_on(
+    munge: Any, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Found by tests/test_protocol_fuzz.py: aiortc failed inside setLocalDescription
+    ("'NoneType' object has no attribute '_set_mid'") after changing its signaling state."""
+    async def scenario() -> None:
+        page = InProcessPage(Session(Registry()))
+        guid = await page.create_peer_connection()
+        await add_transceiver(page, guid, "audio")
+        await add_transceiver(page, guid, "video")
+        if munge is None:
+            sdp = (await offer_with(page, "audio", "video"))["sdp"]  # another connection's
+        else:
+            sdp = munge((await page.call(guid, "createOffer", {"options": {}}))["result"]["description"]["sdp"])
+        refused = await page.call(guid, "setLocalDescription", {"description": {"type": "offer", "sdp": sdp}})
+        offer = (await page.call(guid, "createOffer", {"options": {}}))["result"]["description"]
+        accepted = await page.call(guid, "setLocalDescription", {"description": offer})
+        await page.drop()
+        assert refused["error"]["name"] == "InvalidModificationError", refused
+        assert accepted == {"id": accepted["id"], "result": {}}
+    with caplog.at_level(logging.WARNING):
+        in_session(scenario())
+    assert [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING] == []
+
+
+def test_apply_constraints_takes_an_object_only(caplog: pytest.LogCaptureFixture) -> None:
+    """Found by tests/test_protocol_fuzz.py: an upload's track kept `true` as its constraints
+    and its clone() failed inside the server."""
+    async def scenario() -> None:
+        page = InProcessPage(Session(Registry()))
+        track = new_handle("MediaStreamTrack")
+        await page.call("Session", "uploadTrack", {"track": track, "kind": "video", "id": "v", "label": "v",
+                                                   "settings": {}})
+        refused = await page.call(track, "applyConstraints", {"constraints": True})
+        clone = await page.call(track, "clone", {"track": new_handle("MediaStreamTrack"), "id": "c"})
+        await page.drop()
+        assert refused["error"]["name"] == "TypeError", refused
+        assert "result" in clone, clone
+    with caplog.at_level(logging.WARNING):
+        in_session(scenario())
+    assert [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING] == []

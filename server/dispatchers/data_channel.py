@@ -21,6 +21,7 @@ from aiortc import RTCDataChannel
 from ..aiortc_seams import on_message_taken
 from ..dispatcher import Dispatcher, Params, Result
 from ..errors import InvalidStateError, OperationError
+from ..protocol import LONE_SURROGATE
 
 if TYPE_CHECKING:
     from ..session import Session
@@ -79,11 +80,15 @@ class DataChannelDispatcher(Dispatcher):
     async def send(self, params: Params) -> Result:
         if self.data_channel.readyState != "open" or self._close_requested:
             raise InvalidStateError(f'send() needs an open channel; it is "{self.ready_state}"')
-        size = _size(params["data"])
+        data = params["data"]
+        if isinstance(data, str):
+            # send(USVString): WebIDL turns a lone surrogate (which UTF-8 cannot carry) into U+FFFD.
+            data = LONE_SURROGATE.sub("\ufffd", data)
+        size = _size(data)
         if self.buffered_amount + size > MAX_BUFFERED_AMOUNT:
             self._refuse_overflow(size)
         taken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._unsent.append((params["data"], taken))
+        self._unsent.append((data, taken))
         self.buffered_amount += size
         self.peak_buffered_amount = max(self.peak_buffered_amount, self.buffered_amount)
         self._hand_to_sctp()

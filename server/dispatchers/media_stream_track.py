@@ -24,7 +24,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av.video.reformatter import VideoReformatter
 
 from ..dispatcher import Dispatcher, Params, Result
-from ..errors import InvalidStateError
+from ..errors import BridgeTypeError, InvalidStateError
 from ..media import constraints as track_constraints
 from ..media.fan_out import DeviceFeed, EnabledGate, TrackView
 from ..media.meter import MediaMeter
@@ -141,6 +141,8 @@ class MediaTrackDispatcher(Dispatcher):
 
     async def apply_constraints(self, params: Params) -> Result:
         requested = params["constraints"] or {}
+        if not isinstance(requested, dict):  # WebIDL: a MediaTrackConstraints dictionary
+            raise BridgeTypeError(f"applyConstraints takes a MediaTrackConstraints object, not {requested!r}")
         if self.device is None:  # not a device (a remote track, an upload): nothing to change
             self.constraints = requested
             return {"settings": self.settings, "constraints": requested}

@@ -32,7 +32,13 @@ from .. import configuration as config
 from .. import sdp_fixes, stats, telephone_event
 from ..aiortc_seams import guard_remote_candidates, ice_connection, use_certificate
 from ..dispatcher import Dispatcher, Params, Result, after_reply
-from ..errors import BridgeTypeError, InvalidAccessError, InvalidStateError, OperationError
+from ..errors import (
+    BridgeTypeError,
+    InvalidAccessError,
+    InvalidModificationError,
+    InvalidStateError,
+    OperationError,
+)
 from ..ice_gathering import IceCandidateError, ServerGathering
 from ..ice_urls import validate_ice_servers
 from ..limits import Limits
@@ -51,6 +57,10 @@ Description = dict[str, str] | None
 
 SENDING = ("sendrecv", "sendonly")
 RECEIVING = ("sendrecv", "recvonly")
+
+
+# The signaling states in which a local description of each type may be set.
+STATES_FOR_LOCAL = {"offer": ("stable", "have-local-offer"), "answer": ("have-remote-offer", "have-local-pranswer")}
 
 
 class PeerConnectionDispatcher(Dispatcher):
@@ -97,6 +107,7 @@ class PeerConnectionDispatcher(Dispatcher):
         # gatherings still running (iceGatheringState is complete once none is).
         self._server_gathered: set[Connection] = set()
         self._server_gatherings: set[asyncio.Task[None]] = set()
+        self._last_created: dict[str, str] = {}  # the last offer and answer made, by type
         self._remote_mids: list[str] = []  # the remote description's sections, in order
         self._remote_candidates_ended = False
         self.stats_ids = stats.StatsIds()
@@ -146,7 +157,9 @@ class PeerConnectionDispatcher(Dispatcher):
         if description_type == "offer" and negotiated is not None:
             sdp = sdp_fixes.keep_extension_ids(sdp, negotiated["sdp"])
             sdp = sdp_fixes.keep_payload_types(sdp, negotiated["sdp"])
-        return {"type": created.type, "sdp": sdp_fixes.reject_sections(sdp, self._stopped_mids())}
+        sdp = sdp_fixes.reject_sections(sdp, self._stopped_mids())
+        self._last_created[created.type] = sdp
+        return {"type": created.type, "sdp": sdp}
 
     def _stopped_mids(self) -> set[str]:
         return {t.mid for t in self.peer_connection.getTransceivers() if t.stopped and t.mid is not None}
@@ -158,6 +171,7 @@ class PeerConnectionDispatcher(Dispatcher):
             self._check_sdp_size(description)
             if description is not None and description["sdp"]:
                 await self._check_description(description)
+                self._check_sections_kept(description)
             else:
                 if description is not None:
                     self._check_description_type(description["type"])
@@ -221,6 +235,22 @@ class PeerConnectionDispatcher(Dispatcher):
         if description is not None:
             size = len(description["sdp"].encode("utf-8", "surrogatepass"))
             self.session.limits.check("sdp_bytes", size, f"the SDP is {size} bytes")
+
+    def _check_sections_kept(self, description: dict[str, str]) -> None:
+        """aiortc gives a local description's sections to its transceivers by position, and
+        fails inside (its signaling state already changed) on a section it has no
+        transceiver for: a page's munging may change a section's lines (2013 pages did), not
+        add, drop, reorder or rename sections of what createOffer or createAnswer gave."""
+        if self.signaling_state not in STATES_FOR_LOCAL.get(description["type"], ()):
+            return  # aiortc's own check comes first: InvalidStateError, as in Chromium
+        created = self._last_created.get(description["type"])
+        if created is None:
+            raise InvalidModificationError(
+                f"setLocalDescription needs an {description['type']} made by this connection (create one first)")
+        if sdp_fixes.media_layout(created) != sdp_fixes.media_layout(description["sdp"]):
+            raise InvalidModificationError(
+                f"The {description['type']}'s media sections differ from the last one this connection created: "
+                "their lines may be changed, not the sections, their order or their mids")
 
     def _check_description_type(self, description_type: str) -> None:
         if description_type == "rollback":
@@ -692,6 +722,7 @@ class PeerConnectionDispatcher(Dispatcher):
 def _check_sdp_text(sdp: str) -> None:
     sdp_fixes.check_syntax(sdp)
     sdp_fixes.check_mids(sdp)
+    sdp_fixes.check_parses(sdp)
 
 
 class RemoteSdp(NamedTuple):

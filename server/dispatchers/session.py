@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..configuration import to_aiortc_configuration
 from ..dispatcher import Dispatcher, Params, Result
-from ..errors import NotFoundError, UnknownError
+from ..errors import BridgeTypeError, NotFoundError, UnknownError
 from ..media import constraints as track_constraints
 from ..media.upload import UploadedSource
 from ..protocol import ROOT_HANDLE
@@ -89,6 +89,8 @@ class SessionDispatcher(Dispatcher):
         return {"tracks": tracks}
 
     async def upload_track(self, params: Params) -> Result:
+        if not isinstance(params["settings"], dict):  # the page's getSettings(): a dictionary
+            raise BridgeTypeError("uploadTrack's settings must be an object")
         self.check_room_for_tracks()
         MediaTrackDispatcher(
             self.session, params["track"], self, kind=params["kind"], track_id=params["id"],

@@ -86,9 +86,18 @@ def _whole_number(name: str, value: Any) -> int:
 
 
 def _double(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise BridgeTypeError(f"{name} must be a finite number or a constraint object, not {value!r}")
-    return float(value)
+    # An integer too large for a double is JavaScript's Infinity: not finite either.
+    number = _as_float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    if number is None or not math.isfinite(number):
+        raise BridgeTypeError(f"{name} must be a finite number or a constraint object")
+    return number
+
+
+def _as_float(value: int | float) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
 
 
 def _strings(name: str, value: Any) -> list[str]:

@@ -92,9 +92,9 @@ class UploadedSource(MediaStreamTrack):
             self._replace_with(frame)
 
     def push_audio(self, sample_rate: int, channels: int, pcm: bytes) -> None:
-        samples = numpy.frombuffer(pcm, dtype="<i2")
-        if samples.size % channels:
+        if len(pcm) % (2 * channels):  # 16-bit samples, one per channel in each frame
             raise BridgeTypeError("the uploaded audio does not hold whole frames")
+        samples = numpy.frombuffer(pcm, dtype="<i2")
         frame = av.AudioFrame.from_ndarray(
             samples.reshape(1, -1), format="s16", layout="mono" if channels == 1 else "stereo")
         frame.sample_rate = sample_rate
