@@ -84,6 +84,17 @@ class FakePage:
         return guid
 
 
+def negotiate(page: FakePage, offerer: str, answerer: str) -> None:
+    """An offer from one peer connection of the page to another, and its answer, with the
+    candidates each gathered: they then connect to each other."""
+    offer = page.call(offerer, "createOffer", {"options": {}})["result"]["description"]
+    page.call(offerer, "setLocalDescription", {"description": offer})
+    page.call(answerer, "setRemoteDescription", {"description": local_description(page, offerer)})
+    answer = page.call(answerer, "createAnswer", {})["result"]["description"]
+    page.call(answerer, "setLocalDescription", {"description": answer})
+    page.call(offerer, "setRemoteDescription", {"description": local_description(page, answerer)})
+
+
 def local_description(page: FakePage, guid: str) -> dict[str, str]:
     """The local description as setLocalDescription left it: with the candidates aiortc
     gathered (createOffer's and createAnswer's have none)."""

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
 import threading
-from pathlib import Path
 
 import pytest
 
@@ -16,59 +14,15 @@ from rtcshim.session import Session
 
 from .event_loop import run
 from .fake_page import DATA_CHANNEL_INIT, FakePage, InProcessPage, connect_bridge, new_handle
+from .process_resources import running_tasks, server_connections, tasks_once_settled, udp_sockets
 
 PAGES = 20
-
-
-def udp_sockets() -> int:
-    """UDP sockets this process holds (the server runs in it, in a thread). Only its own:
-    other test processes (xdist workers) share the network namespace."""
-    udp_inodes = {
-        line.split()[9]
-        for table in ("/proc/net/udp", "/proc/net/udp6")
-        for line in Path(table).read_text().splitlines()[1:]
-    }
-    held = 0
-    for descriptor in Path("/proc/self/fd").iterdir():
-        try:
-            target = os.readlink(descriptor)
-        except OSError:  # closed since the listing
-            continue
-        if target.startswith("socket:[") and target[len("socket:["):-1] in udp_inodes:
-            held += 1
-    return held
 
 
 @pytest.fixture
 def server(fresh_server: ServerThread) -> ServerThread:
     """These tests count the tasks and connections of a whole server: one of their own."""
     return fresh_server
-
-
-def server_connections(port: int) -> int:
-    """TCP connections the server still holds (not listening, not in TIME_WAIT)."""
-    local_port = f":{port:04X} "
-    count = 0
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            if local_port in fields[1] + " " and fields[3] not in ("0A", "06"):
-                count += 1
-    return count
-
-
-async def running_tasks() -> int:
-    return len(asyncio.all_tasks()) - 1  # less this coroutine's own task
-
-
-async def tasks_once_settled(baseline: int) -> int:
-    """Tasks left once the server wound down: a stopped source ends its reader at its
-    next frame, so this waits (at most 5 s) rather than counting at once."""
-    for _ in range(100):
-        if await running_tasks() <= baseline:
-            break
-        await asyncio.sleep(0.05)
-    return await running_tasks()
 
 
 def test_abrupt_disconnects_leave_nothing_behind(server: ServerThread) -> None:

@@ -23,6 +23,7 @@ from playwright.sync_api import Page
 from rtcshim.dispatchers.data_channel import MAX_BUFFERED_AMOUNT, DataChannelDispatcher
 from rtcshim.serving import ServerThread
 
+from ..process_resources import resident_memory_kib
 from .aiortc_peers import AiortcPeer, answer, close_aiortc, create_aiortc_peer
 
 MESSAGE_SIZE = 64 << 10
@@ -80,20 +81,6 @@ class Checker:
             self.done.set_result(None)
 
 
-def rss_peak_kib() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    raise AssertionError("no VmHWM")
-
-
-def rss_kib() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise AssertionError("no VmRSS")
-
-
 @pytest.fixture
 def aiortc_peer(server: ServerThread) -> Iterator[AiortcPeer]:
     peer = server.run(create_aiortc_peer())
@@ -132,7 +119,7 @@ def test_flood_loses_nothing_and_stays_bounded(shim_page: Page, server: ServerTh
     dispatcher = next(o for o in server.registry.objects() if isinstance(o, DataChannelDispatcher))
 
     Path("/proc/self/clear_refs").write_text("5")  # VmHWM from here
-    rss_before = rss_kib()
+    rss_before = resident_memory_kib()
     started = time.monotonic()
     seen: dict[str, Any] = shim_page.evaluate(FLOOD, [MESSAGES, MESSAGE_SIZE])
     server.run(wait_all(checker))
@@ -147,5 +134,5 @@ def test_flood_loses_nothing_and_stays_bounded(shim_page: Page, server: ServerTh
     assert dispatcher.peak_buffered_amount <= MAX_BUFFERED_AMOUNT
     print(f"\nflood: {MESSAGES * MESSAGE_SIZE / seconds / 1e6:.1f} MB/s; send threw {seen['throws']} times "
           f"(first at bufferedAmount {seen['errors'][0][1]}); server channel held at most "
-          f"{dispatcher.peak_buffered_amount} bytes; RSS peak +{(rss_peak_kib() - rss_before) / 1024:.1f} MiB "
+          f"{dispatcher.peak_buffered_amount} bytes; RSS peak +{(resident_memory_kib('VmHWM') - rss_before) / 1024:.1f} MiB "
           f"(test process = server + aiortc peer); sha256 {checker.digest.hexdigest()[:16]}")
