@@ -18,9 +18,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from aiortc import RTCPeerConnection
 from hypothesis import strategies as st
 
 from rtcshim.protocol import PROTOCOL, encode
+
+from .event_loop import run
 
 # Strings a page could send that a server must survive: empty, huge, a lone surrogate,
 # control characters, SDP syntax, numbers as text.
@@ -138,10 +141,6 @@ class Handles:
 
 def seed_descriptions() -> list[dict[str, str]]:
     """A real offer (audio, video, data) and its answer, made by two aiortc peers."""
-    import asyncio
-
-    from aiortc import RTCPeerConnection
-
     async def make() -> list[dict[str, str]]:
         offerer, answerer = RTCPeerConnection(), RTCPeerConnection()
         try:
@@ -157,7 +156,7 @@ def seed_descriptions() -> list[dict[str, str]]:
             await offerer.close()
             await answerer.close()
 
-    return asyncio.run(make())
+    return run(make())
 
 
 @st.composite
