@@ -21,8 +21,8 @@ from rtcshim.serving import ServerThread
 
 from .fake_page import DATA_CHANNEL_INIT, FakePage, connect_bridge, negotiate, new_handle
 from .process_resources import (
+    memory_in_use_kib,
     open_descriptors,
-    resident_memory_kib,
     running_tasks,
     server_connections,
     tasks_once_settled,
@@ -31,8 +31,8 @@ from .process_resources import (
 )
 
 CYCLES = int(os.environ.get("RTCSHIM_SOAK_CYCLES", "12"))
-# Memory a cycle may leave behind on average, measured after the warm-up: far below what
-# one forgotten session holds (its peer connections, transports and media: megabytes).
+# Memory in use a cycle may leave behind on average, measured after the warm-up: far below
+# what one forgotten session holds (its peer connections, transports and media: megabytes).
 MEMORY_PER_CYCLE_KIB = 64
 # The allocator's own slack, which a few cycles can't amortise.
 MEMORY_SLACK_KIB = 32 << 10
@@ -105,14 +105,14 @@ def test_abrupt_disconnects_mid_flight_leave_the_server_as_it_was(fresh_server: 
         run_cycle(server, index)
     wait_until_no_session(server)
     baseline = measure(server)
-    memory_before = resident_memory_kib()
+    memory_before = memory_in_use_kib()
 
     for index in range(CYCLES):
         run_cycle(server, index)
     wait_until_no_session(server)
 
     after = measure(server, baseline["tasks"])
-    memory_after = resident_memory_kib()
+    memory_after = memory_in_use_kib()
     print(f"soak: {CYCLES} cycles; before {baseline}, {memory_before} KiB; after {after}, {memory_after} KiB")
     assert after["sessions"] == after["objects"] == after["connections"] == 0
     for resource_name in ("descriptors", "udp sockets", "tasks", "threads"):
