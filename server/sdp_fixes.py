@@ -40,6 +40,19 @@ def media_layout(sdp: str) -> list[tuple[str, str | None]]:
     return [(section[0][len("m="):].split(" ", 1)[0], _mid(section)) for section in sections]
 
 
+def check_dtls_setup(sdp: str) -> None:
+    """Every section in use says its DTLS role (a=setup, its own or the session's): aiortc
+    reads a section without one as having no DTLS at all and fails inside on it, half-way
+    through setRemoteDescription (found by the fuzz test)."""
+    session, sections = _sections(sdp.replace("\r\n", "\n").replace("\n", "\r\n"))
+    if any(line.startswith("a=setup:") for line in session):
+        return
+    for index, section in enumerate(sections):
+        in_use = section[0].split(" ")[1:2] != ["0"]
+        if in_use and not any(line.startswith("a=setup:") for line in section):
+            raise InvalidAccessError(f"media section {index} has no a=setup (its DTLS role)")
+
+
 def check_mids(sdp: str) -> None:
     """The mids a description must get right before aiortc sees it: aiortc trusts them,
     and an empty, repeated or unknown one, or a section with two, leaves a half-built

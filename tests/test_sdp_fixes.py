@@ -177,3 +177,17 @@ def test_check_parses_refuses_what_aiortc_fails_on_with_a_readable_error(sdp: st
 
 def test_check_parses_accepts_sdp() -> None:
     sdp_fixes.check_parses(OFFER)
+
+
+def test_check_dtls_setup_refuses_a_section_in_use_without_a_role() -> None:
+    """Found by the fuzz test: aiortc failed inside setRemoteDescription ("'NoneType' object
+    has no attribute 'role'") on a section without a=setup."""
+    with_roles = OFFER.replace("a=sendrecv", "a=sendrecv\r\na=setup:actpass").replace(
+        "a=sendonly", "a=sendonly\r\na=setup:actpass")
+    sdp_fixes.check_dtls_setup(with_roles)
+    sdp_fixes.check_dtls_setup(OFFER.replace("t=0 0", "t=0 0\r\na=setup:actpass"))  # the session's
+    sdp_fixes.check_dtls_setup(with_roles.replace("m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:1\r\na=sendonly\r\n"
+                                                  "a=setup:actpass", "m=video 0 UDP/TLS/RTP/SAVPF 96\r\na=mid:1"))
+    with pytest.raises(InvalidAccessError, match=r"^media section 1 has no a=setup \(its DTLS role\)$"):
+        sdp_fixes.check_dtls_setup(with_roles.replace("a=sendonly\r\na=setup:actpass", "a=sendonly"))
+

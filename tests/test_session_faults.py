@@ -445,3 +445,21 @@ def test_apply_constraints_takes_an_object_only(caplog: pytest.LogCaptureFixture
     with caplog.at_level(logging.WARNING):
         in_session(scenario())
     assert [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING] == []
+
+
+def test_remote_description_without_a_dtls_role_is_refused(caplog: pytest.LogCaptureFixture) -> None:
+    """Found by tests/test_protocol_fuzz.py: aiortc failed inside setRemoteDescription on a
+    section without a=setup ("'NoneType' object has no attribute 'role'")."""
+    async def scenario() -> None:
+        page = InProcessPage(Session(Registry()))
+        guid = await page.create_peer_connection()
+        sdp = (await offer_with(page, "audio", "video"))["sdp"]
+        without_role = sdp.replace("a=setup:actpass\r\n", "", 2)  # the first two sections'
+        refused = await page.call(guid, "setRemoteDescription", remote_offer(without_role))
+        accepted = await page.call(guid, "setRemoteDescription", remote_offer(sdp))
+        await page.drop()
+        assert refused["error"]["name"] == "InvalidAccessError", refused
+        assert accepted == {"id": accepted["id"], "result": {}}
+    with caplog.at_level(logging.WARNING):
+        in_session(scenario())
+    assert [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING] == []

@@ -722,6 +722,7 @@ class PeerConnectionDispatcher(Dispatcher):
 def _check_sdp_text(sdp: str) -> None:
     sdp_fixes.check_syntax(sdp)
     sdp_fixes.check_mids(sdp)
+    sdp_fixes.check_dtls_setup(sdp)
     sdp_fixes.check_parses(sdp)
 
 
