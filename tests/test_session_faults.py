@@ -400,7 +400,8 @@ def _without_section(sdp: str, index: int) -> str:
 @pytest.mark.parametrize("munge", [
     pytest.param(lambda sdp: _without_section(sdp, 1).replace("BUNDLE 0 1", "BUNDLE 0"), id="a section dropped"),
     pytest.param(lambda sdp: sdp.replace("a=mid:1", "a=mid:7").replace("BUNDLE 0 1", "BUNDLE 0 7"), id="a mid renamed"),
-    pytest.param(lambda sdp: sdp + "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:9\r\na=rtpmap:96 VP8/90000\r\n",
+    pytest.param(lambda sdp: sdp + "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:9\r\na=setup:actpass\r\n"
+                             "a=rtpmap:96 VP8/90000\r\n",
                  id="a section added"),
     pytest.param(None, id="never created"),
 ])
