@@ -134,6 +134,20 @@
   const utf8 = new TextEncoder();
   const utf8Decoder = new TextDecoder();
 
+  // WebIDL's USVString: a lone surrogate becomes U+FFFD.
+  function usvString(value) {
+    const text = String(value);
+    return typeof text.toWellFormed === 'function'
+      ? text.toWellFormed()
+      : text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+  }
+
+  // A dictionary member: left out (undefined) takes its default; null is a value, which an
+  // enum refuses (WebIDL converts it to the string 'null').
+  function memberOr(value, fallback) {
+    return value === undefined ? fallback : value;
+  }
+
   function enumValue(value, allowed, typeName) {
     const text = String(value);
     if (!allowed.includes(text)) {
@@ -870,9 +884,9 @@
     }
     return {
       iceServers: normalizeIceServers(input.iceServers),
-      iceTransportPolicy: enumValue(input.iceTransportPolicy ?? 'all', ['all', 'relay'], 'RTCIceTransportPolicy'),
-      bundlePolicy: enumValue(input.bundlePolicy ?? 'balanced', ['balanced', 'max-compat', 'max-bundle'], 'RTCBundlePolicy'),
-      rtcpMuxPolicy: enumValue(input.rtcpMuxPolicy ?? 'require', ['require'], 'RTCRtcpMuxPolicy'),
+      iceTransportPolicy: enumValue(memberOr(input.iceTransportPolicy, 'all'), ['all', 'relay'], 'RTCIceTransportPolicy'),
+      bundlePolicy: enumValue(memberOr(input.bundlePolicy, 'balanced'), ['balanced', 'max-compat', 'max-bundle'], 'RTCBundlePolicy'),
+      rtcpMuxPolicy: enumValue(memberOr(input.rtcpMuxPolicy, 'require'), ['require'], 'RTCRtcpMuxPolicy'),
       iceCandidatePoolSize: enforceRange(input.iceCandidatePoolSize ?? 0, 255, 'iceCandidatePoolSize'),
       certificates: normalizeCertificates(input.certificates),
       ...(input.peerIdentity === undefined ? {} : { peerIdentity: String(input.peerIdentity) }),
@@ -1688,7 +1702,7 @@ self.onmessage = async ({ data }) => {
       }
       this.#checkOpen();
       const init = normalizeDataChannelInit(dataChannelDict);
-      const labelText = String(label);
+      const labelText = usvString(label);
       if (utf8.encode(labelText).length > 65535) {
         throw new TypeError('The data channel label is longer than 65535 bytes.');
       }
@@ -2184,7 +2198,7 @@ self.onmessage = async ({ data }) => {
       // maxRetransmitTime is the 2013 name of maxPacketLifeTime.
       maxPacketLifeTime: optionalShort(input.maxPacketLifeTime ?? input.maxRetransmitTime, 'maxPacketLifeTime'),
       maxRetransmits: optionalShort(input.maxRetransmits, 'maxRetransmits'),
-      protocol: input.protocol === undefined ? '' : String(input.protocol),
+      protocol: input.protocol === undefined ? '' : usvString(input.protocol),
       negotiated: Boolean(input.negotiated),
       id: optionalShort(input.id, 'id'),
     };

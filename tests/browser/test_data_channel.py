@@ -730,3 +730,12 @@ def test_createDataChannel_after_negotiation_opens_without_renegotiation(
     assert result["label"] == "second"
     assert result["received"] == ["on the second channel", "and back"]
     assert len(server_data_channels(server)) == 4
+
+
+def test_label_and_protocol_are_usv_strings_as_in_native_chromium(shim_page: Page, native_page: Page) -> None:
+    """WebIDL's USVString: a lone surrogate in the label or the protocol becomes U+FFFD."""
+    script = """() => {
+      const channel = new RTCPeerConnection().createDataChannel('a\\ud800', { protocol: '\\udc00b' });
+      return [channel.label, channel.protocol];
+    }"""
+    assert shim_page.evaluate(script) == native_page.evaluate(script) == ["a\ufffd", "\ufffdb"]

@@ -28,6 +28,11 @@ SCENARIOS = """async () => {
     iceServerTurnWithoutCredential: () => new RTCPeerConnection({ iceServers: [{ urls: 'turn:127.0.0.1' }] }),
     badIceTransportPolicy: () => new RTCPeerConnection({ iceTransportPolicy: 'nope' }),
     badBundlePolicy: () => new RTCPeerConnection({ bundlePolicy: 'nope' }),
+    // null is a value of a dictionary member, not its absence: no enum has it.
+    nullBundlePolicy: () => new RTCPeerConnection({ bundlePolicy: null }),
+    nullIceTransportPolicy: () => new RTCPeerConnection({ iceTransportPolicy: null }),
+    nullRtcpMuxPolicy: () => new RTCPeerConnection({ rtcpMuxPolicy: null }),
+    setConfigurationNullIceTransportPolicy: () => new RTCPeerConnection().setConfiguration({ iceTransportPolicy: null }),
     createOfferClosed: () => closed().createOffer(),
     createAnswerClosed: () => closed().createAnswer(),
     setLocalDescriptionClosed: () => closed().setLocalDescription(),
