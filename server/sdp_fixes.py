@@ -36,7 +36,7 @@ def check_parses(sdp: str) -> None:
 
 def media_layout(sdp: str) -> list[tuple[str, str | None]]:
     """Each media section's kind and mid, in order."""
-    _, sections = _sections(sdp.replace("\r\n", "\n").replace("\n", "\r\n"))
+    _, sections = _page_sections(sdp)
     return [(section[0][len("m="):].split(" ", 1)[0], _mid(section)) for section in sections]
 
 
@@ -44,7 +44,7 @@ def check_dtls_setup(sdp: str) -> None:
     """Every section in use says its DTLS role (a=setup, its own or the session's): aiortc
     reads a section without one as having no DTLS at all and fails inside on it, half-way
     through setRemoteDescription (found by the fuzz test)."""
-    session, sections = _sections(sdp.replace("\r\n", "\n").replace("\n", "\r\n"))
+    session, sections = _page_sections(sdp)
     if any(line.startswith("a=setup:") for line in session):
         return
     for index, section in enumerate(sections):
@@ -59,7 +59,7 @@ def check_mids(sdp: str) -> None:
     transport behind ("'NoneType' object has no attribute 'transport'"). In Chromium's
     words where it refuses the same; Chromium takes an empty a=mid:, which aiortc cannot
     negotiate."""
-    session, sections = _sections(sdp.replace("\r\n", "\n").replace("\n", "\r\n"))
+    session, sections = _page_sections(sdp)
     mids: set[str] = set()
     for index, section in enumerate(sections):
         lines = sum(line.startswith("a=mid:") for line in section)
@@ -204,6 +204,11 @@ def _sections(sdp: str) -> tuple[list[str], list[list[str]]]:
     return session, sections
 
 
+def _page_sections(sdp: str) -> tuple[list[str], list[list[str]]]:
+    """`_sections` of a page's SDP, whose lines may end in LF alone (written by hand)."""
+    return _sections(sdp.replace("\r\n", "\n").replace("\n", "\r\n"))
+
+
 def _mid(section: list[str]) -> str | None:
     return next((line[len("a=mid:"):] for line in section if line.startswith("a=mid:")), None)
 
@@ -288,7 +293,7 @@ def drop_unlisted_formats(sdp: str) -> str:
 def keep_identity(local: str, given: str) -> str:
     """Carry the page's session-level a=identity (webrtc-identity) into aiortc's local
     description, which aiortc writes anew without the attributes it does not know."""
-    given_session, _ = _sections(given.replace("\r\n", "\n").replace("\n", "\r\n"))
+    given_session, _ = _page_sections(given)
     identity = [line for line in given_session if line.startswith("a=identity:")]
     session, sections = _sections(local)
     session = [line for line in session if not line.startswith("a=identity:")]
