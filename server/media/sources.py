@@ -265,6 +265,16 @@ class _Clock:
         await asyncio.sleep(self._start + self._tick / self.rate - now)
         return self._tick
 
+    async def next_tick_of(self, track: MediaStreamTrack) -> int:
+        """`next_tick` for a track that stays live meanwhile; MediaStreamError once it ended
+        (before or while it waited), which is how aiortc's tracks say they ended."""
+        if track.readyState != "live":
+            raise MediaStreamError
+        tick = await self.next_tick()
+        if track.readyState != "live":
+            raise MediaStreamError
+        return tick
+
 
 # --- synthetic sources -----------------------------------------------------------
 
@@ -289,11 +299,7 @@ class SyntheticCamera(MediaStreamTrack):
         ]
 
     async def recv(self) -> Frame:
-        if self.readyState != "live":
-            raise MediaStreamError
-        tick = await self._clock.next_tick()
-        if self.readyState != "live":
-            raise MediaStreamError
+        tick = await self._clock.next_tick_of(self)
         offset = int(tick / self.frame_rate / SCROLL_SECONDS * self.width) % self.width
         pixels = np.empty((self.height, self.width, 3), np.uint8)
         for (top, bottom), colours in zip(self._stripe_rows, self._stripes, strict=True):
@@ -333,11 +339,7 @@ class SyntheticMicrophone(MediaStreamTrack):
         self._phase_steps = 2 * math.pi * frequency / sample_rate * np.arange(self._samples_per_frame)
 
     async def recv(self) -> Frame:
-        if self.readyState != "live":
-            raise MediaStreamError
-        tick = await self._clock.next_tick()
-        if self.readyState != "live":
-            raise MediaStreamError
+        tick = await self._clock.next_tick_of(self)
         first_sample = tick * self._samples_per_frame
         # The phase follows the sample count, so it stays continuous across frames (and skips).
         start_phase = 2 * math.pi * ((self.frequency * first_sample) % self.sample_rate) / self.sample_rate
