@@ -21,6 +21,7 @@ that codecs rtcshim adds (telephone-event) reach rtcshim's peers only.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import contextvars
 from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
@@ -103,6 +104,12 @@ TRANSCEIVER_CODECS = PrivateName(
     RTCRtpTransceiver, "_codecs", "attribute", "the negotiated codecs (DTMF, getStats' codec)")
 TRANSCEIVER_HEADER_EXTENSIONS = PrivateName(
     RTCRtpTransceiver, "_headerExtensions", "attribute", "the mid header extension on DTMF packets")
+TRANSCEIVER_OFFER_DIRECTION = PrivateName(
+    RTCRtpTransceiver, "_offerDirection", "attribute",
+    "answering an offer while a transceiver it did not include is waiting for the next offer")
+TRANSCEIVER_CURRENT_DIRECTION = PrivateName(
+    RTCRtpTransceiver, "_RTCRtpTransceiver__currentDirection", "attribute",
+    "answering an offer while a transceiver it did not include is waiting for the next offer")
 SENDER_SSRC = PrivateName(RTCRtpSender, "_ssrc", "attribute", "DTMF packets in the sender's RTP stream")
 SENDER_ENABLED = PrivateName(
     RTCRtpSender, "_enabled", "attribute", "setParameters' active, and DTMF's silence while inactive")
@@ -149,7 +156,8 @@ PRIVATE_NAMES: tuple[PrivateName, ...] = (
     ICE_CONNECTION, ICE_NOMINATED, ICE_CHECK_LIST, DTLS_ROLE, DTLS_STATS, DTLS_SSL, DTLS_SEND_RTP,
     SCTP_SRTT, SCTP_SET_STATE, DATA_CHANNEL_ADD_BUFFERED_AMOUNT, SCTP_MAX_MESSAGE_SIZE,
     PEER_CONNECTION_CERTIFICATES, CERTIFICATE_X509,
-    CERTIFICATE_SSL_CONTEXT, TRANSCEIVER_CODECS, TRANSCEIVER_HEADER_EXTENSIONS, SENDER_SSRC, SENDER_ENABLED,
+    CERTIFICATE_SSL_CONTEXT, TRANSCEIVER_CODECS, TRANSCEIVER_HEADER_EXTENSIONS, TRANSCEIVER_OFFER_DIRECTION,
+    TRANSCEIVER_CURRENT_DIRECTION, SENDER_SSRC, SENDER_ENABLED,
     SENDER_STREAM_ID, SENDER_ENCODER, SENDER_NEXT_ENCODED_FRAME, SENDER_HANDLE_RTCP, RECEIVER_HANDLE_RTP,
     RECEIVER_SEND_RTCP, REMOTE_TRACK_QUEUE, TRACK_ID, PLAYER_THROTTLE, PLAYER_STREAMS, PLAYER_AUDIO,
     PLAYER_VIDEO, CODECS, PEER_CONNECTION_CODECS, PEER_CONNECTION_CREATE_DTLS, ICE_ADD_REMOTE_CANDIDATE,
@@ -383,6 +391,30 @@ def _ssl_context_with_ciphers(certificate: CipherListCertificate, srtp_profiles:
 
 # Set as CipherListCertificate's own method, overriding aiortc's for its instances only.
 CERTIFICATE_SSL_CONTEXT.set(CipherListCertificate, _ssl_context_with_ciphers)
+
+
+# --- transceivers -----------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def unoffered_transceivers_kept(peer_connection: RTCPeerConnection) -> Iterator[None]:
+    """Around aiortc's setLocalDescription(answer), which sets every transceiver's
+    currentDirection from the direction the remote offered and fails ("None is not in
+    list") on one the offer did not include: a transceiver the page added since, which JSEP
+    leaves unassociated until its own next offer. Such a transceiver counts as offered
+    "inactive" meanwhile, then is left as it was: no offered direction, no currentDirection."""
+    unoffered = [
+        transceiver for transceiver in peer_connection.getTransceivers()
+        if transceiver.mid is None and TRANSCEIVER_OFFER_DIRECTION.get(transceiver) is None
+    ]
+    for transceiver in unoffered:
+        TRANSCEIVER_OFFER_DIRECTION.set(transceiver, "inactive")
+    try:
+        yield
+    finally:
+        for transceiver in unoffered:
+            TRANSCEIVER_OFFER_DIRECTION.set(transceiver, None)
+            TRANSCEIVER_CURRENT_DIRECTION.set(transceiver, None)
 
 
 # --- RTP senders -----------------------------------------------------------------------

@@ -30,7 +30,7 @@ from aiortc.sdp import SessionDescription, candidate_from_sdp, candidate_to_sdp
 
 from .. import configuration as config
 from .. import sdp_fixes, stats, telephone_event
-from ..aiortc_seams import guard_remote_candidates, ice_connection, use_certificate
+from ..aiortc_seams import guard_remote_candidates, ice_connection, unoffered_transceivers_kept, use_certificate
 from ..dispatcher import Dispatcher, Params, Result, after_reply
 from ..errors import (
     BridgeTypeError,
@@ -134,6 +134,10 @@ class PeerConnectionDispatcher(Dispatcher):
     async def create_offer(self, params: Params) -> Result:
         async with self._operations:
             self._check_open()
+            if self.signaling_state not in STATES_FOR_LOCAL["offer"]:
+                raise InvalidStateError(
+                    f'createOffer needs a stable or have-local-offer state; signalingState is "{self.signaling_state}"'
+                )
             self._apply_legacy_offer_options(params["options"])
             return {"description": await self._create_description("offer")}
 
@@ -178,15 +182,18 @@ class PeerConnectionDispatcher(Dispatcher):
                 # The implicit description: what createOffer or createAnswer would give.
                 implicit = "answer" if self.signaling_state == "have-remote-offer" else "offer"
                 description = await self._create_description(implicit)
-            await self._uncancelled(self.peer_connection.setLocalDescription(
-                RTCSessionDescription(sdp=description["sdp"], type=description["type"])
-            ))
+            with unoffered_transceivers_kept(self.peer_connection):
+                await self._uncancelled(self.peer_connection.setLocalDescription(
+                    RTCSessionDescription(sdp=description["sdp"], type=description["type"])
+                ))
             local = self.peer_connection.localDescription
             # aiortc writes its description anew, live ports and all: reject again.
             sdp = sdp_fixes.reject_sections(local.sdp, self._stopped_mids())
             sdp = sdp_fixes.keep_identity(sdp, description["sdp"])
             if self.configuration["iceServers"]:
                 sdp = sdp_fixes.drop_end_of_candidates(sdp)  # more are on their way
+            for transceiver in self.transceivers.values():
+                transceiver.described_stream_ids = transceiver.stream_ids
             self._settle_descriptions("Local", {"type": local.type, "sdp": sdp})
             after_reply(self._announce_local_candidates)
         self.update_negotiation_needed()
@@ -573,8 +580,10 @@ class PeerConnectionDispatcher(Dispatcher):
     def update_negotiation_needed(self) -> None:
         """webrtc-pc "check if negotiation is needed", for what aiortc can negotiate, sent
         to the page wherever the answer may have changed, in the stable state; the page
-        keeps the flag (docs/design.md, "Ordering", says how the two halves meet)."""
-        if self.closed or self._operations.locked() or self.signaling_state != "stable":
+        keeps the flag (docs/design.md, "Ordering", says how the two halves meet). Also while
+        an operation runs: the page uses the answer once its chain is empty, and no later
+        answer may come (createOffer, for one, sends none)."""
+        if self.closed or self.signaling_state != "stable":
             return
         self.emit("negotiationNeeded", {"needed": self._is_negotiation_needed()})
 
@@ -586,7 +595,17 @@ class PeerConnectionDispatcher(Dispatcher):
             return True
         if any(t.mid is None and not t.stopped for t in self.peer_connection.getTransceivers()):
             return True
-        return local is not None and self._directions_changed(local["type"], local_media)
+        return local is not None and (self._directions_changed(local["type"], local_media) or self._streams_changed())
+
+    def _streams_changed(self) -> bool:
+        """A sending transceiver's streams are not those of the local description's msid
+        (setStreams with other streams; the same ones, repeated or reordered, change nothing)."""
+        return any(
+            transceiver.transceiver.mid is not None and not transceiver.transceiver.stopped
+            and transceiver.transceiver.direction in SENDING
+            and transceiver.stream_ids != transceiver.described_stream_ids
+            for transceiver in self.transceivers.values()
+        )
 
     def _directions_changed(self, local_type: str, local_media: dict[str, Any]) -> bool:
         """A transceiver's direction (or its stopping) is not what the last negotiation agreed."""

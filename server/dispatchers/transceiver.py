@@ -51,6 +51,11 @@ class TransceiverDispatcher(Dispatcher):
         self.sender_feed: EnabledGate | None = None  # what the RTP sender reads
         self.receive_counters = watch_receiver(transceiver.receiver)
         self.receiver_feedback = watch_receiver_feedback(transceiver.receiver)
+        # The sender's associated media stream ids (the page's addTrack, addTransceiver,
+        # setStreams), and those the last local description was made with: aiortc writes the
+        # first alone, so "check if negotiation is needed" compares these two sets.
+        self.stream_ids: frozenset[str] = frozenset()
+        self.described_stream_ids: frozenset[str] = frozenset()
         # Whether the page was told of the receiver's remote track (a `track` event).
         self.receiving = False
         # The DTMF tones the remote peer sent on this transceiver (audio only).
@@ -113,6 +118,7 @@ class TransceiverDispatcher(Dispatcher):
     def set_stream_ids(self, streams: list[str]) -> None:
         """The msid stream of the sender's track (aiortc has one stream per sender)."""
         set_stream_id(self.transceiver.sender, streams[0] if streams else NO_STREAM)
+        self.stream_ids = frozenset(streams)
 
     async def set_streams(self, params: Params) -> Result:
         self._check_usable()
