@@ -67,12 +67,14 @@
   const ADOPT = Symbol('adopt an object the server made');
   // - the handle the server knows a certificate, track or transceiver by;
   const GUID = Symbol('handle');
-  // - what a peer connection asks of the objects it closes, and what its data channels
-  //   and the getStats section ask of it;
+  // - what a peer connection asks of the objects it closes, and what its data channels,
+  //   its senders (replaceTrack's place in the operations chain) and the getStats section
+  //   ask of it;
   const CLOSE_QUIETLY = Symbol('close or end without events');
   const MAX_MESSAGE_SIZE = Symbol('max message size');
   const STATS = Symbol('request stats');
   const INITIAL_OFFERER = Symbol('made the first offer');
+  const CHAIN = Symbol('chain an operation');
   // - a transceiver's, for its peer connection, sender, receiver and DTMF sender;
   const KIND = Symbol('kind');
   const CALL = Symbol('call');
@@ -1596,6 +1598,7 @@ self.onmessage = async ({ data }) => {
     #identity;
     #chainTail = null; // settles when the last multi-step operation does (#chained)
     #lastOperation = null; // settles when the last chained operation does
+    #lastLeft = null; // settles when the last chained operation left the chain
     #waiting = 0; // operations waiting for a multi-step one
     #operationsPending = 0; // the length of the spec's operations chain
     // webrtc-pc's [[NegotiationNeeded]] and [[UpdateNegotiationNeededFlagOnEmptyChain]],
@@ -1646,16 +1649,21 @@ self.onmessage = async ({ data }) => {
 
     // The promise forms; installLegacyCallbacks adds the callback forms over them.
     // With an identity provider, a description is made in two steps (the server, then the
-    // IdP), which the operations chain keeps together (#chained).
+    // IdP), which the operations chain keeps together (#chained). createOffer and
+    // createAnswer resolve with an RTCSessionDescriptionInit, a plain dictionary.
     createOffer(options = undefined) {
-      return this.#chained(() => this.#withAssertion(this.#call('createOffer', { options: normalizeOfferOptions(options) })),
-        this.#identity.hasProvider).then((description) => new RTCSessionDescription(description));
+      return this.#chained(() => this.#withAssertion(this.#call('createOffer', { options: normalizeOfferOptions(options) })), {
+        multiStep: this.#identity.hasProvider,
+        checkWhenEmpty: () => this.#checkSignalingState('createOffer', ['stable', 'have-local-offer']),
+      });
     }
 
     createAnswer(options = undefined) {
       void options; // RTCAnswerOptions has no members left that aiortc could honour
-      return this.#chained(() => this.#withAssertion(this.#call('createAnswer', {})), this.#identity.hasProvider)
-        .then((description) => new RTCSessionDescription(description));
+      return this.#chained(() => this.#withAssertion(this.#call('createAnswer', {})), {
+        multiStep: this.#identity.hasProvider,
+        checkWhenEmpty: () => this.#checkSignalingState('createAnswer', ['have-remote-offer', 'have-local-pranswer']),
+      });
     }
 
     setLocalDescription(description = undefined) {
@@ -1668,32 +1676,48 @@ self.onmessage = async ({ data }) => {
           const answering = ['have-remote-offer', 'have-local-pranswer'].includes(this.#state.signalingState);
           init = await this.#withAssertion(answering ? this.#call('createAnswer', {}) : this.#call('createOffer', { options: {} }));
         }
-        return this.#call('setLocalDescription', { description: init });
-      }, implicit && this.#identity.hasProvider).then(() => undefined);
+        await this.#call('setLocalDescription', { description: init });
+      }, {
+        multiStep: implicit && this.#identity.hasProvider,
+        // webrtc-pc "set the session description": there is nothing to roll back in these states.
+        checkWhenEmpty: () => {
+          if (description != null && description.type === 'rollback') {
+            this.#checkSignalingState('setLocalDescription', ['have-local-offer', 'have-remote-offer']);
+          }
+        },
+      });
     }
 
     setRemoteDescription(description) {
       // With a target peer identity the operation waits for the validation.
-      return this.#chained(() => {
+      return this.#chained(async () => {
         if (description == null || typeof description !== 'object') {
           throw new TypeError("Failed to execute 'setRemoteDescription' on 'RTCPeerConnection': 1 argument required.");
         }
         const init = descriptionInit(description);
-        return this.#call('setRemoteDescription', { description: init })
-          .then(() => this.#identity.validateRemote(init.sdp));
-      }, this.#identity.hasTarget).then(() => undefined);
+        await this.#call('setRemoteDescription', { description: init });
+        await this.#identity.validateRemote(init.sdp);
+      }, { multiStep: this.#identity.hasTarget });
     }
 
     addIceCandidate(candidate = undefined) {
-      return this.#chained(() => {
+      return this.#chained(async () => {
         if (candidate == null || candidate.candidate === '') {
-          return this.#call('addIceCandidate', { candidate: null });
+          await this.#call('addIceCandidate', { candidate: null });
+          return;
         }
         // The remote description is checked on the server, in the operations chain: a
         // candidate may arrive while setRemoteDescription is still under way.
         const init = candidate instanceof RTCIceCandidate ? candidate.toJSON() : new RTCIceCandidate(candidate).toJSON();
-        return this.#call('addIceCandidate', { candidate: init });
-      }).then(() => undefined);
+        await this.#call('addIceCandidate', { candidate: init });
+      }, {
+        checkWhenEmpty: () => {
+          if (this.remoteDescription === null) {
+            throw makeError('InvalidStateError',
+              "Failed to execute 'addIceCandidate' on 'RTCPeerConnection': The remote description was null");
+          }
+        },
+      });
     }
 
     createDataChannel(label, dataChannelDict = {}) {
@@ -2075,42 +2099,79 @@ self.onmessage = async ({ data }) => {
       }
     }
 
-    // The spec's operations chain, in two halves. The server runs a peer connection's
-    // offer/answer/description/candidate calls one at a time in arrival order, so an
-    // operation that is one server call is sent at once (a candidate may follow
+    // webrtc-pc "chain an operation" (§4.4.1.2), in two halves. The server runs a peer
+    // connection's offer/answer/description/candidate calls one at a time in arrival order,
+    // so an operation that is one server call is sent at once (a candidate may follow
     // setRemoteDescription without waiting). An operation of several steps in the page
     // (`multiStep`: a description with our identity assertion, a validation awaited)
     // starts once every operation before it settled, as it may depend on the state they
     // leave, and holds back the operations after it until it settles, so that none
     // overtakes one of its steps.
-    #chained(run, multiStep) {
+    // The page keeps the chain's length and its order: each operation's promise settles
+    // after the one before it left the chain, and leaves the chain in a reaction added
+    // before the page sees the promise (so the page's own reactions find it gone). On an
+    // empty chain the spec runs the operation at once: `checkWhenEmpty` makes its
+    // synchronous checks on the page's state, so that they reject in the same task; behind
+    // other operations the server makes the same checks in their turn. Once the connection
+    // is closed, its operations' promises never settle (the spec's "abort these steps");
+    // their server calls still get replies, so nothing stays waiting in the bridge.
+    #chained(run, { multiStep = false, checkWhenEmpty = null } = {}) {
+      if (this.#closed) {
+        return Promise.reject(makeError('InvalidStateError', 'The RTCPeerConnection is closed.'));
+      }
+      const empty = this.#operationsPending === 0;
       this.#operationsPending += 1;
-      const before = multiStep ? this.#lastOperation : this.#chainTail;
+      const operation = () => {
+        if (empty && checkWhenEmpty) {
+          checkWhenEmpty();
+        }
+        return run();
+      };
+      const before = empty ? null : multiStep ? this.#lastOperation : this.#chainTail;
       let result;
       if (before === null) {
-        result = this.#operation(run);
+        result = this.#operation(operation);
       } else {
         this.#waiting += 1;
         result = before.then(() => {
           this.#waiting -= 1;
           this.#releaseChain(before);
-          return this.#operation(run);
+          return this.#operation(operation);
         });
       }
       const settled = result.then(() => {}, () => {});
-      settled.then(() => {
-        this.#operationsPending -= 1;
-        if (this.#operationsPending === 0 && this.#updateNegotiationNeededOnEmptyChain) {
-          this.#updateNegotiationNeededOnEmptyChain = false;
-          this.#updateNegotiationNeeded();
-        }
-      });
       this.#lastOperation = settled;
       if (multiStep) {
         this.#chainTail = settled;
         settled.then(() => this.#releaseChain(settled));
       }
-      return result;
+      const previousLeft = empty ? null : this.#lastLeft;
+      const ordered = previousLeft ? previousLeft.then(() => result) : result;
+      const outcome = new Promise((resolve, reject) => {
+        ordered.then((value) => { if (!this.#closed) resolve(value); }, (error) => { if (!this.#closed) reject(error); });
+      });
+      const leave = () => {
+        this.#operationsPending -= 1;
+        if (this.#operationsPending === 0 && this.#updateNegotiationNeededOnEmptyChain) {
+          this.#updateNegotiationNeededOnEmptyChain = false;
+          this.#updateNegotiationNeeded();
+        }
+      };
+      this.#lastLeft = outcome.then(leave, leave);
+      return outcome;
+    }
+
+    // A chained operation's check of the signaling state it needs.
+    #checkSignalingState(method, states) {
+      if (!states.includes(this.#state.signalingState)) {
+        throw makeError('InvalidStateError', `Failed to execute '${method}' on 'RTCPeerConnection': `
+          + `The signaling state is "${this.#state.signalingState}".`);
+      }
+    }
+
+    // The sender's replaceTrack, an operation of this connection's chain.
+    [CHAIN](run, checkWhenEmpty) {
+      return this.#chained(run, { checkWhenEmpty });
     }
 
     // Once `tail` settled and every operation waiting for it started, later ones go at once.
@@ -3571,10 +3632,13 @@ self.onmessage = async ({ data }) => {
       if (track && track.kind !== this.#transceiver[KIND]) {
         return Promise.reject(new TypeError(`A ${track.kind} track cannot replace a ${this.#transceiver[KIND]} sender's track.`));
       }
-      const check = this.#transceiver[CHECK_USABLE]();
-      if (check) return Promise.reject(check);
-      this.#track = track;
-      return this.#transceiver[CALL]('replaceTrack', { track: track ? track[GUID] : null }).then(() => undefined);
+      // webrtc-pc: the rest is an operation of the connection's chain.
+      return this.#peerConnection[CHAIN](async () => {
+        const check = this.#transceiver[CHECK_USABLE]();
+        if (check) throw check;
+        this.#track = track;
+        await this.#transceiver[CALL]('replaceTrack', { track: track ? track[GUID] : null });
+      });
     }
 
     setStreams(...streams) {
@@ -4230,6 +4294,10 @@ self.onmessage = async ({ data }) => {
 
   // Call a promise method the 2013 way: success(result) / failure(error), resolving
   // undefined. A missing failure callback (allowed in 2013) reports to the console.
+  function sessionDescription(init) {
+    return new RTCSessionDescription(init);
+  }
+
   function settleLegacy(promise, successCallback, failureCallback) {
     return promise.then(
       (result) => { if (typeof successCallback === 'function') successCallback(result); },
@@ -4250,8 +4318,9 @@ self.onmessage = async ({ data }) => {
     const proto = RTCPeerConnection.prototype;
     const forms = {
       // name: [callback overload test, how to call the promise form, .length]
-      createOffer: [(args) => typeof args[0] === 'function', (fn, args) => fn(args[2]), 0],
-      createAnswer: [(args) => typeof args[0] === 'function', (fn, args) => fn(args[2]), 0],
+      // The callbacks of createOffer and createAnswer got an RTCSessionDescription, as Chrome's do.
+      createOffer: [(args) => typeof args[0] === 'function', (fn, args) => fn(args[2]).then(sessionDescription), 0],
+      createAnswer: [(args) => typeof args[0] === 'function', (fn, args) => fn(args[2]).then(sessionDescription), 0],
       setLocalDescription: [(args) => args.length >= 2, (fn, args) => fn(args[0]), 0, 1],
       setRemoteDescription: [(args) => args.length >= 2, (fn, args) => fn(args[0]), 1, 1],
       addIceCandidate: [(args) => args.length >= 2, (fn, args) => fn(args[0]), 0, 1],

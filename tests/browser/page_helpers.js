@@ -118,7 +118,7 @@
     const answer = await b.createAnswer();
     a.close();
     b.close();
-    return { offer: offer.toJSON(), answer: answer.toJSON() };
+    return { offer, answer }; // RTCSessionDescriptionInit dictionaries, as webrtc-pc makes them
   };
 
   // --- data channel messages -------------------------------------------------------------

@@ -1,0 +1,50 @@
+"""negotiationneeded: what needs a negotiation, and when the event fires (webrtc-pc "update
+the negotiation-needed flag" and "check if negotiation is needed")."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page
+
+# Sets up `pc`, a connection with one audio transceiver and the streams `before` names,
+# negotiated with a second connection; then runs `change`; resolves to how many times
+# negotiationneeded fired after it, once every event the server sent has been handled.
+AFTER_NEGOTIATION = """async ({ before, change }) => {
+  const streams = { s1: new MediaStream(), s2: new MediaStream() };
+  const pc = new RTCPeerConnection();
+  const transceiver = pc.addTransceiver('audio', { direction: 'sendrecv' });
+  transceiver.sender.setStreams(...before.map((name) => streams[name]));
+  await nextEvent(pc, 'negotiationneeded');
+  const remote = new RTCPeerConnection();
+  await pc.setLocalDescription(await pc.createOffer());
+  await remote.setRemoteDescription(pc.localDescription);
+  await pc.setRemoteDescription(await remote.createAnswer());
+  remote.close();
+  await settled();
+  let fired = 0;
+  pc.onnegotiationneeded = () => { fired += 1; };
+  new Function('pc', 'transceiver', 'streams', change)(pc, transceiver, streams);
+  await settled();
+  await settled();
+  pc.close();
+  return fired;
+}"""
+
+
+@pytest.mark.parametrize(("before", "change", "fired"), [
+    pytest.param([], "transceiver.sender.setStreams(streams.s1)", 1, id="a stream set"),
+    pytest.param(["s1"], "transceiver.sender.setStreams(streams.s2)", 1, id="another stream"),
+    pytest.param(["s1"], "transceiver.sender.setStreams(streams.s1, streams.s2)", 1, id="a stream added"),
+    pytest.param(["s1", "s2"], "transceiver.sender.setStreams(streams.s2)", 1, id="a stream removed"),
+    pytest.param(["s1", "s2"], "transceiver.sender.setStreams()", 1, id="every stream removed"),
+    pytest.param(["s1"], "transceiver.sender.setStreams(streams.s1)", 0, id="the same stream"),
+    pytest.param(["s1"], "transceiver.sender.setStreams(streams.s1, streams.s1)", 0, id="the same stream twice"),
+    pytest.param(["s1", "s2"], "transceiver.sender.setStreams(streams.s2, streams.s1)", 0, id="reordered"),
+    pytest.param(["s1", "s2"], "transceiver.sender.setStreams(streams.s1, streams.s2, streams.s1)", 0,
+                 id="the same streams, one repeated"),
+    pytest.param([], "transceiver.direction = 'recvonly'", 1, id="a direction changed"),
+    pytest.param([], "", 0, id="nothing changed"),
+])
+def test_negotiationneeded_after_set_streams_and_direction(
+        shim_page: Page, before: list[str], change: str, fired: int) -> None:
+    assert shim_page.evaluate(AFTER_NEGOTIATION, {"before": before, "change": change}) == fired
