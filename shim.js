@@ -1757,7 +1757,7 @@ self.onmessage = async ({ data }) => {
       const reusable = this.#transceivers.find((transceiver) => transceiver[KIND] === track.kind
         && !transceiver[STOPPED] && !transceiver[USED_TO_SEND] && transceiver.sender.track === null);
       if (!reusable) {
-        return this.#newTransceiver(track.kind, track, { direction: 'sendrecv', streams: streamIds }).sender;
+        return this.#newTransceiver(track.kind, track, { direction: 'sendrecv', streams: streamIds }, true).sender;
       }
       const direction = { recvonly: 'sendrecv', inactive: 'sendonly' }[reusable.direction] || reusable.direction;
       reusable.sender[SET_TRACK](track);
@@ -2052,7 +2052,8 @@ self.onmessage = async ({ data }) => {
       return child;
     }
 
-    #newTransceiver(kind, track, init) {
+    // `byAddTrack`: a remote offer's new section may take this transceiver (JSEP 5.10).
+    #newTransceiver(kind, track, init, byAddTrack = false) {
       const guid = randomHandle('Transceiver');
       const receiverGuid = randomHandle('MediaStreamTrack');
       const receiverTrack = new MediaStreamTrack(INTERNAL, receiverGuid, {
@@ -2065,7 +2066,7 @@ self.onmessage = async ({ data }) => {
       this.#transceivers.push(transceiver);
       this.#call('addTransceiver', {
         transceiver: guid, receiverTrack: receiverGuid, receiverTrackId: receiverTrack.id, kind,
-        track: track ? track[GUID] : null, init,
+        track: track ? track[GUID] : null, init, byAddTrack,
       }).catch(reportFailure('addTransceiver'));
       return transceiver;
     }
@@ -2170,8 +2171,8 @@ self.onmessage = async ({ data }) => {
     }
 
     // The sender's replaceTrack, an operation of this connection's chain.
-    [CHAIN](run, checkWhenEmpty) {
-      return this.#chained(run, { checkWhenEmpty });
+    [CHAIN](run) {
+      return this.#chained(run);
     }
 
     // Once `tail` settled and every operation waiting for it started, later ones go at once.

@@ -107,6 +107,9 @@ TRANSCEIVER_HEADER_EXTENSIONS = PrivateName(
 TRANSCEIVER_OFFER_DIRECTION = PrivateName(
     RTCRtpTransceiver, "_offerDirection", "attribute",
     "answering an offer while a transceiver it did not include is waiting for the next offer")
+TRANSCEIVER_MID = PrivateName(
+    RTCRtpTransceiver, "_RTCRtpTransceiver__mid", "attribute",
+    "a remote offer's sections given to addTrack's transceivers only, as JSEP says")
 TRANSCEIVER_CURRENT_DIRECTION = PrivateName(
     RTCRtpTransceiver, "_RTCRtpTransceiver__currentDirection", "attribute",
     "answering an offer while a transceiver it did not include is waiting for the next offer")
@@ -157,7 +160,7 @@ PRIVATE_NAMES: tuple[PrivateName, ...] = (
     SCTP_SRTT, SCTP_SET_STATE, DATA_CHANNEL_ADD_BUFFERED_AMOUNT, SCTP_MAX_MESSAGE_SIZE,
     PEER_CONNECTION_CERTIFICATES, CERTIFICATE_X509,
     CERTIFICATE_SSL_CONTEXT, TRANSCEIVER_CODECS, TRANSCEIVER_HEADER_EXTENSIONS, TRANSCEIVER_OFFER_DIRECTION,
-    TRANSCEIVER_CURRENT_DIRECTION, SENDER_SSRC, SENDER_ENABLED,
+    TRANSCEIVER_CURRENT_DIRECTION, TRANSCEIVER_MID, SENDER_SSRC, SENDER_ENABLED,
     SENDER_STREAM_ID, SENDER_ENCODER, SENDER_NEXT_ENCODED_FRAME, SENDER_HANDLE_RTCP, RECEIVER_HANDLE_RTP,
     RECEIVER_SEND_RTCP, REMOTE_TRACK_QUEUE, TRACK_ID, PLAYER_THROTTLE, PLAYER_STREAMS, PLAYER_AUDIO,
     PLAYER_VIDEO, CODECS, PEER_CONNECTION_CODECS, PEER_CONNECTION_CREATE_DTLS, ICE_ADD_REMOTE_CANDIDATE,
@@ -415,6 +418,22 @@ def unoffered_transceivers_kept(peer_connection: RTCPeerConnection) -> Iterator[
         for transceiver in unoffered:
             TRANSCEIVER_OFFER_DIRECTION.set(transceiver, None)
             TRANSCEIVER_CURRENT_DIRECTION.set(transceiver, None)
+
+
+@contextlib.contextmanager
+def kept_from_remote_sections(transceivers: Sequence[RTCRtpTransceiver]) -> Iterator[None]:
+    """Around aiortc's setRemoteDescription, which gives a remote section to the first
+    transceiver of its kind with no mid: JSEP (5.10) gives a remote offer's new sections to
+    a transceiver addTrack made, never to one of addTransceiver's, which waits for its own
+    offer. These `transceivers` (not yet associated) carry a mid no section has meanwhile."""
+    kept = [transceiver for transceiver in transceivers if transceiver.mid is None]
+    for transceiver in kept:
+        TRANSCEIVER_MID.set(transceiver, f"rtcshim-unassociated-{id(transceiver)}")
+    try:
+        yield
+    finally:
+        for transceiver in kept:
+            TRANSCEIVER_MID.set(transceiver, None)
 
 
 # --- RTP senders -----------------------------------------------------------------------

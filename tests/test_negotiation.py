@@ -20,11 +20,12 @@ def page(server: ServerThread) -> Iterator[FakePage]:
         yield FakePage(websocket)
 
 
-def add_transceiver(page: FakePage, guid: str, streams: list[str] | None = None) -> str:
+def add_transceiver(page: FakePage, guid: str, streams: list[str] | None = None, *, by_add_track: bool = False) -> str:
     transceiver = new_handle("Transceiver")
     reply = page.call(guid, "addTransceiver", {
         "transceiver": transceiver, "receiverTrack": new_handle("MediaStreamTrack"), "receiverTrackId": "remote",
         "kind": "audio", "track": None, "init": {"direction": "sendrecv", "streams": streams or []},
+        "byAddTrack": by_add_track,
     })
     assert "result" in reply, reply
     return transceiver
@@ -92,3 +93,23 @@ def test_set_streams_needs_negotiation_when_the_set_of_streams_changed(
     transceiver = add_transceiver(page, guid, before)
     offer_answered(page, guid)
     assert negotiation_needed_after(page, guid, "setStreams", {"streams": after}, transceiver) is needed
+
+
+@pytest.mark.parametrize(("by_add_track", "takes_the_section"), [(True, True), (False, False)])
+def test_remote_offer_section_goes_to_a_transceiver_of_add_track_only(
+        page: FakePage, by_add_track: bool, takes_the_section: bool) -> None:
+    """JSEP 5.10: addTransceiver's transceiver waits for its own offer; the offer's audio
+    section gets a new transceiver, and the page's still needs a negotiation once answered."""
+    offerer, answerer = page.create_peer_connection(), page.create_peer_connection()
+    add_transceiver(page, offerer)
+    transceiver = add_transceiver(page, answerer, by_add_track=by_add_track)
+    offer = page.call(offerer, "createOffer", {"options": {}})["result"]["description"]
+    page.received.clear()
+    page.call(answerer, "setRemoteDescription", {"description": offer})
+    change = page.wait_event(answerer, "signalingStateChange")["params"]
+    mids = {state["transceiver"]: state["mid"] for state in change["transceivers"]}
+    assert (mids[transceiver] == "0") is takes_the_section
+    assert len(mids) == (1 if takes_the_section else 2)
+    answer = page.call(answerer, "createAnswer", {})["result"]["description"]
+    assert negotiation_needed_after(
+        page, answerer, "setLocalDescription", {"description": answer}, answerer) is not takes_the_section

@@ -30,7 +30,13 @@ from aiortc.sdp import SessionDescription, candidate_from_sdp, candidate_to_sdp
 
 from .. import configuration as config
 from .. import sdp_fixes, stats, telephone_event
-from ..aiortc_seams import guard_remote_candidates, ice_connection, unoffered_transceivers_kept, use_certificate
+from ..aiortc_seams import (
+    guard_remote_candidates,
+    ice_connection,
+    kept_from_remote_sections,
+    unoffered_transceivers_kept,
+    use_certificate,
+)
 from ..dispatcher import Dispatcher, Params, Result, after_reply
 from ..errors import (
     BridgeTypeError,
@@ -206,8 +212,12 @@ class PeerConnectionDispatcher(Dispatcher):
             self._check_sdp_size(description)
             await self._check_description(description)
             remote = await asyncio.to_thread(RemoteSdp.read, description["sdp"], self.session.limits)
-            await self._uncancelled(self.peer_connection.setRemoteDescription(
-                RTCSessionDescription(sdp=remote.sdp, type=description["type"])))
+            with kept_from_remote_sections([
+                dispatcher.transceiver for dispatcher in self.transceivers.values()
+                if not (description["type"] == "offer" and dispatcher.made_by_add_track)
+            ]):
+                await self._uncancelled(self.peer_connection.setRemoteDescription(
+                    RTCSessionDescription(sdp=remote.sdp, type=description["type"])))
             self._remote_mids = remote.mids
             self._remote_candidates_ended = False
             self._adopt_new_transceivers()
@@ -515,6 +525,7 @@ class PeerConnectionDispatcher(Dispatcher):
         transceiver = self.peer_connection.addTransceiver(params["kind"], direction=init["direction"])
         dispatcher = self._adopt(
             transceiver, params["transceiver"], params["receiverTrack"], params["receiverTrackId"])
+        dispatcher.made_by_add_track = bool(params["byAddTrack"])
         dispatcher.send(track)
         dispatcher.set_stream_ids(init["streams"])
         after_reply(self.update_negotiation_needed)

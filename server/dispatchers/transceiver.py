@@ -56,6 +56,8 @@ class TransceiverDispatcher(Dispatcher):
         # first alone, so "check if negotiation is needed" compares these two sets.
         self.stream_ids: frozenset[str] = frozenset()
         self.described_stream_ids: frozenset[str] = frozenset()
+        # Made by addTrack: a remote offer's new section may take it (JSEP 5.10).
+        self.made_by_add_track = False
         # Whether the page was told of the receiver's remote track (a `track` event).
         self.receiving = False
         # The DTMF tones the remote peer sent on this transceiver (audio only).
