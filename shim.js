@@ -1679,12 +1679,7 @@ self.onmessage = async ({ data }) => {
         await this.#call('setLocalDescription', { description: init });
       }, {
         multiStep: implicit && this.#identity.hasProvider,
-        // webrtc-pc "set the session description": there is nothing to roll back in these states.
-        checkWhenEmpty: () => {
-          if (description != null && description.type === 'rollback') {
-            this.#checkSignalingState('setLocalDescription', ['have-local-offer', 'have-remote-offer']);
-          }
-        },
+        checkWhenEmpty: () => this.#checkRollback('setLocalDescription', description, 'have-local-offer'),
       });
     }
 
@@ -1697,7 +1692,10 @@ self.onmessage = async ({ data }) => {
         const init = descriptionInit(description);
         await this.#call('setRemoteDescription', { description: init });
         await this.#identity.validateRemote(init.sdp);
-      }, { multiStep: this.#identity.hasTarget });
+      }, {
+        multiStep: this.#identity.hasTarget,
+        checkWhenEmpty: () => this.#checkRollback('setRemoteDescription', description, 'have-remote-offer'),
+      });
     }
 
     addIceCandidate(candidate = undefined) {
@@ -2167,6 +2165,14 @@ self.onmessage = async ({ data }) => {
       if (!states.includes(this.#state.signalingState)) {
         throw makeError('InvalidStateError', `Failed to execute '${method}' on 'RTCPeerConnection': `
           + `The signaling state is "${this.#state.signalingState}".`);
+      }
+    }
+
+    // A rollback undoes an offer of its own side (webrtc-pc "set the session description",
+    // JSEP 5.7): in any other state there is nothing for it to undo.
+    #checkRollback(method, description, offerState) {
+      if (description != null && typeof description === 'object' && description.type === 'rollback') {
+        this.#checkSignalingState(method, [offerState]);
       }
     }
 
