@@ -50,26 +50,37 @@ def test_negotiationneeded_after_set_streams_and_direction(
     assert shim_page.evaluate(AFTER_NEGOTIATION, {"before": before, "change": change}) == fired
 
 
+# Adds a getUserMedia track to `pc` and waits for the negotiationneeded that follows; then
+# counts the later ones (`events.fired`).
+ADD_TRACK = """
+  window.addTrackNegotiated = async (pc) => {
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+    const sender = pc.addTrack(stream.getTracks()[0], stream);
+    await nextEvent(pc, 'negotiationneeded', 'negotiationneeded after addTrack');
+    const events = { sender, fired: 0 };
+    pc.onnegotiationneeded = () => { events.fired += 1; };
+    return events;
+  };
+"""
+
+
 def test_negotiationneeded_after_add_track_and_remove_track_on_the_caller(shim_page: Page) -> None:
+    shim_page.evaluate(f"() => {{ {ADD_TRACK} }}")
     result = shim_page.evaluate("""async () => {
       const pc = new RTCPeerConnection();
-      const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
-      const sender = pc.addTrack(stream.getTracks()[0], stream);
-      await nextEvent(pc, 'negotiationneeded', 'negotiationneeded after addTrack');
-      let fired = 0;
-      pc.onnegotiationneeded = () => { fired += 1; };
+      const events = await addTrackNegotiated(pc);
       const remote = new RTCPeerConnection();
       await pc.setLocalDescription(await pc.createOffer());
       await remote.setRemoteDescription(pc.localDescription);
       await pc.setRemoteDescription(await remote.createAnswer());
       await settled();
-      const afterNegotiation = fired;
-      pc.removeTrack(sender);
-      await until(() => fired === 1, 'negotiationneeded after removeTrack');
+      const afterNegotiation = events.fired;
+      pc.removeTrack(events.sender);
+      await until(() => events.fired === 1, 'negotiationneeded after removeTrack');
       await settled();
       pc.close();
       remote.close();
-      return { afterNegotiation, fired };
+      return { afterNegotiation, fired: events.fired };
     }""")
     assert result == {"afterNegotiation": 0, "fired": 1}
 
@@ -77,25 +88,22 @@ def test_negotiationneeded_after_add_track_and_remove_track_on_the_caller(shim_p
 def test_negotiationneeded_after_remove_track_on_the_callee_while_its_answer_is_set(shim_page: Page) -> None:
     """removeTrack right after an unawaited setLocalDescription(answer): the flag waits for
     the chain to empty, and the answer made before removeTrack still sends."""
+    shim_page.evaluate(f"() => {{ {ADD_TRACK} }}")
     result = shim_page.evaluate("""async () => {
       const caller = new RTCPeerConnection();
       caller.addTransceiver('audio', { direction: 'recvonly' });
       const offer = await caller.createOffer();
       const callee = new RTCPeerConnection();
-      const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
-      const sender = callee.addTrack(stream.getTracks()[0], stream);
-      await nextEvent(callee, 'negotiationneeded', 'negotiationneeded after addTrack');
-      let fired = 0;
-      callee.onnegotiationneeded = () => { fired += 1; };
+      const events = await addTrackNegotiated(callee);
       await callee.setRemoteDescription(offer);
       const answered = callee.setLocalDescription(await callee.createAnswer());
-      callee.removeTrack(sender);
+      callee.removeTrack(events.sender);
       await answered;
-      const whenAnswered = fired;
-      await until(() => fired === 1, 'negotiationneeded after removeTrack');
+      const whenAnswered = events.fired;
+      await until(() => events.fired === 1, 'negotiationneeded after removeTrack');
       await settled();
       caller.close();
       callee.close();
-      return { whenAnswered, fired };
+      return { whenAnswered, fired: events.fired };
     }""")
     assert result == {"whenAnswered": 0, "fired": 1}
