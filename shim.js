@@ -112,6 +112,14 @@
     return new DOMException(message, name);
   }
 
+  // A reply's error: an RTCError when it carries an errorDetail, else by name.
+  function errorFromWire(error) {
+    if (error.errorDetail !== undefined) {
+      return new RTCError({ errorDetail: error.errorDetail, sdpLineNumber: error.sdpLineNumber }, error.message);
+    }
+    return makeError(error.name, error.message, error.constraint);
+  }
+
   function randomHandle(type) {
     const bytes = new Uint8Array(24);
     window.crypto.getRandomValues(bytes);
@@ -455,7 +463,7 @@
         if (!call) {
           console.error('rtcshim: the server rejected a malformed message:', message.error);
         } else if (message.error) {
-          call.reject(makeError(message.error.name, message.error.message, message.error.constraint));
+          call.reject(errorFromWire(message.error));
         } else {
           call.resolve(message.result);
         }
@@ -624,23 +632,30 @@
     return fields;
   }
 
+  // WebIDL's RTCIceCandidateInit, its defaults filled in.
+  function iceCandidateInit(dict) {
+    const init = dict == null ? {} : dict;
+    return {
+      candidate: init.candidate === undefined ? '' : String(init.candidate),
+      sdpMid: init.sdpMid == null ? null : String(init.sdpMid),
+      sdpMLineIndex: init.sdpMLineIndex == null ? null : enforceRange(init.sdpMLineIndex, 65535, 'sdpMLineIndex'),
+      usernameFragment: init.usernameFragment == null ? null : String(init.usernameFragment),
+    };
+  }
+
   class RTCIceCandidate {
     #init;
     static [HAS_BRAND](object) { return #init in object; }
     #fields;
 
     constructor(candidateInitDict = {}) {
-      const init = candidateInitDict === null ? {} : candidateInitDict;
-      const candidate = init.candidate === undefined ? '' : String(init.candidate);
-      const sdpMid = init.sdpMid == null ? null : String(init.sdpMid);
-      const sdpMLineIndex = init.sdpMLineIndex == null ? null : enforceRange(init.sdpMLineIndex, 65535, 'sdpMLineIndex');
-      if (sdpMid === null && sdpMLineIndex === null) {
+      const init = iceCandidateInit(candidateInitDict);
+      if (init.sdpMid === null && init.sdpMLineIndex === null) {
         throw new TypeError("Failed to construct 'RTCIceCandidate': The 'sdpMid' and 'sdpMLineIndex' are both null.");
       }
-      this.#fields = parseCandidate(candidate);
-      const usernameFragment = init.usernameFragment == null
-        ? this.#fields.usernameFragment : String(init.usernameFragment);
-      this.#init = { candidate, sdpMid, sdpMLineIndex, usernameFragment };
+      this.#fields = parseCandidate(init.candidate);
+      // webrtc-pc: the dictionary's usernameFragment (null if left out), not the string's ufrag.
+      this.#init = init;
     }
 
     get candidate() { return this.#init.candidate; }
@@ -685,8 +700,15 @@
     #url;
 
     constructor(type, eventInitDict = {}) {
+      if (arguments.length < 1) {
+        throw new TypeError("Failed to construct 'RTCPeerConnectionIceEvent': 1 argument required, but only 0 present.");
+      }
+      const candidate = eventInitDict == null || eventInitDict.candidate == null ? null : eventInitDict.candidate;
+      if (candidate !== null && !(candidate instanceof RTCIceCandidate)) {
+        throw new TypeError("Failed to construct 'RTCPeerConnectionIceEvent': Failed to read the 'candidate' property from 'RTCPeerConnectionIceEventInit': Failed to convert value to 'RTCIceCandidate'.");
+      }
       super(type, eventInitDict);
-      this.#candidate = eventInitDict.candidate || null;
+      this.#candidate = candidate;
       this.#url = eventInitDict.url == null ? null : String(eventInitDict.url);
     }
 
@@ -888,7 +910,8 @@
       iceServers: normalizeIceServers(input.iceServers),
       iceTransportPolicy: enumValue(memberOr(input.iceTransportPolicy, 'all'), ['all', 'relay'], 'RTCIceTransportPolicy'),
       bundlePolicy: enumValue(memberOr(input.bundlePolicy, 'balanced'), ['balanced', 'max-compat', 'max-bundle'], 'RTCBundlePolicy'),
-      rtcpMuxPolicy: enumValue(memberOr(input.rtcpMuxPolicy, 'require'), ['require'], 'RTCRtcpMuxPolicy'),
+      // "negotiate" is kept as Chromium does; the server muxes RTCP all the same.
+      rtcpMuxPolicy: enumValue(memberOr(input.rtcpMuxPolicy, 'require'), ['require', 'negotiate'], 'RTCRtcpMuxPolicy'),
       iceCandidatePoolSize: enforceRange(input.iceCandidatePoolSize ?? 0, 255, 'iceCandidatePoolSize'),
       certificates: normalizeCertificates(input.certificates),
       ...(input.peerIdentity === undefined ? {} : { peerIdentity: String(input.peerIdentity) }),
@@ -1586,6 +1609,9 @@ self.onmessage = async ({ data }) => {
       currentRemoteDescription: null, pendingRemoteDescription: null,
     };
     #dataChannels = new Set();
+    // The SCTP transport's DTLS role once an answer set it (the server's sctpRole): the
+    // parity of the ids this side gives its in-band channels (server/data_channel_ids.py).
+    #sctpRole = null;
     #transceivers = [];
     #transports = new Set();
     #sctp = null;
@@ -1699,14 +1725,21 @@ self.onmessage = async ({ data }) => {
     }
 
     addIceCandidate(candidate = undefined) {
-      return this.#chained(async () => {
-        if (candidate == null || candidate.candidate === '') {
-          await this.#call('addIceCandidate', { candidate: null });
-          return;
+      let init = null;
+      if (candidate != null) {
+        // An empty candidate string is end-of-candidates, for the sections it names (or
+        // all); the server checks them against the remote description in the operations
+        // chain: a candidate may arrive while setRemoteDescription is still under way.
+        try {
+          init = candidate instanceof RTCIceCandidate ? candidate.toJSON() : iceCandidateInit(candidate);
+        } catch (error) {
+          return Promise.reject(error);
         }
-        // The remote description is checked on the server, in the operations chain: a
-        // candidate may arrive while setRemoteDescription is still under way.
-        const init = candidate instanceof RTCIceCandidate ? candidate.toJSON() : new RTCIceCandidate(candidate).toJSON();
+        if (init.candidate !== '' && init.sdpMid === null && init.sdpMLineIndex === null) {
+          return Promise.reject(new TypeError("Failed to execute 'addIceCandidate' on 'RTCPeerConnection': Candidate missing values for both sdpMid and sdpMLineIndex"));
+        }
+      }
+      return this.#chained(async () => {
         await this.#call('addIceCandidate', { candidate: init });
       }, {
         checkWhenEmpty: () => {
@@ -1728,7 +1761,10 @@ self.onmessage = async ({ data }) => {
       if (utf8.encode(labelText).length > 65535) {
         throw new TypeError('The data channel label is longer than 65535 bytes.');
       }
-      if (init.id !== null && [...this.#dataChannels].some((channel) => channel.id === init.id && channel.readyState !== 'closed')) {
+      if (!init.negotiated && this.#sctpRole !== null) {
+        init.id = this.#freeDataChannelId();
+      }
+      if (init.id !== null && this.#dataChannelIdsInUse().has(init.id)) {
         throw makeError('OperationError', `A data channel with id ${init.id} already exists.`);
       }
       const guid = randomHandle('DataChannel');
@@ -1740,6 +1776,21 @@ self.onmessage = async ({ data }) => {
       this.#call('createDataChannel', { dataChannel: guid, label: labelText, init })
         .catch((error) => channel[EVENTS].error({ name: error.name, message: error.message, errorDetail: 'data-channel-failure' }));
       return channel;
+    }
+
+    #dataChannelIdsInUse() {
+      return new Set([...this.#dataChannels].filter((channel) => channel.readyState !== 'closed').map((channel) => channel.id));
+    }
+
+    // RFC 8832: even ids for the DTLS client, odd for the server; the lowest one free.
+    #freeDataChannelId() {
+      const inUse = this.#dataChannelIdsInUse();
+      for (let id = this.#sctpRole === 'client' ? 0 : 1; id <= 65534; id += 2) {
+        if (!inUse.has(id)) {
+          return id;
+        }
+      }
+      throw makeError('OperationError', 'Every data channel id of this DTLS role is taken.');
     }
 
     addTrack(track, ...streams) {
@@ -2011,6 +2062,12 @@ self.onmessage = async ({ data }) => {
         const channel = this.#bridge.objects.get(params.dataChannel);
         this.#dataChannels.add(channel);
         this.#fire(new RTCDataChannelEvent('datachannel', { channel }));
+      },
+      remoteCandidate: (params) => {
+        this.#takeDescriptions(params.descriptions);
+      },
+      sctpRole: (params) => {
+        this.#sctpRole = params.role;
       },
     };
 
@@ -2284,8 +2341,11 @@ self.onmessage = async ({ data }) => {
     if (init.negotiated && init.id === null) {
       throw new TypeError('A negotiated data channel needs an id.');
     }
-    if (init.id === 65535) {
+    if (init.negotiated && init.id === 65535) {
       throw new TypeError('A data channel id must be at most 65534.');
+    }
+    if (!init.negotiated) {
+      init.id = null; // an in-band channel's id is the user agent's to give (RFC 8832)
     }
     return init;
   }
@@ -2409,8 +2469,15 @@ self.onmessage = async ({ data }) => {
 
     // The bridge's events for this object (protocol.toml: DataChannel events).
     [EVENTS] = {
+      id: (params) => {
+        this.#id = params.id;
+      },
       open: (params) => {
         this.#id = params.id;
+        // Closed by the page before it opened (also in the datachannel event): no open.
+        if (this.#readyState === 'closing' || this.#readyState === 'closed') {
+          return;
+        }
         this.#readyState = 'open';
         this.#fire(new Event('open'));
       },

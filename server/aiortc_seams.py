@@ -92,6 +92,10 @@ SCTP_SRTT = PrivateName(RTCSctpTransport, "_srtt", "attribute", "getStats' curre
 SCTP_SET_STATE = PrivateName(RTCSctpTransport, "_set_state", "method", "RTCSctpTransport's state events")
 DATA_CHANNEL_ADD_BUFFERED_AMOUNT = PrivateName(
     RTCDataChannel, "_addBufferedAmount", "method", "the page's bufferedAmount, lowered as SCTP takes each message")
+DATA_CHANNEL_SET_ID = PrivateName(
+    RTCDataChannel, "_setId", "method", "in-band data channel ids given when the DTLS role is known")
+SCTP_DATA_CHANNELS = PrivateName(
+    RTCSctpTransport, "_data_channels", "attribute", "in-band data channel ids given when the DTLS role is known")
 SCTP_MAX_MESSAGE_SIZE = PrivateName(
     RTCSctpTransport, "_remote_max_message_size", "attribute", "RTCSctpTransport.maxMessageSize")
 PEER_CONNECTION_CERTIFICATES = PrivateName(
@@ -165,6 +169,7 @@ PRIVATE_NAMES: tuple[PrivateName, ...] = (
     RECEIVER_SEND_RTCP, REMOTE_TRACK_QUEUE, TRACK_ID, PLAYER_THROTTLE, PLAYER_STREAMS, PLAYER_AUDIO,
     PLAYER_VIDEO, CODECS, PEER_CONNECTION_CODECS, PEER_CONNECTION_CREATE_DTLS, ICE_ADD_REMOTE_CANDIDATE,
     ICE_LOCAL_CANDIDATES, ICE_PROTOCOLS, ICE_PAIR_REMOTE_CANDIDATE,
+    DATA_CHANNEL_SET_ID, SCTP_DATA_CHANNELS,
 )
 
 # aioice's component number for RTP: the one pair it nominates for us (rtcp-mux).
@@ -318,6 +323,22 @@ def on_sctp_state_change(sctp: RTCSctpTransport, changed: Callable[[], None]) ->
         changed()
 
     SCTP_SET_STATE.set(sctp, set_state_and_tell)
+
+
+def data_channel_ids_in_use(sctp: RTCSctpTransport) -> set[int]:
+    """The SCTP streams the association's channels hold (in-band, negotiated, the remote peer's)."""
+    return set(SCTP_DATA_CHANNELS.get(sctp))
+
+
+def give_data_channel_id(channel: RTCDataChannel, stream_id: int) -> None:
+    """Give an in-band channel still without an id the SCTP stream `stream_id`, as
+    webrtc-pc does once the DTLS role is known: aiortc would pick one only when the
+    association is up, and send its DATA_CHANNEL_OPEN there on the channel's id."""
+    channels: dict[int, RTCDataChannel] = SCTP_DATA_CHANNELS.get(channel.transport)
+    if stream_id in channels:
+        raise ValueError(f"Data channel with ID {stream_id} already registered")
+    channels[stream_id] = channel
+    DATA_CHANNEL_SET_ID.get(channel)(stream_id)
 
 
 def on_message_taken(channel: RTCDataChannel, taken: Callable[[], None]) -> None:

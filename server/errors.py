@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import traceback
 from pathlib import Path
+from typing import Any
 
 import aioice
 import aiortc.exceptions
@@ -38,6 +39,15 @@ class InvalidModificationError(BridgeError):
 
 class OperationError(BridgeError):
     name = "OperationError"
+
+
+class SdpSyntaxError(OperationError):
+    """webrtc-pc: a description that does not parse rejects with an RTCError (an
+    OperationError) whose errorDetail is "sdp-syntax-error", sdpLineNumber the line at fault."""
+
+    def __init__(self, message: str, line_number: int | None = None) -> None:
+        super().__init__(message)
+        self.line_number = line_number
 
 
 class NotSupportedError(BridgeError):
@@ -85,9 +95,9 @@ def is_deliberate(error: BaseException) -> bool:
     return innermost.filename.startswith(_DEPENDENCIES) and (innermost.line or "").lstrip().startswith("raise ")
 
 
-def to_wire(error: BaseException) -> dict[str, str]:
+def to_wire(error: BaseException) -> dict[str, Any]:
     """The {name, message} the page turns into a DOMException or TypeError; an
-    OverconstrainedError also names its `constraint`."""
+    OverconstrainedError also names its `constraint`, an RTCError its errorDetail."""
     if isinstance(error, BridgeError):
         name = error.name
     else:
@@ -95,7 +105,9 @@ def to_wire(error: BaseException) -> dict[str, str]:
         # index errors from its parsers; a browser calls those an OperationError.
         name = _AIORTC_NAMES.get(type(error), "OperationError")
     message = (str(error) or type(error).__name__) if is_deliberate(error) else INTERNAL_ERROR_MESSAGE
-    wire = {"name": name, "message": message}
+    wire: dict[str, Any] = {"name": name, "message": message}
+    if isinstance(error, SdpSyntaxError):
+        wire.update(errorDetail="sdp-syntax-error", sdpLineNumber=error.line_number)
     constraint = getattr(error, "constraint", None)
     if isinstance(constraint, str):
         wire["constraint"] = constraint

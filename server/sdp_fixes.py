@@ -6,12 +6,13 @@ import re
 
 from aiortc.sdp import SessionDescription
 
-from .errors import InvalidAccessError, OperationError
+from .errors import InvalidAccessError, SdpSyntaxError
 
 SDP_LINE = re.compile(r"^[a-z]=\S")
 EXTMAP = re.compile(r"^a=extmap:(\d+)(/\S+)? (\S+)(.*)$")
 # Header extension ids a one-byte header can carry (RFC 8285).
 EXTENSION_IDS = range(1, 15)
+END_OF_CANDIDATES = "a=end-of-candidates"
 
 
 def check_syntax(sdp: str) -> None:
@@ -19,7 +20,7 @@ def check_syntax(sdp: str) -> None:
     lines = sdp.replace("\r\n", "\n").rstrip("\n").split("\n")
     for number, line in enumerate(lines, start=1):
         if (number == 1 and line != "v=0") or not SDP_LINE.match(line):
-            raise OperationError(f"invalid SDP at line {number}: {line[:40]!r}")
+            raise SdpSyntaxError(f"invalid SDP at line {number}: {line[:40]!r}", number)
 
 
 def check_parses(sdp: str) -> None:
@@ -31,7 +32,7 @@ def check_parses(sdp: str) -> None:
     try:
         SessionDescription.parse(sdp)
     except Exception as error:
-        raise OperationError("Failed to parse SessionDescription: aiortc's parser refused it") from error
+        raise SdpSyntaxError("Failed to parse SessionDescription: aiortc's parser refused it") from error
 
 
 def media_layout(sdp: str) -> list[tuple[str, str | None]]:
@@ -51,6 +52,16 @@ def check_dtls_setup(sdp: str) -> None:
         in_use = section[0].split(" ")[1:2] != ["0"]
         if in_use and not any(line.startswith("a=setup:") for line in section):
             raise InvalidAccessError(f"media section {index} has no a=setup (its DTLS role)")
+
+
+def check_rtcp_mux(sdp: str) -> None:
+    """Every audio and video section in use muxes RTCP with RTP (a=rtcp-mux): aiortc can do
+    nothing else, as rtcpMuxPolicy "require" asks (webrtc-pc: else InvalidAccessError)."""
+    _, sections = _page_sections(sdp)
+    for index, section in enumerate(sections):
+        kind, port = [*section[0][len("m="):].split(" "), ""][:2]
+        if kind in ("audio", "video") and port != "0" and "a=rtcp-mux" not in section:
+            raise InvalidAccessError(f"media section {index} does not mux RTCP with RTP (no a=rtcp-mux)")
 
 
 def check_mids(sdp: str) -> None:
@@ -305,7 +316,7 @@ def keep_identity(local: str, given: str) -> str:
 def drop_end_of_candidates(sdp: str) -> str:
     """Without a=end-of-candidates: aiortc writes it once its host candidates are in, but
     rtcshim still gathers from the page's ICE servers (ice_gathering.py)."""
-    return "\r\n".join(line for line in sdp.split("\r\n") if line != "a=end-of-candidates")
+    return "\r\n".join(line for line in sdp.split("\r\n") if line != END_OF_CANDIDATES)
 
 
 def add_candidate(sdp: str, ufrag: str, candidate: str) -> str:
@@ -318,4 +329,20 @@ def add_candidate(sdp: str, ufrag: str, candidate: str) -> str:
             listed = [number for number, line in enumerate(section) if line.startswith("a=candidate:")]
             at = listed[-1] + 1 if listed else len(section) - (section[-1] == "")
             section.insert(at, f"a={candidate}")
+    return _join(session, sections)
+
+
+def add_to_sections(sdp: str, indexes: list[int], line: str) -> str:
+    """The page's description with `line` (an a=candidate or a=end-of-candidates line) in
+    the media sections at `indexes`, as addIceCandidate shows it in remoteDescription: a
+    candidate after the section's others, end-of-candidates once, last."""
+    session, sections = _page_sections(sdp)
+    for index in indexes:
+        section = sections[index]
+        if line in section:
+            continue
+        end = len(section) - (section[-1] == "")
+        if line != END_OF_CANDIDATES and END_OF_CANDIDATES in section:
+            end = section.index(END_OF_CANDIDATES)
+        section.insert(end, line)
     return _join(session, sections)

@@ -6,7 +6,7 @@ import aiortc.exceptions
 import pytest
 from aiortc import RTCPeerConnection
 
-from rtcshim.errors import INTERNAL_ERROR_MESSAGE, InvalidStateError, to_wire
+from rtcshim.errors import INTERNAL_ERROR_MESSAGE, InvalidStateError, SdpSyntaxError, to_wire
 
 from .event_loop import run
 
@@ -23,6 +23,13 @@ def raised() -> BaseException:
 def test_to_wire_keeps_a_bridge_error() -> None:
     assert to_wire(InvalidStateError("the RTCPeerConnection is closed")) == {
         "name": "InvalidStateError", "message": "the RTCPeerConnection is closed"}
+
+
+def test_to_wire_gives_an_sdp_syntax_error_its_rtc_error_detail_and_line() -> None:
+    """The page rebuilds it as an RTCError (webrtc-pc's setRemoteDescription of bad SDP)."""
+    assert to_wire(SdpSyntaxError("invalid SDP at line 3: 'x'", 3)) == {
+        "name": "OperationError", "message": "invalid SDP at line 3: 'x'",
+        "errorDetail": "sdp-syntax-error", "sdpLineNumber": 3}
 
 
 def test_to_wire_keeps_aiortc_exceptions() -> None:

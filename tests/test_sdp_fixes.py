@@ -8,7 +8,7 @@ import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
 from rtcshim import sdp_fixes
-from rtcshim.errors import InvalidAccessError, OperationError
+from rtcshim.errors import InvalidAccessError, OperationError, SdpSyntaxError
 
 from .event_loop import run
 
@@ -29,6 +29,22 @@ def test_check_syntax_accepts_sdp() -> None:
 def test_check_syntax_rejects_junk(sdp: str) -> None:
     with pytest.raises(OperationError, match="invalid SDP at line"):
         sdp_fixes.check_syntax(sdp)
+
+
+def test_check_syntax_names_the_line_at_fault() -> None:
+    with pytest.raises(SdpSyntaxError) as raised:
+        sdp_fixes.check_syntax("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\nnot a line\r\n")
+    assert raised.value.line_number == 3
+
+
+def test_check_rtcp_mux_refuses_an_audio_or_video_section_in_use_without_it() -> None:
+    session = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+    sdp_fixes.check_rtcp_mux(session + "m=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=rtcp-mux\r\n"
+                             "m=video 0 UDP/TLS/RTP/SAVPF 96\r\n"  # rejected: nothing to mux
+                             "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n")
+    with pytest.raises(InvalidAccessError, match="media section 1 does not mux RTCP"):
+        sdp_fixes.check_rtcp_mux(session + "m=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=rtcp-mux\r\n"
+                                 "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtcp:9 IN IP4 0.0.0.0\r\n")
 
 
 def test_keep_extension_ids_restores_negotiated_ids() -> None:

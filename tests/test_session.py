@@ -157,6 +157,24 @@ def test_create_data_channel_fires_negotiation_needed_after_the_reply(fake_page:
     assert [m.get("event", "reply") for m in fake_page.received] == ["reply", "negotiationNeeded"]
 
 
+def test_set_remote_description_answer_gives_waiting_channels_ids_before_its_reply(fake_page: FakePage) -> None:
+    """The remote answer's `active` makes this side the DTLS server: odd ids (RFC 8832)."""
+    guid = fake_page.create_peer_connection()
+    channels = [new_handle("DataChannel"), new_handle("DataChannel")]
+    for channel in channels:
+        fake_page.call(guid, "createDataChannel", {"dataChannel": channel, "label": "x", "init": DATA_CHANNEL_INIT})
+    offer = fake_page.call(guid, "createOffer", {"options": {}})["result"]["description"]
+    fake_page.call(guid, "setLocalDescription", {"description": offer})
+    fake_page.received.clear()
+    answer = {"type": "answer", "sdp": offer["sdp"].replace("actpass", "active")}
+    fake_page.call(guid, "setRemoteDescription", {"description": answer})
+    told = [(m["guid"], m["event"], m["params"]) for m in fake_page.received
+            if m.get("event") in ("id", "sctpRole")]
+    assert told == [(channels[0], "id", {"id": 1}), (channels[1], "id", {"id": 3}),
+                    (guid, "sctpRole", {"role": "server"})]
+    assert "id" in fake_page.received[-1]  # all of it before the reply
+
+
 def test_add_ice_candidate_without_remote_description(fake_page: FakePage) -> None:
     guid = fake_page.create_peer_connection()
     candidate = {"candidate": "candidate:1 1 udp 1 10.77.0.1 9 typ host", "sdpMid": "0",

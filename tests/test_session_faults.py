@@ -177,7 +177,8 @@ def test_lone_surrogate_echoed_back_keeps_the_session_answering() -> None:
         page.next_id = 2
         guid = await page.create_peer_connection()
         reply = await page.call(guid, "setRemoteDescription", remote_offer("v=0\r\n\ud800"))
-        assert reply["error"] == {"name": "OperationError", "message": "invalid SDP at line 2: '\\ud800'"}
+        assert reply["error"] == {"name": "OperationError", "message": "invalid SDP at line 2: '\\ud800'",
+                                  "errorDetail": "sdp-syntax-error", "sdpLineNumber": 2}
         assert "result" in await page.call("Session", "enumerateDevices", {})
         await page.drop()
     in_session(scenario())

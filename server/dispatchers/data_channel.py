@@ -20,7 +20,7 @@ from aiortc import RTCDataChannel
 
 from ..aiortc_seams import on_message_taken
 from ..dispatcher import Dispatcher, Params, Result
-from ..errors import InvalidStateError, OperationError
+from ..errors import BridgeError, InvalidStateError, OperationError
 from ..protocol import LONE_SURROGATE
 
 if TYPE_CHECKING:
@@ -51,6 +51,7 @@ class DataChannelDispatcher(Dispatcher):
         # Bytes of the page's messages in both queues, and the most they ever were.
         self.buffered_amount = self.peak_buffered_amount = 0
         self._close_requested = False
+        self._failed = False  # closed with an error (fail)
         self._opened = False
         # getStats' data-channel counters (bytes: UTF-8 for text).
         self.messages_sent = self.bytes_sent = self.messages_received = self.bytes_received = 0
@@ -95,13 +96,22 @@ class DataChannelDispatcher(Dispatcher):
         await taken
         return {}
 
+    def fail(self, error: BridgeError, error_detail: str) -> None:
+        """webrtc-pc's "close with an error": `error`, then `close` (no `closing`)."""
+        self._failed = True
+        self._report_error(error, error_detail)
+        self.data_channel.close()
+
+    def _report_error(self, error: BridgeError, error_detail: str) -> None:
+        self.emit("error", {"name": error.name, "message": str(error), "errorDetail": error_detail})
+
     def _refuse_overflow(self, size: int) -> NoReturn:
         """A client that sends past the bound (the shim never does) loses the channel: a
         reliable channel may not drop a message and go on."""
         error = OperationError(
             f"the data channel's send queue is full: {self.buffered_amount} bytes wait and this "
             f"message has {size}; at most {MAX_BUFFERED_AMOUNT} may (wait for bufferedamountlow)")
-        self.emit("error", {"name": error.name, "message": str(error), "errorDetail": "data-channel-failure"})
+        self._report_error(error, "data-channel-failure")
         self._fail_waiting(error)
         self.data_channel.close()
         raise error
@@ -174,8 +184,13 @@ class DataChannelDispatcher(Dispatcher):
     def _report_close(self) -> None:
         if self._opened:
             self.peer_connection.data_channels_closed += 1
-        if not self._close_requested:
-            self.emit("closing")
+        if not self._close_requested and not self._failed:
+            if self.data_channel.transport.state == "closed":
+                # The association ended under the channel (the far peer closed its
+                # connection): webrtc-pc closes the channel with an error, no closing.
+                self._report_error(OperationError("the SCTP association closed"), "sctp-failure")
+            else:
+                self.emit("closing")
         self.emit("close")
         self._fail_waiting(InvalidStateError("the data channel closed before sending"))
         self.dispose()

@@ -20,6 +20,7 @@ from aiortc import (
     RTCConfiguration,
     RTCDataChannel,
     RTCDtlsTransport,
+    RTCIceTransport,
     RTCPeerConnection,
     RTCRtpTransceiver,
     RTCSessionDescription,
@@ -31,12 +32,16 @@ from aiortc.sdp import SessionDescription, candidate_from_sdp, candidate_to_sdp
 from .. import configuration as config
 from .. import sdp_fixes, stats, telephone_event
 from ..aiortc_seams import (
+    data_channel_ids_in_use,
+    dtls_role,
+    give_data_channel_id,
     guard_remote_candidates,
     ice_connection,
     kept_from_remote_sections,
     unoffered_transceivers_kept,
     use_certificate,
 )
+from ..data_channel_ids import first_free_id
 from ..dispatcher import Dispatcher, Params, Result, after_reply
 from ..errors import (
     BridgeTypeError,
@@ -48,6 +53,7 @@ from ..errors import (
 from ..ice_gathering import IceCandidateError, ServerGathering
 from ..ice_urls import validate_ice_servers
 from ..limits import Limits
+from ..remote_candidates import RemoteSections
 from .data_channel import DataChannelDispatcher
 from .dtls_transport import DtlsTransportDispatcher, ice_state
 from .media_stream_track import MediaTrackDispatcher
@@ -114,11 +120,13 @@ class PeerConnectionDispatcher(Dispatcher):
         self._server_gathered: set[Connection] = set()
         self._server_gatherings: set[asyncio.Task[None]] = set()
         self._last_created: dict[str, str] = {}  # the last offer and answer made, by type
-        self._remote_mids: list[str] = []  # the remote description's sections, in order
-        self._remote_candidates_ended = False
+        self._remote_sections = RemoteSections([], [])  # the remote description's, in order
+        # The ICE transports that had end-of-candidates: aioice refuses candidates after it.
+        self._remote_candidates_ended: set[RTCIceTransport] = set()
         self.stats_ids = stats.StatsIds()
         self.data_channels_opened = 0
         self.data_channels_closed = 0
+        self._sctp_role: str | None = None  # the DTLS role the page was told (sctpRole)
         self.peer_connection.on("iceconnectionstatechange", self._report_ice_connection_state)
         self.peer_connection.on("connectionstatechange", self._report_connection_state)
         self.peer_connection.on("datachannel", self._announce_remote_data_channel)
@@ -210,6 +218,7 @@ class PeerConnectionDispatcher(Dispatcher):
             self._check_open()
             description = params["description"]
             self._check_sdp_size(description)
+            self._check_answer_expected(description["type"])
             await self._check_description(description)
             remote = await asyncio.to_thread(RemoteSdp.read, description["sdp"], self.session.limits)
             with kept_from_remote_sections([
@@ -218,8 +227,8 @@ class PeerConnectionDispatcher(Dispatcher):
             ]):
                 await self._uncancelled(self.peer_connection.setRemoteDescription(
                     RTCSessionDescription(sdp=remote.sdp, type=description["type"])))
-            self._remote_mids = remote.mids
-            self._remote_candidates_ended = False
+            self._remote_sections = remote.sections
+            self._remote_candidates_ended.clear()
             self._adopt_new_transceivers()
             await self._stop_rejected(remote.rejected_mids)
             self._settle_descriptions("Remote", dict(description))
@@ -269,6 +278,12 @@ class PeerConnectionDispatcher(Dispatcher):
                 f"The {description['type']}'s media sections differ from the last one this connection created: "
                 "their lines may be changed, not the sections, their order or their mids")
 
+    def _check_answer_expected(self, description_type: str) -> None:
+        """A remote answer needs our offer: InvalidStateError before the SDP is read, in
+        webrtc-pc's order of checks."""
+        if description_type == "answer" and self.signaling_state not in ("have-local-offer", "have-remote-pranswer"):
+            raise InvalidStateError(f'Cannot set a remote answer in signaling state "{self.signaling_state}"')
+
     def _check_description_type(self, description_type: str) -> None:
         if description_type == "rollback":
             raise OperationError("rollback is not supported (aiortc cannot undo a description)")
@@ -296,6 +311,7 @@ class PeerConnectionDispatcher(Dispatcher):
             "transceivers": [transceiver.state() for transceiver in self.transceivers.values()],
             "sctp": self.sctp_transport.guid if self.sctp_transport else None,
         })
+        self._give_data_channel_ids()
 
     # --- transports ------------------------------------------------------------------
 
@@ -430,38 +446,56 @@ class PeerConnectionDispatcher(Dispatcher):
                 raise InvalidStateError("addIceCandidate needs a remote description first")
             candidate = params["candidate"]
             if candidate is None or not candidate["candidate"]:
-                # aiortc ends candidates for every transport at once; it refuses any
-                # candidate after that, so later ones are dropped as a browser would.
-                if not self._remote_candidates_ended:
-                    self._remote_candidates_ended = True
-                    await self.peer_connection.addIceCandidate(None)
-                    self._report_transports()
+                sections = self._remote_sections.sections_ended_by(candidate)
+                for ice in {self._remote_ice_transport(index) for index in sections}:
+                    if ice is not None and ice not in self._remote_candidates_ended:
+                        self._remote_candidates_ended.add(ice)
+                        await ice.addRemoteCandidate(None)
+                self._show_remote_candidate(sections, sdp_fixes.END_OF_CANDIDATES)
+                self._report_transports()
                 return {}
-            parsed = self._parse_candidate(candidate)
-            if self._remote_candidates_ended:
+            index = self._remote_sections.section_of(candidate)
+            parsed = self._parse_candidate(candidate, index)
+            if self._remote_ice_transport(index) in self._remote_candidates_ended:
+                # aioice refuses it; a browser drops it as well.
                 logger.debug("%s: candidate after end-of-candidates dropped", self.guid)
                 return {}
             await self.peer_connection.addIceCandidate(parsed)
+            self._show_remote_candidate([index], "a=candidate:" + candidate_to_sdp(parsed))
             self._report_transports()
         return {}
 
-    def _parse_candidate(self, candidate: dict[str, Any]) -> Any:
-        mids = self._remote_mids
-        mid, index = candidate["sdpMid"], candidate["sdpMLineIndex"]
-        if mid is None and index is None:
-            raise BridgeTypeError("a candidate needs an sdpMid or an sdpMLineIndex")
-        if mid is not None and mid not in mids:
-            raise OperationError(f"no media section with sdpMid {mid!r}")
-        if mid is None and index >= len(mids):
-            raise OperationError(f"no media section at sdpMLineIndex {index}")
+    def _parse_candidate(self, candidate: dict[str, Any], index: int) -> Any:
         line = candidate["candidate"].removeprefix("a=").removeprefix("candidate:")
         try:
             parsed = candidate_from_sdp(line)
         except (AssertionError, ValueError, IndexError) as error:
             raise OperationError(f"cannot parse candidate {candidate['candidate']!r}") from error
-        parsed.sdpMid = mid if mid is not None else mids[index]
-        parsed.sdpMLineIndex = index if index is not None else mids.index(mid)
+        parsed.sdpMid = self._remote_sections.mids[index]
+        parsed.sdpMLineIndex = index
         return parsed
+
+    def _remote_ice_transport(self, index: int) -> RTCIceTransport | None:
+        """The ICE transport of the remote description's section at `index` (bundled
+        sections share one); None for a section no transceiver took (rejected)."""
+        mid = self._remote_sections.mids[index]
+        sctp = self.peer_connection.sctp
+        if sctp is not None and sctp.mid == mid:
+            return sctp.transport.transport
+        for transceiver in self.peer_connection.getTransceivers():
+            if transceiver.mid == mid:
+                return transceiver.receiver.transport.transport
+        return None
+
+    def _show_remote_candidate(self, sections: list[int], line: str) -> None:
+        """webrtc-pc: an added candidate (or end-of-candidates) shows in the remote description."""
+        pending = self.descriptions["pendingRemoteDescription"]
+        which = "pendingRemoteDescription" if pending else "currentRemoteDescription"
+        remote = self.descriptions[which]
+        if remote is None:
+            return
+        self.descriptions[which] = {**remote, "sdp": sdp_fixes.add_to_sections(remote["sdp"], sections, line)}
+        self.emit("remoteCandidate", {"descriptions": dict(self.descriptions)})
 
     async def set_configuration(self, params: Params) -> Result:
         self._check_open()
@@ -490,6 +524,7 @@ class PeerConnectionDispatcher(Dispatcher):
             # A negotiated channel on a connected transport opens inside aiortc's
             # constructor, before anyone could listen.
             dispatcher.report_open()
+        self._give_data_channel_ids()
         after_reply(self.update_negotiation_needed)
         return {}
 
@@ -498,6 +533,29 @@ class PeerConnectionDispatcher(Dispatcher):
         limits.check("data_channels_per_peer_connection",
                      1 + sum(1 for child in self.children.values() if child.interface == "DataChannel"), what)
         limits.check("data_channels", self.session.held["DataChannel"] + 1, what)
+
+    def _give_data_channel_ids(self) -> None:
+        """Once the DTLS role is known, the in-band channels still without an id get one
+        (data_channel_ids.py), and the page learns the role to number its next channels
+        itself: createDataChannel's id is known when it returns."""
+        sctp = self.peer_connection.sctp
+        role = None if sctp is None else dtls_role(sctp.transport)
+        if sctp is None or role is None:
+            return
+        in_use = data_channel_ids_in_use(sctp)
+        for child in list(self.children.values()):
+            if not isinstance(child, DataChannelDispatcher) or child.data_channel.id is not None:
+                continue
+            stream_id = first_free_id(role, in_use)
+            if stream_id is None:
+                child.fail(OperationError("every data channel id of this DTLS role is taken"), "data-channel-failure")
+                continue
+            give_data_channel_id(child.data_channel, stream_id)
+            in_use.add(stream_id)
+            child.emit("id", {"id": stream_id})
+        if role != self._sctp_role:
+            self._sctp_role = role
+            self.emit("sctpRole", {"role": role})
 
     def _announce_remote_data_channel(self, data_channel: RTCDataChannel) -> None:
         if self.closed:
@@ -761,16 +819,16 @@ class RemoteSdp(NamedTuple):
 
     sdp: str  # as aiortc takes it
     rejected_mids: set[str]
-    mids: list[str]  # every section's, in order: addIceCandidate's sdpMLineIndex
+    sections: RemoteSections  # addIceCandidate's sdpMid, sdpMLineIndex and usernameFragment
 
     @classmethod
     def read(cls, sdp: str, limits: Limits) -> RemoteSdp:
+        sdp_fixes.check_rtcp_mux(sdp)
         candidates = sdp.count("\na=candidate:")
         limits.check("sdp_candidates", candidates, f"the description holds {candidates} ICE candidates")
         fixed = telephone_event.events_last(
             sdp_fixes.drop_unlisted_formats(sdp_fixes.accept_rejected_sections(sdp)))
-        mids = [media.rtp.muxId for media in SessionDescription.parse(fixed).media]
-        return cls(fixed, sdp_fixes.rejected_mids(sdp), mids)
+        return cls(fixed, sdp_fixes.rejected_mids(sdp), RemoteSections.of(SessionDescription.parse(fixed)))
 
 
 def _stream_ids(media: Any) -> list[str]:

@@ -739,3 +739,137 @@ def test_label_and_protocol_are_usv_strings_as_in_native_chromium(shim_page: Pag
       return [channel.label, channel.protocol];
     }"""
     assert shim_page.evaluate(script) == native_page.evaluate(script) == ["a\ufffd", "\ufffdb"]
+
+
+# --- ids (webrtc-pc 6.2, RFC 8832) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(("remote_setup", "parity"), [("active", 1), ("passive", 0)], ids=["dtls-server", "dtls-client"])
+def test_in_band_ids_are_null_until_the_dtls_role_is_known_then_follow_it(
+    shim_page: Page, remote_setup: str, parity: int
+) -> None:
+    """An answer that says `active` makes this side the DTLS server (odd ids), `passive`
+    the client (even ids); the ids are there when setRemoteDescription resolves."""
+    result = run(
+        shim_page,
+        """async (setup) => {
+          const pc = new RTCPeerConnection();
+          const first = pc.createDataChannel('first', { id: 42 });
+          const before = first.id;
+          await pc.setLocalDescription(await pc.createOffer());
+          await pc.setRemoteDescription({ type: 'answer', sdp: pc.localDescription.sdp.replace('actpass', setup) });
+          const second = pc.createDataChannel('second');
+          const third = pc.createDataChannel('third', { negotiated: true, id: 8 });
+          const fourth = pc.createDataChannel('fourth');
+          const ids = [first.id, second.id, third.id, fourth.id];
+          pc.close();
+          return { before, ids };
+        }""",
+        remote_setup,
+    )
+    assert result["before"] is None
+    in_band = [result["ids"][0], result["ids"][1], result["ids"][3]]
+    assert all(isinstance(stream_id, int) and stream_id % 2 == parity for stream_id in in_band), result
+    assert len(set(result["ids"])) == 4 and result["ids"][2] == 8
+
+
+def test_in_band_channel_has_its_id_on_both_ends_at_the_datachannel_event(shim_page: Page) -> None:
+    result = run(
+        shim_page,
+        """async () => {
+          const a = new RTCPeerConnection();
+          const b = new RTCPeerConnection();
+          const channel = a.createDataChannel('announced');
+          const announced = nextEvent(b, 'datachannel').then(({ channel: remote }) => remote.id);
+          await trickleNegotiate(a, b);
+          const ids = { local: channel.id, remoteAtEvent: await announced };
+          a.close();
+          b.close();
+          return ids;
+        }"""
+    )
+    # The answerer (b) takes the DTLS client role (even ids), as Chromium's answers do: a is the server.
+    assert result["local"] is not None and result["local"] % 2 == 1
+    assert result["remoteAtEvent"] == result["local"]
+
+
+def test_createDataChannel_in_band_ignores_the_pages_id(shim_page: Page) -> None:
+    """Even 65535, which a negotiated channel may not take (TypeError)."""
+    result = run(
+        shim_page,
+        """() => {
+          const pc = new RTCPeerConnection();
+          const ids = [0, 65534, 65535].map((id) => pc.createDataChannel('x', { id }).id);
+          pc.close();
+          return ids;
+        }"""
+    )
+    assert result == [None, None, None]
+
+
+def test_closing_a_channel_in_the_datachannel_event_fires_no_open(shim_page: Page) -> None:
+    result = run(
+        shim_page,
+        """async () => {
+          const a = new RTCPeerConnection();
+          const b = new RTCPeerConnection();
+          const channel = a.createDataChannel('closed at once');
+          const events = [];
+          const received = nextEvent(channel, 'message').then((event) => event.data);
+          b.ondatachannel = ({ channel: remote }) => {
+            remote.onopen = () => events.push('open');
+            remote.onclose = () => events.push('close');
+            remote.send('sent before close');
+            remote.close();
+            events.push(remote.readyState);
+          };
+          await trickleNegotiate(a, b);
+          const message = await received;
+          await nextEvent(channel, 'close');
+          await until(() => events.includes('close'), 'the closed channel closes');
+          a.close();
+          b.close();
+          return { message, events };
+        }"""
+    )
+    assert result == {"message": "sent before close", "events": ["closing", "close"]}
+
+
+@pytest.mark.parametrize("negotiated", [False, True], ids=["in-band", "negotiated"])
+def test_far_peer_close_fires_error_then_close_on_each_channel(shim_page: Page, negotiated: bool) -> None:
+    """webrtc-pc: the SCTP association ending closes each channel with an RTCError
+    (sctp-failure), then `close`, and no `closing`."""
+    result = run(
+        shim_page,
+        """async (negotiated) => {
+          const a = new RTCPeerConnection();
+          const b = new RTCPeerConnection();
+          const remotes = [];
+          if (negotiated) {
+            for (const id of [1, 2]) {
+              a.createDataChannel('n', { negotiated: true, id });
+              remotes.push(b.createDataChannel('n', { negotiated: true, id }));
+            }
+          } else {
+            a.createDataChannel('one');
+            a.createDataChannel('two');
+            b.ondatachannel = ({ channel }) => remotes.push(channel);
+          }
+          await trickleNegotiate(a, b);
+          await until(() => remotes.length === 2 && remotes.every((channel) => channel.readyState === 'open'),
+            'both channels open on b');
+          const seen = remotes.map((channel) => {
+            const events = [];
+            channel.onclosing = () => events.push('closing');
+            channel.onerror = ({ error }) => events.push(
+              `error ${error instanceof RTCError} ${error.name} ${error.errorDetail} ${error.sctpCauseCode}`);
+            return new Promise((resolve) => { channel.onclose = () => resolve([...events, 'close']); });
+          });
+          a.close();
+          const events = await Promise.all(seen);
+          b.close();
+          return events;
+        }""",
+        negotiated,
+    )
+    assert result == [["error true OperationError sctp-failure null", "close"]] * 2

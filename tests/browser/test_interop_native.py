@@ -49,6 +49,7 @@ def call_summary(page: Page) -> dict[str, Any]:
           candidatesSent: window.call.candidatesSent,
           candidatesReceived: window.call.candidatesReceived,
           label: window.call.channel.label,
+          channelId: window.call.channel.id,
         })"""
     )
     return summary
@@ -72,6 +73,11 @@ def run_call(shim_page: Page, native_page: Page, offerer: str) -> None:
         # Trickle ICE: each side sent candidates through the relay and received the other's.
         assert summary["candidatesSent"] > 0, summary
         assert summary["candidatesReceived"] > 0, summary
+
+    # The channel has one id on both ends, of the offerer's parity: the answerer takes the
+    # DTLS client role (even ids), so the offerer's in-band channel is odd (RFC 8832).
+    ids = {call_summary(page)["channelId"] for page in (shim_page, native_page)}
+    assert len(ids) == 1 and ids.pop() % 2 == 1, ids
 
     exchange_messages(shim_page, native_page, "shim")
     exchange_messages(native_page, shim_page, "native")

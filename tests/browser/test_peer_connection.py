@@ -9,6 +9,8 @@ from playwright.sync_api import Page
 from rtcshim.dispatchers.peer_connection import PeerConnectionDispatcher
 from rtcshim.serving import ServerThread
 
+from .page_helpers import run
+
 
 def connected_pair_events(page: Page) -> list[str]:
     events: list[str] = page.evaluate("""async () => {
@@ -250,6 +252,74 @@ def test_add_ice_candidate_errors(shim_page: Page) -> None:
     }
 
 
+def test_add_ice_candidate_shows_in_the_remote_description_sections_it_names(shim_page: Page) -> None:
+    """webrtc-pc 4.4.1.6: a candidate, or end-of-candidates (`{}`, null, an empty string),
+    shows in remoteDescription in the sections it names (sdpMid, sdpMLineIndex, or the
+    usernameFragment's), in stable too; a usernameFragment that is not the section's is an
+    OperationError."""
+    result = run(shim_page, """async () => {
+      const offerer = new RTCPeerConnection();
+      offerer.addTransceiver('audio');
+      offerer.addTransceiver('video');
+      const created = await offerer.createOffer();
+      // The second section gets ICE credentials of its own (aiortc's sections share one set).
+      const parts = created.sdp.split(/(?=\\r\\nm=)/);
+      parts[2] = parts[2].replace(/a=ice-ufrag:\\S+/, 'a=ice-ufrag:zZ9q');
+      const offer = { type: 'offer', sdp: parts.join('') };
+      const sectionsOf = (sdp) => sdp.split(/\\r?\\nm=/).slice(1);
+      const ufrags = sectionsOf(offer.sdp).map((section) => section.match(/a=ice-ufrag:(\\S+)/)[1]);
+      const mids = sectionsOf(offer.sdp).map((section) => section.match(/a=mid:(\\S+)/)[1]);
+      const candidate = 'candidate:7 1 udp 2113937151 10.77.0.9 40000 typ host';
+      const fresh = async () => {
+        const pc = new RTCPeerConnection();
+        await pc.setRemoteDescription(offer);
+        return pc;
+      };
+      const shown = (pc) => sectionsOf(pc.remoteDescription.sdp).map((section) => section.split(/\\r?\\n/)
+        .filter((line) => line.startsWith('a=candidate:7 ') || line === 'a=end-of-candidates'));
+      const name = (promise) => promise.then(() => 'resolved', (error) => error.name);
+
+      const named = await fresh();
+      await named.addIceCandidate({ candidate, sdpMLineIndex: 1, usernameFragment: ufrags[1] });
+      await named.addIceCandidate({ candidate: '', sdpMid: mids[1] });
+      const byUfrag = await fresh();
+      await byUfrag.addIceCandidate({ usernameFragment: ufrags[0] });
+      const all = await fresh();
+      await all.addIceCandidate({});
+      const inStable = await fresh();
+      await inStable.setLocalDescription(await inStable.createAnswer());
+      await inStable.addIceCandidate(null);
+      const errors = await fresh();
+      return {
+        named: shown(named), byUfrag: shown(byUfrag), all: shown(all), inStable: shown(inStable),
+        otherSectionsUfrag: await name(errors.addIceCandidate({ candidate, sdpMid: mids[0], usernameFragment: ufrags[1] })),
+        unknownUfrag: await name(errors.addIceCandidate({ usernameFragment: 'no such ufrag' })),
+        twoUfrags: ufrags[0] !== ufrags[1],
+      };
+    }""")
+    assert result["twoUfrags"]
+    candidate = "a=candidate:7 1 udp 2113937151 10.77.0.9 40000 typ host"
+    assert result["named"] == [[], [candidate, "a=end-of-candidates"]]
+    assert result["byUfrag"] == [["a=end-of-candidates"], []]
+    assert result["all"] == result["inStable"] == [["a=end-of-candidates"], ["a=end-of-candidates"]]
+    assert result["otherSectionsUfrag"] == result["unknownUfrag"] == "OperationError"
+
+
+def test_peer_connection_ice_event_constructor_checks_its_arguments(shim_page: Page) -> None:
+    result = shim_page.evaluate("""() => {
+      const name = (make) => { try { make(); return 'made'; } catch (error) { return error.name; } };
+      const candidate = new RTCIceCandidate({ candidate: '', sdpMid: '0' });
+      return {
+        noArguments: name(() => new RTCPeerConnectionIceEvent()),
+        plainCandidate: name(() => new RTCPeerConnectionIceEvent('icecandidate', { candidate: candidate.toJSON() })),
+        iceCandidate: new RTCPeerConnectionIceEvent('icecandidate', { candidate }).candidate === candidate,
+        noCandidate: new RTCPeerConnectionIceEvent('icecandidate').candidate,
+      };
+    }""")
+    assert result == {"noArguments": "TypeError", "plainCandidate": "TypeError", "iceCandidate": True,
+                      "noCandidate": None}
+
+
 def test_set_remote_description_errors(shim_page: Page) -> None:
     errors = shim_page.evaluate("""async () => {
       const pc = new RTCPeerConnection();
@@ -268,6 +338,47 @@ def test_set_remote_description_errors(shim_page: Page) -> None:
     }
 
 
+def test_set_remote_description_of_bad_sdp_is_an_rtc_error_after_the_state_check(shim_page: Page) -> None:
+    """webrtc-pc: SDP that does not parse rejects with an RTCError (sdp-syntax-error, with
+    the line), once the description's type suits the signaling state (else InvalidStateError)."""
+    result = run(shim_page, """async () => {
+      const failure = (promise) => promise.then(() => 'resolved', (error) => ({
+        name: error.name, isRTCError: error instanceof RTCError, errorDetail: error.errorDetail,
+        sdpLineNumber: error.sdpLineNumber }));
+      return {
+        offer: await failure(new RTCPeerConnection().setRemoteDescription({ type: 'offer', sdp: 'v=0\\r\\nnot sdp\\r\\n' })),
+        answerInStable: (await failure(new RTCPeerConnection().setRemoteDescription({ type: 'answer', sdp: 'not sdp' }))).name,
+      };
+    }""")
+    assert result == {
+        "offer": {"name": "OperationError", "isRTCError": True, "errorDetail": "sdp-syntax-error", "sdpLineNumber": 2},
+        "answerInStable": "InvalidStateError",
+    }
+
+
+def test_rtcp_mux_policy_negotiate_is_kept_and_unmuxed_rtp_is_refused(shim_page: Page) -> None:
+    """rtcpMuxPolicy "negotiate" is taken and kept, as in Chromium (setConfiguration may not
+    change it); aiortc always muxes RTCP, so a description without a=rtcp-mux is an
+    InvalidAccessError, as webrtc-pc says under "require"."""
+    result = run(shim_page, """async () => {
+      const name = async (attempt) => { try { await attempt(); return 'ok'; } catch (error) { return error.name; } };
+      const negotiating = new RTCPeerConnection({ rtcpMuxPolicy: 'negotiate' });
+      const offerer = new RTCPeerConnection();
+      offerer.addTransceiver('audio');
+      const offer = await offerer.createOffer();
+      const unmuxed = { type: 'offer', sdp: offer.sdp.replace(/a=rtcp-mux\\r\\n/g, '') };
+      return {
+        policy: negotiating.getConfiguration().rtcpMuxPolicy,
+        toRequire: await name(() => negotiating.setConfiguration({})),
+        toNegotiate: await name(() => new RTCPeerConnection().setConfiguration({ rtcpMuxPolicy: 'negotiate' })),
+        unmuxedOffer: await name(() => new RTCPeerConnection().setRemoteDescription(unmuxed)),
+        muxedOffer: await name(() => new RTCPeerConnection().setRemoteDescription(offer)),
+      };
+    }""")
+    assert result == {"policy": "negotiate", "toRequire": "InvalidModificationError",
+                      "toNegotiate": "InvalidModificationError", "unmuxedOffer": "InvalidAccessError", "muxedOffer": "ok"}
+
+
 def test_ice_candidate_constructor_parses_and_validates(shim_page: Page) -> None:
     result = shim_page.evaluate("""() => {
       const candidate = new RTCIceCandidate({
@@ -283,8 +394,9 @@ def test_ice_candidate_constructor_parses_and_validates(shim_page: Page) -> None
         error,
       };
     }""")
+    # usernameFragment is the dictionary's (null here), not the string's ufrag: webrtc-pc, and native Chromium.
     assert result["fields"] == ["842163049", "rtp", "udp", 1677729535, "203.0.113.7", 46154, "srflx",
-                                "10.77.0.1", 46154, "abcd"]
+                                "10.77.0.1", 46154, None]
     assert result["json"]["sdpMid"] is None and result["json"]["sdpMLineIndex"] == 0
     assert result["error"] == "TypeError"
 
