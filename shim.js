@@ -51,6 +51,10 @@
   const WEBSOCKET_PROTOCOLS = Object.freeze(token ? ['rtcshim', `rtcshim-token.${token}`] : []);
   // Kept before anything is replaced: the browser's own capture, for capture: 'browser'.
   const nativeMediaDevices = window.navigator && window.navigator.mediaDevices;
+  // And the engine's own MediaStream and MediaStreamTrack, where the page still has them
+  // (see engineMedia).
+  const keptMediaStream = window.MediaStream;
+  const keptMediaStreamTrack = window.MediaStreamTrack;
   const scriptSource = window.document && window.document.currentScript
     ? window.document.currentScript.src : window.location.href;
   // Guards the constructors the page must not call (RTCDataChannel has none in the spec).
@@ -1812,7 +1816,7 @@ self.onmessage = async ({ data }) => {
       reusable.sender[SET_TRACK](track);
       reusable[SET_DIRECTION](direction);
       const failed = reportFailure('addTrack');
-      reusable[CALL]('replaceTrack', { track: track[GUID] }).catch(failed);
+      reusable[CALL]('replaceTrack', { track: trackHandle(track) }).catch(failed);
       reusable[CALL]('setStreams', { streams: streamIds }).catch(failed);
       reusable[CALL]('setDirection', { direction }).catch(failed);
       return reusable.sender;
@@ -1861,7 +1865,7 @@ self.onmessage = async ({ data }) => {
 
     // The 2013 stream API, over tracks.
     addStream(stream) {
-      if (!(stream instanceof MediaStream)) {
+      if (!(stream instanceof MediaStream) && !isEngineStream(stream)) {
         throw new TypeError("Failed to execute 'addStream' on 'RTCPeerConnection': parameter 1 is not of type 'MediaStream'.");
       }
       this.#checkOpen();
@@ -2047,9 +2051,8 @@ self.onmessage = async ({ data }) => {
       },
       removeTrack: (params) => {
         const track = this.#bridge.objects.get(params.transceiver).receiver.track;
-        // The remote side took the track away: it mutes (it does not end), and each stream
-        // it was in fires removetrack.
-        track[EVENTS].muteChange({ muted: true });
+        // The remote side took the track away: it muted (the server said so first; it does
+        // not end), and each stream it was in fires removetrack.
         for (const [id, stream] of this.#remoteStreams) {
           stream[REMOVE_REMOTE_TRACK](track);
           if (stream.getTracks().length === 0) {
@@ -2121,7 +2124,7 @@ self.onmessage = async ({ data }) => {
       this.#transceivers.push(transceiver);
       this.#call('addTransceiver', {
         transceiver: guid, receiverTrack: receiverGuid, receiverTrackId: receiverTrack.id, kind,
-        track: track ? track[GUID] : null, init, byAddTrack,
+        track: trackHandle(track), init, byAddTrack,
       }).catch(reportFailure('addTransceiver'));
       return transceiver;
     }
@@ -2687,6 +2690,11 @@ self.onmessage = async ({ data }) => {
   class MediaStreamTrack extends EventTarget {
     #bridge;
     static [HAS_BRAND](object) { return #bridge in object; }
+    // The engine's own tracks are MediaStreamTracks to the page too, as in a browser with WebRTC.
+    static [Symbol.hasInstance](value) {
+      return Function.prototype[Symbol.hasInstance].call(this, value) || isEngineTrack(value);
+    }
+
     #guid;
     #init;
     #enabled = true;
@@ -2695,11 +2703,11 @@ self.onmessage = async ({ data }) => {
     #settings;
     #constraints;
     #sink = null;
-    #captured; // the browser's own track, when this one uploads it
+    #captured; // the browser's own capture, when this one uploads and stands for it
     #streams = new Set(); // the streams this track is in
     #contentHint = '';
 
-    // `captured`: the browser's own track this one uploads (see uploadCapture), if any.
+    // `captured`: the browser's own capture this one uploads and stands for (see uploadCapture), if any.
     constructor(token, guid, initializer, captured = null) {
       if (token !== INTERNAL) {
         throw new TypeError('Illegal constructor');
@@ -2856,7 +2864,7 @@ self.onmessage = async ({ data }) => {
     constructor(streamOrTracks = undefined) {
       super();
       this.#id = randomUuid();
-      if (streamOrTracks instanceof MediaStream) {
+      if (streamOrTracks instanceof MediaStream || isEngineStream(streamOrTracks)) {
         streamOrTracks.getTracks().forEach((track) => this.#add(track));
       } else if (streamOrTracks !== undefined) {
         if (typeof streamOrTracks[Symbol.iterator] !== 'function') {
@@ -2917,7 +2925,7 @@ self.onmessage = async ({ data }) => {
     // The native MediaStream that plays this one in a media element or AudioContext.
     [NATIVE_STREAM]() {
       if (!this.#native) {
-        const tracks = this.getTracks().map((track) => track[NATIVE_TRACK]());
+        const tracks = this.getTracks().map(nativeTrackOf);
         this.#native = nativeStream(tracks);
       }
       return this.#native;
@@ -2944,14 +2952,14 @@ self.onmessage = async ({ data }) => {
     #add(track) {
       if (this.#tracks.has(track)) return;
       this.#tracks.add(track);
-      track[STREAMS].add(this);
-      if (this.#native) this.#native.addTrack(track[NATIVE_TRACK]());
+      streamsOf(track).add(this);
+      if (this.#native) this.#native.addTrack(nativeTrackOf(track));
     }
 
     #remove(track) {
       if (!this.#tracks.delete(track)) return;
-      track[STREAMS].delete(this);
-      if (this.#native) this.#native.removeTrack(track[NATIVE_TRACK]());
+      streamsOf(track).delete(this);
+      if (this.#native) this.#native.removeTrack(nativeTrackOf(track));
       this.#updateActive();
     }
 
@@ -2968,16 +2976,155 @@ self.onmessage = async ({ data }) => {
     }
   }
 
-  // A native MediaStream of native tracks, also in browsers whose MediaStream global is
-  // gone: canvas.captureStream() still makes one, and so reveals the constructor.
-  let NativeMediaStream = null;
+  // A native MediaStream of native tracks, for playback and uploads.
   function nativeStream(tracks) {
-    if (!NativeMediaStream) {
-      const probe = window.document.createElement('canvas').captureStream(0);
-      probe.getTracks().forEach((track) => track.stop());
-      NativeMediaStream = probe.constructor;
+    return new (engineMedia().Stream)(tracks);
+  }
+
+  // --- the engine's own tracks ----------------------------------------------------
+
+  // Pages also make tracks the engine's own way: canvas.captureStream(), WebAudio's
+  // createMediaStreamDestination(), the engine's getUserMedia. Such a track goes wherever
+  // ours go (streams, senders, getStats, DTMF, events) and the page gets its own object
+  // back everywhere, as in a browser with WebRTC. What the bridge calls name instead is the
+  // track's upload: one of our tracks, made on first need, one per engine track, fed with
+  // its media (uploadCapture). Engine tracks are told by a brand check (an engine getter
+  // throws for anything else), never by the user agent.
+
+  // The engine's MediaStream and MediaStreamTrack: the globals kept before ours replaced
+  // them or, where the page's globals are gone, a canvas capture's, which still makes both.
+  // Null in an engine with neither.
+  let engineMediaFound;
+  function engineMedia() {
+    if (engineMediaFound === undefined) {
+      engineMediaFound = findEngineMedia();
     }
-    return new NativeMediaStream(tracks);
+    return engineMediaFound;
+  }
+
+  function findEngineMedia() {
+    let Stream = keptMediaStream;
+    let trackPrototype = keptMediaStreamTrack && keptMediaStreamTrack.prototype;
+    if (!Stream || !trackPrototype) {
+      const canvas = window.document && window.document.createElement('canvas');
+      if (!canvas || typeof canvas.captureStream !== 'function') return null;
+      const probe = canvas.captureStream(0);
+      const [track] = probe.getTracks();
+      track.stop();
+      Stream = probe.constructor;
+      // A canvas's track is of a subclass (CanvasCaptureMediaStreamTrack): up to the class.
+      trackPrototype = Object.getPrototypeOf(track);
+      while (trackPrototype && !Object.hasOwn(trackPrototype, 'kind')) {
+        trackPrototype = Object.getPrototypeOf(trackPrototype);
+      }
+    }
+    return {
+      Stream, trackPrototype, isTrack: brandTest(trackPrototype, 'kind'), isStream: brandTest(Stream.prototype, 'id'),
+    };
+  }
+
+  function brandTest(prototype, getterName) {
+    const descriptor = prototype && Object.getOwnPropertyDescriptor(prototype, getterName);
+    const getter = descriptor && descriptor.get;
+    return (value) => {
+      if (!getter || value === null || typeof value !== 'object') return false;
+      try {
+        getter.call(value);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+  }
+
+  function isEngineTrack(value) {
+    const engine = engineMedia();
+    return Boolean(engine) && engine.isTrack(value);
+  }
+
+  function isEngineStream(value) {
+    const engine = engineMedia();
+    return Boolean(engine) && engine.isStream(value);
+  }
+
+  const engineTracks = new WeakMap(); // engine track -> { streams: our MediaStreams it is in, upload }
+  // An engine track's end when neither an event nor its prototype's stop told us (a page
+  // may have kept the engine's stop before the shim wrapped it).
+  const ENGINE_TRACK_POLL_MS = 1000;
+
+  function engineTrackRecord(track) {
+    let record = engineTracks.get(track);
+    if (!record) {
+      record = { streams: new Set(), upload: null };
+      engineTracks.set(track, record);
+      EventTarget.prototype.addEventListener.call(track, 'ended', () => engineTrackEnded(track));
+    }
+    return record;
+  }
+
+  // The engine track was stopped or ended: so is its upload (and the server's track), and
+  // its streams may have become inactive.
+  function engineTrackEnded(track) {
+    const record = engineTracks.get(track);
+    if (!record) return;
+    if (record.upload) record.upload.stop();
+    for (const stream of record.streams) stream[TRACK_ENDED]();
+  }
+
+  function engineTrackUpload(track) {
+    const record = engineTrackRecord(track);
+    if (!record.upload) {
+      const upload = record.upload = uploadCapture(track, { owned: false });
+      if (track.readyState === 'ended') {
+        upload.stop();
+        return upload;
+      }
+      const poll = window.setInterval(() => {
+        if (upload.readyState === 'ended') {
+          window.clearInterval(poll);
+        } else if (track.readyState === 'ended') {
+          window.clearInterval(poll);
+          engineTrackEnded(track);
+        }
+      }, ENGINE_TRACK_POLL_MS);
+    }
+    return record.upload;
+  }
+
+  // What the bridge knows a sender's track by: ours, or an engine track's upload.
+  function trackHandle(track) {
+    if (track === null) return null;
+    return (MediaStreamTrack[HAS_BRAND](track) ? track : engineTrackUpload(track))[GUID];
+  }
+
+  // The streams of ours a track is in, and the native track that plays it.
+  function streamsOf(track) {
+    return MediaStreamTrack[HAS_BRAND](track) ? track[STREAMS] : engineTrackRecord(track).streams;
+  }
+
+  function nativeTrackOf(track) {
+    return MediaStreamTrack[HAS_BRAND](track) ? track[NATIVE_TRACK]() : track;
+  }
+
+  // An engine track's stop() fires no event: the stop of its prototype tells us, also when
+  // a page's own stop on the track calls the one it found there.
+  function installEngineTracks(window) {
+    if (!firstInstall(window, installEngineTracks)) {
+      return;
+    }
+    const engine = engineMedia();
+    const descriptor = engine && engine.trackPrototype && Object.getOwnPropertyDescriptor(engine.trackPrototype, 'stop');
+    if (!descriptor || typeof descriptor.value !== 'function') {
+      return;
+    }
+    const engineStop = descriptor.value;
+    descriptor.value = {
+      stop() {
+        engineStop.call(this);
+        engineTrackEnded(this);
+      },
+    }.stop;
+    Object.defineProperty(engine.trackPrototype, 'stop', descriptor);
   }
 
   class MediaStreamTrackEvent extends Event {
@@ -3131,20 +3278,22 @@ self.onmessage = async ({ data }) => {
     }
     if (options.capture === 'browser' && nativeMediaDevices) {
       return nativeMediaDevices.getUserMedia(constraints)
-        .then((captured) => new MediaStream(captured.getTracks().map(uploadCapture)));
+        .then((captured) => new MediaStream(captured.getTracks().map((track) => uploadCapture(track))));
     }
     return getBridge().call('Session', 'getUserMedia', { audio, video })
       .then(({ tracks }) => new MediaStream(tracks.map((guid) => getBridge().objects.get(guid))));
   }
 
   // A server track fed with the browser's own capture: video frames as JPEG, each sent
-  // once the previous one was taken; audio as 16-bit PCM, 20 ms at a time.
-  function uploadCapture(captured) {
+  // once the previous one was taken; audio as 16-bit PCM, 20 ms at a time. `owned`: the
+  // new track stands for the capture (getUserMedia's, capture: 'browser'), plays it and
+  // stops it; an engine track's upload (engineTrackUpload) leaves the page's track alone.
+  function uploadCapture(captured, { owned = true } = {}) {
     const guid = randomHandle('MediaStreamTrack');
     const track = new MediaStreamTrack(INTERNAL, guid, {
       kind: captured.kind, id: randomUuid(), label: captured.label, readyState: 'live',
       muted: false, settings: captured.getSettings(), constraints: {}, capabilities: {},
-    }, captured);
+    }, owned ? captured : null);
     const live = () => track.readyState === 'live';
     getBridge().call('Session', 'uploadTrack', {
       track: guid, kind: track.kind, id: track.id, label: track.label, settings: captured.getSettings(),
@@ -3162,7 +3311,10 @@ self.onmessage = async ({ data }) => {
     const context = canvas.getContext('2d');
     const frameInterval = 1000 / (captured.getSettings().frameRate || 30);
     const next = () => {
-      if (!live()) return;
+      if (!live()) {
+        video.srcObject = null; // lets the capture go
+        return;
+      }
       if (!video.videoWidth) {
         window.setTimeout(next, frameInterval);
         return;
@@ -3199,8 +3351,9 @@ self.onmessage = async ({ data }) => {
       context.createMediaStreamSource(nativeStream([captured])).connect(node);
       node.port.onmessage = (event) => {
         if (!live()) {
+          node.port.onmessage = null; // messages already queued must not close it again
           node.disconnect();
-          context.close();
+          context.close().catch(() => {});
           return;
         }
         for (const sample of event.data) {
@@ -3711,7 +3864,7 @@ self.onmessage = async ({ data }) => {
         const check = this.#transceiver[CHECK_USABLE]();
         if (check) throw check;
         this.#track = track;
-        await this.#transceiver[CALL]('replaceTrack', { track: track ? track[GUID] : null });
+        await this.#transceiver[CALL]('replaceTrack', { track: trackHandle(track) });
       });
     }
 
@@ -4426,6 +4579,7 @@ self.onmessage = async ({ data }) => {
   installDescriptions(window);
   installEvents(window);
   installMediaStreams(window);
+  installEngineTracks(window);
   installGetUserMedia(window);
   installMediaPlayback(window);
   installTransports(window);

@@ -111,12 +111,17 @@ class MediaTrackDispatcher(Dispatcher):
             previous.leave(self)
 
     def attach_source(self, source: MediaStreamTrack) -> None:
-        """A remote description gave the receiver its track: media can flow."""
+        """A remote description gave the receiver its track: media can flow (the track
+        unmutes when it does: `set_muted`)."""
         if self.feed is None:
             self._read(DeviceFeed(source))
-        if self.muted:
-            self.muted = False
-            self.emit("muteChange", {"muted": False})
+
+    def set_muted(self, muted: bool) -> None:
+        """webrtc-pc: a receiver's track is muted until media arrives, and again when the
+        remote stops sending it."""
+        if self.muted != muted and not self.ended:
+            self.muted = muted
+            self.emit("muteChange", {"muted": muted})
 
     def source_meter(self) -> MediaMeter:
         """What this track's source gave it (getStats' media-source), counted from the first

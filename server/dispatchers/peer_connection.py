@@ -642,6 +642,7 @@ class PeerConnectionDispatcher(Dispatcher):
                 self.emit("track", {"transceiver": transceiver.guid, "streams": _stream_ids(media)})
             elif not receiving and transceiver.receiving:
                 transceiver.receiving = False
+                transceiver.receiver_track.set_muted(True)
                 self.emit("removeTrack", {"transceiver": transceiver.guid})
 
     # --- negotiation-needed ----------------------------------------------------------

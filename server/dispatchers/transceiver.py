@@ -49,7 +49,7 @@ class TransceiverDispatcher(Dispatcher):
         self.receiver_track = receiver_track
         self.sender_track: MediaTrackDispatcher | None = None
         self.sender_feed: EnabledGate | None = None  # what the RTP sender reads
-        self.receive_counters = watch_receiver(transceiver.receiver)
+        self.receive_counters = watch_receiver(transceiver.receiver, self._media_arrived)
         self.receiver_feedback = watch_receiver_feedback(transceiver.receiver)
         # The sender's associated media stream ids (the page's addTrack, addTransceiver,
         # setStreams), and those the last local description was made with: aiortc writes the
@@ -137,6 +137,11 @@ class TransceiverDispatcher(Dispatcher):
     def dispose(self) -> None:
         self.rtp_sources.stop()
         super().dispose()
+
+    def _media_arrived(self) -> None:
+        """A frame was decoded: the receiver's track unmutes, if the page was told of it."""
+        if self.receiving:
+            self.receiver_track.set_muted(False)
 
     def _report_dtmf(self, tone: ReceivedTone) -> None:
         self.emit("dtmfReceived", {"tone": tone.tone})

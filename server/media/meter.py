@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import av
@@ -81,10 +82,12 @@ class MediaMeter:
 class ReceiveCounters:
     """A receiver's payload bytes and decoded frames, which aiortc does not count."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_decoded: Callable[[], None] = lambda: None) -> None:
+        """`on_decoded` is told of each decoded frame too (media arrived: the track unmutes)."""
         self.bytes_received = 0
         self.decoded = MediaMeter()
         self._decoded_track: MediaStreamTrack | None = None
+        self._on_decoded = on_decoded
 
     def watch_decoded(self, remote_track: MediaStreamTrack) -> None:
         """Count the frames aiortc's decoder thread queues for the receiver's track (from
@@ -92,14 +95,18 @@ class ReceiveCounters:
         if remote_track is self._decoded_track:
             return
         self._decoded_track = remote_track
-        on_decoded_frame(remote_track, self.decoded.count)
+        on_decoded_frame(remote_track, self._count_decoded)
+
+    def _count_decoded(self, frame: Any) -> None:
+        self.decoded.count(frame)
+        self._on_decoded()
 
     def count_payload(self, packet: RtpPacket) -> None:
         self.bytes_received += len(packet.payload)
 
 
-def watch_receiver(receiver: RTCRtpReceiver) -> ReceiveCounters:
+def watch_receiver(receiver: RTCRtpReceiver, on_decoded: Callable[[], None] = lambda: None) -> ReceiveCounters:
     """Count the RTP payload bytes an aiortc RTCRtpReceiver takes in, before any packet arrives."""
-    counters = ReceiveCounters()
+    counters = ReceiveCounters(on_decoded)
     RtpPacketTaps.of(receiver).add(RtpTap.PAYLOAD_BYTES, before=counters.count_payload)
     return counters

@@ -540,7 +540,8 @@
   // once the null one came), the state histories, the data channel it adopted and the
   // messages received ('bytes:1,2' for binary ones), the remote tracks in arrival order
   // (kind, stream, and a playing <video> for video). `offerMedia(constraints)` offers the
-  // page's getUserMedia tracks once every candidate trickled; `connected()` waits for
+  // page's getUserMedia tracks once every candidate trickled (`offerStream(stream)` those of
+  // a stream the page made); `connected()` waits for
   // 'connected'; `close()` closes it and stops the local tracks.
   const openPagePeer = () => {
     const peer = window.peer = {
@@ -569,8 +570,10 @@
       }
       peer.remote.push(entry);
     };
-    peer.offerMedia = async (constraints) => {
-      const stream = await within(navigator.mediaDevices.getUserMedia(constraints), 'getUserMedia');
+    peer.offerMedia = async (constraints) => peer.offerStream(
+      await within(navigator.mediaDevices.getUserMedia(constraints), 'getUserMedia'));
+    // The same with any stream the page made (its tracks may be the engine's own).
+    peer.offerStream = async (stream) => {
       peer.localStreams.push(stream);
       for (const track of stream.getTracks()) pc.addTrack(track, stream);
       const offer = await pc.createOffer();

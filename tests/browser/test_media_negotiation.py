@@ -15,6 +15,8 @@ from rtcshim.dispatchers.media_stream_track import MediaTrackDispatcher
 from rtcshim.dispatchers.transceiver import TransceiverDispatcher
 from rtcshim.serving import ServerThread
 
+from .page_helpers import run
+
 
 def server_transceivers(server: ServerThread) -> list[TransceiverDispatcher]:
     return [o for o in server.registry.objects() if isinstance(o, TransceiverDispatcher)]
@@ -286,6 +288,7 @@ def test_remove_track_renegotiated_removes_the_remote_track(shim_page: Page) -> 
       await roundTrip();
       const [remote] = b.getRemoteStreams();
       const remoteVideo = remote.getVideoTracks()[0];
+      await until(() => !remoteVideo.muted, 'the remote video unmutes as its media arrives');
       const events = [];
       remote.onremovetrack = (event) => events.push(`removetrack ${event.track.kind} ${event.track === remoteVideo}`);
       remoteVideo.onmute = () => events.push('mute video');
@@ -536,3 +539,20 @@ def test_media_method_errors(shim_page: Page) -> None:
         "senderTrackKept": "kept",
         "transceivers": "1",
     }
+
+
+def test_remote_track_is_muted_until_its_media_arrives(shim_page: Page) -> None:
+    result: dict[str, Any] = run(shim_page, """async () => {
+      const stream = await within(navigator.mediaDevices.getUserMedia({ audio: true }), 'getUserMedia');
+      const a = new RTCPeerConnection();
+      const b = new RTCPeerConnection();
+      a.addTrack(stream.getAudioTracks()[0], stream);
+      const trackEvent = nextEvent(b, 'track');
+      const negotiated = trickleNegotiate(a, b);
+      const { track } = await trackEvent;
+      const mutedAtTrackEvent = track.muted;
+      await nextEvent(track, 'unmute', 'the remote track unmutes as media arrives');
+      await negotiated;
+      return { mutedAtTrackEvent, mutedNow: track.muted };
+    }""")
+    assert result == {"mutedAtTrackEvent": True, "mutedNow": False}
