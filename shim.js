@@ -1802,7 +1802,7 @@ self.onmessage = async ({ data }) => {
         throw new TypeError("Failed to execute 'addTrack' on 'RTCPeerConnection': parameter 1 is not of type 'MediaStreamTrack'.");
       }
       this.#checkOpen();
-      if (this.#transceivers.some((transceiver) => transceiver.sender.track === track)) {
+      if (this.#transceivers.some((transceiver) => !transceiver[STOPPED] && transceiver.sender.track === track)) {
         throw makeError('InvalidAccessError', 'A sender already exists for the track.');
       }
       const streamIds = streams.map((stream) => stream.id);
@@ -3997,7 +3997,7 @@ self.onmessage = async ({ data }) => {
       if (this.#stopped) return;
       this.#stopped = true;
       this.#direction = 'stopped';
-      this.#sender[SET_TRACK](null);
+      // webrtc-pc "stop the RTCRtpTransceiver": the sender stops sending but keeps its track.
       this.#receiver.track[CLOSE_QUIETLY]();  // ended without an event, as the page asked
       this[CALL]('stop', {}).catch(reportFailure('stop'));
     }
@@ -4293,7 +4293,7 @@ self.onmessage = async ({ data }) => {
       throw new TypeError("Failed to execute 'getStats' on 'RTCPeerConnection': parameter 1 is not of type 'MediaStreamTrack'.");
     }
     const matches = [];
-    for (const transceiver of peerConnection.getTransceivers()) {
+    for (const transceiver of peerConnection.getTransceivers().filter((each) => !each[STOPPED])) {
       if (transceiver.sender.track === selector) matches.push([transceiver, 'sender']);
       if (transceiver.receiver.track === selector) matches.push([transceiver, 'receiver']);
     }

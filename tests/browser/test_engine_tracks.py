@@ -282,3 +282,18 @@ def test_page_closing_disposes_the_upload(open_shim_page: Callable[[], Page], se
     page.close()
     wait_for(lambda: not server.registry.sessions, "the page's session closes")
     assert source.readyState == "ended" and upload not in server.registry.objects()
+
+
+def test_stopped_transceiver_keeps_its_sender_track(shim_page: Page) -> None:
+    with_engine_tracks(shim_page)
+    seen = run(shim_page, """async () => {
+      const track = toneTrack(440);
+      const pc = new RTCPeerConnection();
+      const sender = pc.addTrack(track);
+      pc.getTransceivers()[0].stop();
+      pc.removeTrack(sender);  // a no-op on a stopped transceiver
+      const seen = { kept: sender.track === track, addedAgain: pc.addTrack(track) !== sender };
+      pc.close();
+      return seen;
+    }""")
+    assert seen == {"kept": True, "addedAgain": True}
