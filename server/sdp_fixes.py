@@ -346,3 +346,39 @@ def add_to_sections(sdp: str, indexes: list[int], line: str) -> str:
             end = section.index(END_OF_CANDIDATES)
         section.insert(end, line)
     return _join(session, sections)
+
+
+# msid's stream id for a track in no stream (RFC 8830).
+NO_STREAM = "-"
+SSRC_LINE = re.compile(r"^a=ssrc:(\d+) ")
+SSRC_MSID = re.compile(r"^a=ssrc:\d+ msid:(\S+)")
+
+
+def write_stream_ids(sdp: str, streams_by_ssrc: dict[int, list[str]]) -> str:
+    """One a=msid line for each stream of a sender, as RFC 8830 and browsers write a
+    track in several streams: aiortc writes one per section. A sender's section is the
+    one that carries its SSRC."""
+    session, sections = _sections(sdp)
+    for section in sections:
+        ssrc = next((int(match.group(1)) for line in section if (match := SSRC_LINE.match(line))), None)
+        streams = streams_by_ssrc.get(ssrc) if ssrc is not None else None
+        msid_at = next((at for at, line in enumerate(section) if line.startswith("a=msid:")), None)
+        if not streams or msid_at is None:
+            continue
+        track_id = section[msid_at].partition(" ")[2]
+        section[msid_at:msid_at + 1] = [f"a=msid:{stream} {track_id}" for stream in streams]
+    return _join(session, sections)
+
+
+def msid_stream_ids(sdp: str) -> list[list[str]]:
+    """Each media section's msid stream ids, in order: one per a=msid line (aiortc's
+    parser keeps only the last), or else the first a=ssrc msid of SDP from before a=msid.
+    "-" is no stream."""
+    _, sections = _page_sections(sdp)
+    stream_ids = []
+    for section in sections:
+        ids = [line[len("a=msid:"):].split(" ")[0] for line in section if line.startswith("a=msid:")]
+        if not ids:
+            ids = [match.group(1) for line in section if (match := SSRC_MSID.match(line))][:1]
+        stream_ids.append([stream for stream in dict.fromkeys(ids) if stream != NO_STREAM])
+    return stream_ids

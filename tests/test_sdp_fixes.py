@@ -207,3 +207,37 @@ def test_check_dtls_setup_refuses_a_section_in_use_without_a_role() -> None:
     with pytest.raises(InvalidAccessError, match=r"^media section 1 has no a=setup \(its DTLS role\)$"):
         sdp_fixes.check_dtls_setup(with_roles.replace("a=sendonly\r\na=setup:actpass", "a=sendonly"))
 
+
+
+WITH_MSID = OFFER.replace("a=sendrecv", "a=sendrecv\r\na=msid:s1 t1\r\na=ssrc:11 cname:c").replace(
+    "a=sendonly", "a=sendonly\r\na=msid:s3 t2\r\na=ssrc:22 cname:c")
+
+
+def test_write_stream_ids_gives_each_stream_of_a_sender_its_msid_line() -> None:
+    written = sdp_fixes.write_stream_ids(WITH_MSID, {11: ["s1", "s2"]})
+    assert [line for line in written.split("\r\n") if line.startswith("a=msid:")] == [
+        "a=msid:s1 t1", "a=msid:s2 t1", "a=msid:s3 t2"]
+    assert written.replace("a=msid:s2 t1\r\n", "") == WITH_MSID
+
+
+def test_write_stream_ids_rewrites_what_aiortc_kept_of_them() -> None:
+    """aiortc's parser keeps a section's last a=msid: its local description has that one."""
+    kept = WITH_MSID.replace("a=msid:s1 t1", "a=msid:s2 t1")
+    assert sdp_fixes.write_stream_ids(kept, {11: ["s1", "s2"]}) == sdp_fixes.write_stream_ids(
+        WITH_MSID, {11: ["s1", "s2"]})
+
+
+def test_msid_stream_ids_reads_every_line_of_a_section() -> None:
+    sdp = sdp_fixes.write_stream_ids(WITH_MSID, {11: ["s1", "s2"]})
+    assert sdp_fixes.msid_stream_ids(sdp) == [["s1", "s2"], ["s3"]]
+
+
+@pytest.mark.parametrize(("lines", "expected"), [
+    ("a=msid:- t1", []),  # no stream (RFC 8830)
+    ("a=ssrc:11 msid:old t1\r\na=ssrc:12 msid:old t1", ["old"]),  # SDP from before a=msid
+    ("a=ssrc:11 cname:c", []),
+    ("a=msid:s1 t1\r\na=msid:s1 t1", ["s1"]),
+])
+def test_msid_stream_ids_of_one_section(lines: str, expected: list[str]) -> None:
+    sdp = OFFER.replace("a=sendrecv", "a=sendrecv\r\n" + lines).replace("\r\n", "\n")  # a page's LF too
+    assert sdp_fixes.msid_stream_ids(sdp)[0] == expected

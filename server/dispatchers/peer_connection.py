@@ -38,6 +38,7 @@ from ..aiortc_seams import (
     guard_remote_candidates,
     ice_connection,
     kept_from_remote_sections,
+    sender_ssrc,
     unoffered_transceivers_kept,
     use_certificate,
 )
@@ -58,7 +59,7 @@ from .data_channel import DataChannelDispatcher
 from .dtls_transport import DtlsTransportDispatcher, ice_state
 from .media_stream_track import MediaTrackDispatcher
 from .sctp_transport import SctpTransportDispatcher
-from .transceiver import NO_STREAM, TransceiverDispatcher
+from .transceiver import TransceiverDispatcher
 
 if TYPE_CHECKING:
     from ..session import Session
@@ -69,6 +70,8 @@ Description = dict[str, str] | None
 
 SENDING = ("sendrecv", "sendonly")
 RECEIVING = ("sendrecv", "recvonly")
+# offerToReceiveAudio/Video false: a receiving direction without its receiving half.
+WITHOUT_RECEIVING = {"sendrecv": "sendonly", "recvonly": "inactive"}
 
 
 # The signaling states in which a local description of each type may be set.
@@ -176,8 +179,14 @@ class PeerConnectionDispatcher(Dispatcher):
             sdp = sdp_fixes.keep_extension_ids(sdp, negotiated["sdp"])
             sdp = sdp_fixes.keep_payload_types(sdp, negotiated["sdp"])
         sdp = sdp_fixes.reject_sections(sdp, self._stopped_mids())
+        sdp = sdp_fixes.write_stream_ids(sdp, self._stream_ids_by_ssrc())
         self._last_created[created.type] = sdp
         return {"type": created.type, "sdp": sdp}
+
+    def _stream_ids_by_ssrc(self) -> dict[int, list[str]]:
+        """The senders whose track is in several streams, by the SSRC their sections carry."""
+        return {sender_ssrc(t.transceiver.sender): t.stream_ids
+                for t in self.transceivers.values() if len(t.stream_ids) > 1}
 
     def _stopped_mids(self) -> set[str]:
         return {t.mid for t in self.peer_connection.getTransceivers() if t.stopped and t.mid is not None}
@@ -204,10 +213,11 @@ class PeerConnectionDispatcher(Dispatcher):
             # aiortc writes its description anew, live ports and all: reject again.
             sdp = sdp_fixes.reject_sections(local.sdp, self._stopped_mids())
             sdp = sdp_fixes.keep_identity(sdp, description["sdp"])
+            sdp = sdp_fixes.write_stream_ids(sdp, self._stream_ids_by_ssrc())
             if self.configuration["iceServers"]:
                 sdp = sdp_fixes.drop_end_of_candidates(sdp)  # more are on their way
             for transceiver in self.transceivers.values():
-                transceiver.described_stream_ids = transceiver.stream_ids
+                transceiver.described_stream_ids = frozenset(transceiver.stream_ids)
             self._settle_descriptions("Local", {"type": local.type, "sdp": sdp})
             after_reply(self._announce_local_candidates)
         self.update_negotiation_needed()
@@ -625,7 +635,7 @@ class PeerConnectionDispatcher(Dispatcher):
         """webrtc-pc "process remote tracks": `track` for media the remote now sends, in
         its msid streams; `removeTrack` where it stopped sending."""
         remote = SessionDescription.parse(description["sdp"])
-        for media in remote.media:
+        for media, stream_ids in zip(remote.media, sdp_fixes.msid_stream_ids(description["sdp"]), strict=True):
             transceiver = next(
                 (t for t in self.transceivers.values() if t.transceiver.mid == media.rtp.muxId), None)
             if transceiver is None:
@@ -639,7 +649,7 @@ class PeerConnectionDispatcher(Dispatcher):
                 if remote_track is not None:
                     transceiver.receiver_track.attach_source(remote_track)
                     transceiver.receive_counters.watch_decoded(remote_track)
-                self.emit("track", {"transceiver": transceiver.guid, "streams": _stream_ids(media)})
+                self.emit("track", {"transceiver": transceiver.guid, "streams": stream_ids})
             elif not receiving and transceiver.receiving:
                 transceiver.receiving = False
                 transceiver.receiver_track.set_muted(True)
@@ -673,7 +683,7 @@ class PeerConnectionDispatcher(Dispatcher):
         return any(
             transceiver.transceiver.mid is not None and not transceiver.transceiver.stopped
             and transceiver.transceiver.direction in SENDING
-            and transceiver.stream_ids != transceiver.described_stream_ids
+            and frozenset(transceiver.stream_ids) != transceiver.described_stream_ids
             for transceiver in self.transceivers.values()
         )
 
@@ -699,29 +709,25 @@ class PeerConnectionDispatcher(Dispatcher):
         return False
 
     def _apply_legacy_offer_options(self, options: dict[str, Any]) -> None:
-        """webrtc-pc legacy extensions: offerToReceiveAudio/Video shape the transceivers."""
+        """webrtc-pc legacy extensions: offerToReceiveAudio/Video shape the transceivers.
+        False takes receiving away (sendrecv to sendonly, recvonly to inactive); true adds
+        one recvonly transceiver unless one already receives. Neither touches the
+        negotiation-needed flag."""
         for kind in ("audio", "video"):
             wanted = options.get(f"offerToReceive{kind.capitalize()}")
             if wanted is None:
                 continue
             transceivers = [
-                t for t in self.peer_connection.getTransceivers()
-                if t.kind == kind and not t.stopped
+                dispatcher for transceiver, dispatcher in self.transceivers.items()
+                if transceiver.kind == kind and not transceiver.stopped
             ]
             if wanted:
-                if not any(t.direction in ("sendrecv", "recvonly") for t in transceivers):
-                    for transceiver in transceivers:
-                        if transceiver.direction == "sendonly":
-                            transceiver.direction = "sendrecv"
-                            break
-                    else:
-                        self._adopt(self.peer_connection.addTransceiver(kind, direction="recvonly"))
-            else:
-                for transceiver in transceivers:
-                    if transceiver.direction == "sendrecv":
-                        transceiver.direction = "sendonly"
-                    elif transceiver.direction == "recvonly":
-                        transceiver.direction = "inactive"
+                if not any(t.transceiver.direction in RECEIVING for t in transceivers):
+                    self._adopt(self.peer_connection.addTransceiver(kind, direction="recvonly"))
+                continue
+            for transceiver in transceivers:
+                if transceiver.transceiver.direction in RECEIVING:
+                    transceiver.redirect(WITHOUT_RECEIVING[transceiver.transceiver.direction])
 
     # --- states ------------------------------------------------------------------
 
@@ -830,12 +836,3 @@ class RemoteSdp(NamedTuple):
         fixed = telephone_event.events_last(
             sdp_fixes.drop_unlisted_formats(sdp_fixes.accept_rejected_sections(sdp)))
         return cls(fixed, sdp_fixes.rejected_mids(sdp), RemoteSections.of(SessionDescription.parse(fixed)))
-
-
-def _stream_ids(media: Any) -> list[str]:
-    """The msid stream ids of a media section ("-" is no stream)."""
-    msid = media.msid or next((ssrc.msid for ssrc in media.ssrc if ssrc.msid), None)
-    if not msid:
-        return []
-    stream_id = msid.split()[0]
-    return [] if stream_id == NO_STREAM else [stream_id]

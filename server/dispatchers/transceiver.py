@@ -20,6 +20,7 @@ from ..media.meter import watch_receiver
 from ..rtcp_feedback import watch_receiver_feedback
 from ..rtp_parameters import SendParameters, set_codec_preferences
 from ..rtp_sources import RtpSources
+from ..sdp_fixes import NO_STREAM
 from ..telephone_event import send_codecs
 from .dtmf_sender import DtmfSenderDispatcher
 from .media_stream_track import MediaTrackDispatcher
@@ -27,10 +28,6 @@ from .media_stream_track import MediaTrackDispatcher
 if TYPE_CHECKING:
     from ..session import Session
     from .peer_connection import PeerConnectionDispatcher
-
-# msid's stream id for a track in no stream (RFC 8830).
-NO_STREAM = "-"
-
 
 class TransceiverDispatcher(Dispatcher):
     interface = "Transceiver"
@@ -52,9 +49,9 @@ class TransceiverDispatcher(Dispatcher):
         self.receive_counters = watch_receiver(transceiver.receiver, self._media_arrived)
         self.receiver_feedback = watch_receiver_feedback(transceiver.receiver)
         # The sender's associated media stream ids (the page's addTrack, addTransceiver,
-        # setStreams), and those the last local description was made with: aiortc writes the
-        # first alone, so "check if negotiation is needed" compares these two sets.
-        self.stream_ids: frozenset[str] = frozenset()
+        # setStreams), in order and without repeats, and the set the last local description
+        # was made with: "check if negotiation is needed" compares the two as sets.
+        self.stream_ids: list[str] = []
         self.described_stream_ids: frozenset[str] = frozenset()
         # Made by addTrack: a remote offer's new section may take it (JSEP 5.10).
         self.made_by_add_track = False
@@ -112,15 +109,22 @@ class TransceiverDispatcher(Dispatcher):
         after_reply(self.peer_connection.update_negotiation_needed)
         return {}
 
+    def redirect(self, direction: str) -> None:
+        """A direction the server chose itself (createOffer's legacy options): the page's
+        transceiver shows it before the call's reply."""
+        self.transceiver.direction = direction
+        self.emit("directionChange", {"direction": direction})
+
     async def replace_track(self, params: Params) -> Result:
         self._check_usable()
         self.send(params["track"])
         return {}
 
     def set_stream_ids(self, streams: list[str]) -> None:
-        """The msid stream of the sender's track (aiortc has one stream per sender)."""
+        """The msid streams of the sender's track: aiortc writes the first, and
+        sdp_fixes.write_stream_ids the others."""
+        self.stream_ids = list(dict.fromkeys(streams))
         set_stream_id(self.transceiver.sender, streams[0] if streams else NO_STREAM)
-        self.stream_ids = frozenset(streams)
 
     async def set_streams(self, params: Params) -> Result:
         self._check_usable()

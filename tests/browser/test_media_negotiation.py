@@ -151,6 +151,69 @@ def test_offer_to_receive_without_tracks_adds_transceivers(shim_page: Page, serv
     assert sorted(t.transceiver.kind for t in server_transceivers(server)) == ["audio", "video"]
 
 
+@pytest.mark.parametrize("form", ["promise", "legacy"])
+def test_offer_to_receive_false_takes_receiving_away(shim_page: Page, server: ServerThread, form: str) -> None:
+    """webrtc-pc legacy extensions: sendrecv becomes sendonly, recvonly inactive; the page's
+    transceivers show it when createOffer resolves, and so does the offer."""
+    result: dict[str, Any] = run(shim_page, """async (form) => {
+      const stream = await within(navigator.mediaDevices.getUserMedia({ audio: true, video: true }), 'getUserMedia');
+      const pc = new RTCPeerConnection();
+      pc.addTrack(stream.getAudioTracks()[0], stream);
+      pc.addTransceiver('video', { direction: 'recvonly' });
+      pc.addTransceiver('audio', { direction: 'sendonly' });
+      pc.addTransceiver('video', { direction: 'inactive' });
+      const offer = form === 'promise'
+        ? await within(pc.createOffer({ offerToReceiveAudio: false, offerToReceiveVideo: false }), 'createOffer')
+        : await within(new Promise((resolve, reject) => pc.createOffer(resolve, reject,
+            { mandatory: { OfferToReceiveAudio: false, OfferToReceiveVideo: false } })), 'the legacy createOffer');
+      return { sdp: offer.sdp, directions: pc.getTransceivers().map((t) => t.direction) };
+    }""", form)
+    expected = ["sendonly", "inactive", "sendonly", "inactive"]
+    assert result["directions"] == expected
+    assert [direction_of(section) for section in media_sections(result["sdp"])] == expected
+    assert [t.transceiver.direction for t in server_transceivers(server)] == expected
+
+
+def test_offer_to_receive_true_beside_a_sendonly_transceiver_adds_a_recvonly_one(shim_page: Page) -> None:
+    """A sendonly transceiver does not receive: the option adds one that does (webrtc-pc,
+    and Chromium), and leaves the sendonly one as it was."""
+    result: dict[str, Any] = run(shim_page, """async () => {
+      const pc = new RTCPeerConnection();
+      pc.addTransceiver('audio', { direction: 'sendonly' });
+      await within(pc.createOffer({ offerToReceiveAudio: true }), 'createOffer');
+      const first = pc.getTransceivers().map((t) => t.direction);
+      await within(pc.createOffer({ offerToReceiveAudio: true }), 'the second createOffer');
+      return { first, second: pc.getTransceivers().map((t) => t.direction) };
+    }""")
+    assert result == {"first": ["sendonly", "recvonly"], "second": ["sendonly", "recvonly"]}
+
+
+def test_transceiver_stopped_is_true_from_stop_on(shim_page: Page) -> None:
+    """The attribute webrtc-pc had until 2020 and Chromium still has: stop(), a rejected
+    section at the remote, and close() set it."""
+    result: dict[str, Any] = run(shim_page, """async () => {
+      const a = new RTCPeerConnection();
+      const b = new RTCPeerConnection();
+      const stopped = a.addTransceiver('audio');
+      const closed = a.addTransceiver('video');
+      const states = { added: [stopped.stopped, closed.stopped] };
+      await negotiate(a, b);
+      const [remote] = b.getTransceivers();
+      stopped.stop();
+      states.afterStop = [stopped.stopped, stopped.direction, closed.stopped];
+      await negotiate(a, b);
+      states.remote = [remote.stopped, remote.direction];
+      a.close();
+      states.afterClose = closed.stopped;
+      states.readonly = Object.getOwnPropertyDescriptor(RTCRtpTransceiver.prototype, 'stopped').set === undefined;
+      return states;
+    }""")
+    assert result == {
+        "added": [False, False], "afterStop": [True, "stopped", False],
+        "remote": [True, "stopped"], "afterClose": True, "readonly": True,
+    }
+
+
 def test_mid_is_null_until_the_offer_is_set(shim_page: Page) -> None:
     result: dict[str, Any] = shim_page.evaluate("""async () => {
       const a = new RTCPeerConnection();
@@ -539,6 +602,53 @@ def test_media_method_errors(shim_page: Page) -> None:
         "senderTrackKept": "kept",
         "transceivers": "1",
     }
+
+
+def test_track_in_two_streams_is_in_both_remote_streams(shim_page: Page) -> None:
+    """addTrack(track, s1, s2): the description carries one a=msid per stream (RFC 8830),
+    the local one too, and the remote track event brings both streams, each holding it."""
+    result: dict[str, Any] = run(shim_page, """async () => {
+      const stream = await within(navigator.mediaDevices.getUserMedia({ audio: true }), 'getUserMedia');
+      const other = new MediaStream();
+      const a = new RTCPeerConnection();
+      const b = new RTCPeerConnection();
+      const [track] = stream.getAudioTracks();
+      a.addTrack(track, stream, other);
+      const trackEvent = nextEvent(b, 'track');
+      await negotiate(a, b);
+      const event = await trackEvent;
+      const msids = (sdp) => sdp.split('\\r\\n').filter((line) => line.startsWith('a=msid:'));
+      return {
+        ids: [stream.id, other.id, track.id],
+        offered: msids(b.remoteDescription.sdp), local: msids(a.localDescription.sdp),
+        streams: event.streams.map((s) => [s.id, s.getTracks().length, s.getTracks()[0] === event.track]),
+        remoteStreams: b.getRemoteStreams().map((s) => s.id),
+      };
+    }""")
+    stream_id, other_id, track_id = result["ids"]
+    assert result["offered"] == [f"a=msid:{stream_id} {track_id}", f"a=msid:{other_id} {track_id}"]
+    assert result["local"] == result["offered"]
+    assert result["streams"] == [[stream_id, 1, True], [other_id, 1, True]]
+    assert result["remoteStreams"] == [stream_id, other_id]
+
+
+def test_addstream_fires_once_per_stream_holding_all_its_tracks(shim_page: Page) -> None:
+    """A description bringing a stream's audio and video: its track events see the stream
+    whole, and addstream follows them, once, with both tracks in the stream."""
+    result: dict[str, Any] = run(shim_page, """async () => {
+      const stream = await within(navigator.mediaDevices.getUserMedia({ audio: true, video: true }), 'getUserMedia');
+      const a = new RTCPeerConnection();
+      const b = new RTCPeerConnection();
+      a.addStream(stream);
+      const seen = [];
+      b.ontrack = (event) => seen.push(`track ${event.track.kind} ${event.streams[0].getTracks().length}`);
+      b.onaddstream = (event) => seen.push(`addstream ${event.stream.getAudioTracks().length} ${event.stream.getVideoTracks().length}`);
+      await within(a.setLocalDescription(await a.createOffer()), 'the offer');
+      await within(b.setRemoteDescription(a.localDescription), 'setRemoteDescription');
+      seen.push('resolved');
+      return seen;
+    }""")
+    assert result == ["track audio 2", "track video 2", "addstream 1 1", "resolved"]
 
 
 def test_remote_track_is_muted_until_its_media_arrives(shim_page: Page) -> None:
