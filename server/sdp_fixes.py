@@ -258,10 +258,14 @@ def reject_sections(sdp: str, mids: set[str]) -> str:
 
 
 def rejected_mids(sdp: str) -> set[str]:
-    """The mids of the sections a description rejects (port 0)."""
-    _, sections = _sections(sdp)
+    """The mids of the sections a description rejects (port 0), bundle-only ones aside:
+    those have port 0 too but share the BUNDLE group's transport (RFC 8843 6; Firefox
+    offers every section but the first of each kind so)."""
+    session, sections = _sections(sdp)
+    bundled = {mid for line in session if line.startswith("a=group:BUNDLE") for mid in line.split()[1:]}
     return {mid for section in sections
-            if section[0].split(" ")[1] == "0" and (mid := _mid(section)) is not None}
+            if section[0].split(" ")[1] == "0" and (mid := _mid(section)) is not None
+            and not ("a=bundle-only" in section and mid in bundled)}
 
 
 TRANSPORT_ATTRIBUTES = ("a=ice-ufrag:", "a=ice-pwd:", "a=fingerprint:", "a=setup:")

@@ -84,6 +84,16 @@ def test_reject_sections_sets_port_zero_inactive_and_unbundles() -> None:
     assert sdp_fixes.rejected_mids(rejected) == {"1"}
 
 
+def test_rejected_mids_leave_out_bundle_only_sections() -> None:
+    """Firefox offers a second video section as port 0 and a=bundle-only, in the BUNDLE group."""
+    second_video = ["m=video 0 UDP/TLS/RTP/SAVPF 96", "a=bundle-only", "a=mid:2", "a=sendrecv", ""]
+    bundled = OFFER.replace("a=group:BUNDLE 0 1", "a=group:BUNDLE 0 1 2") + "\r\n".join(second_video)
+    assert sdp_fixes.rejected_mids(bundled) == set()
+    # Out of the group, or without a=bundle-only, port 0 rejects the section.
+    assert sdp_fixes.rejected_mids(OFFER + "\r\n".join(second_video)) == {"2"}
+    assert sdp_fixes.rejected_mids(bundled.replace("a=bundle-only\r\n", "")) == {"2"}
+
+
 def test_answer_direction_follows_jsep() -> None:
     assert sdp_fixes.answer_direction("sendrecv", "sendonly") == "recvonly"
     assert sdp_fixes.answer_direction("sendrecv", "recvonly") == "sendonly"
