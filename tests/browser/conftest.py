@@ -19,6 +19,7 @@ from playwright.sync_api import Browser, BrowserContext, Page
 from rtcshim.serving import ServerThread
 
 from ..conftest import PLAYWRIGHT_CONFIG
+from .firefox import firefox, firefox_page  # noqa: F401 (fixtures: native Firefox ESR)
 from .page_helpers import load_page_helpers
 
 SHIM_INSTALLED = "window.rtcshim && window.rtcshim.installed"

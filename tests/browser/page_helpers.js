@@ -591,6 +591,31 @@
       pc.close();
       for (const stream of peer.localStreams) stream.getTracks().forEach((track) => track.stop());
     };
+    // When the other end is a page too, the test carries plain JSON between the two:
+    // `addMedia(constraints)` adds getUserMedia tracks (resolves to their settings), `offer()`,
+    // `answer(offer)` and `accept(answer)` make and take descriptions, `gathered()` resolves
+    // to every candidate once gathering ended, `addCandidates(candidates)` adds the other's.
+    peer.addMedia = async (constraints) => {
+      const stream = await within(navigator.mediaDevices.getUserMedia(constraints), 'getUserMedia');
+      peer.localStreams.push(stream);
+      stream.getTracks().forEach((track) => pc.addTrack(track, stream));
+      return stream.getTracks().map((track) => ({ kind: track.kind, ...track.getSettings() }));
+    };
+    const description = () => ({ type: pc.localDescription.type, sdp: pc.localDescription.sdp });
+    peer.offer = async () => {
+      await within(pc.setLocalDescription(await pc.createOffer()), 'the offer is set locally');
+      return description();
+    };
+    peer.answer = async (offer) => {
+      await within(pc.setRemoteDescription(offer), 'the offer is set remotely');
+      await within(pc.setLocalDescription(await pc.createAnswer()), 'the answer is set locally');
+      return description();
+    };
+    peer.accept = (answer) => within(pc.setRemoteDescription(answer), 'the answer is set remotely');
+    peer.gathered = () => until(() => peer.candidatesEnded && peer.candidates, "the end of the page's candidates");
+    peer.addCandidates = async (candidates) => {
+      for (const candidate of candidates) await within(pc.addIceCandidate(candidate), 'a remote candidate is added');
+    };
   };
 
   // --- a call between two pages through the relay ---------------------------------------------
