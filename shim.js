@@ -1714,6 +1714,7 @@ self.onmessage = async ({ data }) => {
       }, {
         multiStep: implicit && this.#identity.hasProvider,
         checkWhenEmpty: () => this.#checkRollback('setLocalDescription', description, 'have-local-offer'),
+        rejectsClosed: unparsable,
       });
     }
 
@@ -1733,6 +1734,7 @@ self.onmessage = async ({ data }) => {
       }, {
         multiStep: this.#identity.hasTarget,
         checkWhenEmpty: () => this.#checkRollback('setRemoteDescription', description, 'have-remote-offer'),
+        rejectsClosed: unparsable,
       });
     }
 
@@ -1824,7 +1826,7 @@ self.onmessage = async ({ data }) => {
       reusable.sender[SET_TRACK](track);
       reusable[SET_DIRECTION](direction);
       const failed = reportFailure('addTrack');
-      reusable[CALL]('replaceTrack', { track: trackHandle(track) }).catch(failed);
+      reusable[CALL]('replaceTrack', { track: trackHandle(track), byAddTrack: true }).catch(failed);
       reusable[CALL]('setStreams', { streams: streamIds }).catch(failed);
       reusable[CALL]('setDirection', { direction }).catch(failed);
       return reusable.sender;
@@ -1999,6 +2001,12 @@ self.onmessage = async ({ data }) => {
         for (const state of params.transceivers) {
           this.#bridge.objects.get(state.transceiver)[NEGOTIATED](state);
         }
+        // A rollback stops and removes the transceivers the remote offer made.
+        for (const guid of params.removedTransceivers) {
+          const removed = this.#bridge.objects.get(guid);
+          removed[NEGOTIATED]({ mid: null, currentDirection: null, transport: null, stopped: true });
+          this.#transceivers = this.#transceivers.filter((transceiver) => transceiver !== removed);
+        }
         this.#takeDescriptions(params.descriptions);
         if (this.#initialOfferer === null && params.signalingState.endsWith('-offer')) {
           this.#initialOfferer = params.signalingState === 'have-local-offer';
@@ -2039,6 +2047,8 @@ self.onmessage = async ({ data }) => {
         const transceiver = this.#bridge.objects.get(params.transceiver);
         const { receiver } = transceiver;
         const track = receiver.track;
+        // Its streams changed (a new msid, or a rollback to the old one): it leaves the others.
+        this.#removeRemoteTrack(track, (id) => !params.streams.includes(id));
         const streams = params.streams.map((id) => {
           let stream = this.#remoteStreams.get(id);
           if (stream) {
@@ -2057,13 +2067,7 @@ self.onmessage = async ({ data }) => {
         const track = this.#bridge.objects.get(params.transceiver).receiver.track;
         // The remote side took the track away: it muted (the server said so first; it does
         // not end), and each stream it was in fires removetrack.
-        for (const [id, stream] of this.#remoteStreams) {
-          stream[REMOVE_REMOTE_TRACK](track);
-          if (stream.getTracks().length === 0) {
-            this.#remoteStreams.delete(id);
-            this.#fire(new MediaStreamEvent('removestream', { stream }));
-          }
-        }
+        this.#removeRemoteTrack(track, () => true);
       },
       dataChannel: (params) => {
         const channel = this.#bridge.objects.get(params.dataChannel);
@@ -2077,6 +2081,18 @@ self.onmessage = async ({ data }) => {
         this.#sctpRole = params.role;
       },
     };
+
+    // A remote track leaves the remote streams whose id `leaves`; an emptied stream goes.
+    #removeRemoteTrack(track, leaves) {
+      for (const [id, stream] of this.#remoteStreams) {
+        if (!leaves(id) || !stream.getTracks().includes(track)) continue;
+        stream[REMOVE_REMOTE_TRACK](track);
+        if (stream.getTracks().length === 0) {
+          this.#remoteStreams.delete(id);
+          this.#fire(new MediaStreamEvent('removestream', { stream }));
+        }
+      }
+    }
 
     // The server's current and pending descriptions; a changed one is a new object.
     #takeDescriptions(descriptions) {
@@ -2177,8 +2193,10 @@ self.onmessage = async ({ data }) => {
     // synchronous checks on the page's state, so that they reject in the same task; behind
     // other operations the server makes the same checks in their turn. Once the connection
     // is closed, its operations' promises never settle (the spec's "abort these steps");
-    // their server calls still get replies, so nothing stays waiting in the bridge.
-    #chained(run, { multiStep = false, checkWhenEmpty = null } = {}) {
+    // their server calls still get replies, so nothing stays waiting in the bridge. Except
+    // a description whose SDP does not parse (`rejectsClosed`): Chromium reads the SDP
+    // when it is given, and rejects it whatever close() came after.
+    #chained(run, { multiStep = false, checkWhenEmpty = null, rejectsClosed = () => false } = {}) {
       if (this.#closed) {
         return Promise.reject(makeError('InvalidStateError', 'The RTCPeerConnection is closed.'));
       }
@@ -2211,7 +2229,9 @@ self.onmessage = async ({ data }) => {
       const previousLeft = empty ? null : this.#lastLeft;
       const ordered = previousLeft ? previousLeft.then(() => result) : result;
       const outcome = new Promise((resolve, reject) => {
-        ordered.then((value) => { if (!this.#closed) resolve(value); }, (error) => { if (!this.#closed) reject(error); });
+        ordered.then((value) => { if (!this.#closed) resolve(value); }, (error) => {
+          if (!this.#closed || rejectsClosed(error)) reject(error);
+        });
       });
       const leave = () => {
         this.#operationsPending -= 1;
@@ -2308,6 +2328,9 @@ self.onmessage = async ({ data }) => {
       }
     }
   }
+
+  // A description's SDP that does not parse (the server's RTCError sdp-syntax-error).
+  const unparsable = (error) => error instanceof RTCError && error.errorDetail === 'sdp-syntax-error';
 
   function descriptionInit(description) {
     if (typeof description !== 'object') {

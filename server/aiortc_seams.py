@@ -23,6 +23,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import contextvars
+import copy
 from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -110,10 +111,10 @@ TRANSCEIVER_HEADER_EXTENSIONS = PrivateName(
     RTCRtpTransceiver, "_headerExtensions", "attribute", "the mid header extension on DTMF packets")
 TRANSCEIVER_OFFER_DIRECTION = PrivateName(
     RTCRtpTransceiver, "_offerDirection", "attribute",
-    "answering an offer while a transceiver it did not include is waiting for the next offer")
+    "answering an offer while a transceiver it did not include is waiting for the next offer; rollback")
 TRANSCEIVER_MID = PrivateName(
     RTCRtpTransceiver, "_RTCRtpTransceiver__mid", "attribute",
-    "a remote offer's sections given to addTrack's transceivers only, as JSEP says")
+    "a remote offer's sections given to addTrack's transceivers only, as JSEP says; rollback")
 TRANSCEIVER_CURRENT_DIRECTION = PrivateName(
     RTCRtpTransceiver, "_RTCRtpTransceiver__currentDirection", "attribute",
     "answering an offer while a transceiver it did not include is waiting for the next offer")
@@ -159,6 +160,28 @@ CODECS = PrivateName(aiortc.codecs, "CODECS", "attribute", "telephone-event in r
 PEER_CONNECTION_CODECS = PrivateName(
     aiortc.rtcpeerconnection, "CODECS", "attribute", "telephone-event in rtcshim's offers and answers")
 
+# What applying an offer changes in aiortc, which a rollback puts back (`OfferState`).
+def _offer_state(owner: type, name: str) -> PrivateName:
+    return PrivateName(owner, name, "attribute", "rollback (what applying an offer changed)")
+
+
+PEER_CONNECTION_TRANSCEIVERS = _offer_state(RTCPeerConnection, "_RTCPeerConnection__transceivers")
+PEER_CONNECTION_SCTP = _offer_state(RTCPeerConnection, "_RTCPeerConnection__sctp")
+PEER_CONNECTION_DTLS_TRANSPORTS = _offer_state(RTCPeerConnection, "_RTCPeerConnection__dtlsTransports")
+PEER_CONNECTION_ICE_TRANSPORTS = _offer_state(RTCPeerConnection, "_RTCPeerConnection__iceTransports")
+PEER_CONNECTION_SIGNALING_STATE = _offer_state(RTCPeerConnection, "_RTCPeerConnection__signalingState")
+PEER_CONNECTION_PENDING_LOCAL = _offer_state(RTCPeerConnection, "_RTCPeerConnection__pendingLocalDescription")
+PEER_CONNECTION_PENDING_REMOTE = _offer_state(RTCPeerConnection, "_RTCPeerConnection__pendingRemoteDescription")
+PEER_CONNECTION_SEEN_MIDS = _offer_state(RTCPeerConnection, "_RTCPeerConnection__seenMids")
+PEER_CONNECTION_REMOTE_DTLS = _offer_state(RTCPeerConnection, "_RTCPeerConnection__remoteDtls")
+PEER_CONNECTION_REMOTE_ICE = _offer_state(RTCPeerConnection, "_RTCPeerConnection__remoteIce")
+PEER_CONNECTION_SCTP_MLINE = _offer_state(RTCPeerConnection, "_RTCPeerConnection__sctp_mline_index")
+PEER_CONNECTION_SCTP_PORT = _offer_state(RTCPeerConnection, "_RTCPeerConnection__sctpRemotePort")
+PEER_CONNECTION_SCTP_CAPS = _offer_state(RTCPeerConnection, "_RTCPeerConnection__sctpRemoteCaps")
+PEER_CONNECTION_SCTP_LEGACY = _offer_state(RTCPeerConnection, "_sctpLegacySdp")
+TRANSCEIVER_MLINE = _offer_state(RTCRtpTransceiver, "_RTCRtpTransceiver__mline_index")
+ICE_ROLE_SET = _offer_state(RTCIceTransport, "_role_set")
+
 PRIVATE_NAMES: tuple[PrivateName, ...] = (
     ICE_CONNECTION, ICE_NOMINATED, ICE_CHECK_LIST, DTLS_ROLE, DTLS_STATS, DTLS_SSL, DTLS_SEND_RTP,
     SCTP_SRTT, SCTP_SET_STATE, DATA_CHANNEL_ADD_BUFFERED_AMOUNT, SCTP_MAX_MESSAGE_SIZE,
@@ -169,7 +192,12 @@ PRIVATE_NAMES: tuple[PrivateName, ...] = (
     RECEIVER_SEND_RTCP, REMOTE_TRACK_QUEUE, TRACK_ID, PLAYER_THROTTLE, PLAYER_STREAMS, PLAYER_AUDIO,
     PLAYER_VIDEO, CODECS, PEER_CONNECTION_CODECS, PEER_CONNECTION_CREATE_DTLS, ICE_ADD_REMOTE_CANDIDATE,
     ICE_LOCAL_CANDIDATES, ICE_PROTOCOLS, ICE_PAIR_REMOTE_CANDIDATE,
-    DATA_CHANNEL_SET_ID, SCTP_DATA_CHANNELS,
+    DATA_CHANNEL_SET_ID, SCTP_DATA_CHANNELS, PEER_CONNECTION_TRANSCEIVERS,
+    PEER_CONNECTION_SCTP, PEER_CONNECTION_DTLS_TRANSPORTS, PEER_CONNECTION_ICE_TRANSPORTS,
+    PEER_CONNECTION_SIGNALING_STATE, PEER_CONNECTION_PENDING_LOCAL, PEER_CONNECTION_PENDING_REMOTE,
+    PEER_CONNECTION_SEEN_MIDS, PEER_CONNECTION_REMOTE_DTLS, PEER_CONNECTION_REMOTE_ICE, PEER_CONNECTION_SCTP_MLINE,
+    PEER_CONNECTION_SCTP_PORT, PEER_CONNECTION_SCTP_CAPS, PEER_CONNECTION_SCTP_LEGACY,
+    TRANSCEIVER_MLINE, ICE_ROLE_SET,
 )
 
 # aioice's component number for RTP: the one pair it nominates for us (rtcp-mux).
@@ -373,6 +401,111 @@ def filter_sent_rtp(transport: RTCDtlsTransport, forward: Callable[[bytes], byte
 
     DTLS_SEND_RTP.set(transport, send_forwarded)
     return send_rtp
+
+
+# --- rollback --------------------------------------------------------------------------
+
+# aiortc's peer-connection and transceiver state that applying an offer changes.
+_OFFER_PEER_CONNECTION = (
+    PEER_CONNECTION_SIGNALING_STATE, PEER_CONNECTION_PENDING_LOCAL, PEER_CONNECTION_PENDING_REMOTE,
+    PEER_CONNECTION_SEEN_MIDS, PEER_CONNECTION_REMOTE_DTLS, PEER_CONNECTION_REMOTE_ICE, PEER_CONNECTION_SCTP_MLINE,
+    PEER_CONNECTION_SCTP_PORT, PEER_CONNECTION_SCTP_CAPS, PEER_CONNECTION_SCTP_LEGACY,
+)
+_OFFER_TRANSCEIVER = (
+    TRANSCEIVER_MID, TRANSCEIVER_MLINE, TRANSCEIVER_OFFER_DIRECTION, TRANSCEIVER_CODECS, TRANSCEIVER_HEADER_EXTENSIONS,
+)
+# A transceiver made since the offer goes back to what it was before any description.
+_UNNEGOTIATED: Mapping[PrivateName, Any] = {
+    TRANSCEIVER_MID: None, TRANSCEIVER_MLINE: None, TRANSCEIVER_OFFER_DIRECTION: None}
+
+
+def _copied(value: Any) -> Any:
+    """Containers are copied: aiortc changes its sets, dicts and lists in place."""
+    return copy.copy(value) if isinstance(value, list | set | dict) else value
+
+
+@dataclass
+class OfferState:
+    """aiortc's state in the last stable signaling state, saved before an offer was
+    applied: what a rollback restores (aiortc has no rollback of its own)."""
+
+    peer_connection: dict[PrivateName, Any]
+    transceivers: dict[RTCRtpTransceiver, dict[PrivateName, Any]]
+    sctp: RTCSctpTransport | None
+    sctp_mid: str | None
+    ice_roles: dict[RTCIceTransport, tuple[bool, bool]]  # role chosen, controlling
+    dtls_roles: dict[RTCDtlsTransport, str]
+
+    @classmethod
+    def save(cls, peer_connection: RTCPeerConnection) -> OfferState:
+        transceivers: list[RTCRtpTransceiver] = PEER_CONNECTION_TRANSCEIVERS.get(peer_connection)
+        ice_transports: set[RTCIceTransport] = PEER_CONNECTION_ICE_TRANSPORTS.get(peer_connection)
+        dtls_transports: set[RTCDtlsTransport] = PEER_CONNECTION_DTLS_TRANSPORTS.get(peer_connection)
+        sctp: RTCSctpTransport | None = PEER_CONNECTION_SCTP.get(peer_connection)
+        return cls(
+            {name: _copied(name.get(peer_connection)) for name in _OFFER_PEER_CONNECTION},
+            {t: {name: _copied(name.get(t)) for name in _OFFER_TRANSCEIVER} for t in transceivers},
+            sctp, sctp.mid if sctp is not None else None,
+            {ice: (ICE_ROLE_SET.get(ice), ice_connection(ice).ice_controlling) for ice in ice_transports},
+            {dtls: DTLS_ROLE.get(dtls) for dtls in dtls_transports},
+        )
+
+    def restore(
+        self, peer_connection: RTCPeerConnection, removed: set[RTCRtpTransceiver], *, keep_sctp: bool,
+    ) -> list[RTCDtlsTransport]:
+        """Put the saved state back. The transceivers in `removed` leave aiortc's list;
+        others made since keep no mid; an SCTP transport made since goes unless
+        `keep_sctp` (a data channel of the page uses it). Returns the DTLS transports
+        nothing uses any more, for the caller to stop (aiortc cannot give back the
+        candidates it gathered, nor undo bundling: a bundled section keeps its transport)."""
+        for name, value in self.peer_connection.items():
+            name.set(peer_connection, _copied(value))
+        transceivers: list[RTCRtpTransceiver] = PEER_CONNECTION_TRANSCEIVERS.get(peer_connection)
+        kept = [t for t in transceivers if t not in removed]
+        PEER_CONNECTION_TRANSCEIVERS.set(peer_connection, kept)
+        for transceiver in kept:
+            for name, value in self.transceivers.get(transceiver, _UNNEGOTIATED).items():
+                name.set(transceiver, _copied(value))
+        left = {t.receiver.transport for t in removed}
+        sctp: RTCSctpTransport | None = PEER_CONNECTION_SCTP.get(peer_connection)
+        if sctp is not None and sctp is not self.sctp and not keep_sctp:
+            left.add(sctp.transport)
+            PEER_CONNECTION_SCTP.set(peer_connection, sctp := None)
+        if sctp is not None:
+            sctp.mid = self.sctp_mid if sctp is self.sctp else None
+        in_use = {t.receiver.transport for t in kept} | ({sctp.transport} if sctp is not None else set())
+        for dtls in in_use:
+            role_set, controlling = self.ice_roles.get(dtls.transport, (False, False))
+            ICE_ROLE_SET.set(dtls.transport, role_set)
+            ice_connection(dtls.transport).ice_controlling = controlling
+            DTLS_ROLE.set(dtls, self.dtls_roles.get(dtls, "auto"))
+        count_transports(peer_connection, negotiated_only=True)
+        unused = list(left - in_use)
+        return unused
+
+
+def forget_unassociated_positions(peer_connection: RTCPeerConnection) -> None:
+    """Before a remote offer: a transceiver with no mid forgets the m-line index its last
+    createOffer gave it (a rolled-back offer's), which aiortc would otherwise take for the
+    remote offer's section at that index (candidates, the answer's mids)."""
+    for transceiver in PEER_CONNECTION_TRANSCEIVERS.get(peer_connection):
+        if transceiver.mid is None:
+            TRANSCEIVER_MLINE.set(transceiver, None)
+
+
+def count_transports(peer_connection: RTCPeerConnection, *, negotiated_only: bool) -> None:
+    """Which transports aiortc gathers on and sums into its ICE and connection states.
+    aiortc counts every one it made, also that of a transceiver no description included
+    (added since, or rolled back), which keeps those states "new" when the others
+    connected; a browser's transceiver has no transport then. So after a description only
+    negotiated ones count, and before an offer (which gathers for them) all again."""
+    transceivers: list[RTCRtpTransceiver] = PEER_CONNECTION_TRANSCEIVERS.get(peer_connection)
+    counted = {t.receiver.transport for t in transceivers if t.mid is not None or not negotiated_only}
+    sctp: RTCSctpTransport | None = PEER_CONNECTION_SCTP.get(peer_connection)
+    if sctp is not None and (sctp.mid is not None or not negotiated_only):
+        counted.add(sctp.transport)
+    PEER_CONNECTION_DTLS_TRANSPORTS.set(peer_connection, counted)
+    PEER_CONNECTION_ICE_TRANSPORTS.set(peer_connection, {dtls.transport for dtls in counted})
 
 
 # --- certificates ----------------------------------------------------------------------

@@ -189,13 +189,6 @@ def test_set_remote_description_garbage_is_operation_error(fake_page: FakePage) 
     assert reply["error"]["name"] == "OperationError"
 
 
-def test_set_remote_description_rollback_is_refused_clearly(fake_page: FakePage) -> None:
-    guid = fake_page.create_peer_connection()
-    reply = fake_page.call(guid, "setRemoteDescription", {"description": {"type": "rollback", "sdp": ""}})
-    assert reply["error"] == {"name": "OperationError",
-                              "message": "rollback is not supported (aiortc cannot undo a description)"}
-
-
 def test_create_answer_in_stable_is_invalid_state(fake_page: FakePage) -> None:
     guid = fake_page.create_peer_connection()
     reply = fake_page.call(guid, "createAnswer", {})

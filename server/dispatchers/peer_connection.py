@@ -12,7 +12,7 @@ import asyncio
 import functools
 import logging
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from aioice import Candidate, Connection
@@ -32,8 +32,10 @@ from aiortc.sdp import SessionDescription, candidate_from_sdp, candidate_to_sdp
 from .. import configuration as config
 from .. import sdp_fixes, stats, telephone_event
 from ..aiortc_seams import (
+    count_transports,
     data_channel_ids_in_use,
     dtls_role,
+    forget_unassociated_positions,
     give_data_channel_id,
     guard_remote_candidates,
     ice_connection,
@@ -55,6 +57,7 @@ from ..ice_gathering import IceCandidateError, ServerGathering
 from ..ice_urls import validate_ice_servers
 from ..limits import Limits
 from ..remote_candidates import RemoteSections
+from ..rollback import Rollback
 from .data_channel import DataChannelDispatcher
 from .dtls_transport import DtlsTransportDispatcher, ice_state
 from .media_stream_track import MediaTrackDispatcher
@@ -75,7 +78,11 @@ WITHOUT_RECEIVING = {"sendrecv": "sendonly", "recvonly": "inactive"}
 
 
 # The signaling states in which a local description of each type may be set.
-STATES_FOR_LOCAL = {"offer": ("stable", "have-local-offer"), "answer": ("have-remote-offer", "have-local-pranswer")}
+STATES_FOR_LOCAL = {
+    "offer": ("stable", "have-local-offer"),
+    "answer": ("have-remote-offer", "have-local-pranswer"),
+    "pranswer": ("have-remote-offer", "have-local-pranswer"),
+}
 
 
 class PeerConnectionDispatcher(Dispatcher):
@@ -123,9 +130,10 @@ class PeerConnectionDispatcher(Dispatcher):
         self._server_gathered: set[Connection] = set()
         self._server_gatherings: set[asyncio.Task[None]] = set()
         self._last_created: dict[str, str] = {}  # the last offer and answer made, by type
-        self._remote_sections = RemoteSections([], [])  # the remote description's, in order
+        self.remote_sections = RemoteSections([], [])  # the remote description's, in order
         # The ICE transports that had end-of-candidates: aioice refuses candidates after it.
         self._remote_candidates_ended: set[RTCIceTransport] = set()
+        self.rollback = Rollback(self)
         self.stats_ids = stats.StatsIds()
         self.data_channels_opened = 0
         self.data_channels_closed = 0
@@ -196,15 +204,18 @@ class PeerConnectionDispatcher(Dispatcher):
             self._check_open()
             description = params["description"]
             self._check_sdp_size(description)
+            if description is not None and description["type"] in ("rollback", "pranswer"):
+                await self._provisional_or_rollback("Local", description)
+                return {}
             if description is not None and description["sdp"]:
                 await self._check_description(description)
                 self._check_sections_kept(description)
             else:
-                if description is not None:
-                    self._check_description_type(description["type"])
                 # The implicit description: what createOffer or createAnswer would give.
                 implicit = "answer" if self.signaling_state == "have-remote-offer" else "offer"
                 description = await self._create_description(implicit)
+            if description["type"] == "offer":
+                self.rollback.before_offer()
             with unoffered_transceivers_kept(self.peer_connection):
                 await self._uncancelled(self.peer_connection.setLocalDescription(
                     RTCSessionDescription(sdp=description["sdp"], type=description["type"])
@@ -228,18 +239,27 @@ class PeerConnectionDispatcher(Dispatcher):
             self._check_open()
             description = params["description"]
             self._check_sdp_size(description)
+            if description["type"] in ("rollback", "pranswer"):
+                await self._provisional_or_rollback("Remote", description)
+                return {}
             self._check_answer_expected(description["type"])
+            if description["type"] == "offer" and self.signaling_state == "have-local-offer":
+                await self.rollback.roll_back()  # implicit, and kept even if the offer fails
             await self._check_description(description)
             remote = await asyncio.to_thread(RemoteSdp.read, description["sdp"], self.session.limits)
+            if description["type"] == "offer":
+                self.rollback.before_offer()
+                forget_unassociated_positions(self.peer_connection)
             with kept_from_remote_sections([
                 dispatcher.transceiver for dispatcher in self.transceivers.values()
                 if not (description["type"] == "offer" and dispatcher.made_by_add_track)
             ]):
                 await self._uncancelled(self.peer_connection.setRemoteDescription(
                     RTCSessionDescription(sdp=remote.sdp, type=description["type"])))
-            self._remote_sections = remote.sections
-            self._remote_candidates_ended.clear()
-            self._adopt_new_transceivers()
+            self.take_remote_sections(remote.sections)
+            adopted = self._adopt_new_transceivers()
+            if description["type"] == "offer":
+                self.rollback.made_by_remote_offer(adopted)
             await self._stop_rejected(remote.rejected_mids)
             self._settle_descriptions("Remote", dict(description))
             self._report_remote_tracks(description)
@@ -260,7 +280,6 @@ class PeerConnectionDispatcher(Dispatcher):
             self._aiortc_idle.set()
 
     async def _check_description(self, description: dict[str, str]) -> None:
-        self._check_description_type(description["type"])
         # Reading the page's SDP text runs in a worker thread: it may be large (up to
         # --max-sdp-bytes), and the event loop serves every session.
         await asyncio.to_thread(_check_sdp_text, description["sdp"])
@@ -279,7 +298,8 @@ class PeerConnectionDispatcher(Dispatcher):
         add, drop, reorder or rename sections of what createOffer or createAnswer gave."""
         if self.signaling_state not in STATES_FOR_LOCAL.get(description["type"], ()):
             return  # aiortc's own check comes first: InvalidStateError, as in Chromium
-        created = self._last_created.get(description["type"])
+        # A provisional answer is an answer this connection created, sent early.
+        created = self._last_created.get("answer" if description["type"] == "pranswer" else description["type"])
         if created is None:
             raise InvalidModificationError(
                 f"setLocalDescription needs an {description['type']} made by this connection (create one first)")
@@ -294,16 +314,32 @@ class PeerConnectionDispatcher(Dispatcher):
         if description_type == "answer" and self.signaling_state not in ("have-local-offer", "have-remote-pranswer"):
             raise InvalidStateError(f'Cannot set a remote answer in signaling state "{self.signaling_state}"')
 
-    def _check_description_type(self, description_type: str) -> None:
-        if description_type == "rollback":
-            raise OperationError("rollback is not supported (aiortc cannot undo a description)")
-        if description_type == "pranswer":
-            raise OperationError("provisional answers are not supported (aiortc has no pranswer)")
+    async def _provisional_or_rollback(self, side: str, description: dict[str, str]) -> None:
+        """A rollback (its SDP ignored) or a provisional answer, which aiortc does not see
+        (server/rollback.py)."""
+        if description["type"] == "rollback":
+            self.rollback.check(side)
+            await self.rollback.roll_back()
+            self.update_negotiation_needed()  # back in stable
+            return
+        Rollback.check_pranswer(side, self.signaling_state)
+        await self._check_description(description)
+        if side == "Local":
+            self._check_sections_kept(description)
+        else:
+            await asyncio.to_thread(RemoteSdp.read, description["sdp"], self.session.limits)
+        self._settle_descriptions(side, dict(description))
+
+    def take_remote_sections(self, sections: RemoteSections) -> None:
+        """The remote description's sections, set or rolled back to: candidates may end
+        again on every transport."""
+        self.remote_sections = sections
+        self._remote_candidates_ended.clear()
 
     def _settle_descriptions(self, side: str, description: dict[str, str]) -> None:
         """Keep the spec's current/pending descriptions; report them with the new state."""
         other = "Remote" if side == "Local" else "Local"
-        if description["type"] == "offer":
+        if description["type"] in ("offer", "pranswer"):
             self.descriptions[f"pending{side}Description"] = description
         else:
             self.descriptions[f"current{side}Description"] = description
@@ -312,14 +348,24 @@ class PeerConnectionDispatcher(Dispatcher):
             if pending_offer is not None:
                 self.descriptions[f"current{other}Description"] = pending_offer
                 self.descriptions[f"pending{other}Description"] = None
+        self.report_signaling_state()
+
+    def report_signaling_state(self, removed: Sequence[str] = ()) -> None:
+        """The signaling state and the descriptions, as aiortc has them now (a provisional
+        answer aiortc does not see); `removed`: the transceivers a rollback took away."""
         self.signaling_state = self.peer_connection.signalingState
+        for side in ("Local", "Remote"):
+            if (self.descriptions[f"pending{side}Description"] or {}).get("type") == "pranswer":
+                self.signaling_state = f"have-{side.lower()}-pranswer"
         for transceiver in self.transceivers.values():
             transceiver.send_parameters.apply()  # aiortc re-enabled senders by direction
+        count_transports(self.peer_connection, negotiated_only=True)
         self._update_transports()
         self.emit("signalingStateChange", {
             "signalingState": self.signaling_state, "descriptions": dict(self.descriptions),
             "transceivers": [transceiver.state() for transceiver in self.transceivers.values()],
             "sctp": self.sctp_transport.guid if self.sctp_transport else None,
+            "removedTransceivers": list(removed),
         })
         self._give_data_channel_ids()
 
@@ -335,6 +381,9 @@ class PeerConnectionDispatcher(Dispatcher):
         sctp = self.peer_connection.sctp
         if sctp is not None and sctp.mid is not None:
             in_use.setdefault(sctp.transport, sctp.mid)
+        elif self.sctp_transport is not None:  # a rollback took back the offer that made it
+            self.sctp_transport.dispose()
+            self.sctp_transport = None
         for dtls in list(self.transports):
             if dtls not in in_use:
                 self.transports.pop(dtls).dispose()
@@ -456,7 +505,7 @@ class PeerConnectionDispatcher(Dispatcher):
                 raise InvalidStateError("addIceCandidate needs a remote description first")
             candidate = params["candidate"]
             if candidate is None or not candidate["candidate"]:
-                sections = self._remote_sections.sections_ended_by(candidate)
+                sections = self.remote_sections.sections_ended_by(candidate)
                 for ice in {self._remote_ice_transport(index) for index in sections}:
                     if ice is not None and ice not in self._remote_candidates_ended:
                         self._remote_candidates_ended.add(ice)
@@ -464,7 +513,7 @@ class PeerConnectionDispatcher(Dispatcher):
                 self._show_remote_candidate(sections, sdp_fixes.END_OF_CANDIDATES)
                 self._report_transports()
                 return {}
-            index = self._remote_sections.section_of(candidate)
+            index = self.remote_sections.section_of(candidate)
             parsed = self._parse_candidate(candidate, index)
             if self._remote_ice_transport(index) in self._remote_candidates_ended:
                 # aioice refuses it; a browser drops it as well.
@@ -481,14 +530,14 @@ class PeerConnectionDispatcher(Dispatcher):
             parsed = candidate_from_sdp(line)
         except (AssertionError, ValueError, IndexError) as error:
             raise OperationError(f"cannot parse candidate {candidate['candidate']!r}") from error
-        parsed.sdpMid = self._remote_sections.mids[index]
+        parsed.sdpMid = self.remote_sections.mids[index]
         parsed.sdpMLineIndex = index
         return parsed
 
     def _remote_ice_transport(self, index: int) -> RTCIceTransport | None:
         """The ICE transport of the remote description's section at `index` (bundled
         sections share one); None for a section no transceiver took (rejected)."""
-        mid = self._remote_sections.mids[index]
+        mid = self.remote_sections.mids[index]
         sctp = self.peer_connection.sctp
         if sctp is not None and sctp.mid == mid:
             return sctp.transport.transport
@@ -596,6 +645,7 @@ class PeerConnectionDispatcher(Dispatcher):
         dispatcher.made_by_add_track = bool(params["byAddTrack"])
         dispatcher.send(track)
         dispatcher.set_stream_ids(init["streams"])
+        dispatcher.made_by_add_track = bool(params["byAddTrack"])
         after_reply(self.update_negotiation_needed)
         return {}
 
@@ -620,10 +670,9 @@ class PeerConnectionDispatcher(Dispatcher):
             dispatcher.announce()
         return dispatcher
 
-    def _adopt_new_transceivers(self) -> None:
-        for transceiver in self.peer_connection.getTransceivers():
-            if transceiver not in self.transceivers:
-                self._adopt(transceiver)
+    def _adopt_new_transceivers(self) -> list[TransceiverDispatcher]:
+        return [self._adopt(transceiver) for transceiver in self.peer_connection.getTransceivers()
+                if transceiver not in self.transceivers]
 
     async def _stop_rejected(self, mids: set[str]) -> None:
         """The remote rejected these sections: their transceivers stop (JSEP 5.10)."""
@@ -632,8 +681,8 @@ class PeerConnectionDispatcher(Dispatcher):
                 await transceiver.halt()
 
     def _report_remote_tracks(self, description: dict[str, str]) -> None:
-        """webrtc-pc "process remote tracks": `track` for media the remote now sends, in
-        its msid streams; `removeTrack` where it stopped sending."""
+        """webrtc-pc "process remote tracks": `track` for media the remote now sends, or
+        sends in other msid streams; `removeTrack` where it stopped sending."""
         remote = SessionDescription.parse(description["sdp"])
         for media, stream_ids in zip(remote.media, sdp_fixes.msid_stream_ids(description["sdp"]), strict=True):
             transceiver = next(
@@ -649,11 +698,11 @@ class PeerConnectionDispatcher(Dispatcher):
                 if remote_track is not None:
                     transceiver.receiver_track.attach_source(remote_track)
                     transceiver.receive_counters.watch_decoded(remote_track)
-                self.emit("track", {"transceiver": transceiver.guid, "streams": stream_ids})
+                transceiver.report_remote_streams(stream_ids)
+            elif receiving and set(stream_ids) != set(transceiver.remote_stream_ids):
+                transceiver.report_remote_streams(stream_ids)
             elif not receiving and transceiver.receiving:
-                transceiver.receiving = False
-                transceiver.receiver_track.set_muted(True)
-                self.emit("removeTrack", {"transceiver": transceiver.guid})
+                transceiver.report_track_removed()
 
     # --- negotiation-needed ----------------------------------------------------------
 

@@ -53,10 +53,13 @@ class TransceiverDispatcher(Dispatcher):
         # was made with: "check if negotiation is needed" compares the two as sets.
         self.stream_ids: list[str] = []
         self.described_stream_ids: frozenset[str] = frozenset()
-        # Made by addTrack: a remote offer's new section may take it (JSEP 5.10).
-        self.made_by_add_track = False
-        # Whether the page was told of the receiver's remote track (a `track` event).
+        # Whether the page was told of the receiver's remote track (a `track` event), and
+        # in which msid streams.
         self.receiving = False
+        self.remote_stream_ids: list[str] = []
+        # Made or taken by addTrack: a remote offer's new section may take it (JSEP 5.10),
+        # and a rollback keeps it, even one a remote offer made (webrtc-pc).
+        self.made_by_add_track = False
         # The DTMF tones the remote peer sent on this transceiver (audio only).
         self.dtmf_received = (
             DtmfReceiver(transceiver, self._report_dtmf) if transceiver.kind == "audio" else None)
@@ -95,6 +98,18 @@ class TransceiverDispatcher(Dispatcher):
         transport = self.peer_connection.transports.get(self.transceiver.sender.transport)
         return transport.guid if transport and not self.transceiver.stopped else None
 
+    def report_remote_streams(self, stream_ids: list[str]) -> None:
+        """A `track` event: the receiver's track is received, in these msid streams."""
+        self.remote_stream_ids = stream_ids
+        self.peer_connection.emit("track", {"transceiver": self.guid, "streams": stream_ids})
+
+    def report_track_removed(self) -> None:
+        """The remote no longer sends (or a rollback took back the offer that did): the
+        receiver's track mutes and leaves its streams (`removeTrack`)."""
+        self.receiving = False
+        self.receiver_track.set_muted(True)
+        self.peer_connection.emit("removeTrack", {"transceiver": self.guid})
+
     def send(self, track: MediaTrackDispatcher | None) -> None:
         """The sender's track: RTP carries this track's media from now on."""
         self.sender_track = track
@@ -118,6 +133,8 @@ class TransceiverDispatcher(Dispatcher):
     async def replace_track(self, params: Params) -> Result:
         self._check_usable()
         self.send(params["track"])
+        if params["byAddTrack"]:
+            self.made_by_add_track = True
         return {}
 
     def set_stream_ids(self, streams: list[str]) -> None:

@@ -762,6 +762,124 @@
     for (const stream of window.call.localStreams) stream.getTracks().forEach((track) => track.stop());
   };
 
+  // --- perfect negotiation (webrtc-pc 10.7) -----------------------------------------------
+
+  // Joins `/signal/<room>` as one side of webrtc-pc's perfect negotiation: every change is
+  // offered from negotiationneeded with an implicit setLocalDescription; an offer that
+  // collides with ours is ignored by the impolite side and taken by the polite one (its
+  // setRemoteDescription rolls ours back). While `window.perfect.held`, what the page would
+  // send waits (a test releases both sides at once to make the offers cross: glare).
+  // `window.perfect`: the connection, its `channels` by label with the messages each
+  // `received`, the remote tracks, the offers `ignored`, the `collisions` seen, `error`.
+  const joinPerfectNegotiation = ({ room, polite }) => {
+    const perfect = window.perfect = {
+      polite, error: null, held: true, outbox: [], channels: {}, remote: [], localStreams: [],
+      ignored: 0, collisions: 0, signalingStates: [], connectionStates: [], joined: false,
+    };
+    const fail = (error) => { perfect.error = perfect.error || String(error && error.stack || error); };
+    const pc = perfect.pc = new RTCPeerConnection({ iceServers: [] });
+    let socket = null;
+    const send = (message) => {
+      if (perfect.held) perfect.outbox.push(message);
+      else socket.send(JSON.stringify(message));
+    };
+    perfect.release = () => {
+      perfect.held = false;
+      for (const message of perfect.outbox.splice(0)) socket.send(JSON.stringify(message));
+    };
+    const adoptChannel = (channel) => {
+      const entry = perfect.channels[channel.label] = { channel, received: [] };
+      channel.onmessage = (event) => entry.received.push(event.data);
+    };
+    pc.onsignalingstatechange = () => perfect.signalingStates.push(pc.signalingState);
+    pc.onconnectionstatechange = () => perfect.connectionStates.push(pc.connectionState);
+    pc.ondatachannel = (event) => adoptChannel(event.channel);
+    pc.ontrack = (event) => {
+      const entry = { kind: event.track.kind, track: event.track, element: null };
+      if (entry.kind === 'video') {
+        entry.element = showVideo(new MediaStream([event.track]));
+        entry.element.play().catch(() => {});
+      }
+      perfect.remote.push(entry);
+    };
+    pc.onicecandidate = ({ candidate }) => send({ candidate });
+
+    let makingOffer = false;
+    let ignoreOffer = false;
+    let settingRemoteAnswer = false;
+    pc.onnegotiationneeded = async () => {
+      try {
+        makingOffer = true;
+        await pc.setLocalDescription();
+        send({ description: pc.localDescription });
+      } catch (error) {
+        fail(error);
+      } finally {
+        makingOffer = false;
+      }
+    };
+    const handle = async ({ description, candidate }) => {
+      if (description) {
+        const readyForOffer = !makingOffer && (pc.signalingState === 'stable' || settingRemoteAnswer);
+        const collision = description.type === 'offer' && !readyForOffer;
+        if (collision) perfect.collisions += 1;
+        ignoreOffer = !polite && collision;
+        if (ignoreOffer) {
+          perfect.ignored += 1;
+          return;
+        }
+        settingRemoteAnswer = description.type === 'answer';
+        await pc.setRemoteDescription(description);
+        settingRemoteAnswer = false;
+        if (description.type === 'offer') {
+          await pc.setLocalDescription();
+          send({ description: pc.localDescription });
+        }
+      } else if (candidate !== undefined) {
+        try {
+          await pc.addIceCandidate(candidate);
+        } catch (error) {
+          if (!ignoreOffer) throw error;  // a candidate of an offer we ignored
+        }
+      }
+    };
+    // Each side's changes at once, in one task (so one offer carries them): its
+    // getUserMedia tracks and a data channel.
+    perfect.makeChanges = async (label, media) => {
+      const stream = await within(navigator.mediaDevices.getUserMedia(media), 'getUserMedia');
+      perfect.localStreams.push(stream);
+      for (const track of stream.getTracks()) pc.addTrack(track, stream);
+      adoptChannel(pc.createDataChannel(label));
+    };
+    perfect.until = (check, what) => until(() => {
+      if (perfect.error) throw new Error(perfect.error);
+      return check(perfect);
+    }, () => `${what}; seen: ${JSON.stringify({
+      signalingStates: perfect.signalingStates, connectionStates: perfect.connectionStates,
+      ignored: perfect.ignored, collisions: perfect.collisions, remote: perfect.remote.map((entry) => entry.kind),
+      channels: Object.fromEntries(Object.entries(perfect.channels).map(([label, { channel }]) => [label, channel.readyState])),
+    })}`);
+
+    const address = new URL('/signal/' + encodeURIComponent(room), location.href);
+    address.protocol = 'ws:';
+    socket = perfect.socket = new WebSocket(address.href);
+    socket.onmessage = (event) => {
+      const message = JSON.parse(event.data);
+      if (message.relay) {
+        perfect.joined = perfect.joined || message.relay === 'joined' || message.peers > 0;
+        return;
+      }
+      handle(message).catch(fail);  // not serialised: the operations chain orders them
+    };
+    socket.onerror = () => fail('signaling socket error');
+  };
+
+  const leavePerfectNegotiation = () => {
+    window.perfect.pc.close();
+    window.perfect.socket.close();
+    for (const stream of window.perfect.localStreams) stream.getTracks().forEach((track) => track.stop());
+  };
+
   Object.assign(window, {
     within, until, nextEvent, roundTrip, settled, errorOf,
     callbackOutcome, describeDescription, describeError, offerAndAnswer,
@@ -771,6 +889,6 @@
     mungeAudioTo8000, dtmfCall, logTones, tonesDone, toneSpanMs,
     showVideo, playVideo, grabFrame, readCounter, counterAdvances, meanLevel, blackFrame, videoSize, videoStamps,
     hashPixels, videoChanges, tonePeak, soundPeak,
-    openPagePeer, joinCall, leaveCall,
+    openPagePeer, joinCall, leaveCall, joinPerfectNegotiation, leavePerfectNegotiation,
   });
 })(window);
