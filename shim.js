@@ -1943,11 +1943,17 @@ self.onmessage = async ({ data }) => {
         .catch(reportFailure('setConfiguration'));
     }
 
+    // webrtc-pc restartIce(): the next offer restarts ICE; the server answers the
+    // negotiation-needed check with it (a closed connection ignores the call).
+    restartIce() {
+      if (this.#closed) {
+        return;
+      }
+      this.#call('restartIce', {}).catch(reportFailure('restartIce'));
+    }
+
     // The seed's updateIce(configuration, constraints): new ICE servers and policy for
     // the gathering still to come; the mandatory IceTransports constraint sets the policy.
-    // aiortc cannot restart ICE, so there is nothing to ask for (as with createOffer's
-    // iceRestart option); pages that call it on failure keep working.
-    restartIce() {}
 
     updateIce(configuration = undefined, constraints = undefined) {
       const updated = configuration == null ? this.getConfiguration() : { ...this.getConfiguration(), ...configuration };
@@ -2021,6 +2027,9 @@ self.onmessage = async ({ data }) => {
         this.#setState('signalingState', params.signalingState, 'signalingstatechange');
       },
       iceGatheringStateChange: (params) => {
+        if (params.descriptions) {
+          this.#takeDescriptions(params.descriptions);  // complete: the local one ends its candidates
+        }
         this.#setState('iceGatheringState', params.iceGatheringState, 'icegatheringstatechange');
       },
       iceCandidate: (params) => {

@@ -20,6 +20,7 @@ that codecs rtcshim adds (telephone-event) reach rtcshim's peers only.
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import contextlib
 import contextvars
@@ -30,6 +31,7 @@ from enum import IntEnum
 from types import MappingProxyType, ModuleType
 from typing import Any, Literal
 
+import aioice.ice
 import aiortc.codecs
 import aiortc.rtcpeerconnection
 from aioice import Candidate, Connection
@@ -39,6 +41,7 @@ from aiortc import (
     RTCCertificate,
     RTCDataChannel,
     RTCDtlsTransport,
+    RTCIceGatherer,
     RTCIceTransport,
     RTCPeerConnection,
     RTCRtpCodecParameters,
@@ -50,6 +53,7 @@ from aiortc import (
 )
 from aiortc.contrib.media import MediaPlayer
 from aiortc.mediastreams import MediaStreamTrack
+from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcrtpreceiver import RemoteStreamTrack
 from aiortc.rtp import AnyRtcpPacket, RtpPacket
 from aiortc.stats import RTCTransportStats
@@ -154,6 +158,33 @@ ICE_PROTOCOLS = PrivateName(
     Connection, "_protocols", "attribute", "STUN from the host sockets, and the relay sockets rtcshim adds")
 ICE_PAIR_REMOTE_CANDIDATE = PrivateName(
     Connection, "_pair_remote_candidate", "method", "checks through a relay candidate gathered late")
+ICE_GATHERER_CONNECTION = PrivateName(
+    RTCIceGatherer, "_connection", "attribute", "ICE restart (the new credentials and candidates in descriptions)")
+ICE_GATHERER_CANDIDATES_ENDED = PrivateName(
+    RTCIceGatherer, "_remote_candidates_end", "attribute", "ICE restart (the remote's new candidates after an end)")
+ICE_TRANSPORT_SEND = PrivateName(
+    RTCIceTransport, "_send", "coroutine method", "ICE restart (DTLS sent on the new pair)")
+ICE_TRANSPORT_RECV = PrivateName(
+    RTCIceTransport, "_recv", "coroutine method", "ICE restart (DTLS read from the new pair)")
+ICE_RECEIVED = PrivateName(
+    Connection, "_queue", "attribute", "ICE restart (one queue of received datagrams for the old and the new pair)")
+ICE_EVENT_WAITER = PrivateName(
+    Connection, "_event_waiter", "attribute", "ICE restart (aiortc's transport watches the new connection's close)")
+ICE_CHECK_LIST_DONE = PrivateName(
+    Connection, "_check_list_done", "attribute", "ICE restart of a transport still in its first checks")
+ICE_CHECK_LIST_STATE = PrivateName(
+    Connection, "_check_list_state", "attribute", "ICE restart of a transport still in its first checks")
+ICE_TRANSPORT_SET_STATE = PrivateName(
+    RTCIceTransport, "_RTCIceTransport__setState", "method", "ICE restart of a failed transport (completed again)")
+DTLS_STATE = PrivateName(
+    RTCDtlsTransport, "_state", "attribute", "ICE restart of a failed transport (DTLS handshakes over the new pair)")
+PEER_CONNECTION_CONNECT = PrivateName(
+    RTCPeerConnection, "_RTCPeerConnection__connect", "coroutine method",
+    "ICE restart of a failed transport (DTLS, RTP and SCTP start over the new pair)")
+ICE_CHECKS_COMPLETED = PrivateName(
+    aioice.ice, "ICE_COMPLETED", "attribute", "ICE restart of a transport still in its first checks")
+ICE_CHECKS_FAILED = PrivateName(
+    aioice.ice, "ICE_FAILED", "attribute", "ICE restart of a transport still in its first checks")
 # Not private, but global: aiortc's codec table, which rtcshim replaces by one that answers
 # per context. aiortc.rtcpeerconnection imported it by name, so it has its own reference.
 CODECS = PrivateName(aiortc.codecs, "CODECS", "attribute", "telephone-event in rtcshim's descriptions")
@@ -198,6 +229,10 @@ PRIVATE_NAMES: tuple[PrivateName, ...] = (
     PEER_CONNECTION_SEEN_MIDS, PEER_CONNECTION_REMOTE_DTLS, PEER_CONNECTION_REMOTE_ICE, PEER_CONNECTION_SCTP_MLINE,
     PEER_CONNECTION_SCTP_PORT, PEER_CONNECTION_SCTP_CAPS, PEER_CONNECTION_SCTP_LEGACY,
     TRANSCEIVER_MLINE, ICE_ROLE_SET,
+    ICE_GATHERER_CONNECTION,
+    ICE_GATHERER_CANDIDATES_ENDED, ICE_TRANSPORT_SEND, ICE_TRANSPORT_RECV, ICE_RECEIVED, ICE_EVENT_WAITER,
+    ICE_CHECK_LIST_DONE, ICE_CHECK_LIST_STATE, ICE_CHECKS_COMPLETED, ICE_CHECKS_FAILED, ICE_TRANSPORT_SET_STATE,
+    DTLS_STATE, PEER_CONNECTION_CONNECT,
 )
 
 # aioice's component number for RTP: the one pair it nominates for us (rtcp-mux).
@@ -267,17 +302,78 @@ def guard_remote_candidates(peer_connection: RTCPeerConnection, allowed: Callabl
 
     def create_guarded_dtls() -> RTCDtlsTransport:
         dtls = create_dtls()
-        connection = ice_connection(dtls.transport)
-        add_remote: Callable[[Any, str], None] = ICE_ADD_REMOTE_CANDIDATE.get(connection)
-
-        def add_allowed_remote(candidate: Any, network_host: str) -> None:
-            if allowed(network_host, candidate.port):
-                add_remote(candidate, network_host)
-
-        ICE_ADD_REMOTE_CANDIDATE.set(connection, add_allowed_remote)
+        guard_connection(ice_connection(dtls.transport), allowed)
         return dtls
 
     PEER_CONNECTION_CREATE_DTLS.set(peer_connection, create_guarded_dtls)
+
+
+def guard_connection(connection: Connection, allowed: Callable[[str, int], bool]) -> None:
+    """One ICE connection takes a remote candidate only if `allowed(address, port)`."""
+    add_remote: Callable[[Any, str], None] = ICE_ADD_REMOTE_CANDIDATE.get(connection)
+
+    def add_allowed_remote(candidate: Any, network_host: str) -> None:
+        if allowed(network_host, candidate.port):
+            add_remote(candidate, network_host)
+
+    ICE_ADD_REMOTE_CANDIDATE.set(connection, add_allowed_remote)
+
+
+def swap_in_connection(ice: RTCIceTransport, fresh: Connection) -> Connection:
+    """Put `fresh` under `ice` for everything but the data path, which stays on the old
+    connection until `carry_data_on` (ice_restart.py says why); returns the old one.
+
+    The new connection's credentials and candidates are what aiortc writes into the next
+    descriptions (the gatherer's), the remote's candidates go to it (the transport's), and
+    aiortc's watch for the connection's close follows it. Both put what they receive in
+    one queue: the one DTLS is reading from now."""
+    old = ice_connection(ice)
+    ICE_RECEIVED.set(fresh, ICE_RECEIVED.get(old))
+    ICE_EVENT_WAITER.set(fresh, ICE_EVENT_WAITER.get(old))
+    ICE_EVENT_WAITER.set(old, None)
+    ICE_GATHERER_CONNECTION.set(ice.iceGatherer, fresh)
+    ICE_GATHERER_CANDIDATES_ENDED.set(ice.iceGatherer, False)
+    ICE_CONNECTION.set(ice, fresh)
+    return old
+
+
+def carry_data_on(ice: RTCIceTransport, old: Connection) -> None:
+    """DTLS, SCTP and RTP go over the ICE transport's new connection (now checked) from
+    now on; the old one gets a queue of its own, so that closing it ends no reader."""
+    fresh = ice_connection(ice)
+    ICE_TRANSPORT_SEND.set(ice, fresh.send)
+    ICE_TRANSPORT_RECV.set(ice, fresh.recv)
+    ICE_RECEIVED.set(old, asyncio.Queue())
+
+
+def end_first_checks(old: Connection, fresh: Connection, succeeded: bool) -> None:
+    """aiortc's RTCIceTransport.start() awaits the old connection's first checks, which a
+    restart replaced: they end with the restart's outcome, so that aiortc's transport goes
+    on to completed (and DTLS starts, over the new pair) or to failed. An old check list
+    with no pair (no remote candidate came) would read as failed: it gets the new
+    connection's selected pair, whose check is over."""
+    if ICE_CHECK_LIST_DONE.get(old):
+        return  # the old checks ended on their own
+    if succeeded and not ICE_CHECK_LIST.get(old):
+        ICE_CHECK_LIST.set(old, list(ICE_NOMINATED.get(fresh).values()))
+    ICE_CHECK_LIST_DONE.set(old, True)
+    outcome = ICE_CHECKS_COMPLETED if succeeded else ICE_CHECKS_FAILED
+    ICE_CHECK_LIST_STATE.get(old).put_nowait(outcome.get(aioice.ice))
+
+
+async def recover_failed_transport(peer_connection: RTCPeerConnection, dtls: RTCDtlsTransport) -> None:
+    """A failed ICE transport whose restart succeeded (ice_restart.py) carries data again.
+    aiortc's failed state is final: its ICE transport is set completed, and its DTLS
+    transport, which aiortc failed for want of a pair before any handshake, is new again;
+    aiortc's connect step then runs again, handshaking over the new pair and starting what
+    runs on it (RTP, SCTP). A DTLS transport that had connected keeps its state."""
+    if dtls.transport.state != "failed":
+        return
+    ICE_TRANSPORT_SET_STATE.get(dtls.transport)("completed")
+    if dtls.state == "failed" and not dtls.encrypted:
+        DTLS_STATE.set(dtls, DtlsState.NEW)
+    if dtls.state == "new":  # never started (ice_without_candidates.py), or reset above
+        await PEER_CONNECTION_CONNECT.get(peer_connection)()
 
 
 def host_protocols(connection: Connection) -> list[StunProtocol]:

@@ -323,6 +323,21 @@ def drop_end_of_candidates(sdp: str) -> str:
     return "\r\n".join(line for line in sdp.split("\r\n") if line != END_OF_CANDIDATES)
 
 
+def add_end_of_candidates(sdp: str) -> str:
+    """The description with a=end-of-candidates in each section that gathers (one with
+    ICE credentials, not rejected), as a browser's localDescription shows it once
+    gathering is complete; after the section's candidates, as aiortc writes it."""
+    session, sections = _sections(sdp)
+    for section in sections:
+        rejected = section[0].split()[1:2] == ["0"]
+        gathers = any(line.startswith("a=ice-ufrag:") for line in section)
+        if gathers and not rejected and "a=end-of-candidates" not in section:
+            listed = [number for number, line in enumerate(section) if line.startswith("a=candidate:")]
+            at = listed[-1] + 1 if listed else len(section) - (section[-1] == "")
+            section.insert(at, "a=end-of-candidates")
+    return _join(session, sections)
+
+
 def add_candidate(sdp: str, ufrag: str, candidate: str) -> str:
     """The description with `candidate` (an a=candidate line's value) in every media
     section of the transport whose ICE username fragment is `ufrag`, as a browser's

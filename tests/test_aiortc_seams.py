@@ -19,6 +19,7 @@ from aiortc import (
     RTCConfiguration,
     RTCDataChannel,
     RTCDtlsTransport,
+    RTCIceGatherer,
     RTCIceTransport,
     RTCPeerConnection,
     RTCRtpReceiver,
@@ -59,6 +60,7 @@ async def real_holders(clip: Path) -> dict[type | ModuleType, object]:
     holders: dict[type | ModuleType, object] = {
         RTCPeerConnection: peer_connection, RTCRtpTransceiver: transceiver, RTCRtpSender: transceiver.sender,
         RTCRtpReceiver: transceiver.receiver, RTCDtlsTransport: dtls, RTCIceTransport: dtls.transport,
+        RTCIceGatherer: dtls.transport.iceGatherer,
         RTCSctpTransport: peer_connection.sctp, RTCDataChannel: data_channel,
         Connection: Connection(ice_controlling=True),
         RTCCertificate: RTCCertificate.generateCertificate(), RemoteStreamTrack: RemoteStreamTrack("audio"),

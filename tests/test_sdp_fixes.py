@@ -251,3 +251,18 @@ def test_msid_stream_ids_reads_every_line_of_a_section() -> None:
 def test_msid_stream_ids_of_one_section(lines: str, expected: list[str]) -> None:
     sdp = OFFER.replace("a=sendrecv", "a=sendrecv\r\n" + lines).replace("\r\n", "\n")  # a page's LF too
     assert sdp_fixes.msid_stream_ids(sdp)[0] == expected
+
+
+def test_add_end_of_candidates_ends_each_gathering_section_once() -> None:
+    sdp = "\r\n".join([
+        "v=0", "s=-",
+        "m=audio 9 UDP/TLS/RTP/SAVPF 0", "a=mid:0", "a=candidate:1 1 udp 1 10.0.0.1 5000 typ host", "a=ice-ufrag:u",
+        "m=video 0 UDP/TLS/RTP/SAVPF 96", "a=mid:1", "a=ice-ufrag:u",  # rejected
+        "m=application 9 UDP/DTLS/SCTP webrtc-datachannel", "a=mid:2", "a=end-of-candidates", "a=ice-ufrag:v",
+        "",
+    ])
+    ended = sdp_fixes.add_end_of_candidates(sdp)
+    assert ended.split("\r\n")[4:7] == [
+        "a=candidate:1 1 udp 1 10.0.0.1 5000 typ host", "a=end-of-candidates", "a=ice-ufrag:u"]
+    assert ended.count("a=end-of-candidates") == 2
+    assert sdp_fixes.add_end_of_candidates(ended) == ended

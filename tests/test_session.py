@@ -136,12 +136,15 @@ def test_set_local_description_events_order(fake_page: FakePage) -> None:
         fake_page.receive()
     names = [m.get("event") or f"reply {m['id']}" for m in fake_page.received]
     # The transports the description brought, then the state (with descriptions) before the
-    # reply; the candidates after it.
+    # reply; the gathering after it, the transport's state before the peer connection's.
     assert names[:4] == ["__create__", "__create__", "signalingStateChange", f"reply {reply_id}"]
     assert [m["params"]["type"] for m in fake_page.received[:2]] == ["DtlsTransport", "SctpTransport"]
-    assert names[4] == "iceGatheringStateChange"
-    assert names[-2:] == ["iceGatheringStateChange", "iceCandidate"]
-    assert set(names[5:-2]) == {"iceCandidate"}
+    assert fake_page.received[0]["params"]["initializer"]["ice"]["gatheringState"] == "new"
+    assert names[4:6] == ["iceChange", "iceGatheringStateChange"]
+    assert names[-3:] == ["iceChange", "iceGatheringStateChange", "iceCandidate"]
+    assert set(names[6:-3]) == {"iceCandidate"}
+    gathering = [m["params"]["ice"]["gatheringState"] for m in fake_page.received if m.get("event") == "iceChange"]
+    assert gathering == ["gathering", "complete"]
     descriptions = fake_page.received[2]["params"]["descriptions"]
     assert descriptions["pendingLocalDescription"]["type"] == "offer"
     assert descriptions["currentLocalDescription"] is None

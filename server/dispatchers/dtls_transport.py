@@ -47,9 +47,12 @@ class DtlsTransportDispatcher(Dispatcher):
         self.mid = mid
         # Started once ICE connects: the far peer's state, as a browser judges it.
         self.far_peer: FarPeerWatch | None = None
+        # The gathering state the page sees: the peer connection's announcement of the
+        # gathering leads it, as a browser gathers once setLocalDescription resolved.
+        self.gathering_state_shown = "new"
         self._reported_ice = self.ice_state()
         self._reported_state = dtls.state
-        dtls.on("statechange", self._report_state)
+        dtls.on("statechange", self.report_state)
         dtls.transport.on("statechange", self.report_ice)
         dtls.transport.iceGatherer.on("statechange", self.report_ice)
 
@@ -62,11 +65,12 @@ class DtlsTransportDispatcher(Dispatcher):
         connection = ice_connection(ice)
         started = ice.iceGatherer.state != "new" or ice.state != "new"
         remote_known = connection.remote_username is not None
-        nominated = selected_pair(connection)
+        # As a browser: the old pair stays selected while a restart checks the new ones.
+        nominated = selected_pair(self.peer_connection.ice_restarts.data_connection(ice))
         return {
             "role": ice.role if started else "unknown",
             "state": self.browser_ice_state(),
-            "gatheringState": GATHERING_STATES.get(ice.iceGatherer.state, ice.iceGatherer.state),
+            "gatheringState": self.gathering_state_shown,
             "localCandidates": [self._candidate(c) for c in connection.local_candidates],
             "remoteCandidates": [self._candidate(c) for c in connection.remote_candidates],
             "localParameters": {"usernameFragment": connection.local_username,
@@ -95,10 +99,23 @@ class DtlsTransportDispatcher(Dispatcher):
             self._reported_ice = snapshot
             self.emit("iceChange", {"ice": snapshot})
 
+    def show_gathering(self, state: str) -> None:
+        """The page sees the transport's gathering at `state` (gathering, complete)."""
+        self.gathering_state_shown = state
+        self.report_ice()
+
+    def ice_restarted(self) -> None:
+        """The ICE transport carries data on a new connection (ice_restart.py): the far
+        peer is watched there from now on."""
+        if self.far_peer is not None:
+            self.far_peer.stop()
+            self.far_peer = None
+        self.report_ice()
+
     def _report_far_peer(self) -> None:
         self.peer_connection.report_connection_states()
 
-    def _report_state(self) -> None:
+    def report_state(self) -> None:
         if self.dtls.state != self._reported_state:
             self._reported_state = self.dtls.state
             self.emit("stateChange", {"state": self.dtls.state, "remoteCertificates": self._remote_certificates()})
@@ -115,7 +132,7 @@ class DtlsTransportDispatcher(Dispatcher):
     def dispose(self) -> None:
         if self.far_peer is not None:
             self.far_peer.stop()
-        self.dtls.remove_listener("statechange", self._report_state)
+        self.dtls.remove_listener("statechange", self.report_state)
         self.dtls.transport.remove_listener("statechange", self.report_ice)
         self.dtls.transport.iceGatherer.remove_listener("statechange", self.report_ice)
         super().dispose()

@@ -12,7 +12,7 @@ import asyncio
 import functools
 import logging
 import uuid
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from aioice import Candidate, Connection
@@ -30,13 +30,14 @@ from aiortc.rtcicetransport import candidate_from_aioice
 from aiortc.sdp import SessionDescription, candidate_from_sdp, candidate_to_sdp
 
 from .. import configuration as config
-from .. import sdp_fixes, stats, telephone_event
+from .. import connection_states, sdp_fixes, stats, telephone_event
 from ..aiortc_seams import (
     count_transports,
     data_channel_ids_in_use,
     dtls_role,
     forget_unassociated_positions,
     give_data_channel_id,
+    guard_connection,
     guard_remote_candidates,
     ice_connection,
     kept_from_remote_sections,
@@ -54,12 +55,14 @@ from ..errors import (
     OperationError,
 )
 from ..ice_gathering import IceCandidateError, ServerGathering
+from ..ice_restart import IceRestarts, ice_transports_by_mid
 from ..ice_urls import validate_ice_servers
+from ..ice_without_candidates import CandidatelessStarts
 from ..limits import Limits
 from ..remote_candidates import RemoteSections
 from ..rollback import Rollback
 from .data_channel import DataChannelDispatcher
-from .dtls_transport import DtlsTransportDispatcher, ice_state
+from .dtls_transport import DtlsTransportDispatcher
 from .media_stream_track import MediaTrackDispatcher
 from .sctp_transport import SctpTransportDispatcher
 from .transceiver import TransceiverDispatcher
@@ -107,6 +110,10 @@ class PeerConnectionDispatcher(Dispatcher):
         # nothing but use_certificate touches aiortc's private list.
         self.certificate = use_certificate(self.peer_connection, certificate)
         guard_remote_candidates(self.peer_connection, self._remote_candidate_allowed)
+        self.candidateless = CandidatelessStarts(self.peer_connection)
+        self.ice_restarts = IceRestarts(
+            self.peer_connection, functools.partial(guard_connection, allowed=self._remote_candidate_allowed),
+            self._ice_restarted)
         # The spec's operations chain: offer/answer/description/candidate calls run one
         # at a time, in the order the page made them.
         self._operations = asyncio.Lock()
@@ -128,6 +135,7 @@ class PeerConnectionDispatcher(Dispatcher):
         # The ICE connections whose gathering from the page's ICE servers started, and the
         # gatherings still running (iceGatheringState is complete once none is).
         self._server_gathered: set[Connection] = set()
+        self._gathering_announced: set[Connection] = set()  # whose gathering the page saw start
         self._server_gatherings: set[asyncio.Task[None]] = set()
         self._last_created: dict[str, str] = {}  # the last offer and answer made, by type
         self.remote_sections = RemoteSections([], [])  # the remote description's, in order
@@ -150,6 +158,7 @@ class PeerConnectionDispatcher(Dispatcher):
             "setConfiguration": self.set_configuration,
             "createDataChannel": self.create_data_channel,
             "addTransceiver": self.add_transceiver,
+            "restartIce": self.restart_ice,
             "getStats": self.get_stats,
             "close": self.close,
         }
@@ -164,6 +173,8 @@ class PeerConnectionDispatcher(Dispatcher):
                     f'createOffer needs a stable or have-local-offer state; signalingState is "{self.signaling_state}"'
                 )
             self._apply_legacy_offer_options(params["options"])
+            if params["options"].get("iceRestart"):
+                self.ice_restarts.requested = True
             return {"description": await self._create_description("offer")}
 
     async def create_answer(self, params: Params) -> Result:
@@ -178,6 +189,8 @@ class PeerConnectionDispatcher(Dispatcher):
     async def _create_description(self, description_type: str) -> dict[str, str]:
         """aiortc's offer or answer, with the fixes browsers need (see the module doc)."""
         if description_type == "offer":
+            if self.ice_restarts.requested:
+                await self.ice_restarts.renew_local(self._aiortc_configuration.iceTransportPolicy)
             created = await self.peer_connection.createOffer()
         else:
             created = await self.peer_connection.createAnswer()
@@ -221,6 +234,7 @@ class PeerConnectionDispatcher(Dispatcher):
                     RTCSessionDescription(sdp=description["sdp"], type=description["type"])
                 ))
             local = self.peer_connection.localDescription
+            self.ice_restarts.local_applied(local.sdp)
             # aiortc writes its description anew, live ports and all: reject again.
             sdp = sdp_fixes.reject_sections(local.sdp, self._stopped_mids())
             sdp = sdp_fixes.keep_identity(sdp, description["sdp"])
@@ -230,6 +244,8 @@ class PeerConnectionDispatcher(Dispatcher):
             for transceiver in self.transceivers.values():
                 transceiver.described_stream_ids = frozenset(transceiver.stream_ids)
             self._settle_descriptions("Local", {"type": local.type, "sdp": sdp})
+            self._report_gathering_without_transports()
+            self.candidateless.start()
             after_reply(self._announce_local_candidates)
         self.update_negotiation_needed()
         return {}
@@ -250,18 +266,22 @@ class PeerConnectionDispatcher(Dispatcher):
             if description["type"] == "offer":
                 self.rollback.before_offer()
                 forget_unassociated_positions(self.peer_connection)
+                await self.ice_restarts.renew_remote(remote.sdp, self._aiortc_configuration.iceTransportPolicy)
             with kept_from_remote_sections([
                 dispatcher.transceiver for dispatcher in self.transceivers.values()
                 if not (description["type"] == "offer" and dispatcher.made_by_add_track)
             ]):
                 await self._uncancelled(self.peer_connection.setRemoteDescription(
                     RTCSessionDescription(sdp=remote.sdp, type=description["type"])))
+            self.ice_restarts.remote_applied(remote.sdp)
             self.take_remote_sections(remote.sections)
             adopted = self._adopt_new_transceivers()
             if description["type"] == "offer":
                 self.rollback.made_by_remote_offer(adopted)
             await self._stop_rejected(remote.rejected_mids)
             self._settle_descriptions("Remote", dict(description))
+            self._report_gathering_without_transports()
+            self.candidateless.start()
             self._report_remote_tracks(description)
             self._report_transports()
         self.update_negotiation_needed()
@@ -402,6 +422,18 @@ class PeerConnectionDispatcher(Dispatcher):
         for transport in self.transports.values():
             transport.report_ice()
 
+    async def restart_ice(self, params: Params) -> Result:
+        """webrtc-pc restartIce(): the next offer restarts ICE on every transport."""
+        self._check_open()
+        self.ice_restarts.requested = True
+        after_reply(self.update_negotiation_needed)
+        return {}
+
+    def _ice_restarted(self, ice: Any) -> None:
+        for transport in self.transports.values():
+            if transport.dtls.transport is ice:
+                transport.ice_restarted()
+
     # --- ICE -------------------------------------------------------------------------
 
     def _announce_local_candidates(self) -> None:
@@ -411,7 +443,10 @@ class PeerConnectionDispatcher(Dispatcher):
             return
         local = SessionDescription.parse(self.peer_connection.localDescription.sdp)
         fresh = []
+        bundled_away = self._bundled_away_mids()
         for index, media in enumerate(local.media):
+            if media.rtp.muxId in bundled_away:
+                continue  # gathered by aiortc for a transport the answer drops: not a browser's
             ufrag = media.ice.usernameFragment if media.ice else None
             for gathered in media.ice_candidates:
                 line = "candidate:" + candidate_to_sdp(gathered)
@@ -421,23 +456,42 @@ class PeerConnectionDispatcher(Dispatcher):
                     fresh.append({"candidate": line, "sdpMid": media.rtp.muxId,
                                   "sdpMLineIndex": index, "usernameFragment": ufrag})
         started = self._start_server_gathering()
-        if not fresh and not started:
+        # A transport that gathered anew (a new one, or one restarted) goes through the
+        # gathering states even when it found no candidate (the relay policy).
+        gathered_now = {ice_connection(dtls.transport) for dtls, transport in self.transports.items()
+                        if dtls.transport.iceGatherer.state == "completed" and transport.mid not in bundled_away}
+        renewed = gathered_now - self._gathering_announced
+        self._gathering_announced |= gathered_now
+        if not fresh and not started and not renewed:
             return
+        for dtls, transport in self.transports.items():
+            if ice_connection(dtls.transport) in renewed | started:
+                transport.show_gathering("gathering")
         self._report_ice_gathering_state("gathering")
         for wire_candidate in fresh:
             self.emit("iceCandidate", {"candidate": wire_candidate})
         self._complete_gathering()
 
+    def _report_gathering_without_transports(self) -> None:
+        """webrtc-pc: with no transport (a renegotiation closed them all), iceGatheringState
+        is new. A transport stays until the answer that closes it."""
+        if self.signaling_state == "stable" and not ice_transports_by_mid(self.peer_connection):
+            self._report_ice_gathering_state("new")
+
     def _complete_gathering(self) -> None:
         if not self._server_gatherings and not self.closed and self.ice_gathering_state == "gathering":
-            self._report_ice_gathering_state("complete")
+            for transport in self.transports.values():
+                if transport.gathering_state_shown == "gathering":
+                    transport.show_gathering("complete")
+            descriptions = self._change_local_sdp(sdp_fixes.add_end_of_candidates)
+            self._report_ice_gathering_state("complete", descriptions)
             self.emit("iceCandidate", {"candidate": None})
 
-    def _start_server_gathering(self) -> bool:
+    def _start_server_gathering(self) -> set[Connection]:
         """Gather from every URL of the page's ICE servers on each transport aiortc has
-        gathered host candidates for (ice_gathering.py); whether any gathering started."""
+        gathered host candidates for (ice_gathering.py); the connections that started."""
         servers = validate_ice_servers(self.configuration["iceServers"])
-        started = False
+        started: set[Connection] = set()
         for dtls in self.transports:
             connection = ice_connection(dtls.transport)
             if not servers or connection in self._server_gathered or dtls.transport.iceGatherer.state != "completed":
@@ -452,7 +506,7 @@ class PeerConnectionDispatcher(Dispatcher):
             task = asyncio.create_task(gathering.run(), name=f"{self.guid} ICE servers")
             self._server_gatherings.add(task)
             task.add_done_callback(self._server_gathering_done)
-            started = True
+            started.add(connection)
         return started
 
     def _server_gathering_done(self, task: asyncio.Task[None]) -> None:
@@ -470,18 +524,34 @@ class PeerConnectionDispatcher(Dispatcher):
         if (key := f"{ufrag} {line}") in self._announced_candidates:
             return
         self._announced_candidates.add(key)
-        which = "pendingLocalDescription" if self.descriptions["pendingLocalDescription"] else "currentLocalDescription"
-        local = self.descriptions[which]
+        local = self._shown_local_description()
         if local is None:
             return
-        sections = SessionDescription.parse(local["sdp"]).media
+        sections = SessionDescription.parse(local[1]["sdp"]).media
         index = next(i for i, media in enumerate(sections) if media.ice and media.ice.usernameFragment == ufrag)
-        self.descriptions[which] = {**local, "sdp": sdp_fixes.add_candidate(local["sdp"], ufrag, line)}
         self.emit("iceCandidate", {
             "candidate": {"candidate": line, "sdpMid": sections[index].rtp.muxId, "sdpMLineIndex": index,
                           "usernameFragment": ufrag},
-            "descriptions": dict(self.descriptions),
+            "descriptions": self._show_candidate(ufrag, line),
         })
+
+    def _shown_local_description(self) -> tuple[str, dict[str, str]] | None:
+        """The local description the page sees candidates in (the pending one, if any), by name."""
+        for name in ("pendingLocalDescription", "currentLocalDescription"):
+            if (shown := self.descriptions[name]) is not None:
+                return name, shown
+        return None
+
+    def _change_local_sdp(self, change: Callable[[str], str]) -> dict[str, Any]:
+        """The local description the page sees, changed; the descriptions then."""
+        if (local := self._shown_local_description()) is not None:
+            name, shown = local
+            self.descriptions[name] = {**shown, "sdp": change(shown["sdp"])}
+        return dict(self.descriptions)
+
+    def _show_candidate(self, ufrag: str, line: str) -> dict[str, Any]:
+        """The local description lists the candidate from its event on."""
+        return self._change_local_sdp(functools.partial(sdp_fixes.add_candidate, ufrag=ufrag, candidate=line))
 
     def _report_candidate_error(self, error: IceCandidateError) -> None:
         if not self.closed:
@@ -560,6 +630,9 @@ class PeerConnectionDispatcher(Dispatcher):
         self._check_open()
         requested = params["configuration"]
         config.check_update(self.configuration, requested)
+        if any(requested[key] != self.configuration[key] for key in ("iceServers", "iceTransportPolicy")):
+            # As Chromium: the next offer gathers with them, under new credentials.
+            self.ice_restarts.requested = True
         config.apply_update(self._aiortc_configuration, requested)
         self.configuration = requested
         return {}
@@ -720,6 +793,8 @@ class PeerConnectionDispatcher(Dispatcher):
         local = self.descriptions["currentLocalDescription"]
         local_media = (
             {m.rtp.muxId: m for m in SessionDescription.parse(local["sdp"]).media} if local else {})
+        if self.ice_restarts.requested:
+            return True
         if self.peer_connection.sctp is not None and all(m.kind != "application" for m in local_media.values()):
             return True
         if any(t.mid is None and not t.stopped for t in self.peer_connection.getTransceivers()):
@@ -780,10 +855,10 @@ class PeerConnectionDispatcher(Dispatcher):
 
     # --- states ------------------------------------------------------------------
 
-    def _report_ice_gathering_state(self, state: str) -> None:
+    def _report_ice_gathering_state(self, state: str, descriptions: dict[str, Any] | None = None) -> None:
         if state != self.ice_gathering_state:
             self.ice_gathering_state = state
-            self.emit("iceGatheringStateChange", {"iceGatheringState": state})
+            self.emit("iceGatheringStateChange", {"iceGatheringState": state, "descriptions": descriptions})
 
     def report_connection_states(self) -> None:
         """The far peer's state changed on a transport (far_peer_watch.py)."""
@@ -792,34 +867,31 @@ class PeerConnectionDispatcher(Dispatcher):
 
     def _report_ice_connection_state(self) -> None:
         self._report_transports()
-        state = self._far_peer_state() or ice_state(self._browser_state(self.peer_connection.iceConnectionState))
+        state = connection_states.ice_connection_state(self._counted_transports())
         if state != self.ice_connection_state and not self.closed:
             self.ice_connection_state = state
             self.emit("iceConnectionStateChange", {"iceConnectionState": state})
 
     def _report_connection_state(self) -> None:
-        state = self._far_peer_state() or self._browser_state(self.peer_connection.connectionState)
+        for transport in self.transports.values():
+            transport.report_state()  # the DTLS transport's own event first, as the spec orders them
+        state = connection_states.connection_state(self._counted_transports())
         if state != self.connection_state and not self.closed:
             self.connection_state = state
             self.emit("connectionStateChange", {"connectionState": state})
 
-    def _far_peer_state(self) -> str | None:
-        """webrtc-pc's aggregate rules where the far peer watches decide them: any failed
-        transport fails the connection, else any disconnected one disconnects it; None when
-        aiortc's own state says what a browser would."""
-        states = {transport.browser_ice_state() for transport in self.transports.values()}
-        for state in ("failed", "disconnected"):
-            if state in states:
-                return state
-        return None
+    def _counted_transports(self) -> list[connection_states.TransportStates]:
+        bundled_away = self._bundled_away_mids()
+        return [
+            connection_states.TransportStates(transport.mid, transport.browser_ice_state(), transport.dtls.state)
+            for transport in self.transports.values()
+            if transport.mid not in bundled_away or transport.dtls.state != "new"
+        ]
 
-    def _browser_state(self, aiortc_state: str) -> str:
-        # aiortc closes itself when the remote peer closes DTLS; a browser stays open and
-        # its transports stay connected until the peer's silence says otherwise.
-        if aiortc_state != "closed":
-            return aiortc_state
-        watched = any(transport.far_peer is not None for transport in self.transports.values())
-        return "connected" if watched else "disconnected"
+    def _bundled_away_mids(self) -> set[str]:
+        pending = self.descriptions["pendingLocalDescription"] or self.descriptions["pendingRemoteDescription"]
+        started = {transport.mid for transport in self.transports.values() if transport.dtls.transport.state != "new"}
+        return connection_states.bundled_away_mids(pending["sdp"] if pending else None, started)
 
     # --- stats -------------------------------------------------------------------------
 
@@ -860,6 +932,7 @@ class PeerConnectionDispatcher(Dispatcher):
                 gathering.cancel()
             await asyncio.gather(*self._server_gatherings, return_exceptions=True)
             await self._aiortc_idle.wait()  # a description being applied: see _uncancelled
+            await self.ice_restarts.close()
             await self.peer_connection.close()
 
 

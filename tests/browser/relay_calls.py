@@ -8,7 +8,8 @@ call to come up and read what the remote tracks carry, from `window.call`.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, NamedTuple
 
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
@@ -16,6 +17,25 @@ from playwright.sync_api import Page
 from .page_helpers import MIN_SOUND_LEVEL
 
 CAMERA_AND_MICROPHONE = {"video": True, "audio": True}
+IS_NATIVE = "RTCPeerConnection.toString().includes('[native code]')"
+
+
+class CallPages(NamedTuple):
+    """A shimmed page and a native Chromium page, calling each other."""
+
+    shim: Page
+    native: Page
+
+
+def shim_and_native(shim_page: Page, native_page: Page) -> Iterator[CallPages]:
+    """For a fixture: the two pages, checked to be what they say; their calls end after."""
+    call_pages = CallPages(shim_page, native_page)
+    assert call_pages.native.evaluate(IS_NATIVE) is True
+    assert call_pages.shim.evaluate(IS_NATIVE) is False
+    yield call_pages
+    for page in call_pages:
+        if page.evaluate("Boolean(window.call)"):
+            close_call(page)
 
 
 def new_room(prefix: str) -> str:

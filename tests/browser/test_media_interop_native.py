@@ -10,14 +10,13 @@ header extensions in a re-offer, which Chromium refuses) and media must keep flo
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import NamedTuple
 
 import pytest
 from playwright.sync_api import Page
 
 from .page_helpers import MIN_SOUND_LEVEL, assert_counters_advance, assert_tone
 from .relay_calls import (
-    close_call,
+    CallPages,
     join_call,
     new_room,
     remote_sound_peak,
@@ -25,28 +24,16 @@ from .relay_calls import (
     remote_video_changes,
     remote_video_stamps,
     renegotiate,
+    shim_and_native,
     wait_call_up,
 )
 
-IS_NATIVE = "RTCPeerConnection.toString().includes('[native code]')"
 SYNTHETIC_TONE_HZ = 440
-
-
-class CallPages(NamedTuple):
-    shim: Page
-    native: Page
-
 
 
 @pytest.fixture
 def pages(shim_page: Page, native_page: Page) -> Iterator[CallPages]:
-    call_pages = CallPages(shim_page, native_page)
-    assert call_pages.native.evaluate(IS_NATIVE) is True
-    assert call_pages.shim.evaluate(IS_NATIVE) is False
-    yield call_pages
-    for page in call_pages:
-        if page.evaluate("Boolean(window.call)"):
-            close_call(page)
+    yield from shim_and_native(shim_page, native_page)
 
 
 def start_call(pages: CallPages, offerer: str) -> None:

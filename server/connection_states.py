@@ -1,0 +1,70 @@
+"""A peer connection's iceConnectionState and connectionState, from its transports' states.
+
+aiortc's own aggregates count every transport it made, including the one a re-offer makes
+for a new section before the answer bundles it away: at each such re-offer its
+iceConnectionState went connected -> new -> connected and its connectionState dropped to
+connecting, where a browser, which puts a new section on the transport its BUNDLE group
+already uses, stays connected. So rtcshim applies webrtc-pc's rules itself
+(RTCIceConnectionState, RTCPeerConnectionState) to the transports a browser would have:
+those of the descriptions, without the ones waiting to be bundled onto a started one
+(`bundled_away_mids`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from aiortc.sdp import SessionDescription
+
+
+@dataclass(frozen=True)
+class TransportStates:
+    """One transport as the page sees it: its first section's mid and both states."""
+
+    mid: str | None
+    ice: str  # RTCIceTransportState
+    dtls: str  # RTCDtlsTransportState
+
+
+def ice_connection_state(transports: Iterable[TransportStates]) -> str:
+    states = {transport.ice for transport in transports}
+    if "failed" in states:
+        return "failed"
+    if "disconnected" in states:
+        return "disconnected"
+    if states <= {"new", "closed"}:
+        return "new"
+    if states & {"new", "checking"}:
+        return "checking"
+    if states <= {"completed", "closed"}:
+        return "completed"
+    return "connected"
+
+
+def connection_state(transports: Iterable[TransportStates]) -> str:
+    listed = list(transports)
+    ice = {transport.ice for transport in listed}
+    dtls = {transport.dtls for transport in listed}
+    if "failed" in ice | dtls:
+        return "failed"
+    if "disconnected" in ice:
+        return "disconnected"
+    if (ice | dtls) <= {"new", "closed"}:
+        return "new"
+    if ice & {"new", "checking"} or dtls & {"new", "connecting"}:
+        return "connecting"
+    return "connected"
+
+
+def bundled_away_mids(pending_offer: str | None, started: set[str | None]) -> set[str]:
+    """The sections whose transport a pending offer bundles onto one that started (given by
+    the first mid it carries): in a browser they are on that transport from the offer on,
+    while aiortc makes each a transport of its own until the answer."""
+    if pending_offer is None:
+        return set()
+    bundled_away: set[str] = set()
+    for group in SessionDescription.parse(pending_offer).group:
+        if group.semantic == "BUNDLE" and group.items and group.items[0] in started:
+            bundled_away.update(str(mid) for mid in group.items[1:])
+    return bundled_away
