@@ -101,7 +101,8 @@
   const WITH_ID = Symbol('stream with a given id');
   const ADD_REMOTE_TRACK = Symbol('remote track added');
   const REMOVE_REMOTE_TRACK = Symbol('remote track removed');
-  // - an ICE transport's, for the DTLS transport it belongs to.
+  // - an ICE and a DTLS transport's, for the peer connection's states (what they return
+  //   fires their events, once every state of the moment is in).
   const UPDATE = Symbol('update');
 
   // --- helpers ---------------------------------------------------------------
@@ -2042,11 +2043,22 @@ self.onmessage = async ({ data }) => {
       iceCandidateError: (params) => {
         this.#fire(new RTCPeerConnectionIceErrorEvent('icecandidateerror', params));
       },
-      iceConnectionStateChange: (params) => {
-        this.#setState('iceConnectionState', params.iceConnectionState, 'iceconnectionstatechange');
-      },
-      connectionStateChange: (params) => {
-        this.#setState('connectionState', params.connectionState, 'connectionstatechange');
+      // webrtc-pc changes a transport's state and updates the connection's states from it
+      // in one task: every state is set before the first of their events fires.
+      statesChange: (params) => {
+        const fireTransportEvents = params.transports.map(
+          (change) => this.#bridge.objects.get(change.transport)[UPDATE](change));
+        const changed = ['iceConnectionState', 'connectionState'].filter(
+          (name) => params[name] && !this.#closed && this.#state[name] !== params[name]);
+        for (const name of changed) {
+          this.#state[name] = params[name];
+        }
+        for (const fire of fireTransportEvents) {
+          fire();
+        }
+        for (const name of changed) {
+          this.#fire(new Event(`${name.toLowerCase()}change`));
+        }
       },
       negotiationNeeded: (params) => {
         this.#negotiationCheck = params.needed;
@@ -3555,7 +3567,7 @@ self.onmessage = async ({ data }) => {
         throw new TypeError('Illegal constructor');
       }
       super();
-      this[UPDATE](ice, false);
+      this[UPDATE](ice);
     }
 
     get role() { return this.#ice.role; }
@@ -3568,10 +3580,10 @@ self.onmessage = async ({ data }) => {
     getLocalParameters() { return this.#ice.localParameters && { ...this.#ice.localParameters }; }
     getRemoteParameters() { return this.#ice.remoteParameters && { ...this.#ice.remoteParameters }; }
 
-    [UPDATE](ice, fire = true) {
+    [UPDATE](ice) {
       const previous = this.#ice;
       if (previous && previous.state === 'closed') {
-        return; // closed with its peer connection: what the server sent before is stale
+        return () => {}; // closed with its peer connection: what the server sent before is stale
       }
       this.#ice = ice;
       const same = (name) => previous && JSON.stringify(previous[name]) === JSON.stringify(ice[name]);
@@ -3586,27 +3598,27 @@ self.onmessage = async ({ data }) => {
         this.#selectedPair = ice.selectedPair && new RTCIceCandidatePair(INTERNAL,
           new RTCIceCandidate(ice.selectedPair.local), new RTCIceCandidate(ice.selectedPair.remote));
       }
-      if (!fire) {
-        return;
-      }
-      if (previous.gatheringState !== ice.gatheringState) {
-        this.dispatchEvent(new Event('gatheringstatechange'));
-      }
-      if (pairChanged && this.#selectedPair) {
-        this.dispatchEvent(new Event('selectedcandidatepairchange'));
-      }
-      if (previous.state !== ice.state) {
-        this.dispatchEvent(new Event('statechange'));
-      }
+      const pairSelected = pairChanged && this.#selectedPair;
+      return () => {
+        if (previous.gatheringState !== ice.gatheringState) {
+          this.dispatchEvent(new Event('gatheringstatechange'));
+        }
+        if (pairSelected) {
+          this.dispatchEvent(new Event('selectedcandidatepairchange'));
+        }
+        if (previous.state !== ice.state) {
+          this.dispatchEvent(new Event('statechange'));
+        }
+      };
     }
 
     [CLOSE_QUIETLY]() {
-      this[UPDATE]({ ...this.#ice, state: 'closed' }, false);
+      this[UPDATE]({ ...this.#ice, state: 'closed' });
     }
 
     // As the peer connection's own ICE state: the server, and so the agent, is gone.
     [BRIDGE_LOST]() {
-      this[UPDATE]({ ...this.#ice, state: 'failed' });
+      this[UPDATE]({ ...this.#ice, state: 'failed' })();
     }
   }
 
@@ -3633,24 +3645,32 @@ self.onmessage = async ({ data }) => {
     getRemoteCertificates() { return this.#remoteCertificates.map(base64ToArrayBuffer); }
 
     // The bridge's events for this object (protocol.toml: DtlsTransport events).
-    [EVENTS] = {
-      stateChange: (params) => {
-        this.#remoteCertificates = params.remoteCertificates;
-        this.#setState(params.state);
-      },
-      iceChange: (params) => this.#iceTransport[UPDATE](params.ice),
-    };
+    [EVENTS] = {};
 
-    #setState(state) {
+    // Its part of the peer connection's statesChange (protocol.toml: TransportChange):
+    // takes it in, and returns what fires the ICE transport's events, then its own.
+    [UPDATE](change) {
+      const fireIceEvents = change.ice ? this.#iceTransport[UPDATE](change.ice) : () => {};
+      const fireOwnEvents = change.state ? this.#takeState(change.state, change.remoteCertificates) : () => {};
+      return () => {
+        fireIceEvents();
+        fireOwnEvents();
+      };
+    }
+
+    #takeState(state, remoteCertificates) {
       if (state === this.#state || this.#state === 'closed') {
-        return;
+        return () => {};
       }
       this.#state = state;
-      if (state === 'failed') {
-        const error = new RTCError({ errorDetail: 'dtls-failure' }, 'the DTLS handshake failed');
-        this.dispatchEvent(new RTCErrorEvent('error', { error }));
-      }
-      this.dispatchEvent(new Event('statechange'));
+      this.#remoteCertificates = remoteCertificates;
+      return () => {
+        if (state === 'failed') {
+          const error = new RTCError({ errorDetail: 'dtls-failure' }, 'the DTLS handshake failed');
+          this.dispatchEvent(new RTCErrorEvent('error', { error }));
+        }
+        this.dispatchEvent(new Event('statechange'));
+      };
     }
 
     // pc.close(): everything is closed, and no event says so.
@@ -3661,7 +3681,7 @@ self.onmessage = async ({ data }) => {
 
     [BRIDGE_LOST]() {
       this.#iceTransport[BRIDGE_LOST]();
-      this.#setState('closed');
+      this.#takeState('closed', this.#remoteCertificates)();
     }
   }
 

@@ -276,6 +276,19 @@ def on_datagram_heard(connection: Connection, heard: Callable[[], None]) -> None
         protocol.datagram_received = hear_and_receive
 
 
+def on_incoming_check(connection: Connection, checked: Callable[[], None]) -> None:
+    """Call `checked()` after each check of the far peer that `connection` answered: the
+    first one from an unknown address gave it a remote candidate (peer-reflexive), which
+    aioice tells no one."""
+    check_incoming = connection.check_incoming
+
+    def check_and_tell(message: Any, addr: tuple[str, int], protocol: StunProtocol) -> None:
+        check_incoming(message, addr, protocol)
+        checked()
+
+    connection.check_incoming = check_and_tell  # type: ignore[method-assign]
+
+
 async def check_consent(connection: Connection) -> bool:
     """One consent check (RFC 7675) on the RTP pair, not retransmitted: whether the far peer
     answered. Its answer is heard by `on_datagram_heard` too."""

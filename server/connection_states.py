@@ -7,7 +7,10 @@ connecting, where a browser, which puts a new section on the transport its BUNDL
 already uses, stays connected. So rtcshim applies webrtc-pc's rules itself
 (RTCIceConnectionState, RTCPeerConnectionState) to the transports a browser would have:
 those of the descriptions, without the ones waiting to be bundled onto a started one
-(`bundled_away_mids`).
+(`bundled_away_mids`). Only onto one of a BUNDLE group both sides agreed on: without one
+(the answer bundled nothing, its offerer with bundlePolicy max-compat), a browser gives a
+re-offer's new section a transport of its own, and its connectionState goes through
+connecting again until that transport connects or the answer bundles it away.
 """
 
 from __future__ import annotations
@@ -55,6 +58,15 @@ def connection_state(transports: Iterable[TransportStates]) -> str:
     if ice & {"new", "checking"} or dtls & {"new", "connecting"}:
         return "connecting"
     return "connected"
+
+
+def negotiated_bundle_tags(local: str, remote: str) -> set[str | None]:
+    """The first mid of each BUNDLE group both current descriptions carry (the answer's
+    groups are those of the offer it accepted)."""
+    def tags(sdp: str) -> set[str | None]:
+        return {str(group.items[0]) for group in SessionDescription.parse(sdp).group
+                if group.semantic == "BUNDLE" and group.items}
+    return tags(local) & tags(remote)
 
 
 def bundled_away_mids(pending_offer: str | None, started: set[str | None]) -> set[str]:

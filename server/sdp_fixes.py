@@ -257,6 +257,20 @@ def reject_sections(sdp: str, mids: set[str]) -> str:
     return _join(_unbundle(session, mids), sections)
 
 
+def bundle_as_offered(answer: str, offer: str) -> str:
+    """The answer's BUNDLE group with only the sections the offer's had, and none if the
+    offer had none (JSEP 5.3.1). aiortc's answer bundles every section whatever was
+    offered: an offerer that is not bundle-aware (or offers some sections apart) would read
+    its sections as sharing one transport, which aiortc, bundling what the offer says, keeps
+    apart."""
+    offered = {mid for line in _page_sections(offer)[0] if line.startswith("a=group:BUNDLE")
+               for mid in line.split()[1:]}
+    session, sections = _sections(answer)
+    answered = {mid for line in session if line.startswith("a=group:BUNDLE") for mid in line.split()[1:]}
+    session = [line for line in _unbundle(session, answered - offered) if line != "a=group:BUNDLE"]
+    return _join(session, sections)
+
+
 def rejected_mids(sdp: str) -> set[str]:
     """The mids of the sections a description rejects (port 0), bundle-only ones aside:
     those have port 0 too but share the BUNDLE group's transport (RFC 8843 6; Firefox

@@ -107,8 +107,8 @@ def local_description(page: FakePage, guid: str) -> dict[str, str]:
 
 def wait_connected(page: FakePage, guid: str) -> None:
     def connected(message: dict[str, Any]) -> bool:
-        return (message.get("guid") == guid and message.get("event") == "connectionStateChange"
-                and message["params"]["connectionState"] == "connected")
+        return (message.get("guid") == guid and message.get("event") == "statesChange"
+                and message["params"].get("connectionState") == "connected")
     while not any(connected(message) for message in page.received):
         page.receive()
 

@@ -266,3 +266,11 @@ def test_add_end_of_candidates_ends_each_gathering_section_once() -> None:
         "a=candidate:1 1 udp 1 10.0.0.1 5000 typ host", "a=end-of-candidates", "a=ice-ufrag:u"]
     assert ended.count("a=end-of-candidates") == 2
     assert sdp_fixes.add_end_of_candidates(ended) == ended
+
+
+def test_bundle_as_offered_keeps_only_what_the_offer_bundled() -> None:
+    answer = OFFER.replace("a=group:BUNDLE 0 1", "a=group:BUNDLE 0 1 2")
+    assert sdp_fixes.bundle_as_offered(answer, OFFER) == OFFER
+    not_bundled = OFFER.replace("a=group:BUNDLE 0 1", "a=group:SOMETHING 0 1")
+    assert "BUNDLE" not in sdp_fixes.bundle_as_offered(OFFER, not_bundled)
+    assert "\r\n\r\n" not in sdp_fixes.bundle_as_offered(OFFER, not_bundled)

@@ -140,10 +140,11 @@ def test_set_local_description_events_order(fake_page: FakePage) -> None:
     assert names[:4] == ["__create__", "__create__", "signalingStateChange", f"reply {reply_id}"]
     assert [m["params"]["type"] for m in fake_page.received[:2]] == ["DtlsTransport", "SctpTransport"]
     assert fake_page.received[0]["params"]["initializer"]["ice"]["gatheringState"] == "new"
-    assert names[4:6] == ["iceChange", "iceGatheringStateChange"]
-    assert names[-3:] == ["iceChange", "iceGatheringStateChange", "iceCandidate"]
+    assert names[4:6] == ["statesChange", "iceGatheringStateChange"]
+    assert names[-3:] == ["statesChange", "iceGatheringStateChange", "iceCandidate"]
     assert set(names[6:-3]) == {"iceCandidate"}
-    gathering = [m["params"]["ice"]["gatheringState"] for m in fake_page.received if m.get("event") == "iceChange"]
+    gathering = [m["params"]["transports"][0]["ice"]["gatheringState"]
+                 for m in fake_page.received if m.get("event") == "statesChange"]
     assert gathering == ["gathering", "complete"]
     descriptions = fake_page.received[2]["params"]["descriptions"]
     assert descriptions["pendingLocalDescription"]["type"] == "offer"

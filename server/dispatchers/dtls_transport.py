@@ -4,7 +4,9 @@ aiortc has these objects but tells little of them: its ICE transport says "compl
 where browsers say "connected", and nothing reports candidates, parameters or the selected
 pair as they change. One DtlsTransport handle stands for each aiortc DTLS transport
 (bundled sections share one) and carries its ICE transport's whole state (when it is sent,
-and what the page makes of it: docs/design.md, "Transports"). What it reads of
+and what the page makes of it: docs/design.md, "Transports"). Its changes reach the page in
+its peer connection's `statesChange`, with the connection's states they change (webrtc-pc
+sets them all before it fires any of their events). What it reads of
 aiortc's and aioice's private state (the ICE connection, the selected pair, the OpenSSL
 connection) comes through `aiortc_seams.py`, as all such reads do.
 """
@@ -18,7 +20,7 @@ from aioice import Candidate
 from aiortc import RTCDtlsTransport
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from ..aiortc_seams import dtls_certificates, ice_connection, selected_pair
+from ..aiortc_seams import dtls_certificates, ice_connection, on_incoming_check, selected_pair
 from ..dispatcher import Dispatcher
 from ..far_peer_watch import FarPeerWatch
 
@@ -50,11 +52,15 @@ class DtlsTransportDispatcher(Dispatcher):
         # The gathering state the page sees: the peer connection's announcement of the
         # gathering leads it, as a browser gathers once setLocalDescription resolved.
         self.gathering_state_shown = "new"
+        # Whether a remote candidate ever came (in a description, added, or learned from
+        # the far peer's checks): a browser's ICE transport stays new until one does.
+        self._remote_candidate_known = False
         self._reported_ice = self.ice_state()
         self._reported_state = dtls.state
-        dtls.on("statechange", self.report_state)
-        dtls.transport.on("statechange", self.report_ice)
-        dtls.transport.iceGatherer.on("statechange", self.report_ice)
+        dtls.on("statechange", self.report)
+        dtls.transport.on("statechange", self.report)
+        dtls.transport.iceGatherer.on("statechange", self.report)
+        on_incoming_check(ice_connection(dtls.transport), self._incoming_check)
 
     def initializer(self) -> dict[str, Any]:
         return {"state": self.dtls.state, "remoteCertificates": self._remote_certificates(),
@@ -82,27 +88,44 @@ class DtlsTransportDispatcher(Dispatcher):
         }
 
     def browser_ice_state(self) -> str:
-        """The ICE transport's state as a browser reports it: once connected, the far peer
-        watch's (aiortc's failed wins; closed, when aiortc closed itself, does not)."""
+        """The ICE transport's state as a browser reports it: new while checking with no
+        remote candidate ever (aiortc checks at once, a browser once it has a pair); once
+        connected, the far peer watch's (aiortc's failed wins; closed, when aiortc closed
+        itself, does not)."""
         aiortc_state = self.dtls.transport.state
+        if aiortc_state == "checking" and self._awaiting_remote_candidates():
+            return "new"
         if self.far_peer is None or aiortc_state == "failed":
             return ice_state(aiortc_state)
         return self.far_peer.state
 
-    def report_ice(self) -> None:
-        """Tell the page if anything of the ICE transport changed (before the peer
-        connection's own state events, as the spec orders them)."""
+    def _awaiting_remote_candidates(self) -> bool:
+        if not self._remote_candidate_known:
+            self._remote_candidate_known = bool(ice_connection(self.dtls.transport).remote_candidates)
+        return not self._remote_candidate_known
+
+    def report(self) -> None:
+        """Something of this transport may have changed: its peer connection tells the page."""
+        self.peer_connection.report_states()
+
+    def take_change(self) -> dict[str, Any] | None:
+        """What changed since the page last heard (the ICE transport's whole state, the DTLS
+        state), for the peer connection's statesChange; None: nothing."""
         if self.far_peer is None and self.dtls.transport.state == "completed":
-            self.far_peer = FarPeerWatch(self.dtls.transport, self._report_far_peer)
+            self.far_peer = FarPeerWatch(self.dtls.transport, self.report)
+        change: dict[str, Any] = {"transport": self.guid}
         snapshot = self.ice_state()
         if snapshot != self._reported_ice:
-            self._reported_ice = snapshot
-            self.emit("iceChange", {"ice": snapshot})
+            self._reported_ice = change["ice"] = snapshot
+        if self.dtls.state != self._reported_state:
+            self._reported_state = change["state"] = self.dtls.state
+            change["remoteCertificates"] = self._remote_certificates()
+        return change if len(change) > 1 else None
 
     def show_gathering(self, state: str) -> None:
         """The page sees the transport's gathering at `state` (gathering, complete)."""
         self.gathering_state_shown = state
-        self.report_ice()
+        self.report()
 
     def ice_restarted(self) -> None:
         """The ICE transport carries data on a new connection (ice_restart.py): the far
@@ -110,15 +133,13 @@ class DtlsTransportDispatcher(Dispatcher):
         if self.far_peer is not None:
             self.far_peer.stop()
             self.far_peer = None
-        self.report_ice()
+        self.report()
 
-    def _report_far_peer(self) -> None:
-        self.peer_connection.report_connection_states()
-
-    def report_state(self) -> None:
-        if self.dtls.state != self._reported_state:
-            self._reported_state = self.dtls.state
-            self.emit("stateChange", {"state": self.dtls.state, "remoteCertificates": self._remote_certificates()})
+    def _incoming_check(self) -> None:
+        """A check of the far peer may have brought the first remote candidate (a
+        peer-reflexive one): the ICE transport is checking from then on."""
+        if not self._remote_candidate_known:
+            self.report()
 
     def _remote_certificates(self) -> list[str]:
         """The peer's DTLS certificate, DER in base64, once the handshake has it."""
@@ -132,7 +153,7 @@ class DtlsTransportDispatcher(Dispatcher):
     def dispose(self) -> None:
         if self.far_peer is not None:
             self.far_peer.stop()
-        self.dtls.remove_listener("statechange", self.report_state)
-        self.dtls.transport.remove_listener("statechange", self.report_ice)
-        self.dtls.transport.iceGatherer.remove_listener("statechange", self.report_ice)
+        self.dtls.remove_listener("statechange", self.report)
+        self.dtls.transport.remove_listener("statechange", self.report)
+        self.dtls.transport.iceGatherer.remove_listener("statechange", self.report)
         super().dispose()

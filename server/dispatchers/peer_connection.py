@@ -146,8 +146,8 @@ class PeerConnectionDispatcher(Dispatcher):
         self.data_channels_opened = 0
         self.data_channels_closed = 0
         self._sctp_role: str | None = None  # the DTLS role the page was told (sctpRole)
-        self.peer_connection.on("iceconnectionstatechange", self._report_ice_connection_state)
-        self.peer_connection.on("connectionstatechange", self._report_connection_state)
+        self.peer_connection.on("iceconnectionstatechange", self.report_states)
+        self.peer_connection.on("connectionstatechange", self.report_states)
         self.peer_connection.on("datachannel", self._announce_remote_data_channel)
         self.commands = {
             "createOffer": self.create_offer,
@@ -195,6 +195,9 @@ class PeerConnectionDispatcher(Dispatcher):
         else:
             created = await self.peer_connection.createAnswer()
         sdp = created.sdp
+        remote_offer = self.descriptions["pendingRemoteDescription"]
+        if description_type == "answer" and remote_offer is not None:
+            sdp = sdp_fixes.bundle_as_offered(sdp, remote_offer["sdp"])
         negotiated = self.descriptions["currentRemoteDescription"]
         if description_type == "offer" and negotiated is not None:
             sdp = sdp_fixes.keep_extension_ids(sdp, negotiated["sdp"])
@@ -283,7 +286,7 @@ class PeerConnectionDispatcher(Dispatcher):
             self._report_gathering_without_transports()
             self.candidateless.start()
             self._report_remote_tracks(description)
-            self._report_transports()
+            self.report_states()
         self.update_negotiation_needed()
         return {}
 
@@ -387,6 +390,7 @@ class PeerConnectionDispatcher(Dispatcher):
             "sctp": self.sctp_transport.guid if self.sctp_transport else None,
             "removedTransceivers": list(removed),
         })
+        self.report_states()  # the transports the description brought or took away count now
         self._give_data_channel_ids()
 
     # --- transports ------------------------------------------------------------------
@@ -417,10 +421,6 @@ class PeerConnectionDispatcher(Dispatcher):
                 self.sctp_transport.announce()
             else:
                 self.sctp_transport.use_transport(self.transports[sctp.transport])
-
-    def _report_transports(self) -> None:
-        for transport in self.transports.values():
-            transport.report_ice()
 
     async def restart_ice(self, params: Params) -> Result:
         """webrtc-pc restartIce(): the next offer restarts ICE on every transport."""
@@ -581,7 +581,7 @@ class PeerConnectionDispatcher(Dispatcher):
                         self._remote_candidates_ended.add(ice)
                         await ice.addRemoteCandidate(None)
                 self._show_remote_candidate(sections, sdp_fixes.END_OF_CANDIDATES)
-                self._report_transports()
+                self.report_states()
                 return {}
             index = self.remote_sections.section_of(candidate)
             parsed = self._parse_candidate(candidate, index)
@@ -591,7 +591,7 @@ class PeerConnectionDispatcher(Dispatcher):
                 return {}
             await self.peer_connection.addIceCandidate(parsed)
             self._show_remote_candidate([index], "a=candidate:" + candidate_to_sdp(parsed))
-            self._report_transports()
+            self.report_states()
         return {}
 
     def _parse_candidate(self, candidate: dict[str, Any], index: int) -> Any:
@@ -860,25 +860,25 @@ class PeerConnectionDispatcher(Dispatcher):
             self.ice_gathering_state = state
             self.emit("iceGatheringStateChange", {"iceGatheringState": state, "descriptions": descriptions})
 
-    def report_connection_states(self) -> None:
-        """The far peer's state changed on a transport (far_peer_watch.py)."""
-        self._report_ice_connection_state()
-        self._report_connection_state()
-
-    def _report_ice_connection_state(self) -> None:
-        self._report_transports()
-        state = connection_states.ice_connection_state(self._counted_transports())
-        if state != self.ice_connection_state and not self.closed:
-            self.ice_connection_state = state
-            self.emit("iceConnectionStateChange", {"iceConnectionState": state})
-
-    def _report_connection_state(self) -> None:
-        for transport in self.transports.values():
-            transport.report_state()  # the DTLS transport's own event first, as the spec orders them
-        state = connection_states.connection_state(self._counted_transports())
-        if state != self.connection_state and not self.closed:
-            self.connection_state = state
-            self.emit("connectionStateChange", {"connectionState": state})
+    def report_states(self) -> None:
+        """Tell the page what changed of the transports and of the states they make up, in
+        one event: webrtc-pc changes a transport's state and "updates the ICE connection
+        state" and "the connection state" in one task, every state set before the first
+        of their events fires (the page then fires the transports' events, then
+        iceconnectionstatechange, then connectionstatechange)."""
+        if self.closed:
+            return
+        changes = [change for transport in self.transports.values() if (change := transport.take_change())]
+        counted = self._counted_transports()
+        states: dict[str, Any] = {"transports": changes}
+        ice_connection_state = connection_states.ice_connection_state(counted)
+        if ice_connection_state != self.ice_connection_state:
+            self.ice_connection_state = states["iceConnectionState"] = ice_connection_state
+        connection_state = connection_states.connection_state(counted)
+        if connection_state != self.connection_state:
+            self.connection_state = states["connectionState"] = connection_state
+        if changes or len(states) > 1:
+            self.emit("statesChange", states)
 
     def _counted_transports(self) -> list[connection_states.TransportStates]:
         bundled_away = self._bundled_away_mids()
@@ -890,7 +890,11 @@ class PeerConnectionDispatcher(Dispatcher):
 
     def _bundled_away_mids(self) -> set[str]:
         pending = self.descriptions["pendingLocalDescription"] or self.descriptions["pendingRemoteDescription"]
-        started = {transport.mid for transport in self.transports.values() if transport.dtls.transport.state != "new"}
+        local, remote = self.descriptions["currentLocalDescription"], self.descriptions["currentRemoteDescription"]
+        negotiated = (connection_states.negotiated_bundle_tags(local["sdp"], remote["sdp"])
+                      if local and remote else set())
+        started = {transport.mid for transport in self.transports.values()
+                   if transport.dtls.transport.state != "new" and transport.mid in negotiated}
         return connection_states.bundled_away_mids(pending["sdp"] if pending else None, started)
 
     # --- stats -------------------------------------------------------------------------

@@ -150,7 +150,7 @@ def test_a_renegotiation_on_a_live_call_keeps_its_states(shim_page: Page) -> Non
 
 def test_a_restart_of_a_transport_still_checking_connects_over_the_new_credentials(shim_page: Page) -> None:
     """No candidate crossed after the first offer and answer: the offerer's transport is
-    still in its first checks. A restart offer renews it too (webrtc-pc restarts every
+    still in its first checks (new to the page, as a browser's without a remote candidate). A restart offer renews it too (webrtc-pc restarts every
     transport): the offerer gathers anew, and with the new candidates trickled the call
     connects over the new credentials, DTLS handshaking over the new pair."""
     result = shim_page.evaluate("""async () => {
@@ -164,7 +164,8 @@ def test_a_restart_of_a_transport_still_checking_connects_over_the_new_credentia
       await b.setLocalDescription(await b.createAnswer());
       await a.setRemoteDescription(withoutCandidates(b.localDescription));
       const ice = a.sctp.transport.iceTransport;
-      await until(() => ice.state === 'checking', () => `the first checks start: ${ice.state}`);
+      await settled();  // aiortc's first checks have started
+      const firstState = ice.state;
       const first = ice.getLocalParameters().usernameFragment;
       a.onicegatheringstatechange = () => log.push(`gathering ${a.iceGatheringState}`);
       a.onicecandidate = (event) => {
@@ -183,7 +184,7 @@ def test_a_restart_of_a_transport_still_checking_connects_over_the_new_credentia
       await until(() => channel.readyState === 'open', 'the channel opens');
       await until(() => ice.getSelectedCandidatePair() !== null, 'a pair is selected');
       return {
-        gathered, first, now: ice.getLocalParameters().usernameFragment,
+        gathered, first, firstState, now: ice.getLocalParameters().usernameFragment,
         offered: /a=ice-ufrag:(\\S+)/.exec(a.localDescription.sdp)[1],
         pairPort: ice.getSelectedCandidatePair().local.port,
         ports: ice.getLocalCandidates().map((candidate) => candidate.port),
@@ -191,6 +192,7 @@ def test_a_restart_of_a_transport_still_checking_connects_over_the_new_credentia
       };
     }""")
     assert result["now"] != result["first"] and result["offered"] == result["now"], result
+    assert result["firstState"] == "new", result
     gathered = result["gathered"]
     # In the spec's order: the complete state, then the null candidate.
     assert gathered[0] == "gathering gathering" and gathered[-2:] == ["gathering complete", "candidate null"], gathered
@@ -264,7 +266,7 @@ def test_a_failed_connection_recovers_with_an_ice_restart(shim_page: Page) -> No
 
 def test_a_relay_only_call_without_turn_fails_then_recovers_with_all(shim_page: Page) -> None:
     """The relay policy without a TURN server gathers nothing: aiortc never started such a
-    transport (the call stayed new), a browser fails it (ice_without_candidates.py). Back
+    transport (the call stayed new), rtcshim fails it (ice_without_candidates.py). Back
     to "all", setConfiguration's restart connects both ends and the channel opens."""
     result = shim_page.evaluate("""async () => {
       const a = new RTCPeerConnection({ iceTransportPolicy: 'relay' });
@@ -286,4 +288,7 @@ def test_a_relay_only_call_without_turn_fails_then_recovers_with_all(shim_page: 
       return states;
     }""")
     for side in "ab":
-        assert result[side][:2] == ["checking", "failed"] and result[side][-1] == "connected", result
+        # Neither end had a remote candidate when its checks ended (a has no local one to
+        # pair b's with, and ends at once): never checking (webrtc-pc's checking needs one),
+        # then failed. Native Chromium stays new (its WPT subtests that wait for failed time out).
+        assert result[side][0] == "failed" and result[side][-1] == "connected", result
