@@ -72,13 +72,14 @@
   // - the handle the server knows a certificate, track or transceiver by;
   const GUID = Symbol('handle');
   // - what a peer connection asks of the objects it closes, and what its data channels,
-  //   its senders (replaceTrack's place in the operations chain) and the getStats section
-  //   ask of it;
+  //   its senders (replaceTrack's place in the operations chain), its transceivers (a
+  //   change an offer made meanwhile misses) and the getStats section ask of it;
   const CLOSE_QUIETLY = Symbol('close or end without events');
   const MAX_MESSAGE_SIZE = Symbol('max message size');
   const STATS = Symbol('request stats');
   const INITIAL_OFFERER = Symbol('made the first offer');
   const CHAIN = Symbol('chain an operation');
+  const DESCRIBED_CHANGED = Symbol('what a description describes changed');
   // - a transceiver's, for its peer connection, sender, receiver and DTMF sender;
   const KIND = Symbol('kind');
   const CALL = Symbol('call');
@@ -1636,6 +1637,7 @@ self.onmessage = async ({ data }) => {
     #lastLeft = null; // settles when the last chained operation left the chain
     #waiting = 0; // operations waiting for a multi-step one
     #operationsPending = 0; // the length of the spec's operations chain
+    #describedChanges = 0; // counts the page's changes to what a description describes
     // webrtc-pc's [[NegotiationNeeded]] and [[UpdateNegotiationNeededFlagOnEmptyChain]],
     // and the server's latest answer to "check if negotiation is needed".
     #negotiationNeeded = false;
@@ -1687,7 +1689,8 @@ self.onmessage = async ({ data }) => {
     // IdP), which the operations chain keeps together (#chained). createOffer and
     // createAnswer resolve with an RTCSessionDescriptionInit, a plain dictionary.
     createOffer(options = undefined) {
-      return this.#chained(() => this.#withAssertion(this.#call('createOffer', { options: normalizeOfferOptions(options) })), {
+      const params = { options: normalizeOfferOptions(options) };
+      return this.#chained(() => this.#withAssertion(this.#createDescription('createOffer', params)), {
         multiStep: this.#identity.hasProvider,
         checkWhenEmpty: () => this.#checkSignalingState('createOffer', ['stable', 'have-local-offer']),
       });
@@ -1695,7 +1698,7 @@ self.onmessage = async ({ data }) => {
 
     createAnswer(options = undefined) {
       void options; // RTCAnswerOptions has no members left that aiortc could honour
-      return this.#chained(() => this.#withAssertion(this.#call('createAnswer', {})), {
+      return this.#chained(() => this.#withAssertion(this.#createDescription('createAnswer', {})), {
         multiStep: this.#identity.hasProvider,
         checkWhenEmpty: () => this.#checkSignalingState('createAnswer', ['have-remote-offer', 'have-local-pranswer']),
       });
@@ -1788,6 +1791,7 @@ self.onmessage = async ({ data }) => {
       });
       this.#bridge.register(guid, channel);
       this.#dataChannels.add(channel);
+      this[DESCRIBED_CHANGED]();
       this.#call('createDataChannel', { dataChannel: guid, label: labelText, init })
         .catch((error) => channel[EVENTS].error({ name: error.name, message: error.message, errorDetail: 'data-channel-failure' }));
       return channel;
@@ -1826,6 +1830,7 @@ self.onmessage = async ({ data }) => {
       const direction = { recvonly: 'sendrecv', inactive: 'sendonly' }[reusable.direction] || reusable.direction;
       reusable.sender[SET_TRACK](track);
       reusable[SET_DIRECTION](direction);
+      this[DESCRIBED_CHANGED]();
       const failed = reportFailure('addTrack');
       reusable[CALL]('replaceTrack', { track: trackHandle(track), byAddTrack: true }).catch(failed);
       reusable[CALL]('setStreams', { streams: streamIds }).catch(failed);
@@ -1848,6 +1853,7 @@ self.onmessage = async ({ data }) => {
       const direction = { sendrecv: 'recvonly', sendonly: 'inactive' }[transceiver.direction] || transceiver.direction;
       sender[SET_TRACK](null);
       transceiver[SET_DIRECTION](direction);
+      this[DESCRIBED_CHANGED]();
       transceiver[CALL]('replaceTrack', { track: null }).catch(reportFailure('replaceTrack'));
       transceiver[CALL]('setDirection', { direction }).catch(reportFailure('setDirection'));
     }
@@ -2035,7 +2041,7 @@ self.onmessage = async ({ data }) => {
       },
       iceCandidate: (params) => {
         if (params.descriptions) {
-          this.#takeDescriptions(params.descriptions);  // a candidate from an ICE server
+          this.#takeDescriptions(params.descriptions);  // the local one now lists the candidate
         }
         const candidate = params.candidate && new RTCIceCandidate(params.candidate);
         this.#fire(new RTCPeerConnectionIceEvent('icecandidate', { candidate }));
@@ -2163,6 +2169,7 @@ self.onmessage = async ({ data }) => {
         { kind, mid: null, direction: init.direction, currentDirection: null }, receiverTrack);
       transceiver.sender[SET_TRACK](track);
       this.#transceivers.push(transceiver);
+      this[DESCRIBED_CHANGED]();
       this.#call('addTransceiver', {
         transceiver: guid, receiverTrack: receiverGuid, receiverTrackId: receiverTrack.id, kind,
         track: trackHandle(track), init, byAddTrack,
@@ -2184,6 +2191,26 @@ self.onmessage = async ({ data }) => {
 
     #call(method, params) {
       return this.#bridge.call(this.#guid, method, params);
+    }
+
+    // webrtc-pc "final steps to create an offer" (and an answer), step 2: the server made
+    // the description from the state it had when the call arrived; if the page changed
+    // what it describes since (addTransceiver right after createOffer), it may be stale,
+    // so it is made again, now that the server has the change.
+    async #createDescription(method, params) {
+      for (;;) {
+        const changesBefore = this.#describedChanges;
+        const created = await this.#call(method, params);
+        if (changesBefore === this.#describedChanges || this.#closed) {
+          return created;
+        }
+      }
+    }
+
+    // A transceiver, sender or data channel of this connection changed what its next
+    // description will describe.
+    [DESCRIBED_CHANGED]() {
+      this.#describedChanges += 1;
     }
 
     // Methods of the operations chain fail at once on a closed connection; the server
@@ -3941,6 +3968,7 @@ self.onmessage = async ({ data }) => {
     setStreams(...streams) {
       const check = this.#transceiver[CHECK_USABLE]();
       if (check) throw check;
+      this.#peerConnection[DESCRIBED_CHANGED]();
       this.#transceiver[CALL]('setStreams', { streams: streams.map((stream) => stream.id) }).catch(reportFailure('setStreams'));
     }
 
@@ -4046,6 +4074,7 @@ self.onmessage = async ({ data }) => {
       if (check) throw check;
       if (direction === this.#direction) return;
       this.#direction = direction;
+      this.#peerConnection[DESCRIBED_CHANGED]();
       this[CALL]('setDirection', { direction }).catch(reportFailure('setDirection'));
     }
     get currentDirection() { return this.#currentDirection; }
@@ -4072,6 +4101,7 @@ self.onmessage = async ({ data }) => {
       this.#direction = 'stopped';
       // webrtc-pc "stop the RTCRtpTransceiver": the sender stops sending but keeps its track.
       this.#receiver.track[CLOSE_QUIETLY]();  // ended without an event, as the page asked
+      this.#peerConnection[DESCRIBED_CHANGED]();
       this[CALL]('stop', {}).catch(reportFailure('stop'));
     }
 

@@ -6,7 +6,7 @@ import re
 
 from aiortc.sdp import SessionDescription
 
-from .errors import InvalidAccessError, SdpSyntaxError
+from .errors import InvalidAccessError, OperationError, SdpSyntaxError
 
 SDP_LINE = re.compile(r"^[a-z]=\S")
 EXTMAP = re.compile(r"^a=extmap:(\d+)(/\S+)? (\S+)(.*)$")
@@ -62,6 +62,22 @@ def check_rtcp_mux(sdp: str) -> None:
         kind, port = [*section[0][len("m="):].split(" "), ""][:2]
         if kind in ("audio", "video") and port != "0" and "a=rtcp-mux" not in section:
             raise InvalidAccessError(f"media section {index} does not mux RTCP with RTP (no a=rtcp-mux)")
+
+
+def check_unique_msids(sdp: str) -> None:
+    """No two media sections in use carry the same a=msid (stream id and track id): RFC 8830
+    gives each section's track its own; a remote description that repeats one names one
+    track twice, and rejects with OperationError, as in Chromium (aiortc takes it)."""
+    _, sections = _page_sections(sdp)
+    seen: dict[str, int] = {}
+    for index, section in enumerate(sections):
+        if section[0].split(" ")[1:2] == ["0"]:
+            continue
+        for msid in dict.fromkeys(" ".join(line[len("a=msid:"):].split()) for line in section
+                                  if line.startswith("a=msid:")):
+            if msid in seen:
+                raise OperationError(f"media sections {seen[msid]} and {index} have the same a=msid:{msid}")
+            seen[msid] = index
 
 
 def check_mids(sdp: str) -> None:
@@ -350,6 +366,28 @@ def add_end_of_candidates(sdp: str) -> str:
             at = listed[-1] + 1 if listed else len(section) - (section[-1] == "")
             section.insert(at, "a=end-of-candidates")
     return _join(session, sections)
+
+
+def unannounced_candidates_hidden(sdp: str, announced: set[str]) -> str:
+    """aiortc's local description as a browser's stands before its icecandidate events: only
+    the candidates announced so far (keys "<ufrag> candidate:..."), and a=end-of-candidates
+    only in sections with none still to come; the rest show as their events fire."""
+    session, sections = _sections(sdp)
+    for section in sections:
+        ufrag = next((line[len("a=ice-ufrag:"):] for line in section if line.startswith("a=ice-ufrag:")), "")
+        kept = [line for line in section
+                if not line.startswith("a=candidate:") or f"{ufrag} {line[len('a='):]}" in announced]
+        if len(kept) < len(section):
+            kept = [line for line in kept if line != END_OF_CANDIDATES]
+        section[:] = kept
+    return _join(session, sections)
+
+
+def sections_listing(sdp: str, line: str) -> list[int]:
+    """The indexes of the media sections that hold `line` (aiortc lists a transport's
+    candidates in each section bundled on it)."""
+    _, sections = _sections(sdp)
+    return [index for index, section in enumerate(sections) if line in section]
 
 
 def add_candidate(sdp: str, ufrag: str, candidate: str) -> str:

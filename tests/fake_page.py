@@ -96,12 +96,19 @@ def negotiate(page: FakePage, offerer: str, answerer: str) -> None:
 
 
 def local_description(page: FakePage, guid: str) -> dict[str, str]:
-    """The local description as setLocalDescription left it: with the candidates aiortc
-    gathered (createOffer's and createAnswer's have none)."""
-    changes = [message for message in page.received
-               if message.get("guid") == guid and message.get("event") == "signalingStateChange"]
-    descriptions = changes[-1]["params"]["descriptions"]
-    description: dict[str, str] = descriptions["pendingLocalDescription"] or descriptions["currentLocalDescription"]
+    """The local description with every candidate gathered, as a page that does not trickle
+    sends it: setLocalDescription's lists none yet; the events after its reply list them (one
+    round trip later, all have arrived), and the end of gathering ends them."""
+    page.call("Session", "enumerateDevices", {})
+
+    def of_guid(event: str | None = None) -> list[dict[str, Any]]:
+        return [message for message in page.received if message.get("guid") == guid
+                and (event is None or message.get("event") == event)]
+
+    while (states := of_guid("iceGatheringStateChange")) and states[-1]["params"]["iceGatheringState"] == "gathering":
+        page.receive()
+    *_, last = (message["params"]["descriptions"] for message in of_guid() if message["params"].get("descriptions"))
+    description: dict[str, str] = last["pendingLocalDescription"] or last["currentLocalDescription"]
     return description
 
 

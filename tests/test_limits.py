@@ -34,7 +34,7 @@ from rtcshim.session import Session
 
 from .conftest import wait_until_empty
 from .event_loop import run
-from .fake_page import CONFIGURATION, DATA_CHANNEL_INIT, FakePage, new_handle
+from .fake_page import CONFIGURATION, DATA_CHANNEL_INIT, FakePage, local_description, new_handle
 
 REPO = Path(__file__).resolve().parent.parent
 LIMITS_DOC = REPO / "docs" / "security" / "limits.md"
@@ -276,15 +276,6 @@ def test_data_channels_beyond_the_limits_are_operation_errors(page: FakePage) ->
         "OperationError", "RTCDataChannel creation failed: this server's limit is 3 (--max-data-channels)")
     page.call(first, "close", {})
     assert "result" in create_data_channel(page, second)
-
-
-def local_description(page: FakePage, peer_connection: str) -> dict[str, str]:
-    """The description the last setLocalDescription gave (candidates included: aiortc gathers first)."""
-    changes = [message for message in page.received
-               if message.get("guid") == peer_connection and message.get("event") == "signalingStateChange"]
-    descriptions = changes[-1]["params"]["descriptions"]
-    local: dict[str, str] = descriptions["pendingLocalDescription"] or descriptions["currentLocalDescription"]
-    return local
 
 
 class LogWaiter(logging.Handler):

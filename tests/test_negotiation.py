@@ -113,3 +113,17 @@ def test_remote_offer_section_goes_to_a_transceiver_of_add_track_only(
     answer = page.call(answerer, "createAnswer", {})["result"]["description"]
     assert negotiation_needed_after(
         page, answerer, "setLocalDescription", {"description": answer}, answerer) is not takes_the_section
+
+
+def test_set_remote_description_with_one_msid_in_two_sections_is_operation_error(page: FakePage) -> None:
+    """RFC 8830: a section's msid names its own track; two sections naming one track reject
+    (Chromium: OperationError) and leave the connection as it was."""
+    offerer, answerer = page.create_peer_connection(), page.create_peer_connection()
+    add_transceiver(page, offerer)
+    offer = page.call(offerer, "createOffer", {"options": {}})["result"]["description"]
+    session, section = offer["sdp"].split("\r\nm=", 1)
+    assert "\r\na=msid:" in section
+    twice = f"{session}\r\nm={section}m={section.replace('a=mid:', 'a=mid:again', 1)}"
+    reply = page.call(answerer, "setRemoteDescription", {"description": {"type": "offer", "sdp": twice}})
+    assert reply["error"]["name"] == "OperationError", reply
+    assert "result" in page.call(answerer, "setRemoteDescription", {"description": offer})

@@ -274,3 +274,53 @@ def test_bundle_as_offered_keeps_only_what_the_offer_bundled() -> None:
     not_bundled = OFFER.replace("a=group:BUNDLE 0 1", "a=group:SOMETHING 0 1")
     assert "BUNDLE" not in sdp_fixes.bundle_as_offered(OFFER, not_bundled)
     assert "\r\n\r\n" not in sdp_fixes.bundle_as_offered(OFFER, not_bundled)
+
+
+def test_check_unique_msids_refuses_two_sections_with_one_track() -> None:
+    twice = WITH_MSID.replace("a=msid:s3 t2", "a=msid:s1  t1")
+    with pytest.raises(OperationError, match=r"^media sections 0 and 1 have the same a=msid:s1 t1$"):
+        sdp_fixes.check_unique_msids(twice)
+
+
+@pytest.mark.parametrize("sdp", [
+    WITH_MSID,
+    WITH_MSID.replace("a=msid:s3 t2", "a=msid:s1 t2"),  # two tracks of one stream
+    WITH_MSID.replace("a=msid:s3 t2", "a=msid:s3 t1"),  # one track id in two streams
+    sdp_fixes.write_stream_ids(WITH_MSID, {11: ["s1", "s2"]}),  # one track in two streams
+    WITH_MSID.replace("a=msid:s3 t2", "a=msid:s1 t1").replace("m=video 9", "m=video 0"),  # rejected
+])
+def test_check_unique_msids_accepts_a_track_per_section(sdp: str) -> None:
+    sdp_fixes.check_unique_msids(sdp)
+
+
+GATHERED = OFFER.replace("a=sendrecv", "a=sendrecv\r\na=candidate:1 1 udp 9 10.0.0.1 5000 typ host\r\n"
+                         "a=candidate:2 1 udp 9 10.0.0.2 5000 typ host\r\na=end-of-candidates\r\na=ice-ufrag:u"
+                         ).replace("a=sendonly", "a=sendonly\r\na=candidate:3 1 udp 9 10.0.0.1 6000 typ host\r\n"
+                                   "a=end-of-candidates\r\na=ice-ufrag:u")
+
+
+def candidate_lines(sdp: str) -> list[list[str]]:
+    return [[line for line in section.split("\r\n") if line.startswith(("a=candidate:", "a=end-of-candidates"))]
+            for section in sdp.split("\r\nm=")[1:]]
+
+
+def test_unannounced_candidates_hidden_shows_the_announced_and_their_sections_end() -> None:
+    shown = sdp_fixes.unannounced_candidates_hidden(GATHERED, {"u candidate:3 1 udp 9 10.0.0.1 6000 typ host"})
+    assert candidate_lines(shown) == [[], ["a=candidate:3 1 udp 9 10.0.0.1 6000 typ host", "a=end-of-candidates"]]
+    assert sdp_fixes.unannounced_candidates_hidden(GATHERED, set()) == GATHERED.replace(
+        "a=candidate:1 1 udp 9 10.0.0.1 5000 typ host\r\na=candidate:2 1 udp 9 10.0.0.2 5000 typ host\r\n", "").replace(
+        "a=candidate:3 1 udp 9 10.0.0.1 6000 typ host\r\n", "").replace("a=end-of-candidates\r\n", "")
+
+
+def test_sections_listing_and_add_end_of_candidates_rebuild_what_aiortc_gathered() -> None:
+    shown = sdp_fixes.unannounced_candidates_hidden(GATHERED, set())
+    for line in ("a=candidate:1 1 udp 9 10.0.0.1 5000 typ host", "a=candidate:2 1 udp 9 10.0.0.2 5000 typ host",
+                 "a=candidate:3 1 udp 9 10.0.0.1 6000 typ host"):
+        shown = sdp_fixes.add_to_sections(shown, sdp_fixes.sections_listing(GATHERED, line), line)
+    rebuilt = sdp_fixes.add_end_of_candidates(shown)
+    assert candidate_lines(rebuilt) == candidate_lines(GATHERED)
+    assert sorted(rebuilt.split("\r\n")) == sorted(GATHERED.split("\r\n"))
+    rejected = GATHERED.replace("m=video 9", "m=video 0")
+    ended = sdp_fixes.add_end_of_candidates(sdp_fixes.unannounced_candidates_hidden(rejected, set()))
+    assert candidate_lines(ended) == [
+        ["a=end-of-candidates"], []]

@@ -244,6 +244,7 @@ class PeerConnectionDispatcher(Dispatcher):
             sdp = sdp_fixes.write_stream_ids(sdp, self._stream_ids_by_ssrc())
             if self.configuration["iceServers"]:
                 sdp = sdp_fixes.drop_end_of_candidates(sdp)  # more are on their way
+            sdp = sdp_fixes.unannounced_candidates_hidden(sdp, self._announced_candidates)
             for transceiver in self.transceivers.values():
                 transceiver.described_stream_ids = frozenset(transceiver.stream_ids)
             self._settle_descriptions("Local", {"type": local.type, "sdp": sdp})
@@ -442,7 +443,7 @@ class PeerConnectionDispatcher(Dispatcher):
         if self.closed:
             return
         local = SessionDescription.parse(self.peer_connection.localDescription.sdp)
-        fresh = []
+        fresh: list[dict[str, Any]] = []
         bundled_away = self._bundled_away_mids()
         for index, media in enumerate(local.media):
             if media.rtp.muxId in bundled_away:
@@ -469,7 +470,8 @@ class PeerConnectionDispatcher(Dispatcher):
                 transport.show_gathering("gathering")
         self._report_ice_gathering_state("gathering")
         for wire_candidate in fresh:
-            self.emit("iceCandidate", {"candidate": wire_candidate})
+            self.emit("iceCandidate", {
+                "candidate": wire_candidate, "descriptions": self._show_host_candidate(wire_candidate["candidate"])})
         self._complete_gathering()
 
     def _report_gathering_without_transports(self) -> None:
@@ -552,6 +554,13 @@ class PeerConnectionDispatcher(Dispatcher):
     def _show_candidate(self, ufrag: str, line: str) -> dict[str, Any]:
         """The local description lists the candidate from its event on."""
         return self._change_local_sdp(functools.partial(sdp_fixes.add_candidate, ufrag=ufrag, candidate=line))
+
+    def _show_host_candidate(self, line: str) -> dict[str, Any]:
+        """webrtc-pc "surface the candidate" for a host candidate aiortc gathered: listed from
+        its event on, in the sections that list it in aiortc's description (aiortc gives
+        unbundled transports one ufrag, so `_show_candidate` cannot tell their sections apart)."""
+        listed = sdp_fixes.sections_listing(self.peer_connection.localDescription.sdp, f"a={line}")
+        return self._change_local_sdp(functools.partial(sdp_fixes.add_to_sections, indexes=listed, line=f"a={line}"))
 
     def _report_candidate_error(self, error: IceCandidateError) -> None:
         if not self.closed:
@@ -957,6 +966,7 @@ class RemoteSdp(NamedTuple):
     @classmethod
     def read(cls, sdp: str, limits: Limits) -> RemoteSdp:
         sdp_fixes.check_rtcp_mux(sdp)
+        sdp_fixes.check_unique_msids(sdp)
         candidates = sdp.count("\na=candidate:")
         limits.check("sdp_candidates", candidates, f"the description holds {candidates} ICE candidates")
         fixed = telephone_event.events_last(

@@ -154,19 +154,22 @@
 
   // --- offer and answer in one page -------------------------------------------------------
 
-  // One offer/answer exchange; candidates travel in the SDP, as gathered so far.
-  const negotiate = async (offerer, answerer) => {
+  // One offer/answer exchange, each side sending `sent(pc)`.
+  const exchange = async (offerer, answerer, sent) => {
     await within(offerer.setLocalDescription(await offerer.createOffer()), 'the offer is set locally');
-    await within(answerer.setRemoteDescription(offerer.localDescription), 'the offer is set remotely');
+    await within(answerer.setRemoteDescription(await sent(offerer)), 'the offer is set remotely');
     await within(answerer.setLocalDescription(await answerer.createAnswer()), 'the answer is set locally');
-    await within(offerer.setRemoteDescription(answerer.localDescription), 'the answer is set remotely');
+    await within(offerer.setRemoteDescription(await sent(answerer)), 'the answer is set remotely');
   };
+
+  // One offer/answer exchange; candidates travel in the SDP, each sent once gathered.
+  const negotiate = (offerer, answerer) => exchange(offerer, answerer, (pc) => gatheredDescription(pc));
 
   // Candidates trickle from each to the other, then one offer/answer exchange.
   const trickleNegotiate = async (a, b) => {
     a.onicecandidate = (event) => { if (event.candidate) b.addIceCandidate(event.candidate); };
     b.onicecandidate = (event) => { if (event.candidate) a.addIceCandidate(event.candidate); };
-    await negotiate(a, b);
+    await exchange(a, b, (pc) => pc.localDescription);
   };
 
   const connected = (pc, what = 'connected') => until(() => {
@@ -177,6 +180,14 @@
   }, what);
 
   const gatheringComplete = (pc) => until(() => pc.iceGatheringState === 'complete', 'ICE gathering complete');
+
+  // pc's local description once ICE gathering is complete, listing every candidate, for a
+  // peer that does not trickle: as in browsers, setLocalDescription resolves before any
+  // candidate is listed.
+  const gatheredDescription = async (pc) => {
+    await gatheringComplete(pc);
+    return pc.localDescription;
+  };
 
   // Descriptions for two pages without trickle: each carries every candidate.
   const gatheredOffer = async (pc) => {
@@ -219,7 +230,7 @@
     const channel = a.createDataChannel('test', channelInit);
     const remoteChannel = nextEvent(b, 'datachannel', 'the datachannel event').then((event) => event.channel);
     const opened = nextEvent(channel, 'open', 'the test channel opens');
-    await negotiate(a, b);
+    await exchange(a, b, (pc) => pc.localDescription);  // its candidates trickle
     const pair = { a, b, channel, remoteChannel: await remoteChannel, events };
     await opened;
     return pair;
@@ -318,9 +329,9 @@
     const remoteStreams = [a, b].map((pc) => new Promise((resolve) => { pc.ontrack = (event) => resolve(event.streams[0]); }));
     const offer = await a.createOffer();
     await a.setLocalDescription({ type: 'offer', sdp: munge ? mungeAudioTo8000(offer.sdp) : offer.sdp });
-    await b.setRemoteDescription(a.localDescription);
+    await b.setRemoteDescription(await gatheredDescription(a));
     await b.setLocalDescription(await b.createAnswer());
-    await a.setRemoteDescription(b.localDescription);
+    await a.setRemoteDescription(await gatheredDescription(b));
     await Promise.all([connected(a), connected(b)]);
     window.dtmfPair = {
       a, b, sender,
@@ -884,7 +895,8 @@
     within, until, nextEvent, roundTrip, settled, errorOf,
     callbackOutcome, describeDescription, describeError, offerAndAnswer,
     bytesOf, describeMessage, receive, sha256,
-    negotiate, trickleNegotiate, connected, gatheringComplete, gatheredOffer, gatheredAnswer, makePair, makeMediaCall,
+    negotiate, trickleNegotiate, connected, gatheringComplete, gatheredDescription, gatheredOffer, gatheredAnswer,
+    makePair, makeMediaCall,
     statsCall, statsOf, legacyStatsOf, whenStats, timed, ofType,
     mungeAudioTo8000, dtmfCall, logTones, tonesDone, toneSpanMs,
     showVideo, playVideo, grabFrame, readCounter, counterAdvances, meanLevel, blackFrame, videoSize, videoStamps,

@@ -232,3 +232,43 @@ def test_certificate_outlives_its_peer_connection_and_goes_with_the_session(
     assert sessions_closed.wait(30)
     unsubscribe()
     assert server_certificates(server) == []
+
+
+@pytest.mark.parametrize(("where", "outcome"), [
+    pytest.param("none", "connected", id="control"),
+    pytest.param("before", "connected", id="another certificate's first"),
+    pytest.param("after", "failed", id="another certificate's last"),
+])
+def test_native_chromium_checks_the_last_fingerprint_of_a_remote_section(
+        native_page: Page, where: str, outcome: str) -> None:
+    """Why an offer carries its first certificate's fingerprints only (docs/conformance/
+    beyond-native.md): native Chromium, as the remote, takes a section's last a=fingerprint,
+    so a second certificate's written after the one used for DTLS fails the call; aiortc
+    fails it wherever it stands (tests/test_dtls_fingerprints.py)."""
+    result = native_page.evaluate(f"""async (where) => {{
+      const [used, other] = await Promise.all([0, 1].map(() => RTCPeerConnection.generateCertificate({ECDSA})));
+      const a = new RTCPeerConnection({{ certificates: [used] }});
+      const b = new RTCPeerConnection();
+      a.onicecandidate = (event) => {{ if (event.candidate) b.addIceCandidate(event.candidate); }};
+      b.onicecandidate = (event) => {{ if (event.candidate) a.addIceCandidate(event.candidate); }};
+      a.createDataChannel('x');
+      const offer = await a.createOffer();
+      await a.setLocalDescription(offer);
+      const lines = other.getFingerprints()
+        .map((fingerprint) => `a=fingerprint:${{fingerprint.algorithm}} ${{fingerprint.value.toUpperCase()}}`);
+      const sdp = offer.sdp.split('\\r\\n').flatMap((line) => !line.startsWith('a=fingerprint:') ? [line]
+        : where === 'before' ? [...lines, line] : where === 'after' ? [line, ...lines] : [line]).join('\\r\\n');
+      try {{
+        await b.setRemoteDescription({{ type: 'offer', sdp }});
+      }} catch (error) {{
+        return `setRemoteDescription: ${{error.name}}`;
+      }}
+      await b.setLocalDescription(await b.createAnswer());
+      await a.setRemoteDescription(b.localDescription);
+      await until(() => ['connected', 'failed'].includes(b.connectionState), 'the DTLS handshake ends');
+      const state = b.connectionState;
+      a.close();
+      b.close();
+      return state;
+    }}""", where)
+    assert result == outcome

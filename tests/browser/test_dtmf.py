@@ -217,9 +217,11 @@ def test_legacy_create_dtmf_sender_sends_tones(shim_page: Page, server: ServerTh
           notATrack: attempt(() => a.createDTMFSender({})),
         };
         await new Promise((resolve, reject) => a.createOffer((offer) => a.setLocalDescription(offer, resolve, reject), reject));
-        await new Promise((resolve, reject) => b.setRemoteDescription(a.localDescription, resolve, reject));
+        const offer = await gatheredDescription(a);
+        await new Promise((resolve, reject) => b.setRemoteDescription(offer, resolve, reject));
         await new Promise((resolve, reject) => b.createAnswer((answer) => b.setLocalDescription(answer, resolve, reject), reject));
-        await new Promise((resolve, reject) => a.setRemoteDescription(b.localDescription, resolve, reject));
+        const answer = await gatheredDescription(b);
+        await new Promise((resolve, reject) => a.setRemoteDescription(answer, resolve, reject));
         await Promise.all([connected(a), connected(b)]);
         const tones = [];
         dtmf.ontonechange = (event) => tones.push(event.tone);

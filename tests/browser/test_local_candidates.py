@@ -36,7 +36,7 @@ def gather(page: Page, ice_servers: list[dict[str, Any]]) -> list[dict[str, Any]
 def test_the_transports_gathering_state_moves_with_the_peer_connections(shim_page: Page) -> None:
     assert gather(shim_page, []) == [
         {"resolved": "new", "transport": "new"},
-        {"gathering": "gathering", "transport": "gathering", "ended": True},
+        {"gathering": "gathering", "transport": "gathering", "ended": False},
         {"gathering": "complete", "transport": "complete", "ended": True},
         {"candidate": None, "state": "complete", "ended": True},
     ]

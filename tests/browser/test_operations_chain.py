@@ -133,6 +133,36 @@ def test_create_offer_and_answer_resolve_with_plain_dictionaries(page: Page) -> 
                       {"plain": True, "keys": ["sdp", "type"], "type": "answer"}]
 
 
+@pytest.mark.parametrize(("setup", "change", "expected"), [
+    pytest.param("", "pc.addTransceiver('audio')", ["audio sendrecv"], id="addTransceiver"),
+    pytest.param("", "pc.addTrack(track)", ["video sendrecv"], id="addTrack"),
+    pytest.param("", "pc.createDataChannel('x')", ["application"], id="createDataChannel"),
+    pytest.param("pc.addTrack(track);", "pc.getTransceivers()[0].direction = 'inactive'", ["video inactive"],
+                 id="direction"),
+    pytest.param("pc.addTrack(track);", "pc.removeTrack(pc.getSenders()[0])", ["video recvonly"], id="removeTrack"),
+])
+def test_create_offer_describes_what_the_page_changed_while_it_ran(
+        page: Page, setup: str, change: str, expected: list[str]) -> None:
+    """webrtc-pc "final steps to create an offer": a change made after createOffer was
+    called but before its offer came back is in the offer (made again), and in the one
+    setLocalDescription takes."""
+    result = page.evaluate(f"""async () => {{
+      const pc = new RTCPeerConnection();
+      const [track] = (await navigator.mediaDevices.getUserMedia({{ video: true }})).getVideoTracks();
+      {setup}
+      const offer = pc.createOffer();
+      {change};
+      const {{ sdp }} = await offer;
+      await pc.setLocalDescription({{ type: 'offer', sdp }});
+      pc.close();
+      return sdp.split(/^m=/m).slice(1).map((section) => {{
+        const direction = section.match(/^a=(sendrecv|sendonly|recvonly|inactive)$/m);
+        return section.split(' ')[0] + (direction ? ` ${{direction[1]}}` : '');
+      }});
+    }}""")
+    assert result == expected
+
+
 @pytest.mark.parametrize("operation", [
     "pc.setLocalDescription()",
     "pc.setRemoteDescription(offer)",

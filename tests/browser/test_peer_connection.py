@@ -305,6 +305,46 @@ def test_add_ice_candidate_shows_in_the_remote_description_sections_it_names(shi
     assert result["otherSectionsUfrag"] == result["unknownUfrag"] == "OperationError"
 
 
+def test_local_description_shows_each_candidate_from_its_event_on(shim_page: Page) -> None:
+    """webrtc-pc "surface the candidate": setLocalDescription resolves with no candidate in
+    localDescription; each icecandidate event finds its own there, and no other still to come;
+    a=end-of-candidates is in every section once the gathering state is complete; a re-offer
+    on the same transports keeps them all."""
+    result = run(shim_page, """async () => {
+      const pc = new RTCPeerConnection();
+      pc.addTransceiver('audio');
+      pc.createDataChannel('x');
+      const lines = () => pc.localDescription.sdp.split(/\\r\\n(?=m=)/).slice(1).map((section) => section
+        .split('\\r\\n').filter((line) => line.startsWith('a=candidate:') || line === 'a=end-of-candidates'));
+      const seen = [];
+      const ended = new Promise((resolve) => {
+        pc.onicecandidate = ({ candidate }) => {
+          const shown = lines();
+          seen.push(candidate ? shown[candidate.sdpMLineIndex].includes(`a=${candidate.candidate}`)
+            && shown.flat().length === seen.length
+            : shown.every((section) => section.at(-1) === 'a=end-of-candidates'));
+          if (!candidate) resolve();
+        };
+      });
+      pc.onicegatheringstatechange = () => seen.push(`${pc.iceGatheringState} ${lines().flat().filter(
+        (line) => line === 'a=end-of-candidates').length}`);
+      await pc.setLocalDescription();
+      const atFirst = lines();
+      await ended;
+      const gathered = lines();
+      await pc.setLocalDescription();
+      const reoffered = lines();
+      pc.close();
+      return { atFirst, seen, gathered, reoffered };
+    }""")
+    assert result["atFirst"] == [[], []]
+    assert result["seen"][0] == "gathering 0" and result["seen"][-2] == "complete 2"
+    assert len(result["seen"]) > 3 and all(result["seen"])
+    assert all(len(section) > 1 for section in result["gathered"])
+    assert sum(len(section) - 1 for section in result["gathered"]) == len(result["seen"]) - 3
+    assert result["reoffered"] == result["gathered"]
+
+
 def test_peer_connection_ice_event_constructor_checks_its_arguments(shim_page: Page) -> None:
     result = shim_page.evaluate("""() => {
       const name = (make) => { try { make(); return 'made'; } catch (error) { return error.name; } };
