@@ -181,6 +181,11 @@ DTLS_STATE = PrivateName(
 PEER_CONNECTION_CONNECT = PrivateName(
     RTCPeerConnection, "_RTCPeerConnection__connect", "coroutine method",
     "ICE restart of a failed transport (DTLS, RTP and SCTP start over the new pair)")
+ICE_CLOSING = PrivateName(
+    Connection, "_closing", "attribute", "no consent checks on an ICE connection closed as its checks succeeded")
+ICE_CONSENT_TASK = PrivateName(
+    Connection, "_query_consent_task", "attribute",
+    "no consent checks on an ICE connection closed as its checks succeeded")
 ICE_CHECKS_COMPLETED = PrivateName(
     aioice.ice, "ICE_COMPLETED", "attribute", "ICE restart of a transport still in its first checks")
 ICE_CHECKS_FAILED = PrivateName(
@@ -232,7 +237,7 @@ PRIVATE_NAMES: tuple[PrivateName, ...] = (
     ICE_GATHERER_CONNECTION,
     ICE_GATHERER_CANDIDATES_ENDED, ICE_TRANSPORT_SEND, ICE_TRANSPORT_RECV, ICE_RECEIVED, ICE_EVENT_WAITER,
     ICE_CHECK_LIST_DONE, ICE_CHECK_LIST_STATE, ICE_CHECKS_COMPLETED, ICE_CHECKS_FAILED, ICE_TRANSPORT_SET_STATE,
-    DTLS_STATE, PEER_CONNECTION_CONNECT,
+    DTLS_STATE, PEER_CONNECTION_CONNECT, ICE_CLOSING, ICE_CONSENT_TASK,
 )
 
 # aioice's component number for RTP: the one pair it nominates for us (rtcp-mux).
@@ -316,6 +321,7 @@ def guard_remote_candidates(peer_connection: RTCPeerConnection, allowed: Callabl
     def create_guarded_dtls() -> RTCDtlsTransport:
         dtls = create_dtls()
         guard_connection(ice_connection(dtls.transport), allowed)
+        stay_closed(ice_connection(dtls.transport))  # every connection aiortc makes passes here
         return dtls
 
     PEER_CONNECTION_CREATE_DTLS.set(peer_connection, create_guarded_dtls)
@@ -330,6 +336,30 @@ def guard_connection(connection: Connection, allowed: Callable[[str, int], bool]
             add_remote(candidate, network_host)
 
     ICE_ADD_REMOTE_CANDIDATE.set(connection, add_allowed_remote)
+
+
+def stay_closed(connection: Connection) -> None:
+    """A connection closed while its checks end runs no consent checks (RFC 7675) after.
+
+    aioice's connect() starts them once its check list completed, without looking whether
+    close() came meanwhile: between the last check's answer and connect() resuming (its
+    20 ms pacing, close()'s own awaits), which is when a page closes a call that just
+    connected. The consent task then runs on closed sockets for good, the peer connection
+    gone. Here connect() ends such a connection as aioice does one closed before its checks
+    completed: ConnectionError, its consent task stopped."""
+    connect = connection.connect
+
+    async def connect_unless_closed() -> None:
+        await connect()
+        if ICE_CLOSING.get(connection):
+            consent: asyncio.Task[None] | None = ICE_CONSENT_TASK.get(connection)
+            ICE_CONSENT_TASK.set(connection, None)
+            if consent is not None:
+                consent.cancel()
+                await asyncio.wait([consent])
+            raise ConnectionError("the ICE connection closed as its checks succeeded")
+
+    connection.connect = connect_unless_closed  # type: ignore[method-assign]
 
 
 def swap_in_connection(ice: RTCIceTransport, fresh: Connection) -> Connection:

@@ -45,6 +45,7 @@ from .aiortc_seams import (
     end_first_checks,
     ice_connection,
     recover_failed_transport,
+    stay_closed,
     swap_in_connection,
 )
 
@@ -145,6 +146,7 @@ class IceRestarts:
         old = ice_connection(ice)
         fresh = Connection(ice_controlling=controlling, transport_policy=ICE_TRANSPORT_POLICIES[policy])
         self._guard(fresh)
+        stay_closed(fresh)
         await fresh.gather_candidates()
         swap_in_connection(ice, fresh)
         self._restarts[ice] = _Restart(ice, old, fresh)

@@ -86,3 +86,12 @@ async def tasks_once_settled(baseline: int) -> int:
             break
         await asyncio.sleep(0.05)
     return await running_tasks()
+
+
+async def ice_consent_checks() -> int:
+    """aioice consent-freshness tasks (RFC 7675) running: one per connected ICE connection
+    that is still open. One left once every session closed is a connection that outlived its
+    peer connection (its task pending for good, "Task was destroyed but it is pending")."""
+    await asyncio.sleep(0)  # a consent task just cancelled ends at its next step
+    return sum(getattr(task.get_coro(), "__qualname__", "") == "Connection.query_consent"
+               for task in asyncio.all_tasks())

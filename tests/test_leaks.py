@@ -7,14 +7,18 @@ import socket
 import threading
 
 import pytest
+from aioice import Connection
 
+from rtcshim.aiortc_seams import ICE_CHECK_LIST_DONE, ICE_CHECK_LIST_STATE, ice_connection
+from rtcshim.dispatchers.peer_connection import PeerConnectionDispatcher
+from rtcshim.ice_restart import ice_transports_by_mid
 from rtcshim.registry import Registry
 from rtcshim.serving import ServerThread
 from rtcshim.session import Session
 
 from .event_loop import run
 from .fake_page import DATA_CHANNEL_INIT, FakePage, InProcessPage, connect_bridge, new_handle
-from .process_resources import running_tasks, server_connections, tasks_once_settled, udp_sockets
+from .process_resources import ice_consent_checks, running_tasks, server_connections, tasks_once_settled, udp_sockets
 
 PAGES = 20
 
@@ -124,3 +128,86 @@ def test_dropping_the_socket_while_gathering_leaks_no_udp_socket() -> None:
         return leaky
 
     assert run(drop_cycles()) == []
+
+
+async def _offer_answer(page: InProcessPage, offerer: str, answerer: str) -> None:
+    """fake_page.negotiate's exchange, in process: the descriptions carry their candidates."""
+    offer = (await page.call(offerer, "createOffer", {"options": {}}))["result"]["description"]
+    await page.call(offerer, "setLocalDescription", {"description": offer})
+    await page.call(answerer, "setRemoteDescription", {"description": _local_description(page, offerer)})
+    answer = (await page.call(answerer, "createAnswer", {}))["result"]["description"]
+    await page.call(answerer, "setLocalDescription", {"description": answer})
+    await page.call(offerer, "setRemoteDescription", {"description": _local_description(page, answerer)})
+
+
+def _local_description(page: InProcessPage, guid: str) -> dict[str, str]:
+    """Its candidates without their end, as a browser's that trickles them: aioice's
+    connect() then goes on pacing its checks after they succeeded (20 ms a turn), rather
+    than resuming at once."""
+    changes = [message for message in page.received
+               if message.get("guid") == guid and message.get("event") == "signalingStateChange"]
+    descriptions = changes[-1]["params"]["descriptions"]
+    description: dict[str, str] = descriptions["pendingLocalDescription"] or descriptions["currentLocalDescription"]
+    return {**description, "sdp": description["sdp"].replace("a=end-of-candidates\r\n", "")}
+
+
+def _ice_connections(session: Session) -> list[Connection]:
+    """The aioice connections under the session's peer connections now."""
+    return [ice_connection(ice) for handle in session.handles.values() if isinstance(handle, PeerConnectionDispatcher)
+            for ice in ice_transports_by_mid(handle.peer_connection).values()]
+
+
+async def _checks_succeeded(session: Session, already: set[Connection]) -> list[Connection]:
+    """Until one of the session's ICE connections (not in `already`) has its check list
+    completed: aioice's connect() has not resumed yet, it starts consent checks when it
+    does. Returns those connections."""
+    while True:
+        done = [connection for connection in _ice_connections(session)
+                if connection not in already and ICE_CHECK_LIST_DONE.get(connection)]
+        if done:
+            return done
+        await asyncio.sleep(0)
+
+
+async def _connect_resumed(connections: list[Connection]) -> None:
+    """Until aioice's connect() of each took its check list's outcome (and returned)."""
+    while any(not ICE_CHECK_LIST_STATE.get(connection).empty() for connection in connections):
+        await asyncio.sleep(0.005)
+    await asyncio.sleep(0)
+
+
+async def _glare(page: InProcessPage, first: str, second: str) -> None:
+    """Both offer; the second takes the first's offer (its own rolled back) and answers."""
+    for guid in (first, second):
+        offer = (await page.call(guid, "createOffer", {"options": {}}))["result"]["description"]
+        await page.call(guid, "setLocalDescription", {"description": offer})
+    await page.call(second, "setRemoteDescription", {"description": _local_description(page, first)})
+    answer = (await page.call(second, "createAnswer", {}))["result"]["description"]
+    await page.call(second, "setLocalDescription", {"description": answer})
+    await page.call(first, "setRemoteDescription", {"description": _local_description(page, second)})
+
+
+@pytest.mark.parametrize("negotiation", ["offer-answer", "glare"])
+def test_a_call_closed_as_its_ice_checks_succeed_leaves_no_consent_checks(negotiation: str) -> None:
+    """Two peer connections of one page call each other; the page goes the moment an ICE
+    check list completed, before aioice's connect() resumed: once the session closed, no
+    consent check of its ICE connections runs (aioice would start them on the closed
+    connection, for good)."""
+
+    async def call_and_drop() -> tuple[int, int]:
+        baseline = await ice_consent_checks()
+        session = Session(Registry())
+        page = InProcessPage(session)
+        first, second = await page.create_peer_connection(), await page.create_peer_connection()
+        for guid in (first, second):
+            await page.call(guid, "createDataChannel",
+                            {"dataChannel": new_handle("DataChannel"), "label": "x", "init": DATA_CHANNEL_INIT})
+        already: set[Connection] = set()
+        await (_glare if negotiation == "glare" else _offer_answer)(page, first, second)
+        succeeded = await _checks_succeeded(session, already)
+        await page.drop()
+        await _connect_resumed(succeeded)
+        return baseline, await ice_consent_checks()
+
+    baseline, left = run(call_and_drop())
+    assert left == baseline
