@@ -134,19 +134,23 @@ async def _offer_answer(page: InProcessPage, offerer: str, answerer: str) -> Non
     """fake_page.negotiate's exchange, in process: the descriptions carry their candidates."""
     offer = (await page.call(offerer, "createOffer", {"options": {}}))["result"]["description"]
     await page.call(offerer, "setLocalDescription", {"description": offer})
-    await page.call(answerer, "setRemoteDescription", {"description": _local_description(page, offerer)})
+    await page.call(answerer, "setRemoteDescription", {"description": await _local_description(page, offerer)})
     answer = (await page.call(answerer, "createAnswer", {}))["result"]["description"]
     await page.call(answerer, "setLocalDescription", {"description": answer})
-    await page.call(offerer, "setRemoteDescription", {"description": _local_description(page, answerer)})
+    await page.call(offerer, "setRemoteDescription", {"description": await _local_description(page, answerer)})
 
 
-def _local_description(page: InProcessPage, guid: str) -> dict[str, str]:
-    """Its candidates without their end, as a browser's that trickles them: aioice's
-    connect() then goes on pacing its checks after they succeeded (20 ms a turn), rather
-    than resuming at once."""
-    changes = [message for message in page.received
-               if message.get("guid") == guid and message.get("event") == "signalingStateChange"]
-    descriptions = changes[-1]["params"]["descriptions"]
+async def _local_description(page: InProcessPage, guid: str) -> dict[str, str]:
+    """Once gathered, its candidates without their end, as a browser's that trickles them:
+    aioice's connect() then goes on pacing its checks after they succeeded (20 ms a turn),
+    rather than resuming at once. (setLocalDescription's own description lists no candidate
+    yet; the events after it do.)"""
+    def of_guid() -> list[dict[str, Any]]:
+        return [message["params"] for message in page.received if message.get("guid") == guid]
+
+    while not any(params.get("iceGatheringState") == "complete" for params in of_guid()):
+        await asyncio.sleep(0.005)
+    *_, descriptions = (params["descriptions"] for params in of_guid() if params.get("descriptions"))
     description: dict[str, str] = descriptions["pendingLocalDescription"] or descriptions["currentLocalDescription"]
     return {**description, "sdp": description["sdp"].replace("a=end-of-candidates\r\n", "")}
 
@@ -181,10 +185,10 @@ async def _glare(page: InProcessPage, first: str, second: str) -> None:
     for guid in (first, second):
         offer = (await page.call(guid, "createOffer", {"options": {}}))["result"]["description"]
         await page.call(guid, "setLocalDescription", {"description": offer})
-    await page.call(second, "setRemoteDescription", {"description": _local_description(page, first)})
+    await page.call(second, "setRemoteDescription", {"description": await _local_description(page, first)})
     answer = (await page.call(second, "createAnswer", {}))["result"]["description"]
     await page.call(second, "setLocalDescription", {"description": answer})
-    await page.call(first, "setRemoteDescription", {"description": _local_description(page, second)})
+    await page.call(first, "setRemoteDescription", {"description": await _local_description(page, second)})
 
 
 @pytest.mark.parametrize("negotiation", ["offer-answer", "glare"])
@@ -209,5 +213,5 @@ def test_a_call_closed_as_its_ice_checks_succeed_leaves_no_consent_checks(negoti
         await _connect_resumed(succeeded)
         return baseline, await ice_consent_checks()
 
-    baseline, left = run(call_and_drop())
+    baseline, left = run(asyncio.wait_for(call_and_drop(), 30))
     assert left == baseline
