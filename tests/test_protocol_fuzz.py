@@ -150,21 +150,26 @@ def test_fuzzed_pages_are_all_answered_and_harm_no_one(
     caplog.clear()  # one test function, many examples
     handles = Handles()
     page = fuzz_server.run(_open(fuzz_server.registry))
-    frames: list[str | bytes] = []
-    answers: list[dict[str, Any]] = []
-    while len(frames) < MESSAGES_PER_PAGE:
-        drawn = [
-            data.draw(raw_frames()) if data.draw(st.integers(0, 9)) == 0
-            else data.draw(calls(len(frames) + index + 1, seeds))
-            for index in range(data.draw(st.integers(1, 8)))
-        ]
-        batch = [item if isinstance(item, str | bytes) else handles.frame(item) for item in drawn]
-        frames += batch
-        messages = fuzz_server.run(_exchange(page, batch), timeout=2 * ANSWER_TIMEOUT)
-        handles.settled(messages)
-        answers += [message for message in messages if "id" in message]
-        assert not page.serving.done(), "the page's session ended by itself"
-        assert len(answers) == len(frames), f"{len(frames)} frames, {len(answers)} replies"
+    try:
+        frames: list[str | bytes] = []
+        answers: list[dict[str, Any]] = []
+        while len(frames) < MESSAGES_PER_PAGE:
+            drawn = [
+                data.draw(raw_frames()) if data.draw(st.integers(0, 9)) == 0
+                else data.draw(calls(len(frames) + index + 1, seeds))
+                for index in range(data.draw(st.integers(1, 8)))
+            ]
+            batch = [item if isinstance(item, str | bytes) else handles.frame(item) for item in drawn]
+            frames += batch
+            messages = fuzz_server.run(_exchange(page, batch), timeout=2 * ANSWER_TIMEOUT)
+            handles.settled(messages)
+            answers += [message for message in messages if "id" in message]
+            assert not page.serving.done(), "the page's session ended by itself"
+            assert len(answers) == len(frames), f"{len(frames)} frames, {len(answers)} replies"
+    except BaseException:
+        # An example hypothesis abandons mid-draw (or one that failed) still closes its page.
+        fuzz_server.run(page.drop())
+        raise
     witness_page, witness_pc = witness
     probe, witness_probe, left_in_registry = fuzz_server.run(
         _close(page, fuzz_server.registry, witness_page, witness_pc), timeout=2 * ANSWER_TIMEOUT)
