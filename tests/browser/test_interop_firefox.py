@@ -213,7 +213,11 @@ def test_stats_show_rtp_counters_growing_on_both_sides(pages: CallPages) -> None
                 }
                 return sums;
               };
-              const first = packets(await statsOf(window.peer.pc));
+              // The first snapshot once every stream has sent or received a packet: a
+              // stream's entry appears only with its first packet.
+              const streams = ['inbound-rtp audio', 'inbound-rtp video', 'outbound-rtp audio', 'outbound-rtp video'];
+              const first = packets(await whenStats(window.peer.pc,
+                (stats) => streams.every((key) => packets(stats)[key] > 0), `${name}: every RTP stream has packets`));
               const grown = (stats) => Object.keys(first).every((key) => packets(stats)[key] > first[key]);
               const later = packets(await whenStats(window.peer.pc, grown, `${name}: every RTP counter grows`));
               return { first, later };
