@@ -93,14 +93,14 @@ class IceRestarts:
         """New credentials on every transport in use, for the offer being made (a
         transport whose restart is still on its way keeps the credentials it has)."""
         self.requested = False
-        for ice in self._ices_by_mid().values():
+        for ice in ice_transports_by_mid(self.peer_connection).values():
             if ice.state in RESTARTABLE and ice not in self._restarts:
                 await self._renew(ice, policy, controlling=True)
 
     async def renew_remote(self, sdp: str, policy: RTCIceTransportPolicy) -> None:
         """Before a remote offer is applied: the transports whose remote credentials it
         changes (the peer restarted them) are renewed, with these credentials known."""
-        ices = self._ices_by_mid()
+        ices = ice_transports_by_mid(self.peer_connection)
         for media in SessionDescription.parse(sdp).media:
             ice = ices.get(media.rtp.muxId)
             if ice is None or media.ice is None or ice.state not in RESTARTABLE:
@@ -110,7 +110,7 @@ class IceRestarts:
 
     def remote_applied(self, sdp: str) -> None:
         """A remote description was applied: the new credentials of the restarted transports."""
-        ices = self._ices_by_mid()
+        ices = ice_transports_by_mid(self.peer_connection)
         for media in SessionDescription.parse(sdp).media:
             restart = self._restarts.get(ices.get(media.rtp.muxId))  # type: ignore[arg-type]
             if restart is None or restart.remote_known or media.ice is None:
@@ -194,9 +194,6 @@ class IceRestarts:
         if self.peer_connection.sctp is not None:
             transports.append(self.peer_connection.sctp.transport)
         return next((dtls for dtls in transports if dtls.transport is ice), None)
-
-    def _ices_by_mid(self) -> dict[str, RTCIceTransport]:
-        return ice_transports_by_mid(self.peer_connection)
 
 
 def ice_transports_by_mid(peer_connection: RTCPeerConnection) -> dict[str, RTCIceTransport]:
