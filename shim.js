@@ -155,7 +155,8 @@
     const text = String(value);
     return typeof text.toWellFormed === 'function'
       ? text.toWellFormed()
-      : text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+      // Pairs stay; any other surrogate is alone (no lookbehind: WPE 2.38's JavaScriptCore has none).
+      : text.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDFFF]/g, (match) => (match.length === 2 ? match : '\uFFFD'));
   }
 
   // A dictionary member: left out (undefined) takes its default; null is a value, which an
