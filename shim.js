@@ -97,6 +97,7 @@
   //   and media playback;
   const STREAMS = Symbol('streams the track is in');
   const TRACK_ENDED = Symbol('a track ended');
+  const LISTEN_PLAYBACK = Symbol("listen to the track's playback stream");
   const NATIVE_TRACK = Symbol('native track for playback');
   const NATIVE_STREAM = Symbol('native stream for playback');
   const WITH_ID = Symbol('stream with a given id');
@@ -2737,6 +2738,22 @@ self.onmessage = async ({ data }) => {
     }
   }
 
+  // An audioData event's samples as the playback worklet takes them: mono at `rate`
+  // (channels averaged, resampled linearly); postMessage's arguments, the buffer transferred.
+  function monoSamples(audio, rate) {
+    const samples = new Int16Array(audio.data);
+    const frames = samples.length / audio.channels;
+    const ratio = audio.sampleRate / rate;
+    const output = new Float32Array(Math.floor(frames / ratio));
+    for (let i = 0; i < output.length; i++) {
+      const frame = Math.min(frames - 1, Math.floor(i * ratio));
+      let sum = 0;
+      for (let channel = 0; channel < audio.channels; channel++) sum += samples[frame * audio.channels + channel];
+      output[i] = sum / audio.channels / 32768;
+    }
+    return [output, [output.buffer]];
+  }
+
   class AudioSink {
     constructor() {
       const { context, ready } = playbackAudio();
@@ -2751,19 +2768,7 @@ self.onmessage = async ({ data }) => {
     }
 
     play(audio) {
-      if (!this.node) return;
-      const samples = new Int16Array(audio.data);
-      const frames = samples.length / audio.channels;
-      // Mono at the context's rate: average the channels, resample linearly if needed.
-      const ratio = audio.sampleRate / this.context.sampleRate;
-      const output = new Float32Array(Math.floor(frames / ratio));
-      for (let i = 0; i < output.length; i++) {
-        const frame = Math.min(frames - 1, Math.floor(i * ratio));
-        let sum = 0;
-        for (let channel = 0; channel < audio.channels; channel++) sum += samples[frame * audio.channels + channel];
-        output[i] = sum / audio.channels / 32768;
-      }
-      this.node.port.postMessage(output, [output.buffer]);
+      if (this.node) this.node.port.postMessage(...monoSamples(audio, this.context.sampleRate));
     }
 
     stop() {
@@ -2791,6 +2796,8 @@ self.onmessage = async ({ data }) => {
     #settings;
     #constraints;
     #sink = null;
+    // Playback format ('raw' or 'webm', see protocol.toml's render) -> the listeners of its events.
+    #playbackListeners = new Map();
     #captured; // the browser's own capture, when this one uploads and stands for it
     #streams = new Set(); // the streams this track is in
     #contentHint = '';
@@ -2885,12 +2892,33 @@ self.onmessage = async ({ data }) => {
         return this.#captured; // an uploaded capture plays locally as it is
       }
       if (!this.#sink) {
-        this.#sink = this.kind === 'video' ? new VideoSink() : new AudioSink();
-        if (this.#readyState === 'live') {
-          this.#bridge.call(this.#guid, 'render', { enabled: true }).catch(reportFailure('render'));
-        }
+        const sink = this.#sink = this.kind === 'video' ? new VideoSink() : new AudioSink();
+        this[LISTEN_PLAYBACK]('raw', (params) => (this.kind === 'video' ? sink.draw(params) : sink.play(params)));
       }
       return this.#sink.track;
+    }
+
+    // `listener(params)` gets the track's playback events of `format` (raw: videoFrame or
+    // audioData; webm: mediaSegment) until the function returned is called. The server
+    // renders a format while it has listeners; a new WebM listener restarts the stream, so
+    // that it begins with its header.
+    [LISTEN_PLAYBACK](format, listener) {
+      const listeners = this.#playbackListeners.get(format) || new Set();
+      this.#playbackListeners.set(format, listeners);
+      listeners.add(listener);
+      const render = (enabled) => {
+        if (this.#readyState === 'live') {
+          this.#bridge.call(this.#guid, 'render', { enabled, format }).catch(reportFailure('render'));
+        }
+      };
+      if (listeners.size === 1 || format === 'webm') render(true);
+      return () => {
+        if (listeners.delete(listener) && !listeners.size) render(false);
+      };
+    }
+
+    #played(format, params) {
+      for (const listener of this.#playbackListeners.get(format) || []) listener(params);
     }
 
     // The bridge's events for this object (protocol.toml: MediaStreamTrack events).
@@ -2905,12 +2933,9 @@ self.onmessage = async ({ data }) => {
         this.#muted = params.muted;
         this.dispatchEvent(new Event(params.muted ? 'mute' : 'unmute'));
       },
-      videoFrame: (params) => {
-        if (this.#sink) this.#sink.draw(params);
-      },
-      audioData: (params) => {
-        if (this.#sink) this.#sink.play(params);
-      },
+      videoFrame: (params) => this.#played('raw', params),
+      audioData: (params) => this.#played('raw', params),
+      mediaSegment: (params) => this.#played('webm', params),
     };
 
     [BRIDGE_LOST]() {
@@ -3270,10 +3295,181 @@ self.onmessage = async ({ data }) => {
     installGlobal(window, ['OverconstrainedError'], exposeInterface(OverconstrainedError, 'OverconstrainedError'));
   }
 
+  // --- playback without MediaStream: Media Source Extensions ----------------------
+
+  // An engine without MediaStream (WPE) has no native track to give a media element, but
+  // its elements play what MSE feeds them. Such an element plays a MediaSource fed with
+  // the live WebM stream the server makes of one of the stream's tracks (protocol.toml:
+  // render's `webm` format), so that the element's own play(), pause(), muted and volume
+  // work as the page expects: its video track or, without one, its audio. The audio of a
+  // stream with video plays through WebAudio at the element's volume while it plays
+  // (ElementAudio): WPE's pipeline stalls again and again on a live Vorbis SourceBuffer
+  // beside a VP8 one. The timestamps follow the session's clock: the player starts at the
+  // first buffered time and keeps near the live edge, and drops what it has played.
+  const WEBM_TYPES = { video: 'video/webm; codecs="vp8"', audio: 'audio/webm; codecs="vorbis"' };
+  const LIVE_EDGE_S = 0.1; // how far behind the newest frame the player is put back
+  const MAX_LAG_S = 1; // behind the newest frame by more than this, the player jumps
+  const KEPT_S = 5; // what is kept behind the playing position
+
+  function playsThroughMediaSource() {
+    const { MediaSource } = window;
+    return Boolean(MediaSource) && Object.values(WEBM_TYPES).every((type) => MediaSource.isTypeSupported(type));
+  }
+
+  class MediaSourcePlayer {
+    #element;
+    #stream;
+    #setSource;
+    #mediaSource = null;
+    #url = null;
+    #unlisten = [];
+    #audio = null; // the ElementAudio of a stream with video
+    #rebuild = () => this.#start();
+
+    // `setSource(url)` sets the element's own src.
+    constructor(element, stream, setSource) {
+      this.#element = element;
+      this.#stream = stream;
+      this.#setSource = setSource;
+      // A remote stream may gain its other track after the page attached it.
+      stream.addEventListener('addtrack', this.#rebuild);
+      stream.addEventListener('removetrack', this.#rebuild);
+      this.#start();
+    }
+
+    stop() {
+      this.#stream.removeEventListener('addtrack', this.#rebuild);
+      this.#stream.removeEventListener('removetrack', this.#rebuild);
+      this.#release();
+      this.#element.removeAttribute('src');
+      this.#element.load();
+    }
+
+    #start() {
+      this.#release();
+      const mediaSource = this.#mediaSource = new window.MediaSource();
+      this.#url = URL.createObjectURL(mediaSource);
+      const live = (kind) => this.#stream.getTracks().find((track) => track.kind === kind && track.readyState === 'live');
+      const video = live('video');
+      const audio = live('audio');
+      if (video && audio) this.#audio = new ElementAudio(this.#element, audio);
+      mediaSource.addEventListener('sourceopen', () => {
+        if (mediaSource === this.#mediaSource && (video || audio)) this.#feed(mediaSource, video || audio);
+      }, { once: true });
+      this.#setSource(this.#url);
+    }
+
+    #feed(mediaSource, track) {
+      const buffer = mediaSource.addSourceBuffer(WEBM_TYPES[track.kind]);
+      const queue = [];
+      const appendNext = () => {
+        if (buffer.updating || mediaSource.readyState !== 'open') return;
+        if (queue.length) {
+          buffer.appendBuffer(queue.shift());
+        } else {
+          this.#keepLive(buffer);
+        }
+      };
+      buffer.addEventListener('updateend', appendNext);
+      this.#unlisten.push(track[LISTEN_PLAYBACK]('webm', (params) => {
+        queue.push(params.data);
+        appendNext();
+      }));
+    }
+
+    // The element's buffered ranges are where every SourceBuffer has data: the player keeps
+    // within the newest, near its end (SourceBuffers start at different times, and the
+    // element stalls at a gap in any of them).
+    #keepLive(buffer) {
+      const element = this.#element;
+      const playable = element.buffered;
+      if (playable.length) {
+        const start = playable.start(playable.length - 1);
+        const end = playable.end(playable.length - 1);
+        if (element.currentTime < start || end - element.currentTime > MAX_LAG_S) {
+          element.currentTime = Math.max(start, end - LIVE_EDGE_S);
+        }
+      }
+      const held = buffer.buffered;
+      if (held.length && element.currentTime - held.start(0) > 2 * KEPT_S) {
+        buffer.remove(held.start(0), element.currentTime - KEPT_S);
+      }
+    }
+
+    #release() {
+      this.#unlisten.forEach((unlisten) => unlisten());
+      this.#unlisten = [];
+      if (this.#audio) this.#audio.stop();
+      this.#audio = null;
+      if (this.#url) URL.revokeObjectURL(this.#url);
+      this.#url = null;
+      this.#mediaSource = null;
+    }
+  }
+
+  // A track played through WebAudio at its element's volume, silent while the element is
+  // paused or muted.
+  class ElementAudio {
+    #element;
+    #gain;
+    #node = null;
+    #unlisten = null;
+    #stopped = false;
+    #follow = () => {
+      const element = this.#element;
+      this.#gain.gain.value = element.muted || element.paused ? 0 : element.volume;
+    };
+
+    constructor(element, track) {
+      this.#element = element;
+      const { context, ready } = playbackAudio();
+      this.#gain = context.createGain();
+      this.#gain.connect(context.destination);
+      for (const type of ELEMENT_STATE_EVENTS) element.addEventListener(type, this.#follow);
+      this.#follow();
+      ready.then(() => {
+        if (this.#stopped) return;
+        this.#node = new window.AudioWorkletNode(context, 'rtcshim-playback', { outputChannelCount: [1] });
+        this.#node.connect(this.#gain);
+        this.#unlisten = track[LISTEN_PLAYBACK]('raw', (audio) => this.#node.port.postMessage(...monoSamples(audio, context.sampleRate)));
+      });
+    }
+
+    stop() {
+      this.#stopped = true;
+      for (const type of ELEMENT_STATE_EVENTS) this.#element.removeEventListener(type, this.#follow);
+      if (this.#unlisten) this.#unlisten();
+      if (this.#node) this.#node.disconnect();
+      this.#gain.disconnect();
+    }
+  }
+  const ELEMENT_STATE_EVENTS = ['play', 'playing', 'pause', 'volumechange', 'emptied'];
+
+  // An AudioContext without createMediaStreamSource (WPE) gets one for our streams: an
+  // AudioWorklet in that context plays the stream's first audio track, as raw PCM.
+  function mediaStreamSourceByWorklet(context, mediaStream) {
+    if (!(mediaStream instanceof MediaStream)) {
+      throw new TypeError("Failed to execute 'createMediaStreamSource' on 'AudioContext': parameter 1 is not of type 'MediaStream'.");
+    }
+    const track = mediaStream.getAudioTracks()[0];
+    if (!track) {
+      throw makeError('InvalidStateError', 'MediaStream has no audio track');
+    }
+    const output = context.createGain();
+    const module = URL.createObjectURL(new Blob([PLAYBACK_WORKLET], { type: 'text/javascript' }));
+    context.audioWorklet.addModule(module).then(() => {
+      const node = new window.AudioWorkletNode(context, 'rtcshim-playback', { outputChannelCount: [1] });
+      node.connect(output);
+      track[LISTEN_PLAYBACK]('raw', (audio) => node.port.postMessage(...monoSamples(audio, context.sampleRate)));
+    }).catch(reportFailure('createMediaStreamSource'));
+    return output;
+  }
+
   // Media elements and AudioContexts play our streams through their native twins; old
   // pages also use URL.createObjectURL(stream) and mozSrcObject. Each part needs its
   // engine's feature: an engine whose media elements have no srcObject (WebKit built
-  // without media streams), or without AudioContext.createMediaStreamSource, keeps its own.
+  // without media streams) keeps its own; one without MediaStream plays through MSE
+  // (MediaSourcePlayer), and its AudioContexts read our streams through a worklet.
   function installMediaPlayback(window) {
     if (!firstInstall(window, installMediaPlayback)) {
       return;
@@ -3294,6 +3490,10 @@ self.onmessage = async ({ data }) => {
       audioContext.createMediaStreamSource = function createMediaStreamSource(mediaStream) {
         return createSource.call(this, mediaStream instanceof MediaStream ? mediaStream[NATIVE_STREAM]() : mediaStream);
       };
+    } else if (audioContext && window.AudioWorkletNode) {
+      audioContext.createMediaStreamSource = function createMediaStreamSource(mediaStream) {
+        return mediaStreamSourceByWorklet(this, mediaStream);
+      };
     }
   }
 
@@ -3303,18 +3503,28 @@ self.onmessage = async ({ data }) => {
     const nativeSrcObject = Object.getOwnPropertyDescriptor(proto, 'srcObject');
     const nativeSrc = Object.getOwnPropertyDescriptor(proto, 'src');
     const playing = new WeakMap(); // element -> our MediaStream
+    const players = new WeakMap(); // element -> its MediaSourcePlayer, where there is no MediaStream
     const objectUrls = new Map(); // blob: URL -> our MediaStream
     const srcObject = {
       configurable: true,
       enumerable: true,
       get() { return playing.has(this) ? playing.get(this) : nativeSrcObject.get.call(this); },
       set(value) {
-        if (value instanceof MediaStream) {
-          playing.set(this, value);
-          nativeSrcObject.set.call(this, value[NATIVE_STREAM]());
-        } else {
+        if (players.has(this)) {
+          players.get(this).stop();
+          players.delete(this);
+        }
+        if (!(value instanceof MediaStream)) {
           playing.delete(this);
           nativeSrcObject.set.call(this, value);
+        } else if (engineMedia()) {
+          playing.set(this, value);
+          nativeSrcObject.set.call(this, value[NATIVE_STREAM]());
+        } else if (playsThroughMediaSource()) {
+          playing.set(this, value);
+          players.set(this, new MediaSourcePlayer(this, value, (url) => nativeSrc.set.call(this, url)));
+        } else {
+          throw makeError('NotSupportedError', 'This browser can play a MediaStream neither natively nor through Media Source Extensions (WebM VP8 and Vorbis)');
         }
       },
     };
@@ -3328,8 +3538,10 @@ self.onmessage = async ({ data }) => {
       set(value) {
         const stream = objectUrls.get(String(value));
         if (stream) {
-          // The element plays srcObject, which takes precedence over src; src keeps the URL.
+          // The element plays srcObject, which takes precedence over src; src keeps the URL
+          // (except where a MediaSourcePlayer plays the stream through src).
           this.srcObject = stream;
+          if (players.has(this)) return;
         }
         nativeSrc.set.call(this, value);
       },

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
@@ -66,6 +67,7 @@ class Session:
         # Live objects per interface, for the limits on peer connections, channels, tracks.
         self.held: Counter[str] = Counter()
         self.closed = False
+        self._opened_at = time.monotonic()
         self._outgoing: asyncio.Queue[Frame | None] = asyncio.Queue()
         self._outgoing_bytes = 0
         self._dropping: asyncio.Task[None] | None = None
@@ -184,6 +186,10 @@ class Session:
             await self._close_socket(1008, reason.encode()[:123].decode(errors="ignore"))
         except Exception:  # the socket is gone already
             logger.debug("session %s: closing its socket failed", self.id, exc_info=True)
+
+    def clock(self) -> float:
+        """Seconds since the session opened: the timeline of its WebM playback streams."""
+        return time.monotonic() - self._opened_at
 
     def backlog(self) -> int:
         """Messages waiting for the page's socket."""

@@ -7,8 +7,9 @@ getStats' media-source counts what a track's view reads (`MediaTrackDispatcher.s
 from the time a sender first takes the track: a track only played back is not metered.
 
 Playback: while the page renders a track, a renderer task sends each frame over the
-bridge, video as JPEG and audio as 16-bit PCM. When the page's socket falls behind,
-video frames are dropped rather than queued.
+bridge, video as JPEG and audio as 16-bit PCM (`raw`), or both as a live WebM stream for
+engines without MediaStream (`webm`, see media/webm_playback.py). When the page's socket
+falls behind, raw video frames are dropped rather than queued.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from ..media import constraints as track_constraints
 from ..media.fan_out import DeviceFeed, EnabledGate, TrackView
 from ..media.meter import MediaMeter
 from ..media.upload import UploadedSource
+from ..media.webm_playback import LiveWebm
 
 if TYPE_CHECKING:
     from ..media.sources import Device
@@ -79,7 +81,7 @@ class MediaTrackDispatcher(Dispatcher):
         self.feed: DeviceFeed | None = None
         if source is not None:
             self._read(DeviceFeed(source))
-        self._renderer: asyncio.Task[None] | None = None
+        self._renderers: dict[str, asyncio.Task[None]] = {}  # playback format -> its task
         self._source_meter: MediaMeter | None = None
         self.commands = {
             "stop": self.stop,
@@ -188,11 +190,13 @@ class MediaTrackDispatcher(Dispatcher):
         return self.upload
 
     async def render(self, params: Params) -> Result:
-        if params["enabled"] and self._renderer is None and not self.ended:
-            self._renderer = asyncio.create_task(self._play())
-        elif not params["enabled"] and self._renderer is not None:
-            self._renderer.cancel()
-            self._renderer = None
+        playback = params["format"] or "raw"
+        running = self._renderers.pop(playback, None)
+        if running is not None:
+            running.cancel()  # stopped, or restarted: a WebM stream starts anew with its header
+        if params["enabled"] and not self.ended:
+            play = self._play_raw() if playback == "raw" else self._play_webm()
+            self._renderers[playback] = asyncio.create_task(play)
         return {}
 
     # --- lifetime ------------------------------------------------------------------
@@ -202,9 +206,9 @@ class MediaTrackDispatcher(Dispatcher):
         if self.ended:
             return
         self.ended = True
-        if self._renderer is not None:
-            self._renderer.cancel()
-            self._renderer = None
+        for renderer in self._renderers.values():
+            renderer.cancel()
+        self._renderers.clear()
         self.view.stop()
         if self.feed is not None:
             self.feed.leave(self)
@@ -217,7 +221,7 @@ class MediaTrackDispatcher(Dispatcher):
 
     # --- playback ------------------------------------------------------------------
 
-    async def _play(self) -> None:
+    async def _play_raw(self) -> None:
         subscription = self.subscribe()
         encoder = _JpegEncoder()
         try:
@@ -237,6 +241,20 @@ class MediaTrackDispatcher(Dispatcher):
             self.end(notify=True)
         finally:
             subscription.stop()
+
+    async def _play_webm(self) -> None:
+        subscription = self.subscribe()
+        stream = LiveWebm(self.kind, self.session.clock)
+        try:
+            while True:
+                data = stream.encode(await subscription.recv())
+                if data:
+                    self.emit("mediaSegment", {}, payload=data)
+        except MediaStreamError:
+            self.end(notify=True)
+        finally:
+            subscription.stop()
+            stream.close()
 
 
 class _JpegEncoder:
