@@ -2700,13 +2700,16 @@ self.onmessage = async ({ data }) => {
     return { context: playbackContext, ready: playbackWorklet };
   }
 
+  const VIDEO_SINK_FPS = 30; // what the server's camera sends; drawn frames are captured up to this rate
+
   class VideoSink {
     constructor() {
       this.canvas = window.document.createElement('canvas');
       this.canvas.width = 2;
       this.canvas.height = 2;
       this.context = this.canvas.getContext('2d');
-      this.track = this.canvas.captureStream().getVideoTracks()[0];
+      // An explicit rate: WebKitGTK's capture without one gives a <video> its first frame only.
+      this.track = this.canvas.captureStream(VIDEO_SINK_FPS).getVideoTracks()[0];
       this.decoding = false;
       this.next = null;
     }
