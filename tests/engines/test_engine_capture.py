@@ -1,0 +1,86 @@
+"""Capture from the engine, in every engine that has some: the page's own canvas and
+WebAudio tracks go into a shimmed peer connection and arrive at the other end.
+
+A canvas painted red and blue side by side (`canvas.captureStream(30)`) and a 440 Hz
+oscillator (`createMediaStreamDestination()`) are sent by one peer connection to another
+in the page; the remote video shows both colours where they were painted, the remote audio
+the tone. WPE is not among the engines: it has no MediaStream, no canvas or element capture
+and no MediaStream nodes in WebAudio, so a page there can make no track of its own (its media
+comes from the server's sources, which every engine has).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from ..browser.page_helpers import assert_tone
+from .engine_page import ENGINES, EnginePage
+
+# Engines whose pages make tracks of their own.
+CAPTURING_ENGINES = [name for name in ENGINES if name != "wpe"]
+
+RED = (220, 30, 30)
+BLUE = (30, 30, 220)
+# Uploaded and encoded colours drift a little; far less than between the two halves.
+COLOUR_TOLERANCE = 40
+
+ENGINE_CAPTURE_CALL = """async () => {
+  const canvas = Object.assign(document.createElement('canvas'), { width: 160, height: 120 });
+  const context2d = canvas.getContext('2d');
+  const paint = () => {
+    context2d.fillStyle = 'rgb(220,30,30)';
+    context2d.fillRect(0, 0, 80, 120);
+    context2d.fillStyle = 'rgb(30,30,220)';
+    context2d.fillRect(80, 0, 80, 120);
+  };
+  paint();
+  const painting = setInterval(paint, 50);
+  const video = canvas.captureStream(30).getVideoTracks()[0];
+  const audioContext = new AudioContext();
+  await audioContext.resume();
+  const oscillator = audioContext.createOscillator();
+  oscillator.frequency.value = 440;
+  const destination = audioContext.createMediaStreamDestination();
+  oscillator.connect(destination);
+  oscillator.start();
+  const audio = destination.stream.getAudioTracks()[0];
+
+  const a = new RTCPeerConnection();
+  const b = new RTCPeerConnection();
+  const stream = new MediaStream([video, audio]);
+  a.addTrack(video, stream);
+  a.addTrack(audio, stream);
+  const remote = new Promise((resolve) => { b.ontrack = (event) => resolve(event.streams[0]); });
+  await trickleNegotiate(a, b);
+  const remoteStream = await within(remote, 'the track event');
+  const shown = showVideo(remoteStream);
+  shown.play().catch(() => {});
+  const halves = await until(() => {
+    const frame = grabFrame(shown);
+    if (!frame) return null;
+    const at = (x) => Array.from(frame.data.slice(4 * (60 * frame.width + x), 4 * (60 * frame.width + x) + 3));
+    return { left: at(20), right: at(frame.width - 20), width: frame.width };
+  }, 'remote frames of the canvas');
+  const tone = await tonePeak(new MediaStream(remoteStream.getAudioTracks()), 'the remote oscillator');
+  const kept = a.getSenders().map((sender) => sender.track === video || sender.track === audio);
+  clearInterval(painting);
+  a.close();
+  b.close();
+  video.stop();
+  audio.stop();
+  audioContext.close();
+  return { ...halves, tone, kept };
+}"""
+
+
+@pytest.mark.parametrize("engine", [pytest.param(name, marks=pytest.mark.xdist_group(name)) for name in CAPTURING_ENGINES])
+def test_canvas_and_webaudio_tracks_are_sent(engine: str, engine_page: EnginePage) -> None:
+    seen: dict[str, Any] = engine_page.evaluate(ENGINE_CAPTURE_CALL)
+    assert seen["kept"] == [True, True], "the senders hold the page's own tracks"
+    assert seen["width"] == 160
+    assert np.allclose(seen["left"], RED, atol=COLOUR_TOLERANCE), seen
+    assert np.allclose(seen["right"], BLUE, atol=COLOUR_TOLERANCE), seen
+    assert_tone(seen["tone"])
