@@ -459,6 +459,17 @@
     return { width: video.videoWidth, height: video.videoHeight, stamps, now: Date.now() };
   };
 
+  // Where a page cannot read a video's pixels (WPE): waits until the element decoded 15
+  // frames as its clock ran; resolves to its size and the frames decoded.
+  const framesDecoded = async (video, what) => {
+    const decoded = () => video.getVideoPlaybackQuality().totalVideoFrames;
+    const start = await until(() => video.videoWidth && decoded() > 0 && { time: video.currentTime },
+      `${what}: the video decodes a frame`);
+    await until(() => decoded() >= 15 && video.currentTime > start.time + 0.3,
+      () => `${what}: the video decodes 15 frames (${decoded()}) as its clock runs (${video.currentTime})`);
+    return { width: video.videoWidth, height: video.videoHeight, frames: decoded() };
+  };
+
   // FNV-1a over the pixels: equal pictures, equal hashes.
   const hashPixels = (data) => {
     let hash = 0x811c9dc5;
@@ -554,7 +565,9 @@
   // page's getUserMedia tracks once every candidate trickled (`offerStream(stream)` those of
   // a stream the page made); `connected()` waits for
   // 'connected'; `close()` closes it and stops the local tracks.
-  const openPagePeer = () => {
+  // `videosInDocument: false` keeps each remote <video> out of the document, playing: headless
+  // WPE's web process crashes when it paints a playing video.
+  const openPagePeer = ({ videosInDocument = true } = {}) => {
     const peer = window.peer = {
       received: [], candidates: [], candidatesEnded: false, iceConnectionStates: [], connectionStates: [],
       channel: null, remote: [], localStreams: [],
@@ -577,6 +590,7 @@
       const entry = { kind: event.track.kind, stream: new MediaStream([event.track]), element: null };
       if (entry.kind === 'video') {
         entry.element = showVideo(entry.stream);
+        if (!videosInDocument) entry.element.remove();
         entry.element.play().catch(() => {});
       }
       peer.remote.push(entry);
@@ -900,7 +914,7 @@
     statsCall, statsOf, legacyStatsOf, whenStats, timed, ofType,
     mungeAudioTo8000, dtmfCall, logTones, tonesDone, toneSpanMs,
     showVideo, playVideo, grabFrame, readCounter, counterAdvances, meanLevel, blackFrame, videoSize, videoStamps,
-    hashPixels, videoChanges, tonePeak, soundPeak,
+    hashPixels, videoChanges, framesDecoded, tonePeak, soundPeak,
     openPagePeer, joinCall, leaveCall, joinPerfectNegotiation, leavePerfectNegotiation,
   });
 })(window);

@@ -9,24 +9,18 @@ Firefox sends its fake camera (a picture that keeps changing) and its fake micro
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from typing import Any, NamedTuple, Protocol
+from typing import NamedTuple
 
 import pytest
 from playwright.sync_api import Page
 
 from .firefox import FIREFOX_FAKE_TONE_HZ, FirefoxPage
 from .page_helpers import assert_counters_advance, assert_tone
+from .page_peer_calls import PeerPage, connect, negotiate, remote_tone, remote_video, start_media_call
 
 SYNTHETIC_TONE_HZ = 440
 IS_NATIVE = "() => String(RTCPeerConnection).includes('[native code]')"
-
-
-class PeerPage(Protocol):
-    """What the test needs of either page: Playwright's Page and FirefoxPage both have it."""
-
-    def evaluate(self, expression: str, arg: Any = None) -> Any: ...
 
 
 class CallPages(NamedTuple):
@@ -48,67 +42,6 @@ def pages(shim_page: Page, firefox_page: FirefoxPage) -> Iterator[CallPages]:
 def ends(pages: CallPages, offerer: str) -> tuple[PeerPage, PeerPage]:
     """(offering page, answering page)."""
     return (pages.shim, pages.firefox) if offerer == "shim" else (pages.firefox, pages.shim)
-
-
-def negotiate(offerer: PeerPage, answerer: PeerPage) -> None:
-    offer = offerer.evaluate("() => window.peer.offer()")
-    answer = answerer.evaluate("(offer) => window.peer.answer(offer)", offer)
-    offerer.evaluate("(answer) => window.peer.accept(answer)", answer)
-
-
-def connect(pages: CallPages, offerer: str) -> None:
-    """One offer and answer, then each page's candidates to the other; waits for 'connected'."""
-    negotiate(*ends(pages, offerer))
-    candidates = {name: page.evaluate("() => window.peer.gathered()") for name, page in pages._asdict().items()}
-    for name, gathered in candidates.items():
-        assert gathered, f"{name} gathered no candidate"
-        # Plain addresses, no mDNS names: the other end resolves none. (An empty candidate
-        # is Firefox's end-of-candidates for a transport.)
-        for candidate in filter(None, (init["candidate"] for init in gathered)):
-            assert re.fullmatch(r"[\d.]+|[\da-f:]+", candidate.split()[4]), f"{name}: {candidate}"
-    pages.shim.evaluate("(candidates) => window.peer.addCandidates(candidates)", candidates["firefox"])
-    pages.firefox.evaluate("(candidates) => window.peer.addCandidates(candidates)", candidates["shim"])
-    for page in pages:
-        page.evaluate("() => window.peer.connected()")
-
-
-def start_media_call(pages: CallPages, offerer: str) -> None:
-    """Both pages send camera and microphone; waits until each has the other's two tracks."""
-    for page in pages:
-        page.evaluate("() => window.peer.addMedia({ audio: true, video: true })")
-    connect(pages, offerer)
-    for name, page in pages._asdict().items():
-        kinds = page.evaluate(
-            """(name) => until(() => window.peer.remote.length >= 2 && window.peer.remote.map((entry) => entry.kind),
-                 `${name}: two remote tracks`)""",
-            name,
-        )
-        assert sorted(kinds) == ["audio", "video"], f"{name}: {kinds}"
-
-
-def remote_video(page: PeerPage, index: int, reader: str, what: str) -> dict[str, Any]:
-    """`reader` (page_helpers.js's videoStamps or videoChanges) on the `index`-th remote video."""
-    result: dict[str, Any] = page.evaluate(
-        """async ([index, reader, what]) => {
-          const entry = await until(() => window.peer.remote.filter((remote) => remote.kind === 'video')[index],
-            `${what}: remote video track ${index}`);
-          return window[reader](entry.element, what);
-        }""",
-        [index, reader, what],
-    )
-    return result
-
-
-def remote_tone(page: PeerPage, what: str) -> dict[str, Any]:
-    result: dict[str, Any] = page.evaluate(
-        """async (what) => {
-          const entry = await until(() => window.peer.remote.find((remote) => remote.kind === 'audio'),
-            `${what}: a remote audio track`);
-          return tonePeak(entry.stream, what);
-        }""",
-        what,
-    )
-    return result
 
 
 def assert_video_flows(pages: CallPages, when: str) -> None:
@@ -134,7 +67,7 @@ def test_pages_use_shim_and_firefox_peer_connection(pages: CallPages) -> None:
 def test_data_channel_carries_messages_both_ways_when_either_offers(pages: CallPages, offerer: str) -> None:
     offering, _ = ends(pages, offerer)
     offering.evaluate("() => window.peer.adopt(window.peer.pc.createDataChannel('chat'))")
-    connect(pages, offerer)
+    connect(pages._asdict(), offerer)
 
     channels = [
         page.evaluate(
@@ -164,7 +97,7 @@ def test_data_channel_carries_messages_both_ways_when_either_offers(pages: CallP
 
 @pytest.mark.parametrize("offerer", ["shim", "firefox"], ids=["shim_offers", "firefox_offers"])
 def test_video_and_audio_flow_both_ways_when_either_offers(pages: CallPages, offerer: str) -> None:
-    start_media_call(pages, offerer)
+    start_media_call(pages._asdict(), offerer)
     assert_video_flows(pages, "once connected")
     assert_tone(remote_tone(pages.firefox, "Firefox: the shim's microphone"), SYNTHETIC_TONE_HZ)
     assert_tone(remote_tone(pages.shim, "shimmed page: Firefox's microphone"), FIREFOX_FAKE_TONE_HZ)
@@ -177,7 +110,7 @@ def test_video_and_audio_flow_both_ways_when_either_offers(pages: CallPages, off
 )
 def test_renegotiation_adding_a_camera(pages: CallPages, offerer: str, renegotiator: str) -> None:
     """The side that answered first adds a second camera and offers: the other accepts it."""
-    start_media_call(pages, offerer)
+    start_media_call(pages._asdict(), offerer)
     assert_video_flows(pages, "before renegotiation")
     reoffering, reanswering = ends(pages, renegotiator)
 
@@ -199,7 +132,7 @@ def test_renegotiation_adding_a_camera(pages: CallPages, offerer: str, renegotia
 
 
 def test_stats_show_rtp_counters_growing_on_both_sides(pages: CallPages) -> None:
-    start_media_call(pages, "shim")
+    start_media_call(pages._asdict(), "shim")
     for name, page in pages._asdict().items():
         counters = page.evaluate(
             """async (name) => {

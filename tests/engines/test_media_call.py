@@ -40,12 +40,8 @@ FRAMES_DECODED = """async () => {
   video.muted = true;
   video.srcObject = window.mediaCall.stream;
   video.play().catch(() => {});
-  const decoded = () => video.getVideoPlaybackQuality().totalVideoFrames;
-  const start = await until(() => video.videoWidth && decoded() > 0 && { time: video.currentTime },
-    'the remote video decodes a frame');
-  await until(() => decoded() >= 15 && video.currentTime > start.time + 0.3,
-    () => `the remote video decodes 15 frames (${decoded()}) as its clock runs (${video.currentTime})`);
-  return [video.videoWidth, video.videoHeight];
+  const { width, height } = await framesDecoded(video, 'the remote video');
+  return [width, height];
 }"""
 
 # Engines whose <video> pixels a page can read.
