@@ -362,14 +362,14 @@
 
   // --- video -------------------------------------------------------------------------------
 
-  // A muted autoplaying <video> in the body, given `stream` by `how` ('srcObject', 'src'
-  // through URL.createObjectURL, or 'mozSrcObject'); returned at once.
-  const showVideo = (stream, how = 'srcObject') => {
+  // A muted autoplaying <video> in the body (or, `inDocument` false, in none), given `stream`
+  // by `how` ('srcObject', 'src' through URL.createObjectURL, or 'mozSrcObject'); returned at once.
+  const showVideo = (stream, how = 'srcObject', inDocument = true) => {
     const video = document.createElement('video');
     video.muted = true;
     video.autoplay = true;
     video.playsInline = true;
-    document.body.appendChild(video);
+    if (inDocument) document.body.appendChild(video);
     if (how === 'srcObject') {
       video.srcObject = stream;
     } else if (how === 'src') {
@@ -589,8 +589,8 @@
     pc.ontrack = (event) => {
       const entry = { kind: event.track.kind, stream: new MediaStream([event.track]), element: null };
       if (entry.kind === 'video') {
-        entry.element = showVideo(entry.stream);
-        if (!videosInDocument) entry.element.remove();
+        // Never added then removed: an element leaving its document pauses.
+        entry.element = showVideo(entry.stream, 'srcObject', videosInDocument);
         entry.element.play().catch(() => {});
       }
       peer.remote.push(entry);

@@ -36,9 +36,7 @@ COUNTER_ADVANCES = """async () => {
 
 # WPE: frames the element decoded, and its clock, at the camera's size.
 FRAMES_DECODED = """async () => {
-  const video = document.createElement('video');
-  video.muted = true;
-  video.srcObject = window.mediaCall.stream;
+  const video = showVideo(window.mediaCall.stream, 'srcObject', false);
   video.play().catch(() => {});
   const { width, height } = await framesDecoded(video, 'the remote video');
   return [width, height];
