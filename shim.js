@@ -2653,31 +2653,49 @@ self.onmessage = async ({ data }) => {
   // AudioSink feeds an AudioWorklet whose destination stream is one. Media elements and
   // AudioContexts get those native tracks in place of ours.
 
-  const PLAYBACK_WORKLET = `
+  // Mono samples waiting to play, latency kept bounded. Also the playback worklet's: its
+  // source is this class's.
+  class PcmQueue {
+    constructor() {
+      this.queue = [];
+      this.offset = 0;
+    }
+
+    push(chunk) {
+      this.queue.push(chunk);
+      // Keep latency bounded: drop what is more than ~200 ms behind.
+      while (this.queue.length > 10) this.queue.shift();
+    }
+
+    // Fills `output` (a Float32Array) from the queue, silence where it runs out.
+    fill(output) {
+      let written = 0;
+      while (written < output.length && this.queue.length) {
+        const chunk = this.queue[0];
+        const count = Math.min(output.length - written, chunk.length - this.offset);
+        output.set(chunk.subarray(this.offset, this.offset + count), written);
+        written += count;
+        this.offset += count;
+        if (this.offset >= chunk.length) {
+          this.queue.shift();
+          this.offset = 0;
+        }
+      }
+      output.fill(0, written);
+    }
+  }
+
+  const PLAYBACK_WORKLET = `${PcmQueue}
     class RtcshimPlayback extends AudioWorkletProcessor {
       constructor() {
         super();
-        this.queue = [];
-        this.offset = 0;
-        this.port.onmessage = (event) => {
-          this.queue.push(event.data);
-          // Keep latency bounded: drop what is more than ~200 ms behind.
-          while (this.queue.length > 10) this.queue.shift();
-        };
+        this.pcm = new PcmQueue();
+        this.port.onmessage = (event) => this.pcm.push(event.data);
       }
       process(inputs, outputs) {
-        const output = outputs[0];
-        const first = output[0];
-        let written = 0;
-        while (written < first.length && this.queue.length) {
-          const chunk = this.queue[0];
-          const count = Math.min(first.length - written, chunk.length - this.offset);
-          first.set(chunk.subarray(this.offset, this.offset + count), written);
-          written += count;
-          this.offset += count;
-          if (this.offset >= chunk.length) { this.queue.shift(); this.offset = 0; }
-        }
-        for (let channel = 1; channel < output.length; channel++) output[channel].set(first);
+        const [first, ...others] = outputs[0];
+        this.pcm.fill(first);
+        for (const channel of others) channel.set(first);
         return true;
       }
     }
@@ -2686,18 +2704,75 @@ self.onmessage = async ({ data }) => {
   // An AudioContext at WebRTC's rate, and the promise of `workletSource` loaded into it.
   function audioContextWith(workletSource) {
     const context = new window.AudioContext({ sampleRate: 48000 });
-    const module = URL.createObjectURL(new Blob([workletSource], { type: 'text/javascript' }));
-    return { context, ready: context.audioWorklet.addModule(module) };
+    return { context, ready: addWorklet(context, workletSource) };
   }
 
+  function addWorklet(context, workletSource) {
+    const module = URL.createObjectURL(new Blob([workletSource], { type: 'text/javascript' }));
+    return context.audioWorklet.addModule(module);
+  }
+
+  // The AudioContext our streams play in, resumed whenever playback starts.
   let playbackContext = null;
-  let playbackWorklet = null;
   function playbackAudio() {
     if (!playbackContext) {
-      ({ context: playbackContext, ready: playbackWorklet } = audioContextWith(PLAYBACK_WORKLET));
+      playbackContext = new window.AudioContext({ sampleRate: 48000 });
     }
     playbackContext.resume().catch(() => {});
-    return { context: playbackContext, ready: playbackWorklet };
+    return playbackContext;
+  }
+
+  // A source node of `context` playing `track`'s audio, and how to stop it: the playback
+  // worklet fed with the track's raw PCM or, where the context has no AudioWorklet (a page
+  // outside a secure context), a ScriptProcessorNode drawing on the same queue. Connect
+  // `output`; the worklet's node joins it once loaded.
+  const playbackWorklets = new WeakMap(); // AudioContext -> the promise of the worklet loaded
+  function trackAudioSource(context, track) {
+    const output = context.createGain();
+    let node = null;
+    let unlisten = null;
+    let stopped = false;
+    const play = (push) => {
+      if (stopped) return;
+      node.connect(output);
+      unlisten = track[LISTEN_PLAYBACK]('raw', (audio) => push(monoSamples(audio, context.sampleRate)));
+    };
+    if (context.audioWorklet) {
+      if (!playbackWorklets.has(context)) playbackWorklets.set(context, addWorklet(context, PLAYBACK_WORKLET));
+      playbackWorklets.get(context).then(() => {
+        node = new window.AudioWorkletNode(context, 'rtcshim-playback', { outputChannelCount: [1] });
+        play((samples) => node.port.postMessage(samples, [samples.buffer]));
+      }).catch(reportFailure('audio playback'));
+    } else {
+      const pcm = new PcmQueue();
+      node = context.createScriptProcessor(SCRIPT_PROCESSOR_FRAMES, 1, 1);
+      node.onaudioprocess = (event) => pcm.fill(event.outputBuffer.getChannelData(0));
+      play((samples) => pcm.push(samples));
+    }
+    const stop = () => {
+      stopped = true;
+      if (unlisten) unlisten();
+      if (node) node.disconnect();
+      output.disconnect();
+    };
+    return { output, stop };
+  }
+  const SCRIPT_PROCESSOR_FRAMES = 1024; // ~21 ms at 48 kHz
+
+  // An audioData event's samples as playback takes them: mono at `rate` (channels
+  // averaged, resampled linearly).
+  function monoSamples(audio, rate) {
+    const samples = new Int16Array(audio.data);
+    const frames = samples.length / audio.channels;
+    const ratio = audio.sampleRate / rate;
+    const output = new Float32Array(Math.floor(frames / ratio));
+    for (let i = 0; i < output.length; i++) {
+      const frame = Math.min(frames - 1, Math.floor(i * ratio));
+      let sum = 0;
+      for (let channel = 0; channel < audio.channels; channel++) sum += samples[frame * audio.channels + channel];
+      output[i] = sum / audio.channels / 32768;
+    }
+    return output;
   }
 
   const VIDEO_SINK_FPS = 30; // what the server's camera sends; drawn frames are captured up to this rate
@@ -2741,42 +2816,19 @@ self.onmessage = async ({ data }) => {
     }
   }
 
-  // An audioData event's samples as the playback worklet takes them: mono at `rate`
-  // (channels averaged, resampled linearly); postMessage's arguments, the buffer transferred.
-  function monoSamples(audio, rate) {
-    const samples = new Int16Array(audio.data);
-    const frames = samples.length / audio.channels;
-    const ratio = audio.sampleRate / rate;
-    const output = new Float32Array(Math.floor(frames / ratio));
-    for (let i = 0; i < output.length; i++) {
-      const frame = Math.min(frames - 1, Math.floor(i * ratio));
-      let sum = 0;
-      for (let channel = 0; channel < audio.channels; channel++) sum += samples[frame * audio.channels + channel];
-      output[i] = sum / audio.channels / 32768;
-    }
-    return [output, [output.buffer]];
-  }
-
+  // A track's audio as a native track: its source node into a MediaStream destination.
   class AudioSink {
-    constructor() {
-      const { context, ready } = playbackAudio();
-      this.context = context;
-      this.destination = context.createMediaStreamDestination();
-      this.track = this.destination.stream.getAudioTracks()[0];
-      this.node = null;
-      ready.then(() => {
-        this.node = new window.AudioWorkletNode(context, 'rtcshim-playback', { outputChannelCount: [1] });
-        this.node.connect(this.destination);
-      });
-    }
-
-    play(audio) {
-      if (this.node) this.node.port.postMessage(...monoSamples(audio, this.context.sampleRate));
+    constructor(track) {
+      const context = playbackAudio();
+      const destination = context.createMediaStreamDestination();
+      this.track = destination.stream.getAudioTracks()[0];
+      this.source = trackAudioSource(context, track);
+      this.source.output.connect(destination);
     }
 
     stop() {
       this.track.stop();
-      if (this.node) this.node.disconnect();
+      this.source.stop();
     }
   }
 
@@ -2895,8 +2947,12 @@ self.onmessage = async ({ data }) => {
         return this.#captured; // an uploaded capture plays locally as it is
       }
       if (!this.#sink) {
-        const sink = this.#sink = this.kind === 'video' ? new VideoSink() : new AudioSink();
-        this[LISTEN_PLAYBACK]('raw', (params) => (this.kind === 'video' ? sink.draw(params) : sink.play(params)));
+        if (this.kind === 'video') {
+          const sink = this.#sink = new VideoSink();
+          this[LISTEN_PLAYBACK]('raw', (frame) => sink.draw(frame));
+        } else {
+          this.#sink = new AudioSink(this);
+        }
       }
       return this.#sink.track;
     }
@@ -3415,9 +3471,7 @@ self.onmessage = async ({ data }) => {
   class ElementAudio {
     #element;
     #gain;
-    #node = null;
-    #unlisten = null;
-    #stopped = false;
+    #source;
     #follow = () => {
       const element = this.#element;
       this.#gain.gain.value = element.muted || element.paused ? 0 : element.volume;
@@ -3425,32 +3479,26 @@ self.onmessage = async ({ data }) => {
 
     constructor(element, track) {
       this.#element = element;
-      const { context, ready } = playbackAudio();
+      const context = playbackAudio();
       this.#gain = context.createGain();
       this.#gain.connect(context.destination);
+      this.#source = trackAudioSource(context, track);
+      this.#source.output.connect(this.#gain);
       for (const type of ELEMENT_STATE_EVENTS) element.addEventListener(type, this.#follow);
       this.#follow();
-      ready.then(() => {
-        if (this.#stopped) return;
-        this.#node = new window.AudioWorkletNode(context, 'rtcshim-playback', { outputChannelCount: [1] });
-        this.#node.connect(this.#gain);
-        this.#unlisten = track[LISTEN_PLAYBACK]('raw', (audio) => this.#node.port.postMessage(...monoSamples(audio, context.sampleRate)));
-      });
     }
 
     stop() {
-      this.#stopped = true;
       for (const type of ELEMENT_STATE_EVENTS) this.#element.removeEventListener(type, this.#follow);
-      if (this.#unlisten) this.#unlisten();
-      if (this.#node) this.#node.disconnect();
+      this.#source.stop();
       this.#gain.disconnect();
     }
   }
   const ELEMENT_STATE_EVENTS = ['play', 'playing', 'pause', 'volumechange', 'emptied'];
 
-  // An AudioContext without createMediaStreamSource (WPE) gets one for our streams: an
-  // AudioWorklet in that context plays the stream's first audio track, as raw PCM.
-  function mediaStreamSourceByWorklet(context, mediaStream) {
+  // An AudioContext without createMediaStreamSource (WPE) gets one for our streams: the
+  // stream's first audio track, through the playback worklet in that context.
+  function playedMediaStreamSource(context, mediaStream) {
     if (!(mediaStream instanceof MediaStream)) {
       throw new TypeError("Failed to execute 'createMediaStreamSource' on 'AudioContext': parameter 1 is not of type 'MediaStream'.");
     }
@@ -3458,14 +3506,7 @@ self.onmessage = async ({ data }) => {
     if (!track) {
       throw makeError('InvalidStateError', 'MediaStream has no audio track');
     }
-    const output = context.createGain();
-    const module = URL.createObjectURL(new Blob([PLAYBACK_WORKLET], { type: 'text/javascript' }));
-    context.audioWorklet.addModule(module).then(() => {
-      const node = new window.AudioWorkletNode(context, 'rtcshim-playback', { outputChannelCount: [1] });
-      node.connect(output);
-      track[LISTEN_PLAYBACK]('raw', (audio) => node.port.postMessage(...monoSamples(audio, context.sampleRate)));
-    }).catch(reportFailure('createMediaStreamSource'));
-    return output;
+    return trackAudioSource(context, track).output;
   }
 
   // Media elements and AudioContexts play our streams through their native twins; old
@@ -3495,7 +3536,7 @@ self.onmessage = async ({ data }) => {
       };
     } else if (audioContext && window.AudioWorkletNode) {
       audioContext.createMediaStreamSource = function createMediaStreamSource(mediaStream) {
-        return mediaStreamSourceByWorklet(this, mediaStream);
+        return playedMediaStreamSource(this, mediaStream);
       };
     }
   }
