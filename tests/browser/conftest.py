@@ -23,11 +23,6 @@ from .firefox import firefox, firefox_page  # noqa: F401 (fixtures: native Firef
 from .page_helpers import load_page_helpers
 
 SHIM_INSTALLED = "window.rtcshim && window.rtcshim.installed"
-# In the reused shim pages: rtcshimOptions from the address's `rtcshimOptions` (JSON).
-OPTIONS_FROM_ADDRESS = """{
-  const options = new URLSearchParams(location.search).get('rtcshimOptions');
-  if (options !== null) window.rtcshimOptions = JSON.parse(options);
-}"""
 
 
 class ReusedPage:
@@ -62,7 +57,6 @@ def with_native_webrtc(context: BrowserContext) -> BrowserContext:
 @pytest.fixture(scope="session")
 def reused_shim_page(browser: Browser) -> Iterator[ReusedPage]:
     context = without_webrtc(browser.new_context())
-    context.add_init_script(OPTIONS_FROM_ADDRESS)
     yield ReusedPage(context)
     context.close()
 

@@ -20,8 +20,10 @@ MINIBROWSER = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser"
 WEBKITGTK_DRIVER = "/usr/bin/WebKitWebDriver"
 COG = "/usr/bin/cog"
 WPE_DRIVER = "/usr/bin/WPEWebDriver"
-# Media plays without a user gesture (WebKitGTK's MiniBrowser argument).
-WEBKITGTK_ARGS = ["--automation", "--autoplay-policy=allow"]
+# Media plays without a user gesture; getUserMedia has WebKit's mock camera and microphone
+# (MiniBrowser takes WebKitSettings as arguments).
+WEBKITGTK_ARGS = ["--automation", "--autoplay-policy=allow", "--enable-mock-capture-devices=true",
+                  "--enable-media-stream=true"]
 COG_ARGS = ["--automation", "--platform=headless"]
 
 
