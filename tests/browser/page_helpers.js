@@ -470,6 +470,15 @@
     return { width: video.videoWidth, height: video.videoHeight, frames: decoded() };
   };
 
+  // The colours of the element's picture 20 px in from its left and right edges, on row
+  // 60, once it shows one: {left, right, width} (left and right as [r, g, b]).
+  const sideColours = (video, what) => until(() => {
+    const frame = grabFrame(video);
+    if (!frame) return null;
+    const at = (x) => Array.from(frame.data.slice(4 * (60 * frame.width + x), 4 * (60 * frame.width + x) + 3));
+    return { left: at(20), right: at(frame.width - 20), width: frame.width };
+  }, `${what}: a picture`);
+
   // FNV-1a over the pixels: equal pictures, equal hashes.
   const hashPixels = (data) => {
     let hash = 0x811c9dc5;
@@ -914,7 +923,7 @@
     statsCall, statsOf, legacyStatsOf, whenStats, timed, ofType,
     mungeAudioTo8000, dtmfCall, logTones, tonesDone, toneSpanMs,
     showVideo, playVideo, grabFrame, readCounter, counterAdvances, meanLevel, blackFrame, videoSize, videoStamps,
-    hashPixels, videoChanges, framesDecoded, tonePeak, soundPeak,
+    sideColours, hashPixels, videoChanges, framesDecoded, tonePeak, soundPeak,
     openPagePeer, joinCall, leaveCall, joinPerfectNegotiation, leavePerfectNegotiation,
   });
 })(window);

@@ -210,12 +210,7 @@ def test_canvas_track_between_two_shimmed_connections(shim_page: Page) -> None:
       const event = await within(remote, 'the track event');
       const video = showVideo(event.streams[0]);
       await video.play();
-      const halves = await until(() => {
-        const frame = grabFrame(video);
-        if (!frame) return null;
-        const at = (x) => Array.from(frame.data.slice(4 * (60 * frame.width + x), 4 * (60 * frame.width + x) + 3));
-        return { left: at(20), right: at(frame.width - 20), width: frame.width };
-      }, 'remote frames');
+      const halves = await sideColours(video, 'the remote canvas');
       const local = a.getSenders()[0].track === track;
       a.close();
       b.close();

@@ -64,12 +64,7 @@ ENGINE_CAPTURE_CALL = """async () => {
   const remoteStream = await within(remote, 'the track event');
   const shown = showVideo(remoteStream);
   shown.play().catch(() => {});
-  const halves = await until(() => {
-    const frame = grabFrame(shown);
-    if (!frame) return null;
-    const at = (x) => Array.from(frame.data.slice(4 * (60 * frame.width + x), 4 * (60 * frame.width + x) + 3));
-    return { left: at(20), right: at(frame.width - 20), width: frame.width };
-  }, 'remote frames of the canvas');
+  const halves = await sideColours(shown, 'the remote canvas');
   const tone = await tonePeak(new MediaStream(remoteStream.getAudioTracks()), 'the remote oscillator');
   const kept = a.getSenders().map((sender) => sender.track === video || sender.track === audio);
   clearInterval(painting);
