@@ -3436,9 +3436,8 @@ self.onmessage = async ({ data }) => {
       }));
     }
 
-    // The element's buffered ranges are where every SourceBuffer has data: the player keeps
-    // within the newest, near its end (SourceBuffers start at different times, and the
-    // element stalls at a gap in any of them).
+    // The player keeps within the element's newest buffered range, near its end (the
+    // element's ranges, not the buffer's: the element stalls at a gap, which they show).
     #keepLive(buffer) {
       const element = this.#element;
       const playable = element.buffered;

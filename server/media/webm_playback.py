@@ -6,8 +6,8 @@ play what Media Source Extensions feed them. For such a page the server encodes 
 track it renders as WebM, video as VP8 and audio as Vorbis (what WPE's MSE takes), and
 sends the muxer's output as it comes: the page appends each chunk to a SourceBuffer.
 
-Timestamps come from the session's clock, so the audio and video tracks one element
-plays share a timeline, and a stream restarted (new size, new element) continues it.
+Timestamps come from the session's clock, so the tracks of one session share a timeline,
+and a stream restarted (new size, new element) continues it.
 The first chunk of a stream carries the WebM header; the muxer writes a cluster per
 frame (no buffering: the page shows a frame as soon as it is encoded).
 """
