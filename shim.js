@@ -3508,6 +3508,20 @@ self.onmessage = async ({ data }) => {
     return trackAudioSource(context, track).output;
   }
 
+  // Autoplay: an engine keeps an AudioContext made before any user gesture suspended (its
+  // resume() refused), so our streams' audio stays silent where a native element's would
+  // start with the gesture. The page's first gestures resume the playback context.
+  const GESTURES = ['pointerdown', 'mousedown', 'keydown', 'touchend'];
+  function installAudioUnlock(window) {
+    if (!firstInstall(window, installAudioUnlock) || !window.AudioContext) {
+      return;
+    }
+    const resume = () => {
+      if (playbackContext && playbackContext.state === 'suspended') playbackContext.resume().catch(() => {});
+    };
+    for (const type of GESTURES) window.addEventListener(type, resume, { capture: true, passive: true });
+  }
+
   // Media elements and AudioContexts play our streams through their native twins; old
   // pages also use URL.createObjectURL(stream) and mozSrcObject. Each part needs its
   // engine's feature: an engine whose media elements have no srcObject (WebKit built
@@ -4943,6 +4957,7 @@ self.onmessage = async ({ data }) => {
   installEngineTracks(window);
   installGetUserMedia(window);
   installMediaPlayback(window);
+  installAudioUnlock(window);
   installTransports(window);
   installStats(window);
   installRtp(window);

@@ -50,12 +50,12 @@ class Xvfb:
         self.process.wait(10)
 
 
-def start_webkitgtk(folder: Path) -> SeleniumBrowser:
+def start_webkitgtk(folder: Path, arguments: list[str] = WEBKITGTK_ARGS) -> SeleniumBrowser:
     folder.mkdir(exist_ok=True)
     xvfb = Xvfb(folder / "xvfb.log")
     options = webkitgtk.options.Options()
     options.binary_location = MINIBROWSER
-    for argument in WEBKITGTK_ARGS:
+    for argument in arguments:
         options.add_argument(argument)
     log = folder / "webkitwebdriver.log"
     service = webkitgtk.service.Service(
@@ -66,7 +66,8 @@ def start_webkitgtk(folder: Path) -> SeleniumBrowser:
         xvfb.stop()
         raise driver_log_failure("webkitgtk", error, log) from error
     driver.set_script_timeout(SCRIPT_TIMEOUT_S)
-    return SeleniumBrowser(SeleniumPage(driver, "webkitgtk"), lambda: start_webkitgtk(folder / "another"), xvfb.stop)
+    return SeleniumBrowser(
+        SeleniumPage(driver, "webkitgtk"), lambda: start_webkitgtk(folder / "another", arguments), xvfb.stop)
 
 
 def start_wpe(folder: Path) -> SeleniumBrowser:
