@@ -3513,7 +3513,7 @@ self.onmessage = async ({ data }) => {
   // start with the gesture. The page's first gestures resume the playback context.
   const GESTURES = ['pointerdown', 'mousedown', 'keydown', 'touchend'];
   function installAudioUnlock(window) {
-    if (!firstInstall(window, installAudioUnlock) || !window.AudioContext) {
+    if (!firstInstall(window, installAudioUnlock) || !window.AudioContext || !window.addEventListener) {
       return;
     }
     const resume = () => {
