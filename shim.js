@@ -572,7 +572,10 @@
   function getBridge() {
     if (!bridge) {
       const url = options.url || (() => {
-        const address = new URL('/bridge', scriptSource);
+        // The bridge beside shim.js: /bridge, or /prefix/bridge for an app mounted under a
+        // prefix in the developer's own (rtcshim.create_app).
+        const besideShim = new URL(scriptSource).pathname.endsWith('/shim.js');
+        const address = new URL(besideShim ? 'bridge' : '/bridge', scriptSource);
         address.protocol = address.protocol === 'https:' ? 'wss:' : 'ws:';
         return address.href;
       })();

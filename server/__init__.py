@@ -1,8 +1,10 @@
 """rtcshim: a complete WebRTC API for any page, backed by aiortc in this process."""
 
 from .app import create_app
+from .embedded_server import Server
 from .page_tree import PageTree
 from .registry import Registry
+from .settings import SettingsError
 
-__all__ = ["PageTree", "Registry", "create_app"]
+__all__ = ["PageTree", "Registry", "Server", "SettingsError", "create_app"]
 __version__ = "0.1.0"

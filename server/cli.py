@@ -4,69 +4,137 @@ from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import dataclass
+import socket
+import sys
+from collections.abc import Mapping, Sequence
+from importlib.metadata import version
 from pathlib import Path
 
 import uvicorn
+from uvicorn.config import LOG_LEVELS
 
 from . import limits as server_limits
 from .admission import check_token
-from .app import create_app
-from .media.sources import MediaSources
-from .network_policy import NetworkPolicy
 from .origins import ALL_ORIGINS, normalise_origin
 from .page_tree import PageTree
-from .serving import uvicorn_config
+from .serving import listening_socket, uvicorn_config
+from .settings import ServeSettings, SettingsError
+
+__all__ = ["ServeSettings", "main", "parse_arguments"]
+
+ENVIRONMENT_PREFIX = "RTCSHIM_"
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off", "")
 
 
-@dataclass(frozen=True)
-class ServeSettings:
-    """What `rtcshim serve` was asked for; `page_tree` is None for the examples."""
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Each option's default and environment variable after its help, as uvicorn's (click's) help shows them;
+    options whose default is nothing (a flag, a list, no value) say in their help what that means."""
 
-    host: str
-    port: int
-    log_level: str
-    tone_hz: float
-    media_files: tuple[str, ...]
-    page_tree: PageTree | None
-    allowed_origins: tuple[str, ...] = ()
-    token: str | None = None
-    ice_policy: tuple[str, ...] = ()  # --ice-policy's terms
-    limits: server_limits.Limits = server_limits.DEFAULT_LIMITS
-
-    def network_policy(self) -> NetworkPolicy:
-        return NetworkPolicy.parse(self.ice_policy, own_ports=[self.port])
-
-    def media_sources(self) -> MediaSources:
-        sources = MediaSources.default(tone_hz=self.tone_hz)
-        for path in self.media_files:
-            sources += MediaSources.from_file(path)
-        return sources
-
-    def announcement(self) -> str:
-        """The line that says where the pages are."""
-        origin = f"http://[{self.host}]:{self.port}" if ":" in self.host else f"http://{self.host}:{self.port}"
-        if self.page_tree is None:
-            return f"rtcshim: examples at {origin}/examples/"
-        return f"rtcshim: serving {self.page_tree.directory} at {origin}/"
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        help_text = action.help or ""
+        if not action.option_strings or action.default is argparse.SUPPRESS:
+            return help_text
+        if action.default not in (None, [], True, False) and "%(default)" not in help_text:
+            help_text += " (default: %(default)s)"
+        return f"{help_text} [env: {environment_name(action)}]"
 
 
-def parse_arguments(argv: list[str] | None = None) -> ServeSettings:
-    """The settings `argv` asks for; a bad combination exits with a one-line error (status 2)."""
+def environment_name(action: argparse.Action) -> str:
+    """RTCSHIM_ and the long option's name: --log-level is RTCSHIM_LOG_LEVEL."""
+    return ENVIRONMENT_PREFIX + max(action.option_strings, key=len).lstrip("-").replace("-", "_").upper()
+
+
+def environment_arguments(
+    parser: argparse.ArgumentParser, environ: Mapping[str, str], command_line: Sequence[str],
+) -> list[str]:
+    """The RTCSHIM_* variables as arguments, to parse before the command line's (which win: a later
+    value replaces a single-valued option; a repeatable option given on the command line ignores its
+    variable, whose values are separated by whitespace). A bad value exits with a one-line error that
+    names the variable."""
+    arguments: list[str] = []
+    for action in parser._actions:  # argparse offers no public list of a parser's options
+        if not action.option_strings or action.default is argparse.SUPPRESS:
+            continue
+        name = environment_name(action)
+        value = environ.get(name)
+        if value is None:
+            continue
+        option = max(action.option_strings, key=len)
+        if action.nargs == 0:  # a flag
+            if value.strip().lower() not in TRUE_WORDS + FALSE_WORDS:
+                parser.error(f"{name}: {value!r} is not one of {', '.join(TRUE_WORDS + FALSE_WORDS[:-1])}")
+            if value.strip().lower() in TRUE_WORDS:
+                arguments.append(option)
+            continue
+        repeatable = isinstance(action, argparse._AppendAction)
+        if repeatable and any(word == option or word.startswith(option + "=") for word in command_line):
+            continue
+        for item in value.split() if repeatable else [value]:
+            check_environment_value(parser, action, name, item)
+            arguments += [option, item]
+    return arguments
+
+
+def check_environment_value(parser: argparse.ArgumentParser, action: argparse.Action, name: str, text: str) -> None:
+    converted: object = text
+    if callable(action.type):
+        try:
+            converted = action.type(text)
+        except (argparse.ArgumentTypeError, TypeError, ValueError) as error:
+            reason = str(error) if isinstance(error, argparse.ArgumentTypeError) else f"invalid value {text!r}"
+            parser.error(f"{name}: {reason}")
+    if action.choices is not None and converted not in action.choices:
+        parser.error(f"{name}: invalid choice: {text!r} (choose from {', '.join(map(repr, action.choices))})")
+
+
+def port_number(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text} is not a port number (0 to 65535; 0: a free port)")
+    return port
+
+
+def tone_frequency(text: str) -> float:
+    try:
+        frequency = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a frequency in Hz") from None
+    if not 0 <= frequency < 24000:  # below Nyquist for the 48 kHz microphone
+        raise argparse.ArgumentTypeError(f"{text} Hz is not from 0 to 24000")
+    return frequency
+
+
+def parse_arguments(argv: list[str] | None = None, environ: Mapping[str, str] | None = None) -> ServeSettings:
+    """The settings `argv` and the RTCSHIM_* variables of `environ` (default: the process's) ask for;
+    a bad value or combination exits with a one-line error (status 2)."""
+    command_line = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="rtcshim", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"rtcshim {version('rtcshim')}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser(
         "serve", help="serve /shim.js, the bridge and a folder of pages (or the examples)",
+        formatter_class=HelpFormatter,
         description="Serve /shim.js and the bridge, with the pages of DIR at / (the shim injected first in "
-                    "every HTML page's <head>) or, without DIR, the examples at /examples/.",
+                    "every HTML page's <head>) or, without DIR, the examples at /examples/. Every option can "
+                    "also be set by the environment variable shown after it (repeatable options take values "
+                    "separated by spaces, flags 1/0); the command line wins.",
     )
     serve.add_argument("directory", nargs="?", type=Path, metavar="DIR",
                        help="a folder of pages to serve at / (default: the examples)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8765)
-    serve.add_argument("--log-level", default="info")
-    serve.add_argument("--tone", type=float, default=440.0, metavar="HZ",
-                       help="the synthetic microphone's frequency (default 440)")
+    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on")
+    serve.add_argument("--port", type=port_number, default=8765, help="the port to listen on; 0: a free port")
+    serve.add_argument("--log-level", default="info", choices=list(LOG_LEVELS), metavar="LEVEL",
+                       help=f"the log level: {', '.join(LOG_LEVELS)}")
+    serve.add_argument("--ssl-certfile", metavar="FILE",
+                       help="serve https (and wss) with this PEM certificate chain; default: http")
+    serve.add_argument("--ssl-keyfile", metavar="FILE",
+                       help="the certificate's private key (default: in the --ssl-certfile)")
+    serve.add_argument("--tone", type=tone_frequency, default=440.0, metavar="HZ",
+                       help="the synthetic microphone's frequency")
     serve.add_argument("--media", action="append", default=[], metavar="FILE",
                        help="also offer a camera/microphone playing FILE (anything FFmpeg reads); repeatable")
     serve.add_argument("--ice-policy", action="append", default=[], metavar="TERM",
@@ -85,11 +153,14 @@ def parse_arguments(argv: list[str] | None = None) -> ServeSettings:
                        help="also let pages of ORIGIN (scheme://host[:port]) use the bridge and the relay; "
                             "'null' for opaque origins, '*' for all (default: this server's own origin and "
                             "loopback origins); repeatable")
-    serve.add_argument("--token", type=token, default=os.environ.get("RTCSHIM_TOKEN") or None,
+    serve.add_argument("--token", type=token,
                        help="require this token of every bridge and relay socket (rtcshimOptions.token; "
-                            "the server's own pages get it); default: $RTCSHIM_TOKEN, else none")
+                            "the server's own pages get it); default: none")
     server_limits.add_options(serve)
-    arguments = parser.parse_args(argv)
+    if command_line and command_line[0] == "serve":
+        from_environment = environment_arguments(serve, os.environ if environ is None else environ, command_line)
+        command_line = ["serve", *from_environment, *command_line[1:]]
+    arguments = parser.parse_args(command_line)
     page_tree = None
     if arguments.directory is not None:
         if not arguments.directory.is_dir():
@@ -97,15 +168,16 @@ def parse_arguments(argv: list[str] | None = None) -> ServeSettings:
         page_tree = PageTree(arguments.directory.resolve(), arguments.inject, tuple(arguments.exclude))
     elif not arguments.inject or arguments.exclude:
         serve.error("--no-inject and --exclude apply to the pages of a DIR: name one")
-    try:
-        NetworkPolicy.parse(arguments.ice_policy)
-    except ValueError as error:
-        serve.error(str(error))
-    return ServeSettings(
+    settings = ServeSettings(
         arguments.host, arguments.port, arguments.log_level, arguments.tone, tuple(arguments.media), page_tree,
         tuple(arguments.allowed_origins), arguments.token, tuple(arguments.ice_policy),
-        server_limits.from_arguments(arguments),
+        server_limits.from_arguments(arguments), arguments.ssl_certfile, arguments.ssl_keyfile,
     )
+    try:
+        settings.check()
+    except SettingsError as error:
+        serve.error(str(error))
+    return settings
 
 
 def allowed_origin(text: str) -> str:
@@ -122,12 +194,33 @@ def token(text: str) -> str:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+class AnnouncingServer(uvicorn.Server):
+    """uvicorn's server, saying where the pages are once it listens (not before: the port may be taken)."""
+
+    def __init__(self, config: uvicorn.Config, announcement: str) -> None:
+        super().__init__(config)
+        self.announcement = announcement
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            print(self.announcement, flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     settings = parse_arguments(argv)
-    app = create_app(
-        media_sources=settings.media_sources(), page_tree=settings.page_tree,
-        allowed_origins=settings.allowed_origins, token=settings.token, network_policy=settings.network_policy(),
-        limits=settings.limits,
+    try:
+        listener = listening_socket(settings.host, settings.port)
+    except OSError as error:  # a port in use, a host that is not this machine's
+        sys.exit(f"rtcshim serve: error: cannot listen on {settings.host}:{settings.port}: "
+                 f"{error.strerror or error}")
+    port: int = listener.getsockname()[1]
+    config = uvicorn_config(
+        settings.create_app(port), settings.host, port, settings.log_level, settings.limits,
+        settings.ssl_certfile, settings.ssl_keyfile,
     )
-    print(settings.announcement(), flush=True)
-    uvicorn.Server(uvicorn_config(app, settings.host, settings.port, settings.log_level, settings.limits)).run()
+    server = AnnouncingServer(config, settings.announcement(port))
+    try:
+        server.run(sockets=[listener])
+    except KeyboardInterrupt:  # uvicorn raises the Ctrl-C it handled again once shut down, as its CLI ends
+        pass

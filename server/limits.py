@@ -97,7 +97,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("limits", "bounds on what one page may make the server hold")
     for limit in fields(Limits):
         group.add_argument(Limits.option(limit.name), dest=f"limit_{limit.name}", type=positive, metavar="N",
-                           default=limit.default, help=f"{limit.metadata['help']} (default {limit.default})")
+                           default=limit.default, help=limit.metadata["help"])
 
 
 def from_arguments(arguments: argparse.Namespace) -> Limits:

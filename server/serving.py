@@ -23,13 +23,31 @@ T = TypeVar("T")
 
 def uvicorn_config(
     app: Any, host: str, port: int, log_level: str = "info", limits: Limits = DEFAULT_LIMITS,
+    ssl_certfile: str | None = None, ssl_keyfile: str | None = None,
 ) -> uvicorn.Config:
     # permessage-deflate halves binary throughput on the bridge and buys nothing for
     # media or already-compact frames.
     return uvicorn.Config(
         app, host=host, port=port, log_level=log_level, ws_per_message_deflate=False,
-        ws_max_size=limits.message_bytes,
+        ws_max_size=limits.message_bytes, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
     )
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to `host`:`port` (0: a free port), before the app is made: the app needs
+    the real port (the ICE policy refuses it), and a port in use is an OSError here, not a
+    log line from inside uvicorn."""
+    family, kind, protocol, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    listener = socket.socket(family, kind, protocol)
+    try:
+        # As uvicorn does: a restarted server may take its port back from TIME_WAIT.
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(address)
+    except OSError:
+        listener.close()
+        raise
+    return listener
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -46,16 +64,20 @@ class ServerThread:
     `rtcshim serve`'s `--allowed-origin`, `--token` and `--ice-policy`; `run(coroutine)` runs
     code on the server's loop (where aiortc objects live) and returns its result. With a
     `page_tree`, it serves that folder at / instead of the examples, as `rtcshim serve DIR`
-    does. `with ServerThread() as server:` starts it, and stops it at the end.
+    does. `with ServerThread() as server:` starts it, and stops it at the end. `port` 0 (the
+    default) is a free port; with `ssl_certfile` (and `ssl_keyfile`) it serves https.
     """
 
     def __init__(
         self, host: str = "127.0.0.1", *, strict: bool = True, media_sources: MediaSources | None = None,
         page_tree: PageTree | None = None, allowed_origins: Sequence[str] = (), token: str | None = None,
-        network_policy: NetworkPolicy | None = None, limits: Limits = DEFAULT_LIMITS,
+        network_policy: NetworkPolicy | None = None, limits: Limits = DEFAULT_LIMITS, port: int = 0,
+        ssl_certfile: str | None = None, ssl_keyfile: str | None = None,
     ) -> None:
         self.host = host
-        self.port = free_port(host)
+        self._socket = listening_socket(host, port)
+        self.port: int = self._socket.getsockname()[1]
+        self.scheme = "https" if ssl_certfile else "http"
         self.registry = Registry()
         self.app = create_app(
             registry=self.registry, media_sources=media_sources, strict=strict, page_tree=page_tree,
@@ -63,22 +85,25 @@ class ServerThread:
             network_policy=(network_policy or NetworkPolicy()).with_own_ports([self.port]),
             limits=limits,
         )
-        self._server = uvicorn.Server(uvicorn_config(self.app, host, self.port, "warning", limits))
+        self._server = uvicorn.Server(
+            uvicorn_config(self.app, host, self.port, "warning", limits, ssl_certfile, ssl_keyfile))
         self._thread = threading.Thread(target=self._serve, name="rtcshim-server", daemon=True)
         self.loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}:{self.port}"
 
     def _serve(self) -> None:
         self.loop = asyncio.new_event_loop()
-        self.loop.run_until_complete(self._server.serve())
+        self.loop.run_until_complete(self._server.serve(sockets=[self._socket]))
 
     def start(self) -> ServerThread:
         self._thread.start()
         while not self._server.started:
             if not self._thread.is_alive():
+                self._socket.close()
                 raise RuntimeError("the rtcshim server did not start")
             self._thread.join(0.02)
         return self
@@ -108,3 +133,4 @@ class ServerThread:
             self.close_sessions()
         self._server.should_exit = True
         self._thread.join(10)
+        self._socket.close()  # uvicorn closed it if it started; else it was never served
