@@ -79,12 +79,16 @@ class ServerThread:
         self.port: int = self._socket.getsockname()[1]
         self.scheme = "https" if ssl_certfile else "http"
         self.registry = Registry()
-        self.app = create_app(
-            registry=self.registry, media_sources=media_sources, strict=strict, page_tree=page_tree,
-            allowed_origins=allowed_origins, token=token,
-            network_policy=(network_policy or NetworkPolicy()).with_own_ports([self.port]),
-            limits=limits,
-        )
+        try:
+            self.app = create_app(
+                registry=self.registry, media_sources=media_sources, strict=strict, page_tree=page_tree,
+                allowed_origins=allowed_origins, token=token,
+                network_policy=(network_policy or NetworkPolicy()).with_own_ports([self.port]),
+                limits=limits,
+            )
+        except ValueError:  # a malformed origin or token
+            self._socket.close()
+            raise
         self._server = uvicorn.Server(
             uvicorn_config(self.app, host, self.port, "warning", limits, ssl_certfile, ssl_keyfile))
         self._thread = threading.Thread(target=self._serve, name="rtcshim-server", daemon=True)
