@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tarfile
 import time
 import urllib.request
 import zipfile
@@ -34,6 +35,22 @@ def test_wheel_ships_shim_static_examples_and_protocol(tmp_path: Path) -> None:
     server = REPO / "server"
     expected |= {f"rtcshim/{module.relative_to(server).as_posix()}" for module in server.rglob("*.py")}
     assert expected <= names
+    # The MIT text pyproject.toml names, in the metadata (setuptools finds LICENSE by its name).
+    assert any(".dist-info/" in name and name.endswith("/LICENSE") for name in names)
+
+
+def test_sdist_ships_the_license(tmp_path: Path) -> None:
+    # setuptools' own PEP 517 hook: no `wheel` package needed, nothing fetched.
+    subprocess.run(
+        [sys.executable, "-c", "import sys; from setuptools.build_meta import build_sdist; build_sdist(sys.argv[1])",
+         str(tmp_path)],
+        check=True, capture_output=True, cwd=REPO,
+    )
+    (sdist,) = tmp_path.glob("rtcshim-*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        license_text = archive.extractfile(f"{sdist.name.removesuffix('.tar.gz')}/LICENSE")
+        assert license_text is not None
+        assert license_text.read() == (REPO / "LICENSE").read_bytes()
 
 
 def start_serve(
