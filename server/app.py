@@ -24,6 +24,7 @@ from starlette.websockets import WebSocket
 from . import demo_idp, telephone_event
 from .admission import Admission, check_token
 from .aiortc_seams import install_codec_table
+from .examples_index import index_entries
 from .limits import DEFAULT_LIMITS, Limits
 from .media.sources import MediaSources
 from .network_policy import NetworkPolicy
@@ -104,7 +105,7 @@ def create_app(
 
     async def examples_index(request: Request) -> Response:
         page = _TEMPLATES.get_template("examples_index.html")
-        return HTMLResponse(page.render(examples=list_examples(examples_dir)))
+        return HTMLResponse(page.render(entries=index_entries(list_examples(examples_dir))))
 
     async def home(request: Request) -> Response:
         return RedirectResponse("/examples/")

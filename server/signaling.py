@@ -1,7 +1,7 @@
 """A tiny room-based signaling relay for the examples (`/signal/<room>`).
 
-Each text message is forwarded to the other members of the room, as the seed's "send
-the offer to a server to be forwarded to the friend". The relay adds three messages of
+Each text message is forwarded to the other members of the room, as 2013 pages asked of theirs ("send
+the offer to a server to be forwarded to the friend"). The relay adds three messages of
 its own, all with a "relay" key: {"relay": "room", "peers": n} to a newcomer,
 {"relay": "joined"} and {"relay": "left"} to the others.
 

@@ -121,16 +121,63 @@ def test_examples_index_lists_every_example_with_its_title(
     page = shim_context.new_page()
     page.goto("/examples/")
 
-    links = page.locator("ul.examples li a")
+    links = page.locator("ul.examples li a.example")
     expect(links).to_have_count(len(EXAMPLE_TITLES))
     for file, title in EXAMPLE_TITLES.items():
-        link = page.locator(f'a[href="/examples/{file}"]')
-        expect(links.and_(link)).to_have_text(title)
-        # Each entry also carries the page's own description.
-        expect(page.locator("ul.examples li", has=link).locator("p")).not_to_be_empty()
+        link = page.locator(f'a.example[href="/examples/{file}"]')
+        expect(link).to_have_text(title)
+        # Each entry also carries the pages' own descriptions.
+        expect(page.locator("ul.examples li", has=link).locator("p").first).not_to_be_empty()
 
     for file, title in EXAMPLE_TITLES.items():
         page.goto("/examples/")
-        page.click(f'ul.examples li a[href="/examples/{file}"]')
+        page.click(f'ul.examples li a.example[href="/examples/{file}"]')
         expect(page).to_have_title(title)
+
+
+def test_examples_index_opens_caller_and_callee_in_one_room(shim_context: BrowserContext, server: ServerThread) -> None:
+    problems = PageProblems()
+    index = problems.watch(shim_context.new_page(), "index")
+    index.goto("/examples/")
+    together = index.locator("ul.examples p.together")
+    # One entry per two-tab example, holding both of its pages.
+    expect(together).to_have_count(2)
+    for pair in ("datachannel", "video-call"):
+        entry = index.locator("ul.examples li", has=index.locator(f'a.example[href="/examples/{pair}-caller.html"]'))
+        expect(entry.locator(f'a.example[href="/examples/{pair}-callee.html"]')).to_have_count(1)
+        room = entry.locator("p.together code").inner_text()
+        tabs = {}
+        for side in ("caller", "callee"):
+            with shim_context.expect_page() as opened:
+                entry.locator(f"p.together a.{side}").click()
+            tabs[side] = problems.watch(opened.value, side)
+            expect(tabs[side]).to_have_url(f"{server.url}/examples/{pair}-{side}.html?room={room}")
+            expect(tabs[side].locator("#room-name")).to_have_text(room)
+        if pair == "datachannel":  # the two tabs met: the channel opened on both sides
+            for side in ("caller", "callee"):
+                expect(tabs[side].locator("#message")).to_be_enabled(timeout=CONNECT_TIMEOUT_MS)
+        for tab in tabs.values():
+            tab.close()
+    # Each render gets a room of its own: two readers of one server don't meet.
+    rooms = set()
+    for _ in range(2):
+        index.reload()
+        rooms.add(index.locator("ul.examples p.together code").first.inner_text())
+    assert len(rooms) == 2
+    assert problems.reports == []
+
+
+def test_example_pages_request_nothing_missing(shim_context: BrowserContext, server: ServerThread) -> None:
+    missing: list[str] = []
+    for path in ["/examples/", *(f"/examples/{file}" for file in EXAMPLE_TITLES)]:
+        page = shim_context.new_page()
+        page.on("response", lambda response: missing.append(response.url) if response.status >= 400 else None)
+        page.goto(path, wait_until="load")
+        # Headless Chromium fetches no icon: the page's own must be served (else a tab shows a 404).
+        (icon,) = page.eval_on_selector_all('link[rel="icon"]', "(links) => links.map((link) => link.href)")
+        fetched = page.request.get(icon)
+        assert fetched.status == 200, path
+        assert fetched.headers["content-type"] == "image/svg+xml"
+        page.close()
+    assert missing == []
 

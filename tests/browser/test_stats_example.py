@@ -20,6 +20,20 @@ READ_TABLE = """(tbodyId) => {
 }"""
 
 
+def assert_columns_side_by_side(page: Page) -> None:
+    """In a 1280 px window, filled tables included: no sideways scroll, the modern table right of the
+    legacy one (as the page says), and the page about one window high (each table scrolls itself)."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    layout = page.evaluate("""() => {
+      const [legacy, modern] = [...document.querySelectorAll('section.stats')].map((section) => section.getBoundingClientRect());
+      return {scrollWidth: document.documentElement.scrollWidth, scrollHeight: document.documentElement.scrollHeight,
+              legacy: [legacy.left, legacy.right, legacy.top], modern: [modern.left, modern.right, modern.top]};
+    }""")
+    assert layout["scrollWidth"] <= 1280
+    assert layout["modern"][0] >= layout["legacy"][1] and layout["modern"][2] == layout["legacy"][2]
+    assert layout["scrollHeight"] < 2 * 720
+
+
 def refreshed(page: Page) -> int:
     return int(page.locator("#refreshes").inner_text())
 
@@ -40,6 +54,7 @@ def test_stats_example_shows_both_forms_refreshing(shim_context: BrowserContext,
     assert {"ssrc", "googCandidatePair", "googComponent", "googCertificate", "localcandidate", "remotecandidate",
             "datachannel", "googTrack"} <= set(legacy)
     assert legacy["datachannel"]["label"] == "chat" and standard["data-channel"]["label"] == '"chat"'
+    assert_columns_side_by_side(page)
 
     # Both tables follow the call: the bytes Alice sent grow from one refresh to a later one
     # (a table keeps the last report of each type: the same stream in both readings).
