@@ -9,6 +9,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from uvicorn.config import LOG_LEVELS
@@ -27,17 +28,38 @@ TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off", "")
 
 
-class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Each option's default and environment variable after its help, as uvicorn's (click's) help shows them;
-    options whose default is nothing (a flag, a list, no value) say in their help what that means."""
+class OptionParser(argparse.ArgumentParser):
+    """A parser that keeps its options (argparse lists them publicly nowhere), the repeatable
+    ones apart, for their RTCSHIM_* variables; each option's help ends with its default and
+    its variable, as uvicorn's (click's) help shows them. Options whose default is nothing (a
+    flag, a list, no value) say in their help what that means."""
 
-    def _get_help_string(self, action: argparse.Action) -> str | None:
-        help_text = action.help or ""
-        if not action.option_strings or action.default is argparse.SUPPRESS:
-            return help_text
-        if action.default not in (None, [], True, False) and "%(default)" not in help_text:
-            help_text += " (default: %(default)s)"
-        return f"{help_text} [env: {environment_name(action)}]"
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.options: list[argparse.Action] = []
+        self.repeatable: set[argparse.Action] = set()
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        return self._noted(super().add_argument(*args, **kwargs), kwargs)
+
+    def add_argument_group(self, *args: Any, **kwargs: Any) -> Any:
+        """A group whose options are noted too (argparse's groups add to the parser directly)."""
+        group = super().add_argument_group(*args, **kwargs)
+        add_to_group = group.add_argument
+        group.add_argument = (  # type: ignore[method-assign]  # this group only
+            lambda *args, **kwargs: self._noted(add_to_group(*args, **kwargs), kwargs))
+        return group
+
+    def _noted(self, action: argparse.Action, kwargs: dict[str, Any]) -> argparse.Action:
+        if action.option_strings and action.default is not argparse.SUPPRESS:
+            self.options.append(action)
+            if kwargs.get("action") == "append":
+                self.repeatable.add(action)
+            help_text = action.help or ""
+            if action.default not in (None, [], True, False) and "%(default)" not in help_text:
+                help_text += " (default: %(default)s)"
+            action.help = f"{help_text} [env: {environment_name(action)}]"
+        return action
 
 
 def environment_name(action: argparse.Action) -> str:
@@ -45,17 +67,13 @@ def environment_name(action: argparse.Action) -> str:
     return ENVIRONMENT_PREFIX + max(action.option_strings, key=len).lstrip("-").replace("-", "_").upper()
 
 
-def environment_arguments(
-    parser: argparse.ArgumentParser, environ: Mapping[str, str], command_line: Sequence[str],
-) -> list[str]:
+def environment_arguments(parser: OptionParser, environ: Mapping[str, str], command_line: Sequence[str]) -> list[str]:
     """The RTCSHIM_* variables as arguments, to parse before the command line's (which win: a later
     value replaces a single-valued option; a repeatable option given on the command line ignores its
     variable, whose values are separated by whitespace). A bad value exits with a one-line error that
     names the variable."""
     arguments: list[str] = []
-    for action in parser._actions:  # argparse offers no public list of a parser's options
-        if not action.option_strings or action.default is argparse.SUPPRESS:
-            continue
+    for action in parser.options:
         name = environment_name(action)
         value = environ.get(name)
         if value is None:
@@ -67,7 +85,7 @@ def environment_arguments(
             if value.strip().lower() in TRUE_WORDS:
                 arguments.append(option)
             continue
-        repeatable = isinstance(action, argparse._AppendAction)
+        repeatable = action in parser.repeatable
         if repeatable and any(word == option or word.startswith(option + "=") for word in command_line):
             continue
         for item in value.split() if repeatable else [value]:
@@ -114,10 +132,9 @@ def parse_arguments(argv: list[str] | None = None, environ: Mapping[str, str] | 
     command_line = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="rtcshim", description=__doc__)
     parser.add_argument("--version", action="version", version=f"rtcshim {version('rtcshim')}")
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OptionParser)
     serve = commands.add_parser(
         "serve", help="serve /shim.js, the bridge and a folder of pages (or the examples)",
-        formatter_class=HelpFormatter,
         description="Serve /shim.js and the bridge, with the pages of DIR at / (the shim injected first in "
                     "every HTML page's <head>) or, without DIR, the examples at /examples/. Every option can "
                     "also be set by the environment variable shown after it (repeatable options take values "
