@@ -16,6 +16,7 @@ from uvicorn.config import LOG_LEVELS
 
 from . import limits as server_limits
 from .admission import check_token
+from .logs import LOG_FORMATS
 from .origins import ALL_ORIGINS, normalise_origin
 from .page_tree import PageTree
 from .serving import listening_socket, uvicorn_config
@@ -146,6 +147,8 @@ def parse_arguments(argv: list[str] | None = None, environ: Mapping[str, str] | 
     serve.add_argument("--port", type=port_number, default=8765, help="the port to listen on; 0: a free port")
     serve.add_argument("--log-level", default="info", choices=list(LOG_LEVELS), metavar="LEVEL",
                        help=f"the log level: {', '.join(LOG_LEVELS)}")
+    serve.add_argument("--log-format", choices=LOG_FORMATS, default="text",
+                       help="rtcshim's and uvicorn's log lines as text, or one JSON object a line")
     serve.add_argument("--ssl-certfile", metavar="FILE",
                        help="serve https (and wss) with this PEM certificate chain; default: http")
     serve.add_argument("--ssl-keyfile", metavar="FILE",
@@ -189,6 +192,7 @@ def parse_arguments(argv: list[str] | None = None, environ: Mapping[str, str] | 
         arguments.host, arguments.port, arguments.log_level, arguments.tone, tuple(arguments.media), page_tree,
         tuple(arguments.allowed_origins), arguments.token, tuple(arguments.ice_policy),
         server_limits.from_arguments(arguments), arguments.ssl_certfile, arguments.ssl_keyfile,
+        arguments.log_format,
     )
     try:
         settings.check()
@@ -234,7 +238,7 @@ def main(argv: list[str] | None = None) -> None:
     port: int = listener.getsockname()[1]
     config = uvicorn_config(
         settings.create_app(port), settings.host, port, settings.log_level, settings.limits,
-        settings.ssl_certfile, settings.ssl_keyfile,
+        settings.ssl_certfile, settings.ssl_keyfile, settings.log_format,
     )
     server = AnnouncingServer(config, settings.announcement(port))
     try:

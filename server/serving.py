@@ -13,6 +13,7 @@ import uvicorn
 
 from .app import create_app
 from .limits import DEFAULT_LIMITS, Limits
+from .logs import logging_config
 from .media.sources import MediaSources
 from .network_policy import NetworkPolicy
 from .page_tree import PageTree
@@ -23,13 +24,16 @@ T = TypeVar("T")
 
 def uvicorn_config(
     app: Any, host: str, port: int, log_level: str = "info", limits: Limits = DEFAULT_LIMITS,
-    ssl_certfile: str | None = None, ssl_keyfile: str | None = None,
+    ssl_certfile: str | None = None, ssl_keyfile: str | None = None, log_format: str | None = None,
 ) -> uvicorn.Config:
+    """`log_format` ("text" or "json", server/logs.py) gives the rtcshim loggers a handler
+    at `log_level`; None leaves them as they are (in tests, pytest's caplog reads them)."""
     # permessage-deflate halves binary throughput on the bridge and buys nothing for
     # media or already-compact frames.
     return uvicorn.Config(
         app, host=host, port=port, log_level=log_level, ws_per_message_deflate=False,
         ws_max_size=limits.message_bytes, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
+        log_config=uvicorn.config.LOGGING_CONFIG if log_format is None else logging_config(log_level, log_format),
     )
 
 

@@ -31,6 +31,7 @@ from .errors import (
     to_wire,
 )
 from .limits import DEFAULT_LIMITS, Limits
+from .logs import short_handle
 from .media.sources import MediaSources
 from .network_policy import NetworkPolicy
 from .protocol import PROTOCOL, MessageTooComplex, decode, encode
@@ -66,6 +67,8 @@ class Session:
         self.handles: dict[str, Dispatcher] = {}
         # Live objects per interface, for the limits on peer connections, channels, tracks.
         self.held: Counter[str] = Counter()
+        # Objects made per interface over the session's life (its closing log line counts them).
+        self.made: Counter[str] = Counter()
         self.closed = False
         self._opened_at = time.monotonic()
         self._outgoing: asyncio.Queue[Frame | None] = asyncio.Queue()
@@ -88,6 +91,7 @@ class Session:
         self._claimed.discard(dispatcher.guid)
         self.handles[dispatcher.guid] = dispatcher
         self.held[dispatcher.interface] += 1
+        self.made[dispatcher.interface] += 1
         self.registry.notify("created", dispatcher)
 
     def unregister(self, dispatcher: Dispatcher) -> None:
@@ -138,13 +142,20 @@ class Session:
             return
         self._enqueue(frame)
 
-    def _send_reply(self, call_id: Any, result: Params | None, error: BaseException | None) -> None:
+    def _send_reply(
+        self, call_id: Any, result: Params | None, error: BaseException | None, call: str = "a malformed message",
+    ) -> None:
+        """`call` (`PeerConnection@k3J9xQ.setRemoteDescription`) names, in the log, what failed."""
         if self.closed:
             return
         if error is None:
             message: dict[str, Any] = {"id": call_id, "result": result}
         else:
             message = {"id": call_id, "error": to_wire(error)}
+            logger.info("session %s: %s failed: %s: %s", self.id, call, message["error"]["name"],
+                        message["error"]["message"], extra={
+                            "session": self.id, "call": call, "error_name": message["error"]["name"],
+                            "error_message": message["error"]["message"]})
         try:
             frame = encode(message)
         except ValueError:  # a result that is not JSON: the call still gets its reply
@@ -269,7 +280,7 @@ class Session:
                 # What the page sees of it is in errors.to_wire; the whole of it is here.
                 level = logging.DEBUG if is_deliberate(error) else logging.WARNING
                 logger.log(level, "session %s: %s.%s failed", self.id, guid, method, exc_info=True)
-            self._send_reply(call_id, None, error)
+            self._send_reply(call_id, None, error, f"{short_handle(guid)}.{method}")
         else:
             self._send_reply(call_id, result, None)
         finally:
@@ -296,6 +307,8 @@ class Session:
         """Run until the page's socket closes, then release everything. `close_socket(code,
         reason)` drops a page that stops reading (the outgoing limits)."""
         self.registry.session_opened(self)
+        logger.info("session %s opened (origin %s)", self.id, self.origin,
+                    extra={"session": self.id, "origin": self.origin})
         self._close_socket = close_socket
         self._writer = writer = asyncio.create_task(self._write(send))
         self.send_event(self.root, "hello", {"version": PROTOCOL.version, "session": self.id})
@@ -349,3 +362,8 @@ class Session:
         finally:
             self.handles.clear()
             self.registry.session_closed(self)
+            lasted, peer_connections = self.clock(), self.made["PeerConnection"]
+            logger.info("session %s closed after %.1f s (origin %s, peer connections made: %d)", self.id, lasted,
+                        self.origin, peer_connections, extra={
+                            "session": self.id, "origin": self.origin, "duration_s": round(lasted, 3),
+                            "peer_connections": peer_connections})

@@ -40,6 +40,7 @@ class ServeSettings:
     limits: server_limits.Limits = server_limits.DEFAULT_LIMITS
     ssl_certfile: str | None = None
     ssl_keyfile: str | None = None
+    log_format: str = "text"  # server/logs.py's LOG_FORMATS
 
     @property
     def scheme(self) -> str:

@@ -59,6 +59,7 @@ from ..ice_restart import IceRestarts, ice_transports_by_mid
 from ..ice_urls import validate_ice_servers
 from ..ice_without_candidates import CandidatelessStarts
 from ..limits import Limits
+from ..logs import short_handle
 from ..remote_candidates import RemoteSections
 from ..rollback import Rollback
 from .data_channel import DataChannelDispatcher
@@ -149,6 +150,7 @@ class PeerConnectionDispatcher(Dispatcher):
         self.peer_connection.on("iceconnectionstatechange", self.report_states)
         self.peer_connection.on("connectionstatechange", self.report_states)
         self.peer_connection.on("datachannel", self._announce_remote_data_channel)
+        logger.info("session %s: %s made", session.id, short_handle(guid), extra={"session": session.id, "pc": guid})
         self.commands = {
             "createOffer": self.create_offer,
             "createAnswer": self.create_answer,
@@ -882,12 +884,18 @@ class PeerConnectionDispatcher(Dispatcher):
         states: dict[str, Any] = {"transports": changes}
         ice_connection_state = connection_states.ice_connection_state(counted)
         if ice_connection_state != self.ice_connection_state:
+            self._log_state("iceConnectionState", self.ice_connection_state, ice_connection_state)
             self.ice_connection_state = states["iceConnectionState"] = ice_connection_state
         connection_state = connection_states.connection_state(counted)
         if connection_state != self.connection_state:
+            self._log_state("connectionState", self.connection_state, connection_state)
             self.connection_state = states["connectionState"] = connection_state
         if changes or len(states) > 1:
             self.emit("statesChange", states)
+
+    def _log_state(self, name: str, old: str, new: str) -> None:
+        logger.info("session %s: %s %s %s -> %s", self.session.id, short_handle(self.guid), name, old, new,
+                    extra={"session": self.session.id, "pc": self.guid, "state": name, "value": new})
 
     def _counted_transports(self) -> list[connection_states.TransportStates]:
         bundled_away = self._bundled_away_mids()
@@ -937,6 +945,8 @@ class PeerConnectionDispatcher(Dispatcher):
             return
         self.closed = True
         self.signaling_state = "closed"
+        logger.info("session %s: %s closed", self.session.id, short_handle(self.guid),
+                    extra={"session": self.session.id, "pc": self.guid})
         try:
             self.dispose()
         finally:
