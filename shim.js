@@ -15,12 +15,18 @@
  *     prefixes: 'auto',              // prefixed names to install ('webkit', 'moz', 'ms'): 'auto'
  *                                    // (those of the engine's family), 'all', or a list
  *     token: null,                   // the server's --token; a page the server serves has it
+ *     debug: false,                  // true: every call to the server on console.debug, with
+ *                                    // its params, its outcome and the time it took
  *   };
  * Afterwards `window.rtcshim` holds the version, the options, the engine `family` and the
  * `prefixes` installed, the native objects that were replaced (`rtcshim.native`),
  * `rtcshim.session()`, a promise of the server's session id for this page, and
  * `rtcshim.webSocketProtocols`, to pass to `new WebSocket(url, protocols)` for the
  * server's other sockets (/signal/<room>): they carry the token, if any.
+ * When the bridge to the server is lost (the server stopped or closed it, the network
+ * failed), the console gets a warning saying why and `rtcshim.events`, an EventTarget, fires
+ * `bridgeclose`, a CustomEvent whose `detail` is `{reason, code}` (code: the WebSocket close
+ * code, null when the shim itself gave up); every call after it fails with an OperationError.
  *
  * Layout: the Symbols the classes share; helpers (among them exposeInterface, the WebIDL
  * binding); the engine family's legacy prefixes and how a global or a navigator member is
@@ -403,6 +409,7 @@
         prefixes: Object.freeze([...PREFIXES]),
         native: {},
         session: () => getBridge().sessionReady,
+        events: bridgeEvents,
         webSocketProtocols: WEBSOCKET_PROTOCOLS,
       },
       configurable: true,
@@ -411,6 +418,9 @@
   }
 
   // --- the bridge ------------------------------------------------------------
+
+  // Where the page hears that the bridge is lost (rtcshim.events; the header says what it fires).
+  const bridgeEvents = new EventTarget();
 
   // One WebSocket per page, opened on first use. Calls made before it opens wait.
   class Bridge {
@@ -421,6 +431,7 @@
       this.objects = new Map(); // handle -> page object
       this.waiting = []; // frames sent before the socket opened
       this.lostError = null;
+      this.opened = false;
       this.sessionReady = new Promise((resolve, reject) => {
         this.sessionResolve = resolve;
         this.sessionReject = reject;
@@ -429,6 +440,7 @@
       this.socket = new WebSocket(url, WEBSOCKET_PROTOCOLS);
       this.socket.binaryType = 'arraybuffer';
       this.socket.onopen = () => {
+        this.opened = true;
         for (const frame of this.waiting) {
           this.socket.send(frame);
         }
@@ -440,15 +452,26 @@
           // The server closed with its reason (an origin or token refused, a limit): every call says it.
           const reason = `the rtcshim server closed the connection: ${event.reason}`;
           console.error(`rtcshim: ${reason}`);
-          this.lose(reason);
+          this.lose(reason, event.code);
         } else {
-          this.lose('the connection to the rtcshim server was lost');
+          const reason = this.opened
+            ? `the connection to the rtcshim server was lost (${describeCloseCode(event.code)})`
+            : `could not connect to the rtcshim server at ${this.url} (${describeCloseCode(event.code)})`;
+          if (!this.lostError) {
+            console.warn(`rtcshim: ${reason}; the page's peer connections have failed`);
+          }
+          this.lose(reason, event.code);
         }
       };
       this.objects.set('Session', this);
     }
 
     call(guid, method, params, payload) {
+      const reply = this.send(guid, method, params, payload);
+      return options.debug ? traceCall(`${guid.split('@')[0]}.${method}`, params, payload, reply) : reply;
+    }
+
+    send(guid, method, params, payload) {
       if (this.lostError) {
         return Promise.reject(makeError('OperationError', this.lostError));
       }
@@ -507,11 +530,12 @@
       this.objects.set(guid, object);
     }
 
-    lose(reason) {
+    lose(reason, code = null) {
       if (this.lostError) {
         return;
       }
       this.lostError = reason;
+      bridgeEvents.dispatchEvent(new CustomEvent('bridgeclose', { detail: { reason, code } }));
       this.sessionReject(makeError('OperationError', reason));
       for (const call of this.pending.values()) {
         call.reject(makeError('OperationError', reason));
@@ -524,6 +548,33 @@
       }
       this.objects.clear();
     }
+  }
+
+  // What a WebSocket close code says about why the bridge went (RFC 6455, 7.4.1).
+  function describeCloseCode(code) {
+    const meanings = {
+      1000: 'the server closed it', 1001: 'the server is going away', 1006: 'closed abnormally: the server '
+        + 'stopped or the network failed', 1011: 'the server failed', 1012: 'the server is restarting',
+    };
+    return `WebSocket code ${code}${meanings[code] ? `: ${meanings[code]}` : ''}`;
+  }
+
+  // rtcshimOptions.debug: each call to the server on the console once settled, with its
+  // params (long strings cut), its outcome and the time it took.
+  function traceCall(name, params, payload, reply) {
+    const started = performance.now();
+    const call = `rtcshim: ${name}(${summarize(params)}${payload === undefined ? '' : `, ${payload.byteLength} bytes`})`;
+    const took = () => `${Math.round(performance.now() - started)} ms`;
+    reply.then(
+      (result) => console.debug(`${call} -> ${summarize(result)} in ${took()}`),
+      (error) => console.debug(`${call} -> ${error.name}: ${error.message} in ${took()}`));
+    return reply;
+  }
+
+  function summarize(value) {
+    const text = JSON.stringify(value, (key, item) => (
+      typeof item === 'string' && item.length > 60 ? `${item.slice(0, 60)}…(${item.length} chars)` : item)) ?? '';
+    return text.length > 200 ? `${text.slice(0, 200)}…` : text;
   }
 
   // Objects the server creates, by protocol type: (parent, handle, initializer) -> object.
