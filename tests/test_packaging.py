@@ -27,7 +27,8 @@ def test_wheel_ships_shim_static_examples_and_protocol(tmp_path: Path) -> None:
     )
     (wheel,) = tmp_path.glob("rtcshim-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    expected = {"rtcshim/shim.js", "rtcshim/protocol.toml", "rtcshim/static/blank.html",
+    # py.typed (PEP 561): type checkers read the package's own annotations.
+    expected = {"rtcshim/py.typed", "rtcshim/shim.js", "rtcshim/protocol.toml", "rtcshim/static/blank.html",
                 "rtcshim/templates/examples_index.html", "rtcshim/cli.py"}
     expected |= {f"rtcshim/examples/{page.name}" for page in (REPO / "examples").glob("*.html")}
     expected.add("rtcshim/examples/.well-known/idp-proxy/rtcshim-demo.js")
