@@ -11,6 +11,7 @@ page, reused by every test; `new_page()` opens another for a test that needs two
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 import pytest
@@ -41,8 +42,11 @@ class EngineBrowser(Protocol):
 # The five set-ups every core scenario runs in: the test id names the engine.
 ENGINES = ("chromium", "firefox-off", "firefox-on", "webkitgtk", "wpe")
 
-# Parametrizes a test over every engine. Each engine's tests form one xdist group, so
-# under `--dist loadgroup` one worker runs them all and starts that browser once.
-every_engine = pytest.mark.parametrize(
-    "engine", [pytest.param(name, marks=pytest.mark.xdist_group(name)) for name in ENGINES]
-)
+
+def in_engines(names: Iterable[str]) -> pytest.MarkDecorator:
+    """Parametrizes a test over these engines. Each engine's tests form one xdist group, so
+    under `--dist loadgroup` one worker runs them all and starts that browser once."""
+    return pytest.mark.parametrize("engine", [pytest.param(name, marks=pytest.mark.xdist_group(name)) for name in names])
+
+
+every_engine = in_engines(ENGINES)

@@ -17,13 +17,12 @@ from typing import Any
 from urllib.parse import quote
 
 import numpy as np
-import pytest
 
 from rtcshim.media.sources import SYNTHETIC_CAMERA_LABEL, SYNTHETIC_MICROPHONE_LABEL
 from rtcshim.serving import ServerThread
 
 from ..browser.page_helpers import assert_tone
-from .engine_page import ENGINES, EnginePage
+from .engine_page import ENGINES, EnginePage, in_engines
 
 # Engines whose pages make tracks of their own.
 CAPTURING_ENGINES = [name for name in ENGINES if name != "wpe"]
@@ -77,7 +76,7 @@ ENGINE_CAPTURE_CALL = """async () => {
 }"""
 
 
-@pytest.mark.parametrize("engine", [pytest.param(name, marks=pytest.mark.xdist_group(name)) for name in CAPTURING_ENGINES])
+@in_engines(CAPTURING_ENGINES)
 def test_canvas_and_webaudio_tracks_are_sent(engine: str, engine_page: EnginePage) -> None:
     seen: dict[str, Any] = engine_page.evaluate(ENGINE_CAPTURE_CALL)
     assert seen["kept"] == [True, True], "the senders hold the page's own tracks"
@@ -112,7 +111,7 @@ ENGINE_CAMERA_CALL = """async () => {
 }"""
 
 
-@pytest.mark.parametrize("engine", [pytest.param(name, marks=pytest.mark.xdist_group(name)) for name in ENGINES_WITH_CAMERAS])
+@in_engines(ENGINES_WITH_CAMERAS)
 def test_the_engines_own_camera_and_microphone_are_sent(engine: str, engine_page: EnginePage, server: ServerThread) -> None:
     engine_page.load(f"{server.url}/static/blank.html?rtcshimOptions={quote(json.dumps({'capture': 'browser'}))}")
     seen: dict[str, Any] = engine_page.evaluate(ENGINE_CAMERA_CALL)

@@ -7,15 +7,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-import pytest
-
 from rtcshim.serving import ServerThread
 
 from ..browser.dtmf_checks import received_tones, receiving_transceivers
 from ..browser.example_pages import bridged_peer_connections
 from ..browser.relay_calls import new_room
 from ..browser.test_examples import CALLER_GREETING
-from .engine_page import ENGINES, EnginePage, every_engine
+from .engine_page import ENGINES, EnginePage, every_engine, in_engines
 
 # Types `text` into the input once the page enabled it (its channel is open), and sends it.
 SEND_THROUGH_UI = """async ([input, button, text]) => {
@@ -98,7 +96,7 @@ NUMBER_GROWS = """async (selector) => {
 }"""
 
 
-@pytest.mark.parametrize("engine", [pytest.param(name, marks=pytest.mark.xdist_group(name)) for name in SHOWS_VIDEO])
+@in_engines(SHOWS_VIDEO)
 def test_video_loopback_readout_follows_the_remote_video(engine_page: EnginePage, server: ServerThread) -> None:
     engine_page.load(f"{server.url}/examples/video-loopback.html")
     shows(engine_page, "#status", "Connected")
