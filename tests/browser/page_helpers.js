@@ -249,6 +249,12 @@
     return { a, b };
   };
 
+  // The tracks `pc` receives, once `count` of them are unmuted: their media arrived.
+  const unmutedRemoteTracks = (pc, count = 2) => until(() => {
+    const live = pc.getReceivers().map((receiver) => receiver.track).filter((track) => !track.muted);
+    return live.length === count ? live : null;
+  }, `${count} remote tracks unmuted`);
+
   // --- stats -------------------------------------------------------------------------------
 
   // A call between two peer connections in the page (candidates trickle, so it runs in
@@ -919,7 +925,7 @@
     callbackOutcome, describeDescription, describeError, offerAndAnswer,
     bytesOf, describeMessage, receive, sha256,
     negotiate, trickleNegotiate, connected, gatheringComplete, gatheredDescription, gatheredOffer, gatheredAnswer,
-    makePair, makeMediaCall,
+    makePair, makeMediaCall, unmutedRemoteTracks,
     statsCall, statsOf, legacyStatsOf, whenStats, timed, ofType,
     mungeAudioTo8000, dtmfCall, logTones, tonesDone, toneSpanMs,
     showVideo, playVideo, grabFrame, readCounter, counterAdvances, meanLevel, blackFrame, videoSize, videoStamps,

@@ -43,10 +43,7 @@ def test_remote_audio_and_video_play_without_audio_worklet(insecure_page: Page) 
     assert insecure_page.evaluate("() => [isSecureContext, typeof AudioWorklet]") == [False, "undefined"]
     played = insecure_page.evaluate("""async () => {
       const { b } = await makeMediaCall();
-      const tracks = await until(() => {
-        const live = b.getReceivers().map((receiver) => receiver.track).filter((track) => !track.muted);
-        return live.length === 2 ? live : null;
-      }, 'both remote tracks unmuted');
+      const tracks = await unmutedRemoteTracks(b);
       const video = await playVideo(new MediaStream(tracks.filter((track) => track.kind === 'video')));
       return {
         counters: await counterAdvances(video, 'the remote video'),

@@ -36,11 +36,7 @@ REMOVE_MEDIA_STREAMS = """
 # Resolves to the callee's remote stream of a call (server camera and microphone) in the page.
 REMOTE_STREAM = """async () => {
   const { b } = await makeMediaCall();
-  const tracks = await until(() => {
-    const live = b.getReceivers().map((receiver) => receiver.track).filter((track) => !track.muted);
-    return live.length === 2 ? live : null;
-  }, 'both remote tracks unmuted');
-  window.remoteStream = new MediaStream(tracks);
+  window.remoteStream = new MediaStream(await unmutedRemoteTracks(b));
 }"""
 
 

@@ -29,8 +29,7 @@ DEFAULT_AUTOPLAY_ARGS = [argument for argument in WEBKITGTK_ARGS if not argument
 
 ATTACH_BEFORE_A_GESTURE = """async () => {
   const { b } = await makeMediaCall();
-  const audio = await until(() => b.getReceivers().map((receiver) => receiver.track)
-    .find((track) => track.kind === 'audio' && !track.muted), 'the remote audio unmuted');
+  const audio = (await unmutedRemoteTracks(b)).find((track) => track.kind === 'audio');
   window.remoteAudio = new MediaStream([audio]);
   const element = new Audio();
   element.srcObject = remoteAudio;
