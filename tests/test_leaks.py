@@ -135,6 +135,11 @@ async def _offer_answer(page: InProcessPage, offerer: str, answerer: str) -> Non
     """fake_page.negotiate's exchange, in process: the descriptions carry their candidates."""
     offer = (await page.call(offerer, "createOffer", {"options": {}}))["result"]["description"]
     await page.call(offerer, "setLocalDescription", {"description": offer})
+    await _answer(page, offerer, answerer)
+
+
+async def _answer(page: InProcessPage, offerer: str, answerer: str) -> None:
+    """The answerer takes the offer the offerer set (with its candidates) and answers it."""
     await page.call(answerer, "setRemoteDescription", {"description": await _local_description(page, offerer)})
     answer = (await page.call(answerer, "createAnswer", {}))["result"]["description"]
     await page.call(answerer, "setLocalDescription", {"description": answer})
@@ -186,10 +191,7 @@ async def _glare(page: InProcessPage, first: str, second: str) -> None:
     for guid in (first, second):
         offer = (await page.call(guid, "createOffer", {"options": {}}))["result"]["description"]
         await page.call(guid, "setLocalDescription", {"description": offer})
-    await page.call(second, "setRemoteDescription", {"description": await _local_description(page, first)})
-    answer = (await page.call(second, "createAnswer", {}))["result"]["description"]
-    await page.call(second, "setLocalDescription", {"description": answer})
-    await page.call(first, "setRemoteDescription", {"description": await _local_description(page, second)})
+    await _answer(page, first, second)
 
 
 @pytest.mark.parametrize("negotiation", ["offer-answer", "glare"])

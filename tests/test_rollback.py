@@ -219,12 +219,19 @@ def test_after_a_rollback_only_add_track_transceivers_take_a_remote_offers_secti
         assert states[own] not in (None, "0")
 
 
-def test_a_rolled_back_offer_that_moved_a_track_to_another_stream_moves_it_back(page: FakePage) -> None:
+def moved_to_another_stream(page: FakePage) -> tuple[str, str]:
+    """(offerer, answerer): the offerer's audio sender negotiated in stream "first", then
+    moved to stream "second" (not negotiated yet)."""
     offerer, answerer = page.create_peer_connection(), page.create_peer_connection()
     sender = add_transceiver(page, offerer, "audio", "sendonly")
     page.call(sender, "setStreams", {"streams": ["first"]})
     negotiate(page, offerer, answerer)
     page.call(sender, "setStreams", {"streams": ["second"]})
+    return offerer, answerer
+
+
+def test_a_rolled_back_offer_that_moved_a_track_to_another_stream_moves_it_back(page: FakePage) -> None:
+    offerer, answerer = moved_to_another_stream(page)
     mark = len(page.received)
     page.call(answerer, "setRemoteDescription", {"description": offer(page, offerer)})
     page.call(answerer, "setRemoteDescription", {"description": ROLLBACK})
@@ -244,11 +251,7 @@ def test_rollback_with_a_provisional_answer_pending_is_invalid_state(page: FakeP
 
 
 def test_a_rolled_back_offer_leaves_negotiation_needed_for_its_changed_streams(page: FakePage) -> None:
-    offerer, answerer = page.create_peer_connection(), page.create_peer_connection()
-    sender = add_transceiver(page, offerer, "audio", "sendonly")
-    page.call(sender, "setStreams", {"streams": ["first"]})
-    negotiate(page, offerer, answerer)
-    page.call(sender, "setStreams", {"streams": ["second"]})
+    offerer, _ = moved_to_another_stream(page)
     page.call(offerer, "setLocalDescription", {"description": offer(page, offerer)})
     mark = len(page.received)
     page.call(offerer, "setLocalDescription", {"description": ROLLBACK})
