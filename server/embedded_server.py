@@ -43,7 +43,7 @@ class Server(ServerThread):
         settings.check()
         self.settings = settings
         super().__init__(
-            host, strict=False, media_sources=settings.media_sources(), page_tree=page_tree,
+            host, strict=False, media_sources=settings.media_sources, page_tree=page_tree,
             allowed_origins=settings.allowed_origins, token=token, network_policy=settings.network_policy(),
             limits=limits, port=port, ssl_certfile=settings.ssl_certfile, ssl_keyfile=settings.ssl_keyfile,
         )

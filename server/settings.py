@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ssl
 from dataclasses import dataclass
+from functools import cached_property
 
 from starlette.applications import Starlette
 
@@ -50,7 +51,10 @@ class ServeSettings:
         """The --ice-policy, never letting pages reach this server's own `port` (the bound one)."""
         return NetworkPolicy.parse(self.ice_policy, own_ports=[self.port if port is None else port])
 
+    @cached_property
     def media_sources(self) -> MediaSources:
+        """The devices: the synthetic ones and each --media file's, each file probed once
+        (check() probes them; the app then offers what it found)."""
         sources = MediaSources.default(tone_hz=self.tone_hz)
         for path in self.media_files:
             try:
@@ -79,12 +83,12 @@ class ServeSettings:
                                     "with its matching key") from None
             except OSError as error:
                 raise SettingsError(f"--ssl-certfile {self.ssl_certfile}: {error.strerror or error}") from None
-        self.media_sources()
+        self.media_sources  # noqa: B018 (probing the files is the check)
 
     def create_app(self, port: int, *, registry: Registry | None = None, strict: bool = False) -> Starlette:
         """The app these settings describe, served on `port` (the bound one)."""
         return create_app(
-            registry=registry, media_sources=self.media_sources(), strict=strict, page_tree=self.page_tree,
+            registry=registry, media_sources=self.media_sources, strict=strict, page_tree=self.page_tree,
             allowed_origins=self.allowed_origins, token=self.token, network_policy=self.network_policy(port),
             limits=self.limits,
         )
