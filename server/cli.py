@@ -18,9 +18,8 @@ from . import limits as server_limits
 from .admission import check_token
 from .logs import LOG_FORMATS
 from .origins import ALL_ORIGINS, normalise_origin
-from .page_tree import PageTree
 from .serving import listening_socket, uvicorn_config
-from .settings import ServeSettings, SettingsError
+from .settings import ServeSettings, SettingsError, page_tree_of
 
 __all__ = ["ServeSettings", "main", "parse_arguments"]
 
@@ -181,13 +180,13 @@ def parse_arguments(argv: list[str] | None = None, environ: Mapping[str, str] | 
         from_environment = environment_arguments(serve, os.environ if environ is None else environ, command_line)
         command_line = ["serve", *from_environment, *command_line[1:]]
     arguments = parser.parse_args(command_line)
-    page_tree = None
-    if arguments.directory is not None:
-        if not arguments.directory.is_dir():
-            serve.error(f"not a directory: {arguments.directory}")
-        page_tree = PageTree(arguments.directory.resolve(), arguments.inject, tuple(arguments.exclude))
-    elif not arguments.inject or arguments.exclude:
+    if arguments.directory is None and (not arguments.inject or arguments.exclude):
         serve.error("--no-inject and --exclude apply to the pages of a DIR: name one")
+    try:
+        page_tree = None if arguments.directory is None else page_tree_of(
+            arguments.directory, arguments.inject, arguments.exclude)
+    except SettingsError as error:
+        serve.error(str(error))
     settings = ServeSettings(
         arguments.host, arguments.port, arguments.log_level, arguments.tone, tuple(arguments.media), page_tree,
         tuple(arguments.allowed_origins), arguments.token, tuple(arguments.ice_policy),

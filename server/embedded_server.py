@@ -12,9 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .limits import DEFAULT_LIMITS, Limits
-from .page_tree import PageTree
 from .serving import ServerThread
-from .settings import ServeSettings, SettingsError
+from .settings import ServeSettings, page_tree_of
 
 
 class Server(ServerThread):
@@ -30,11 +29,7 @@ class Server(ServerThread):
         allowed_origins: Sequence[str] = (), token: str | None = None, ice_policy: Sequence[str] = (),
         limits: Limits = DEFAULT_LIMITS, ssl_certfile: str | Path | None = None, ssl_keyfile: str | Path | None = None,
     ) -> None:
-        page_tree = None
-        if directory is not None:
-            if not Path(directory).is_dir():
-                raise SettingsError(f"not a directory: {directory}")
-            page_tree = PageTree(Path(directory).resolve(), inject, tuple(exclude))
+        page_tree = None if directory is None else page_tree_of(directory, inject, exclude)
         settings = ServeSettings(
             host, port, "warning", tone, tuple(str(path) for path in media), page_tree, tuple(allowed_origins),
             token, tuple(ice_policy), limits, None if ssl_certfile is None else str(ssl_certfile),

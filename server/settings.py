@@ -8,8 +8,10 @@ prints it instead of a traceback.
 from __future__ import annotations
 
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 from starlette.applications import Starlette
 
@@ -23,6 +25,13 @@ from .registry import Registry
 
 class SettingsError(ValueError):
     """A setting that cannot work; its message is one line naming the setting."""
+
+
+def page_tree_of(directory: str | Path, inject: bool = True, exclude: Sequence[str] = ()) -> PageTree:
+    """The pages of `directory`, as serve DIR and rtcshim.Server serve them."""
+    if not Path(directory).is_dir():
+        raise SettingsError(f"not a directory: {directory}")
+    return PageTree(Path(directory).resolve(), inject, tuple(exclude))
 
 
 @dataclass(frozen=True)
