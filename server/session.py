@@ -35,7 +35,7 @@ from .logs import short_handle
 from .media.sources import MediaSources
 from .network_policy import NetworkPolicy
 from .protocol import PROTOCOL, MessageTooComplex, decode, encode
-from .registry import Registry
+from .registry import Called, Emitted, Registry
 
 logger = logging.getLogger(__name__)
 
@@ -141,6 +141,8 @@ class Session:
             logger.warning("session %s: %s.%s not sent: it is not JSON", self.id, target.guid, event, exc_info=True)
             return
         self._enqueue(frame)
+        if self.registry.watched:
+            self.registry.traffic(Emitted(target, event, params, payload))
 
     def _send_reply(
         self, call_id: Any, result: Params | None, error: BaseException | None, call: str = "a malformed message",
@@ -267,6 +269,8 @@ class Session:
             self.claim(new_guid)
             claimed.append(new_guid)
 
+        target: Dispatcher | None = None
+        sent = params
         try:
             target = self.resolve(guid)
             params = PROTOCOL.resolve_call(target.interface, method, params, self.resolve, claim)
@@ -281,8 +285,12 @@ class Session:
                 level = logging.DEBUG if is_deliberate(error) else logging.WARNING
                 logger.log(level, "session %s: %s.%s failed", self.id, guid, method, exc_info=True)
             self._send_reply(call_id, None, error, f"{short_handle(guid)}.{method}")
+            if target is not None and self.registry.watched:
+                self.registry.traffic(Called(target, method, sent, None, to_wire(error)))
         else:
             self._send_reply(call_id, result, None)
+            if self.registry.watched:
+                self.registry.traffic(Called(target, method, sent, result, None))
         finally:
             # A handle the call claimed but made no object for (it failed) is free again.
             self._claimed.difference_update(claimed)

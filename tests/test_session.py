@@ -13,6 +13,7 @@ from websockets.sync.client import ClientConnection
 from rtcshim import Registry
 from rtcshim.dispatchers.peer_connection import PeerConnectionDispatcher
 from rtcshim.errors import InvalidStateError
+from rtcshim.registry import Called, Emitted, Traffic
 from rtcshim.serving import ServerThread
 from rtcshim.session import Session
 
@@ -263,6 +264,32 @@ def test_registry_reports_creation_and_disposal(client: Connect, registry: Regis
     assert ("disposed", guid) in changes
     assert changes[0] == ("created", "Session")
     assert changes[-1] == ("disposed", "session")
+
+
+def test_traffic_watcher_sees_each_answered_call_and_each_event(client: Connect, registry: Registry) -> None:
+    """In the order the server handled them: the call with its outcome (a failure with the
+    page's error), the events the page was sent; a failing watcher breaks nothing."""
+    traffic: list[Traffic] = []
+    stop_watching = registry.watch_traffic(traffic.append)
+    stop_failing = registry.watch_traffic(lambda record: 1 / 0)
+    with client() as websocket:
+        page = FakePage(websocket)
+        guid = page.create_peer_connection()
+        created = page.call(guid, "createOffer", {"options": {}})
+        refused = page.call(guid, "setRemoteDescription", {"description": {"type": "answer", "sdp": "v=0"}})
+    wait_until_sessions_closed(registry)
+    stop_watching()
+    stop_failing()
+    calls = [(record.target.guid, record.method) for record in traffic if isinstance(record, Called)]
+    assert calls == [("Session", "createPeerConnection"), (guid, "createOffer"), (guid, "setRemoteDescription")]
+    offer, failure = [record for record in traffic if isinstance(record, Called)][1:]
+    assert offer.params == {"options": {}} and offer.error is None
+    assert offer.result == created["result"]
+    assert failure.result is None and failure.error == refused["error"]
+    assert failure.error is not None and failure.error["name"] == "InvalidStateError"
+    events = [(record.target.guid, record.event) for record in traffic if isinstance(record, Emitted)]
+    assert (guid, "__dispose__") not in events  # a closing session sends nothing more
+    assert events, "no event was seen"
 
 
 def page_configuration() -> dict[str, object]:
