@@ -43,7 +43,7 @@ WIDTH, HEIGHT, FRAME_RATE = 640, 480, 30
 TARGET_FPS = 29.0
 TARGET_CORES_PER_STREAM = 0.5
 # Chromium's own camera for the native page: a fake device at the call's frame rate, and no
-# permission prompt. (playwright.config.py's FAKE_MEDIA_ARGS has the plain fake device.)
+# permission prompt. (rtcshim.browser_setup.FAKE_MEDIA_ARGS has the plain fake device.)
 NATIVE_CAMERA_ARGS = [
     "--use-fake-ui-for-media-stream",
     f"--use-fake-device-for-media-stream=fps={FRAME_RATE}",

@@ -34,6 +34,21 @@ def page_tree_of(directory: str | Path, inject: bool = True, exclude: Sequence[s
     return PageTree(Path(directory).resolve(), inject, tuple(exclude))
 
 
+def media_sources_of(tone_hz: float, media_files: Sequence[str | Path], setting: str = "--media") -> MediaSources:
+    """The synthetic devices (the microphone playing `tone_hz`), then each file's; a file
+    FFmpeg cannot read is a SettingsError that names it as `setting`."""
+    sources = MediaSources.default(tone_hz=tone_hz)
+    for path in media_files:
+        try:
+            file_sources = MediaSources.from_file(path)
+            sources += file_sources  # a ValueError for two files of the same name
+        except (OSError, ValueError) as error:  # PyAV's errors are both
+            raise SettingsError(f"{setting} {path}: {getattr(error, 'strerror', None) or error}") from None
+        if not file_sources.devices:
+            raise SettingsError(f"{setting} {path}: no audio or video stream")
+    return sources
+
+
 @dataclass(frozen=True)
 class ServeSettings:
     """`page_tree` is None for the examples; `port` 0 asks the system for a free port."""
@@ -64,16 +79,7 @@ class ServeSettings:
     def media_sources(self) -> MediaSources:
         """The devices: the synthetic ones and each --media file's, each file probed once
         (check() probes them; the app then offers what it found)."""
-        sources = MediaSources.default(tone_hz=self.tone_hz)
-        for path in self.media_files:
-            try:
-                file_sources = MediaSources.from_file(path)
-                sources += file_sources  # a ValueError for two files of the same name
-            except (OSError, ValueError) as error:  # PyAV's errors are both
-                raise SettingsError(f"--media {path}: {getattr(error, 'strerror', None) or error}") from None
-            if not file_sources.devices:
-                raise SettingsError(f"--media {path}: no audio or video stream")
-        return sources
+        return media_sources_of(self.tone_hz, self.media_files)
 
     def check(self) -> None:
         """Raise SettingsError for the first setting that cannot work."""

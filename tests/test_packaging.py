@@ -38,6 +38,9 @@ def test_wheel_ships_shim_static_examples_and_protocol(tmp_path: Path) -> None:
     assert expected <= names
     # The MIT text pyproject.toml names, in the metadata (setuptools finds LICENSE by its name).
     assert any(".dist-info/" in name and name.endswith("/LICENSE") for name in names)
+    # pytest finds the plugin (server/pytest_plugin.py) by this entry point.
+    (entry_points,) = [name for name in names if name.endswith(".dist-info/entry_points.txt")]
+    assert "[pytest11]\nrtcshim = rtcshim.pytest_plugin\n" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
 
 def test_sdist_ships_the_license(tmp_path: Path) -> None:
