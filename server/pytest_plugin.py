@@ -34,6 +34,7 @@ from .dispatcher import Dispatcher
 from .embedded_server import Server
 from .media.sources import MediaSources
 from .registry import Change
+from .serving import ServerThread
 from .session import Session
 from .settings import SettingsError, media_sources_of
 
@@ -169,8 +170,9 @@ def rtcshim_server(rtcshim_shared_server: Server, request: pytest.FixtureRequest
         rtcshim_shared_server.close_sessions()
 
 
-def wait_until_empty(server: Server) -> None:
-    deadline = time.monotonic() + EMPTYING_SECONDS
+def wait_until_empty(server: ServerThread, seconds: float = EMPTYING_SECONDS) -> None:
+    """Closes the sessions left, and those still arriving from pages closed mid-connect."""
+    deadline = time.monotonic() + seconds
     while server.registry.sessions:
         if time.monotonic() > deadline:
             raise AssertionError(f"sessions of an earlier test are still open: {list(server.registry.sessions)}")

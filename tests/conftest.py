@@ -5,13 +5,13 @@ from __future__ import annotations
 import fcntl
 import importlib.util
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+from rtcshim.pytest_plugin import wait_until_empty
 from rtcshim.serving import ServerThread
 
 REPO = Path(__file__).resolve().parent.parent
@@ -112,15 +112,6 @@ def server(shared_server: ServerThread) -> Iterator[ServerThread]:
     wait_until_empty(shared_server)
     yield shared_server
     shared_server.close_sessions()
-
-
-def wait_until_empty(server: ServerThread, seconds: float = 10) -> None:
-    deadline = time.monotonic() + seconds
-    while server.registry.sessions:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"sessions of an earlier test are still open: {list(server.registry.sessions)}")
-        server.close_sessions()
-        time.sleep(0.02)
 
 
 @pytest.fixture

@@ -166,9 +166,11 @@ def test_file_page_gets_the_shim_before_its_scripts(rtcshim_page, rtcshim_server
     assert rtcshim_page.evaluate("window.rtcshim.session()") in rtcshim_server.registry.sessions
 
 
+@pytest.mark.rtcshim_options(debug=True)
 def test_native_webrtc_is_kept_aside_by_default(rtcshim_page, rtcshim_server):
     blank_page(rtcshim_page, rtcshim_server)
     assert rtcshim_page.evaluate("typeof window.rtcshim.native.RTCPeerConnection") == "function"
+    assert rtcshim_page.evaluate("window.rtcshim.options.debug") is True  # the rtcshim_options marker
 
 
 @pytest.mark.rtcshim_remove_native_webrtc
