@@ -21,7 +21,7 @@ from __future__ import annotations
 import argparse
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -156,18 +156,24 @@ def rtcshim_server(rtcshim_shared_server: Server, request: pytest.FixtureRequest
     gets the test's `rtcshim_media` (replaceable until the page calls getUserMedia)."""
     wait_until_empty(rtcshim_shared_server)
     media_sources = marked_media_sources(request)
-
-    def give_media_sources(change: Change, subject: Session | Dispatcher) -> None:
-        # On the server's loop, when a page's bridge opens: before any call of it.
-        if change == "created" and isinstance(subject, Session) and media_sources is not None:
-            subject.media_sources = media_sources
-
-    stop_giving = rtcshim_shared_server.registry.subscribe(give_media_sources)
+    stop_giving = None if media_sources is None else give_new_sessions(rtcshim_shared_server, media_sources)
     try:
         yield rtcshim_shared_server
     finally:
-        stop_giving()
+        if stop_giving is not None:
+            stop_giving()
         rtcshim_shared_server.close_sessions()
+
+
+def give_new_sessions(server: Server, media_sources: MediaSources) -> Callable[[], None]:
+    """Every session opened from now on offers `media_sources`; returns what stops it."""
+
+    def give(change: Change, subject: Session | Dispatcher) -> None:
+        # On the server's loop, when a page's bridge opens: before any call of it.
+        if change == "created" and isinstance(subject, Session):
+            subject.media_sources = media_sources
+
+    return server.registry.subscribe(give)
 
 
 def wait_until_empty(server: ServerThread, seconds: float = EMPTYING_SECONDS) -> None:
@@ -191,8 +197,7 @@ def marked_media_sources(request: pytest.FixtureRequest) -> MediaSources | None:
     if len(given) + len(files) != len(marker.args) or set(marker.kwargs) - {"tone"}:
         pytest.fail(f"rtcshim_media takes file paths, MediaSources and tone=HZ, not {marker}", pytrace=False)
     try:
-        tone_frequency(str(tone))
-        sources = media_sources_of(tone, files, "rtcshim_media")
+        sources = media_sources_of(tone_frequency(str(tone)), files, "rtcshim_media")
     except argparse.ArgumentTypeError as error:
         problem = f"rtcshim_media tone={tone!r}: {error}"
     except SettingsError as error:
@@ -218,14 +223,16 @@ def rtcshim_init_script(rtcshim_server: Server, request: pytest.FixtureRequest) 
 
 
 @pytest.fixture
-def rtcshim_context(rtcshim_server: Server, rtcshim_init_script: str, context: BrowserContext) -> BrowserContext:
+def rtcshim_context(rtcshim_init_script: str, context: BrowserContext) -> BrowserContext:
     """pytest-playwright's `context` (its browser_context_args, tracing, video), where every
-    page, and every frame in it, runs `rtcshim_init_script` before its own scripts."""
+    page, and every frame in it, runs `rtcshim_init_script` before its own scripts. Set up
+    after `rtcshim_server`, it closes first: its pages' bridges are gone before the server
+    closes what is left."""
     context.add_init_script(rtcshim_init_script)
     return context
 
 
 @pytest.fixture
 def rtcshim_page(rtcshim_context: BrowserContext, page: Page) -> Page:
-    """pytest-playwright's `page`, in `rtcshim_context`: any page it opens has the shim."""
+    """pytest-playwright's `page`, in `rtcshim_context`: every document it loads has the shim."""
     return page

@@ -6,7 +6,8 @@ One run drives Debian's Chromium through every fixture: the server serves, pages
 origins (a file:, another server) get the shim before their own scripts, native WebRTC goes
 when a marker asks, a data channel connects, the run's tone, a marker's tone and a marker's
 file reach getUserMedia, pytest-playwright's options and fixtures still apply, and the
-server is gone after the run. Chromium runs, so inside the network namespace:
+server is gone after the run. Others check the ini settings and that each bad value stops
+the run with a usage error. Chromium runs, so inside the network namespace:
 `scripts/in-netns .venv/bin/python -m pytest -p no:xdist tests/test_pytest_plugin.py`.
 """
 
@@ -253,3 +254,24 @@ def test_bad_setting_is_a_usage_error(pytester: pytest.Pytester, arguments: list
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([message])
     assert "Traceback" not in result.stderr.str()
+
+
+def test_ini_settings_choose_chromium_and_native_webrtc_removal(pytester: pytest.Pytester) -> None:
+    pytester.makeini(f"[pytest]\nasyncio_default_fixture_loop_scope = function\nrtcshim_chromium = {DEBIAN_CHROMIUM}\n"
+                     "rtcshim_remove_native_webrtc = true\n")
+    pytester.makepyfile(test_settings=f"""
+        import pytest
+        from rtcshim.browser_setup import REMOVE_NATIVE_WEBRTC
+
+        def test_chromium_is_launched_with_webrtc_flags(browser_type_launch_args):
+            assert browser_type_launch_args["executable_path"] == {DEBIAN_CHROMIUM!r}
+            assert "--use-fake-ui-for-media-stream" in browser_type_launch_args["args"]
+
+        def test_init_script_removes_native_webrtc_first(rtcshim_init_script):
+            assert rtcshim_init_script.startswith(REMOVE_NATIVE_WEBRTC)
+
+        @pytest.mark.rtcshim_remove_native_webrtc(False)
+        def test_marker_keeps_native_webrtc(rtcshim_init_script):
+            assert REMOVE_NATIVE_WEBRTC not in rtcshim_init_script
+    """)
+    pytester.runpytest_subprocess("--strict-markers").assert_outcomes(passed=3)
