@@ -20,7 +20,10 @@
  *   };
  * Afterwards `window.rtcshim` holds the version, the options, the engine `family` and the
  * `prefixes` installed, the native objects that were replaced (`rtcshim.native`),
- * `rtcshim.session()`, a promise of the server's session id for this page, and
+ * `rtcshim.session()`, a promise of the server's session id for this page,
+ * `rtcshim.handleOf(object)`, the handle the server knows one of the page's objects by
+ * (`PeerConnection@…`; null for other objects and closed ones: Python's typed handles,
+ * docs/python-api.md, find the server's object by it), and
  * `rtcshim.webSocketProtocols`, to pass to `new WebSocket(url, protocols)` for the
  * server's other sockets (/signal/<room>): they carry the token, if any.
  * When the bridge to the server is lost (the server stopped or closed it, the network
@@ -409,6 +412,7 @@
         prefixes: Object.freeze([...PREFIXES]),
         native: {},
         session: () => getBridge().sessionReady,
+        handleOf,
         events: bridgeEvents,
         webSocketProtocols: WEBSOCKET_PROTOCOLS,
       },
@@ -548,6 +552,15 @@
       }
       this.objects.clear();
     }
+  }
+
+  // rtcshim.handleOf: the handle table, read backwards (a peer connection, data channel,
+  // track, transceiver, transport or certificate of the page; null for anything else).
+  function handleOf(object) {
+    for (const [guid, known] of bridge ? bridge.objects : []) {
+      if (known === object && known !== bridge) return guid;
+    }
+    return null;
   }
 
   // What a WebSocket close code says about why the bridge went (RFC 6455, 7.4.1).

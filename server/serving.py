@@ -12,6 +12,9 @@ from typing import Any, TypeVar
 import uvicorn
 
 from .app import create_app
+from .handles.page_session import AsyncPageSession, Evaluates, PageSession, async_page_session, page_session
+from .handles.reach import Reach
+from .handles.watch import Watch
 from .limits import DEFAULT_LIMITS, Limits
 from .logs import logging_config
 from .media.sources import MediaSources
@@ -70,6 +73,8 @@ class ServerThread:
     `page_tree`, it serves that folder at / instead of the examples, as `rtcshim serve DIR`
     does. `with ServerThread() as server:` starts it, and stops it at the end. `port` 0 (the
     default) is a free port; with `ssl_certfile` (and `ssl_keyfile`) it serves https.
+    `page_session(page)` is a Playwright page's session, whose typed handles reach the
+    server's objects behind the page's (docs/python-api.md).
     """
 
     def __init__(
@@ -83,6 +88,7 @@ class ServerThread:
         self.port: int = self._socket.getsockname()[1]
         self.scheme = "https" if ssl_certfile else "http"
         self.registry = Registry()
+        Watch.of(self.registry)  # from the start: what handles read later (received messages)
         try:
             self.app = create_app(
                 registry=self.registry, media_sources=media_sources, strict=strict, page_tree=page_tree,
@@ -126,6 +132,20 @@ class ServerThread:
         assert self.loop is not None
         future: Future[T] = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
         return future.result(timeout)
+
+    def page_session(self, page: Evaluates) -> PageSession:
+        """The session of a page of this server (a sync Playwright Page or Frame), for a
+        sync test; asks the page for its session id, opening its bridge if need be."""
+        return page_session(page, self._reach())
+
+    async def async_page_session(self, page: Evaluates) -> AsyncPageSession:
+        """As `page_session`, for asyncio code (an async Playwright Page, or a sync one)."""
+        return await async_page_session(page, self._reach())
+
+    def _reach(self) -> Reach:
+        if self.loop is None:
+            raise RuntimeError("the rtcshim server is not started: start() it first")
+        return Reach(self.registry, self.loop)
 
     def close_sessions(self) -> None:
         """Close every session (their peer connections with them): the registry is empty

@@ -1,0 +1,91 @@
+"""A data channel of a page, from Python: its state, the messages it received, and sends.
+
+`send` goes to the far peer as if the page had called `channel.send` (in order with the
+page's own sends; the page's `bufferedAmount` does not count it, and the page's channel
+does not see it). Received messages are the far peer's, the ones the page's `message`
+events carry, kept from the time the server started (watch.py says how many).
+"""
+
+from __future__ import annotations
+
+from typing import Literal, cast
+
+from ..dispatchers.data_channel import DataChannelDispatcher
+from .handle import DEFAULT_TIMEOUT, Handle
+from .reach import Reach
+from .watch import Message, ReceivedMessages
+
+DataChannelState = Literal["connecting", "open", "closing", "closed"]
+
+
+class _DataChannelState(Handle[DataChannelDispatcher]):
+    def __init__(self, dispatcher: DataChannelDispatcher, reach: Reach) -> None:
+        super().__init__(dispatcher, reach)
+        self._received: ReceivedMessages = reach.watch.messages_of(dispatcher)
+
+    @property
+    def label(self) -> str:
+        return self._dispatcher.data_channel.label
+
+    @property
+    def id(self) -> int | None:
+        """The SCTP stream id; None until the DTLS role is known."""
+        return self._dispatcher.data_channel.id
+
+    @property
+    def protocol(self) -> str:
+        return self._dispatcher.data_channel.protocol
+
+    @property
+    def ready_state(self) -> DataChannelState:
+        return "closed" if self._dispatcher.disposed else cast(DataChannelState, self._dispatcher.ready_state)
+
+    @property
+    def messages(self) -> list[Message]:
+        """Every message received so far (text as str, binary as bytes), in order."""
+        return list(self._received.kept)
+
+    def _describe(self) -> str:
+        return f" {self.label!r} {self.ready_state}"
+
+
+class AsyncDataChannel(_DataChannelState):
+    """A page's RTCDataChannel, for asyncio code (each method runs on the server's loop)."""
+
+    async def send(self, data: str | bytes) -> None:
+        """Send `data` to the far peer, as the page's `send` would; returns once the SCTP
+        association took it. A channel that is not open raises InvalidStateError."""
+        await self._reach.run(self._dispatcher.send({"data": data}))
+
+    async def receive(self, timeout: float = DEFAULT_TIMEOUT) -> Message:
+        """The first received message no `receive` returned yet (each is returned once,
+        whichever handle of this channel asks), waiting for one if there is none."""
+        return await self._reach.run(self._reach.watch.until(
+            self._received.take, timeout,
+            lambda: f"{self} received no message beyond the {self._received.count} already read"))
+
+    async def wait_for(self, ready_state: DataChannelState, timeout: float = DEFAULT_TIMEOUT) -> None:
+        """Until the channel's readyState is `ready_state`."""
+        await self._reach.run(self._reach.watch.until(
+            lambda: True if self.ready_state == ready_state else None, timeout,
+            lambda: f"{self.guid} never had ready_state {ready_state!r}; it is {self.ready_state!r}"))
+
+
+class DataChannel(_DataChannelState):
+    """A page's RTCDataChannel, for a sync test (each method waits for the server's loop)."""
+
+    def __init__(self, dispatcher: DataChannelDispatcher, reach: Reach) -> None:
+        super().__init__(dispatcher, reach)
+        self._async = AsyncDataChannel(dispatcher, reach)
+
+    def send(self, data: str | bytes) -> None:
+        """As AsyncDataChannel.send."""
+        self._reach.block(self._async.send(data), "DataChannel.send")
+
+    def receive(self, timeout: float = DEFAULT_TIMEOUT) -> Message:
+        """As AsyncDataChannel.receive."""
+        return self._reach.block(self._async.receive(timeout), "DataChannel.receive")
+
+    def wait_for(self, ready_state: DataChannelState, timeout: float = DEFAULT_TIMEOUT) -> None:
+        """As AsyncDataChannel.wait_for."""
+        self._reach.block(self._async.wait_for(ready_state, timeout), "DataChannel.wait_for")
