@@ -8,8 +8,10 @@ test_handles.py does the same through Chromium and shim.js.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import av
 import pytest
 
 from rtcshim import AsyncPeerConnection, PeerConnection
@@ -48,6 +50,18 @@ class JsHandleStub:
         return self.guid
 
 
+class AsyncPageStub(PageStub):
+    """A page of Playwright's async API: `evaluate` is a coroutine."""
+
+    async def evaluate(self, expression: str, arg: Any = None) -> Any:
+        return super().evaluate(expression, arg)
+
+
+class AsyncJsHandleStub(JsHandleStub):
+    async def evaluate(self, expression: str, arg: Any = None) -> Any:
+        return super().evaluate(expression, arg)
+
+
 class Call:
     """Two peer connections of one FakePage, `a` offering with a data channel ("chat")."""
 
@@ -74,7 +88,10 @@ class Call:
 @pytest.fixture
 def call(server: ServerThread) -> Iterator[Call]:
     with connect_bridge(server.url) as websocket:
-        yield Call(server, FakePage(websocket))
+        made = Call(server, FakePage(websocket))
+        yield made
+        # Read what the page was sent (a closing socket waits for a page that does not read).
+        made.page.call("Session", "enumerateDevices", {})
 
 
 def test_page_session_is_the_session_the_page_names(server: ServerThread, call: Call) -> None:
@@ -153,6 +170,21 @@ def test_async_wait_for_works_on_the_server_loop_and_on_another(server: ServerTh
     run(a.wait_for(connection_state="connected"))  # from a loop of its own, in another thread
 
 
+def test_async_page_session_finds_the_objects_of_an_async_page(server: ServerThread, call: Call) -> None:
+    async def connected_state() -> str:
+        session = await server.async_page_session(AsyncPageStub(call.session.id))
+        a = await session.peer_connection(AsyncJsHandleStub(call.a))
+        await a.wait_for(connection_state="connected")
+        channel = await a.wait_for_data_channel("chat")
+        await channel.send("async")
+        state: str = a.connection_state
+        return state
+
+    call.connect()
+    assert run(connected_state()) == "connected"
+    assert _events(call, call.far_channel(), 1, "message")[0]["params"]["data"] == "async"
+
+
 def test_descriptions_are_the_pages_after_negotiation(call: Call) -> None:
     a, b = call.peer_connection(call.a), call.peer_connection(call.b)
     assert a.local_description is None
@@ -201,6 +233,20 @@ def test_data_channel_receive_reads_the_far_peers_messages_in_order(call: Call) 
         channel.receive(timeout=FAILING_WAIT)
 
 
+def test_data_channel_receive_after_close_reads_what_is_left_then_raises(call: Call) -> None:
+    call.connect()
+    far = call.far_channel()
+    call.page.wait_event(far, "open")
+    call.page.call(far, "send", {"data": "last words"})
+    channel = call.session.data_channel(JsHandleStub(call.channel))
+    channel.wait_for("open")
+    call.page.call(call.channel, "close", {})
+    channel.wait_for("closed")
+    assert channel.receive() == "last words"
+    with pytest.raises(InvalidStateError, match="closed, and no message it received is left"):
+        channel.receive()
+
+
 def test_data_channel_send_on_a_closed_channel_raises_invalid_state_error(call: Call) -> None:
     channel = call.session.data_channel(JsHandleStub(call.channel))
     assert channel.ready_state == "connecting"
@@ -234,6 +280,24 @@ def test_media_arrives_with_the_counter_advancing_and_dtmf_digits(call: Call) ->
     page.call(sender, "insertDTMF", {"tones": "12#", "duration": 40, "interToneGap": 30, "generation": 1})
     assert audio.wait_for_dtmf(3) == "12#"
     assert audio.dtmf_received == "12#"
+
+
+def test_record_writes_the_received_audio_to_a_file(call: Call, tmp_path: Path) -> None:
+    page = call.page
+    [microphone] = page.call("Session", "getUserMedia", {"audio": True, "video": False})["result"]["tracks"]
+    page.call(call.a, "addTransceiver", {
+        "transceiver": new_handle("Transceiver"), "receiverTrack": new_handle("MediaStreamTrack"),
+        "receiverTrackId": "audio-receiver", "kind": "audio", "track": microphone,
+        "init": {"direction": "sendonly", "streams": []}})
+    call.connect()
+    heard = call.peer_connection(call.b).wait_for_remote_track("audio")
+    recording = heard.record(tmp_path / "heard.wav")
+    for _ in range(10):
+        heard.next_frame()
+    recording.stop()
+    with av.open(str(tmp_path / "heard.wav")) as container:
+        samples = sum(frame.samples for frame in container.decode(audio=0))
+    assert samples > 0
 
 
 def test_use_media_sources_gives_the_next_get_user_media_those_devices(call: Call) -> None:

@@ -11,18 +11,15 @@ from __future__ import annotations
 from typing import Literal, cast
 
 from ..dispatchers.data_channel import DataChannelDispatcher
+from ..errors import InvalidStateError
 from .handle import DEFAULT_TIMEOUT, Handle
 from .reach import Reach
-from .watch import Message, ReceivedMessages
+from .watch import Message
 
 DataChannelState = Literal["connecting", "open", "closing", "closed"]
 
 
 class _DataChannelState(Handle[DataChannelDispatcher]):
-    def __init__(self, dispatcher: DataChannelDispatcher, reach: Reach) -> None:
-        super().__init__(dispatcher, reach)
-        self._received: ReceivedMessages = reach.watch.messages_of(dispatcher)
-
     @property
     def label(self) -> str:
         return self._dispatcher.data_channel.label
@@ -43,7 +40,7 @@ class _DataChannelState(Handle[DataChannelDispatcher]):
     @property
     def messages(self) -> list[Message]:
         """Every message received so far (text as str, binary as bytes), in order."""
-        return list(self._received.kept)
+        return self._reach.watch.kept_messages(self._dispatcher)
 
     def _describe(self) -> str:
         return f" {self.label!r} {self.ready_state}"
@@ -59,10 +56,21 @@ class AsyncDataChannel(_DataChannelState):
 
     async def receive(self, timeout: float = DEFAULT_TIMEOUT) -> Message:
         """The first received message no `receive` returned yet (each is returned once,
-        whichever handle of this channel asks), waiting for one if there is none."""
-        return await self._reach.run(self._reach.watch.until(
-            self._received.take, timeout,
-            lambda: f"{self} received no message beyond the {self._received.count} already read"))
+        whichever handle of this channel asks), waiting for one if there is none; once the
+        channel closed and all are read, InvalidStateError."""
+        return await self._reach.run(self._receive(timeout))
+
+    async def _receive(self, timeout: float) -> Message:
+        received = self._reach.watch.messages_of(self._dispatcher)
+
+        def next_message() -> Message | None:
+            message = received.take()
+            if message is None and self._dispatcher.disposed:
+                raise InvalidStateError(f"{self.guid} closed, and no message it received is left to read")
+            return message
+
+        return await self._reach.watch.until(
+            next_message, timeout, lambda: f"{self} received no message beyond the {received.count} already read")
 
     async def wait_for(self, ready_state: DataChannelState, timeout: float = DEFAULT_TIMEOUT) -> None:
         """Until the channel's readyState is `ready_state`."""

@@ -79,10 +79,16 @@ class Watch:
         registry.subscribe(self._changed)
 
     def messages_of(self, channel: DataChannelDispatcher) -> ReceivedMessages:
+        """The channel's messages (on the server's loop: it may make the record)."""
         messages = self._messages.get(channel)
         if messages is None:
             messages = self._messages[channel] = ReceivedMessages()
         return messages
+
+    def kept_messages(self, channel: DataChannelDispatcher) -> list[Message]:
+        """The channel's messages kept, from any thread (a copy made in one step)."""
+        messages = self._messages.get(channel)
+        return [] if messages is None else list(messages.kept)
 
     def _saw(self, record: Traffic) -> None:
         if isinstance(record, Emitted) and record.event == "message" and isinstance(
