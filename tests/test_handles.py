@@ -176,6 +176,7 @@ def test_async_page_session_finds_the_objects_of_an_async_page(server: ServerThr
         a = await session.peer_connection(AsyncJsHandleStub(call.a))
         await a.wait_for(connection_state="connected")
         channel = await a.wait_for_data_channel("chat")
+        await channel.wait_for("open")
         await channel.send("async")
         state: str = a.connection_state
         return state
