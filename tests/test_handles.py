@@ -14,7 +14,8 @@ from typing import Any
 import av
 import pytest
 
-from rtcshim import AsyncPeerConnection, PeerConnection
+import rtcshim
+from rtcshim import AsyncPeerConnection, PeerConnection, handles
 from rtcshim.errors import InvalidStateError
 from rtcshim.handles.watch import MESSAGES_KEPT, ReceivedMessages
 from rtcshim.media import frame_pattern
@@ -336,3 +337,16 @@ def _stamp(frame: Any) -> int:
     counter: int = stamp.counter
     return counter
 
+
+
+def test_python_api_doc_names_every_public_handle_and_member() -> None:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "python-api.md").read_text("utf-8")
+    undocumented = []
+    for name in handles.__all__:
+        if f"`{name}`" not in doc:
+            undocumented.append(name)
+        members = [member for member in dir(getattr(handles, name)) if not member.startswith("_")]
+        undocumented += [f"{name}.{member}" for member in members
+                         if f"`{member}`" not in doc and f"`{member}(" not in doc]
+    assert set(handles.__all__) <= set(rtcshim.__all__)
+    assert undocumented == []
