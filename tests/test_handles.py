@@ -111,6 +111,11 @@ def test_page_session_of_another_server_raises_lookup_error(server: ServerThread
         server.page_session(PageStub("not-a-session"))
 
 
+def test_page_session_of_an_async_page_raises_type_error(server: ServerThread, call: Call) -> None:
+    with pytest.raises(TypeError, match=r"sync API; with its async API, use ServerThread\.async_page_session"):
+        server.page_session(AsyncPageStub(call.session.id))
+
+
 def test_peer_connection_is_the_server_object_of_the_handle(call: Call) -> None:
     handle = call.peer_connection(call.a)
     assert handle.guid == call.a

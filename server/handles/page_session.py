@@ -43,9 +43,20 @@ class Evaluates(Protocol):
 JsObject = Evaluates | str
 
 
-async def evaluated(target: Evaluates, expression: str, arg: Any = None) -> Any:
+def evaluated_now(target: Evaluates, expression: str, what: str) -> Any:
+    """`target.evaluate`'s value, for the sync handles: an async Playwright object is refused."""
+    value = target.evaluate(expression)
+    if inspect.isawaitable(value):
+        if inspect.iscoroutine(value):
+            value.close()
+        raise TypeError(f"{what} is for Playwright's sync API; with its async API, "
+                        "use ServerThread.async_page_session and await the Async handles")
+    return value
+
+
+async def evaluated(target: Evaluates, expression: str) -> Any:
     """`target.evaluate`'s value, whether the API is async (a coroutine) or sync."""
-    value = target.evaluate(expression, arg)
+    value = target.evaluate(expression)
     return await value if inspect.isawaitable(value) else value
 
 
@@ -70,11 +81,11 @@ class _PageSessionState:
         """Whether the page's bridge is gone (it closed or navigated away)."""
         return self._session.closed
 
-    def _script_for(self, js: JsObject) -> tuple[Evaluates, str, Any]:
+    def _script_for(self, js: JsObject) -> tuple[Evaluates, str]:
         """How to ask the page for `js`'s handle: evaluate on the page, or on the JSHandle."""
         if isinstance(js, str):
-            return self._page, f"(() => {{ const object = ({js}); return ({HANDLE_OF_OBJECT})(object); }})()", None
-        return js, HANDLE_OF_OBJECT, None
+            return self._page, f"(() => {{ const object = ({js}); return ({HANDLE_OF_OBJECT})(object); }})()"
+        return js, HANDLE_OF_OBJECT
 
     def _find(self, guid: Any, dispatcher_type: type[D], js: JsObject) -> D:
         """The live object of this session called `guid`, of `dispatcher_type`."""
@@ -134,8 +145,7 @@ class AsyncPageSession(_PageSessionState):
         await self._reach.read(use)
 
     async def _lookup(self, js: JsObject, dispatcher_type: type[D]) -> D:
-        target, expression, arg = self._script_for(js)
-        guid = await evaluated(target, expression, arg)
+        guid = await evaluated(*self._script_for(js))
         return await self._reach.read(lambda: self._find(guid, dispatcher_type, js))
 
 
@@ -175,15 +185,14 @@ class PageSession(_PageSessionState):
 
     def _lookup(self, js: JsObject, dispatcher_type: type[D], what: str) -> D:
         self._reach.refuse_on_server_loop(what)  # before the page is asked anything
-        target, expression, arg = self._script_for(js)
-        guid = target.evaluate(expression, arg)
+        guid = evaluated_now(*self._script_for(js), what)
         return self._reach.block(self._reach.read(lambda: self._find(guid, dispatcher_type, js)), what)
 
 
 def page_session(page: Evaluates, reach: Reach) -> PageSession:
     """`ServerThread.page_session`: the page's session, for a sync test."""
     reach.refuse_on_server_loop("ServerThread.page_session")
-    session_id = page.evaluate(SESSION_OF_PAGE)
+    session_id = evaluated_now(page, SESSION_OF_PAGE, "ServerThread.page_session")
     session = reach.block(reach.read(lambda: _session_of(session_id, reach.registry)), "ServerThread.page_session")
     return PageSession(session, page, reach)
 
