@@ -101,6 +101,10 @@ class _PageSessionState:
             raise LookupError(f"{shown} is a {found.interface} ({guid}), not a {expected}")
         return found
 
+    def _open_peer_connections(self) -> list[PeerConnectionDispatcher]:
+        return [dispatcher for dispatcher in list(self._session.handles.values())
+                if isinstance(dispatcher, PeerConnectionDispatcher) and not dispatcher.closed]
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.id}{' closed' if self.closed else ''}>"
 
@@ -123,15 +127,13 @@ class AsyncPageSession(_PageSessionState):
 
     async def peer_connections(self) -> list[AsyncPeerConnection]:
         """The page's open peer connections, oldest first."""
-        return await self._reach.read(lambda: [
-            AsyncPeerConnection(dispatcher, self._reach) for dispatcher in list(self._session.handles.values())
-            if isinstance(dispatcher, PeerConnectionDispatcher) and not dispatcher.closed])
+        return await self._reach.read(
+            lambda: [AsyncPeerConnection(dispatcher, self._reach) for dispatcher in self._open_peer_connections()])
 
     async def wait_for_peer_connection(self, timeout: float = DEFAULT_TIMEOUT) -> AsyncPeerConnection:
         """The page's first open peer connection, once it made one."""
         found = await self._reach.run(self._reach.watch.until(
-            lambda: next((dispatcher for dispatcher in list(self._session.handles.values())
-                          if isinstance(dispatcher, PeerConnectionDispatcher) and not dispatcher.closed), None),
+            lambda: next(iter(self._open_peer_connections()), None),
             timeout, lambda: f"session {self.id} made no peer connection"))
         return AsyncPeerConnection(found, self._reach)
 

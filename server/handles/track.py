@@ -14,6 +14,7 @@ from typing import Literal
 
 import av
 from aiortc.contrib.media import MediaRecorder
+from aiortc.mediastreams import MediaStreamTrack
 
 from ..dispatchers.media_stream_track import MediaTrackDispatcher
 from ..dispatchers.transceiver import TransceiverDispatcher
@@ -72,23 +73,30 @@ class _TrackState(Handle[MediaTrackDispatcher]):
 class AsyncRecording:
     """A track being written to a file by aiortc's MediaRecorder; `stop` ends the file."""
 
-    def __init__(self, recorder: MediaRecorder, track: AsyncTrack) -> None:
+    def __init__(self, recorder: MediaRecorder, subscription: MediaStreamTrack, reach: Reach) -> None:
         self._recorder = recorder
-        self._track = track
+        self._subscription = subscription
+        self._reach = reach
 
     async def stop(self) -> None:
-        await self._track._reach.run(self._recorder.stop())
+        """Finish the file and stop reading the track."""
+        await self._reach.run(self._stop())
+
+    async def _stop(self) -> None:
+        await self._recorder.stop()
+        self._subscription.stop()  # the track's fan-out forgets this consumer
 
 
 class Recording:
     """A track being written to a file (sync); `stop` ends the file."""
 
-    def __init__(self, recording: AsyncRecording, track: Track) -> None:
+    def __init__(self, recording: AsyncRecording, reach: Reach) -> None:
         self._recording = recording
-        self._track = track
+        self._reach = reach
 
     def stop(self) -> None:
-        self._track._reach.block(self._recording.stop(), "Recording.stop")
+        """As AsyncRecording.stop."""
+        self._reach.block(self._recording.stop(), "Recording.stop")
 
 
 class AsyncTrack(_TrackState):
@@ -118,9 +126,10 @@ class AsyncTrack(_TrackState):
 
     async def _record(self, file: str, format: str | None, options: dict[str, str] | None) -> AsyncRecording:
         recorder = MediaRecorder(file, format=format, options=options)
-        recorder.addTrack(self._dispatcher.subscribe())
+        subscription = self._dispatcher.subscribe()
+        recorder.addTrack(subscription)
         await recorder.start()
-        return AsyncRecording(recorder, self)
+        return AsyncRecording(recorder, subscription, self._reach)
 
     async def wait_for(
         self, *, muted: bool | None = None, ready_state: TrackState | None = None, timeout: float = DEFAULT_TIMEOUT,
@@ -163,7 +172,7 @@ class Track(_TrackState):
     ) -> Recording:
         """As AsyncTrack.record."""
         return Recording(self._reach.block(self._async.record(file, format=format, options=options),
-                                           "Track.record"), self)
+                                           "Track.record"), self._reach)
 
     def wait_for(
         self, *, muted: bool | None = None, ready_state: TrackState | None = None, timeout: float = DEFAULT_TIMEOUT,
