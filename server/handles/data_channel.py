@@ -1,8 +1,8 @@
 """A data channel of a page, from Python: its state, the messages it received, and sends.
 
 `send` goes to the far peer as if the page had called `channel.send` (in order with the
-page's own sends; the page's `bufferedAmount` does not count it, and the page's channel
-does not see it). Received messages are the far peer's, the ones the page's `message`
+page's own sends; getStats' messagesSent counts it, the page's `bufferedAmount` does not,
+and the page's channel does not see it). Received messages are the far peer's, the ones the page's `message`
 events carry, kept from the time the server started (watch.py says how many).
 """
 
@@ -39,7 +39,8 @@ class _DataChannelState(Handle[DataChannelDispatcher]):
 
     @property
     def messages(self) -> list[Message]:
-        """Every message received so far (text as str, binary as bytes), in order."""
+        """The messages received so far (text as str, binary as bytes), in order: all of
+        them, but for the oldest beyond what a channel keeps (watch.py)."""
         return self._reach.watch.kept_messages(self._dispatcher)
 
     def _describe(self) -> str:
