@@ -27,7 +27,7 @@ Message = str | bytes
 
 # What a channel keeps of the messages it received, at most: the last ones.
 MESSAGES_KEPT = 1000
-MESSAGE_BYTES_KEPT = 16 << 20
+MESSAGE_BYTES_KEPT = 1 << 20
 
 
 class ReceivedMessages:
