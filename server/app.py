@@ -25,6 +25,7 @@ from . import demo_idp, telephone_event
 from .admission import Admission, check_token
 from .aiortc_seams import install_codec_table
 from .examples_index import index_entries
+from .inspector import InspectorFeed, inspector_routes
 from .limits import DEFAULT_LIMITS, Limits
 from .media.sources import MediaSources
 from .network_policy import NetworkPolicy
@@ -69,7 +70,7 @@ def list_examples(directory: Path) -> list[Example]:
 def create_app(
     *, registry: Registry | None = None, media_sources: MediaSources | None = None, strict: bool = False,
     page_tree: PageTree | None = None, allowed_origins: Sequence[str] = (), token: str | None = None,
-    network_policy: NetworkPolicy | None = None, limits: Limits = DEFAULT_LIMITS,
+    network_policy: NetworkPolicy | None = None, limits: Limits = DEFAULT_LIMITS, inspector: bool = True,
 ) -> Starlette:
     """`media_sources`: the devices getUserMedia offers (default: a synthetic camera and
     microphone); `strict` validates every message the server sends (tests); `page_tree`:
@@ -77,7 +78,8 @@ def create_app(
     `allowed_origins` (`--allowed-origin`) and `token` (`--token`): who may open the bridge
     and the relay (server/admission.py). A malformed origin or token is a ValueError.
     `network_policy`: the ICE servers and candidates pages may make the server contact;
-    `limits`: what one page may make the server hold."""
+    `limits`: what one page may make the server hold; `inspector` (`--no-inspector`
+    turns it off): serve /inspector to whoever may open the bridge (docs/inspector.md)."""
     admission = Admission(OriginPolicy.from_options(allowed_origins), None if token is None else check_token(token))
     if admission.policy.allow_all:
         logger.warning("rtcshim: --allowed-origin '*': pages of every origin may use this server")
@@ -149,6 +151,8 @@ def create_app(
         # The bound method: Starlette runs a callable object as raw ASGI, a method as an endpoint.
         WebSocketRoute("/signal/{room}", SignalingRelay(admission).__call__),
     ]
+    if inspector:
+        rtcshim_routes += inspector_routes(InspectorFeed(registry), admission)
     if page_tree is None:
         app = Starlette(routes=[
             Route("/", home),

@@ -175,6 +175,9 @@ def parse_arguments(argv: list[str] | None = None, environ: Mapping[str, str] | 
     serve.add_argument("--token", type=token,
                        help="require this token of every bridge and relay socket (rtcshimOptions.token; "
                             "the server's own pages get it); default: none")
+    serve.add_argument("--no-inspector", dest="inspector", action="store_false",
+                       help="do not serve /inspector, the live view of every session and peer connection "
+                            "(on by default, for whoever may open the bridge: docs/inspector.md)")
     server_limits.add_options(serve)
     if command_line and command_line[0] == "serve":
         from_environment = environment_arguments(serve, os.environ if environ is None else environ, command_line)
@@ -191,7 +194,7 @@ def parse_arguments(argv: list[str] | None = None, environ: Mapping[str, str] | 
         arguments.host, arguments.port, arguments.log_level, arguments.tone, tuple(arguments.media), page_tree,
         tuple(arguments.allowed_origins), arguments.token, tuple(arguments.ice_policy),
         server_limits.from_arguments(arguments), arguments.ssl_certfile, arguments.ssl_keyfile,
-        arguments.log_format,
+        arguments.log_format, inspector=arguments.inspector,
     )
     try:
         settings.check()

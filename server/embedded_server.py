@@ -28,12 +28,13 @@ class Server(ServerThread):
         inject: bool = True, exclude: Sequence[str] = (), media: Sequence[str | Path] = (), tone: float = 440.0,
         allowed_origins: Sequence[str] = (), token: str | None = None, ice_policy: Sequence[str] = (),
         limits: Limits = DEFAULT_LIMITS, ssl_certfile: str | Path | None = None, ssl_keyfile: str | Path | None = None,
+        inspector: bool = True,
     ) -> None:
         page_tree = None if directory is None else page_tree_of(directory, inject, exclude)
         settings = ServeSettings(
             host, port, "warning", tone, tuple(str(path) for path in media), page_tree, tuple(allowed_origins),
             token, tuple(ice_policy), limits, None if ssl_certfile is None else str(ssl_certfile),
-            None if ssl_keyfile is None else str(ssl_keyfile),
+            None if ssl_keyfile is None else str(ssl_keyfile), inspector=inspector,
         )
         settings.check()
         self.settings = settings
@@ -41,4 +42,5 @@ class Server(ServerThread):
             host, strict=False, media_sources=settings.media_sources, page_tree=page_tree,
             allowed_origins=settings.allowed_origins, token=token, network_policy=settings.network_policy(),
             limits=limits, port=port, ssl_certfile=settings.ssl_certfile, ssl_keyfile=settings.ssl_keyfile,
+            inspector=inspector,
         )

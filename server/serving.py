@@ -72,16 +72,17 @@ class ServerThread:
     code on the server's loop (where aiortc objects live) and returns its result. With a
     `page_tree`, it serves that folder at / instead of the examples, as `rtcshim serve DIR`
     does. `with ServerThread() as server:` starts it, and stops it at the end. `port` 0 (the
-    default) is a free port; with `ssl_certfile` (and `ssl_keyfile`) it serves https.
-    `page_session(page)` is a Playwright page's session, whose typed handles reach the
-    server's objects behind the page's (docs/python-api.md).
+    default) is a free port; with `ssl_certfile` (and `ssl_keyfile`) it serves https;
+    `inspector=False` is `--no-inspector`. `page_session(page)` is a Playwright page's
+    session, whose typed handles reach the server's objects behind the page's
+    (docs/python-api.md).
     """
 
     def __init__(
         self, host: str = "127.0.0.1", *, strict: bool = True, media_sources: MediaSources | None = None,
         page_tree: PageTree | None = None, allowed_origins: Sequence[str] = (), token: str | None = None,
         network_policy: NetworkPolicy | None = None, limits: Limits = DEFAULT_LIMITS, port: int = 0,
-        ssl_certfile: str | None = None, ssl_keyfile: str | None = None,
+        ssl_certfile: str | None = None, ssl_keyfile: str | None = None, inspector: bool = True,
     ) -> None:
         self.host = host
         self._socket = listening_socket(host, port)
@@ -94,7 +95,7 @@ class ServerThread:
                 registry=self.registry, media_sources=media_sources, strict=strict, page_tree=page_tree,
                 allowed_origins=allowed_origins, token=token,
                 network_policy=(network_policy or NetworkPolicy()).with_own_ports([self.port]),
-                limits=limits,
+                limits=limits, inspector=inspector,
             )
         except ValueError:  # a malformed origin or token
             self._socket.close()

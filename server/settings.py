@@ -66,6 +66,7 @@ class ServeSettings:
     ssl_certfile: str | None = None
     ssl_keyfile: str | None = None
     log_format: str = "text"  # server/logs.py's LOG_FORMATS
+    inspector: bool = True  # /inspector (--no-inspector)
 
     @property
     def scheme(self) -> str:
@@ -105,7 +106,7 @@ class ServeSettings:
         return create_app(
             registry=registry, media_sources=self.media_sources, strict=strict, page_tree=self.page_tree,
             allowed_origins=self.allowed_origins, token=self.token, network_policy=self.network_policy(port),
-            limits=self.limits,
+            limits=self.limits, inspector=self.inspector,
         )
 
     def origin(self, port: int | None = None) -> str:
