@@ -136,9 +136,10 @@ class PeerConnectionRecord:
         self.channels[channel.guid] = channel
 
     def channel_gone(self, channel: DataChannelDispatcher) -> None:
-        """A disposed channel keeps its last counters."""
+        """A disposed channel keeps its last counters; to its page it is closed (pc.close()
+        closes its channels at once, before aiortc's do)."""
         if channel.guid in self.channels:
-            self.channels[channel.guid] = channel_view(channel)
+            self.channels[channel.guid] = {**channel_view(channel), "readyState": "closed"}
 
     def refresh(self, now: float) -> None:
         """Read the connection again: its state changes join the timeline."""
