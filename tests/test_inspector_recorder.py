@@ -24,15 +24,20 @@ ORIGIN = "http://127.0.0.1:9"
 NO_SELECTOR = {"transceiver": None, "side": None}
 
 
+def recording() -> tuple[Registry, Recorder, Session]:
+    """A registry, its recorder started, and a session of it (no page yet)."""
+    registry = Registry()
+    recorder = Recorder(registry)
+    recorder.start()
+    return registry, recorder, Session(registry, origin=ORIGIN)
+
+
 def names(entries: Any) -> list[str]:
     return [entry.name for entry in entries]
 
 
 def test_recorder_keeps_calls_with_their_outcome_events_and_the_state_timeline() -> None:
-    registry = Registry()
-    recorder = Recorder(registry)
-    recorder.start()
-    session = Session(registry, origin=ORIGIN)
+    registry, recorder, session = recording()
 
     async def scenario() -> None:
         page = InProcessPage(session)
@@ -125,10 +130,7 @@ def test_recorder_forgets_the_oldest_closed_sessions(monkeypatch: pytest.MonkeyP
 
 def test_log_is_bounded_and_long_values_are_cut(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(records, "LOG_ENTRIES", 3)
-    registry = Registry()
-    recorder = Recorder(registry)
-    recorder.start()
-    session = Session(registry, origin=ORIGIN)
+    _, recorder, session = recording()
 
     async def scenario() -> None:
         page = InProcessPage(session)
@@ -145,10 +147,7 @@ def test_log_is_bounded_and_long_values_are_cut(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_take_updates_sends_each_change_once() -> None:
-    registry = Registry()
-    recorder = Recorder(registry)
-    recorder.start()
-    session = Session(registry, origin=ORIGIN)
+    _, recorder, session = recording()
 
     async def scenario() -> None:
         page = InProcessPage(session)
