@@ -72,8 +72,11 @@
       updateSession(message.session, message.log);
     } else if (message.type === 'peerConnection') {
       updatePeerConnection(message.peerConnection, message.log, message.points);
-    } else if (message.type === 'forget') {
+    } else if (message.type === 'forget' && message.session) {
       forgetSession(message.session);
+    } else if (message.type === 'forget') {
+      peerConnections.get(message.peerConnection)?.element.remove();
+      peerConnections.delete(message.peerConnection);
     }
     showEmpty();
   };
@@ -260,7 +263,12 @@
   const renderCharts = (pc) => {
     const container = pc.element.querySelector('.charts');
     const names = [];
-    for (const point of pc.points) for (const name of Object.keys(point.charts)) if (!names.includes(name)) names.push(name);
+    // A chart shows once one of its series has a value (no data channel: no messages chart).
+    for (const point of pc.points) {
+      for (const [name, series] of Object.entries(point.charts)) {
+        if (Object.keys(series).length && !names.includes(name)) names.push(name);
+      }
+    }
     if (!names.length) {
       container.replaceChildren(make('p', { class: 'note' }, pc.view.closedAt ? 'no stats were read' : 'waiting for the first stats report'));
       return;

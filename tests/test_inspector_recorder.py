@@ -128,6 +128,28 @@ def test_recorder_forgets_the_oldest_closed_sessions(monkeypatch: pytest.MonkeyP
     run(scenario())
 
 
+def test_recorder_keeps_the_last_closed_peer_connections_of_an_open_session(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(inspector_recorder, "CLOSED_PEER_CONNECTIONS_PER_SESSION", 1)
+    _, recorder, session = recording()
+
+    async def scenario() -> None:
+        page = InProcessPage(session)
+        made = [await page.create_peer_connection() for _ in range(3)]
+        recorder.take_updates()
+        for pc in made:
+            await page.call(pc, "close", {})
+        assert recorder.sessions[session.id].peer_connections == [made[2]]
+        assert list(recorder.peer_connections) == [made[2]]
+        updates = recorder.take_updates()
+        assert [update for update in updates if update["type"] == "forget"] == [
+            {"type": "forget", "peerConnection": made[0]}, {"type": "forget", "peerConnection": made[1]}]
+        assert [update["peerConnection"]["handle"] for update in updates if update["type"] == "peerConnection"] == [
+            made[2]]
+        await page.drop()
+
+    run(scenario())
+
+
 def test_log_is_bounded_and_long_values_are_cut(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(records, "LOG_ENTRIES", 3)
     _, recorder, session = recording()

@@ -25,8 +25,10 @@ from .records import LogEntry, PeerConnectionRecord, SessionRecord, summarised
 
 logger = logging.getLogger(__name__)
 
-# Closed sessions kept (with their peer connections) for the viewers; the oldest goes first.
+# Closed sessions kept (with their peer connections) for the viewers, and closed peer
+# connections kept in a session still open; the oldest goes first.
 CLOSED_SESSIONS = 20
+CLOSED_PEER_CONNECTIONS_PER_SESSION = 20
 # (interface, call or event) that come too often to log.
 NOT_LOGGED = {
     ("DataChannel", "send"), ("DataChannel", "message"), ("PeerConnection", "getStats"),
@@ -74,7 +76,7 @@ class Recorder:
         self.peer_connections: dict[str, PeerConnectionRecord] = {}
         self._changed_sessions: set[str] = set()
         self._changed_peer_connections: set[str] = set()
-        self._forgotten: list[str] = []
+        self._forgotten: list[dict[str, str]] = []  # {"session": id} or {"peerConnection": handle}
         self._stop: list[Callable[[], None]] = []
 
     # --- starting and stopping ----------------------------------------------------------
@@ -133,9 +135,9 @@ class Recorder:
         record = self.peer_connections.get(peer_connection.guid)
         if record is None or record.closed:
             return
-        if logged:
+        if logged:  # the others change no state: their counters are read at the next push
             record.add_log(log_entry(traffic, now))
-        record.refresh(now)
+            record.refresh(now)
         self._mark_peer_connection(record.handle)
 
     def _add_session(self, session: Session, now: float, seen_from_start: bool) -> None:
@@ -165,6 +167,7 @@ class Recorder:
             if record is not None and not record.closed:
                 record.close(now)
                 self._mark_peer_connection(record.handle)
+                self._forget_closed_peer_connections(record.session_id)
         elif isinstance(dispatcher, DataChannelDispatcher):
             record = self.peer_connections.get(dispatcher.peer_connection.guid)
             if record is not None:
@@ -192,8 +195,21 @@ class Recorder:
             self.peer_connections.pop(handle, None)
             self._changed_peer_connections.discard(handle)
         self._changed_sessions.discard(session_id)
-        self._forgotten.append(session_id)
+        self._forgotten.append({"session": session_id})
         self.changed()
+
+    def _forget_closed_peer_connections(self, session_id: str) -> None:
+        """A page that keeps making and closing connections keeps only its last closed ones."""
+        session = self.sessions.get(session_id)
+        if session is None:
+            return
+        closed = [handle for handle in session.peer_connections if self.peer_connections[handle].closed]
+        for handle in closed[:max(0, len(closed) - CLOSED_PEER_CONNECTIONS_PER_SESSION)]:
+            session.peer_connections.remove(handle)
+            del self.peer_connections[handle]
+            self._changed_peer_connections.discard(handle)
+            self._forgotten.append({"peerConnection": handle})
+            self._mark_session(session_id)
 
     # --- stats ----------------------------------------------------------------------------------
 
@@ -230,9 +246,9 @@ class Recorder:
 
     def take_updates(self) -> list[dict[str, Any]]:
         """What changed since the last call, as the feed's messages: `forget` (a closed session
-        no longer kept), `session` and `peerConnection` (its view, and its new log entries and
+        or peer connection no longer kept), `session` and `peerConnection` (its view, and its new log entries and
         chart points)."""
-        updates: list[dict[str, Any]] = [{"type": "forget", "session": session_id} for session_id in self._forgotten]
+        updates: list[dict[str, Any]] = [{"type": "forget", **forgotten} for forgotten in self._forgotten]
         for session_id in self._changed_sessions:
             session = self.sessions[session_id]
             updates.append({"type": "session", "session": session.view(),
