@@ -95,7 +95,10 @@ class Registry:
 
     def notify(self, change: Change, subject: Session | Dispatcher) -> None:
         for listener in list(self._listeners):
-            listener(change, subject)
+            try:
+                listener(change, subject)
+            except Exception:  # a listener's bug must not fail the page's call
+                logger.exception("a registry listener failed on %s %r", change, subject)
 
     def objects(self) -> list[Dispatcher]:
         """Every remote object of every session."""

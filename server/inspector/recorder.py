@@ -10,7 +10,6 @@ changed since the viewers were last told is collected by `take_updates`.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -22,8 +21,6 @@ from ..registry import Called, Change, Registry, Traffic
 from ..session import Session
 from . import stats_view
 from .records import LogEntry, PeerConnectionRecord, SessionRecord, summarised
-
-logger = logging.getLogger(__name__)
 
 # Closed sessions kept (with their peer connections) for the viewers, and closed peer
 # connections kept in a session still open; the oldest goes first.
@@ -104,12 +101,6 @@ class Recorder:
     # --- the feeds ----------------------------------------------------------------------------
 
     def _on_change(self, change: Change, subject: Session | Dispatcher) -> None:
-        try:
-            self._record_change(change, subject)
-        except Exception:  # the registry calls its listeners inside the page's calls
-            logger.exception("inspector: recording %s %r failed", change, subject)
-
-    def _record_change(self, change: Change, subject: Session | Dispatcher) -> None:
         now = now_ms()
         if isinstance(subject, Session):
             if change == "created":
