@@ -15,13 +15,14 @@ from .handles import (
     Recording,
     Track,
 )
+from .media.sources import MediaSources
 from .page_tree import PageTree
 from .registry import Registry
 from .settings import SettingsError
 
 __all__ = [
     "AsyncDataChannel", "AsyncPageSession", "AsyncPeerConnection", "AsyncRecording", "AsyncTrack", "DataChannel",
-    "Evaluates", "PageSession", "PageTree", "PeerConnection", "Recording", "Registry", "Server", "SettingsError",
-    "Track", "create_app",
+    "Evaluates", "MediaSources", "PageSession", "PageTree", "PeerConnection", "Recording", "Registry", "Server",
+    "SettingsError", "Track", "create_app",
 ]
 __version__ = "0.1.0"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import wave
 from pathlib import Path
 
@@ -275,3 +276,15 @@ def test_ini_settings_choose_chromium_and_native_webrtc_removal(pytester: pytest
             assert REMOVE_NATIVE_WEBRTC not in rtcshim_init_script
     """)
     pytester.runpytest_subprocess("--strict-markers").assert_outcomes(passed=3)
+
+
+def test_readme_pytest_snippet_passes_as_written(pytester: pytest.Pytester) -> None:
+    """README's "Use in pytest" example, saved as a user would and run with the command its
+    first line gives: the plugin's page and server, and a handle from page_session."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    (snippet,) = [block for block in re.findall(r"```python\n(.*?)```", readme, re.S) if "rtcshim_page" in block]
+    pytester.makepyfile(test_loopback=snippet)
+    command = re.match(r"# test_loopback\.py; run it with: pytest (--rtcshim-chromium=\S+)\n", snippet)
+    assert command is not None, "the snippet's first line gives the command to run it"
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", command.group(1))
+    result.assert_outcomes(passed=1)
