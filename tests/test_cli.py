@@ -30,16 +30,16 @@ NO_ENVIRONMENT: dict[str, str] = {}
 LOG_LEVEL_CHOICES = "(choose from 'critical', 'error', 'warning', 'info', 'debug', 'trace')"
 
 
-def write_self_signed_certificate(directory: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 and its key, as PEM files."""
+def write_self_signed_certificate(directory: Path, address: str = "127.0.0.1") -> tuple[Path, Path]:
+    """A certificate for `address` and its key, as PEM files."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, address)])
     now = datetime.datetime.now(datetime.UTC)
     certificate = (
         x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
         .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(address))]),
                        critical=False)
         .sign(key, hashes.SHA256())
     )
