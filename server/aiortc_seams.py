@@ -158,6 +158,12 @@ ICE_PROTOCOLS = PrivateName(
     Connection, "_protocols", "attribute", "STUN from the host sockets, and the relay sockets rtcshim adds")
 ICE_PAIR_REMOTE_CANDIDATE = PrivateName(
     Connection, "_pair_remote_candidate", "method", "checks through a relay candidate gathered late")
+ICE_REMOTE_CANDIDATES_EXPECTED = PrivateName(
+    Connection, "_remote_candidates_expected", "method", "checks for the candidates gathered from ICE servers "
+    "after the far peer ended its own")
+ICE_CHECK_LIST_MAYBE_FAIL = PrivateName(
+    Connection, "_check_list_maybe_fail", "method", "checks for the candidates gathered from ICE servers "
+    "after the far peer ended its own")
 ICE_GATHERER_CONNECTION = PrivateName(
     RTCIceGatherer, "_connection", "attribute", "ICE restart (the new credentials and candidates in descriptions)")
 ICE_GATHERER_CANDIDATES_ENDED = PrivateName(
@@ -180,7 +186,8 @@ DTLS_STATE = PrivateName(
     RTCDtlsTransport, "_state", "attribute", "ICE restart of a failed transport (DTLS handshakes over the new pair)")
 PEER_CONNECTION_CONNECT = PrivateName(
     RTCPeerConnection, "_RTCPeerConnection__connect", "coroutine method",
-    "ICE restart of a failed transport (DTLS, RTP and SCTP start over the new pair)")
+    "ICE restart of a failed transport, and a transport whose only candidates came from a TURN server "
+    "(DTLS, RTP and SCTP start over the new pair)")
 ICE_CLOSING = PrivateName(
     Connection, "_closing", "attribute", "no consent checks on an ICE connection closed as its checks succeeded")
 ICE_CONSENT_TASK = PrivateName(
@@ -227,8 +234,8 @@ PRIVATE_NAMES: tuple[PrivateName, ...] = (
     SENDER_STREAM_ID, SENDER_ENCODER, SENDER_NEXT_ENCODED_FRAME, SENDER_HANDLE_RTCP, RECEIVER_HANDLE_RTP,
     RECEIVER_SEND_RTCP, REMOTE_TRACK_QUEUE, TRACK_ID, PLAYER_THROTTLE, PLAYER_STREAMS, PLAYER_AUDIO,
     PLAYER_VIDEO, CODECS, PEER_CONNECTION_CODECS, PEER_CONNECTION_CREATE_DTLS, ICE_ADD_REMOTE_CANDIDATE,
-    ICE_LOCAL_CANDIDATES, ICE_PROTOCOLS, ICE_PAIR_REMOTE_CANDIDATE,
-    DATA_CHANNEL_SET_ID, SCTP_DATA_CHANNELS, PEER_CONNECTION_TRANSCEIVERS,
+    ICE_LOCAL_CANDIDATES, ICE_PROTOCOLS, ICE_PAIR_REMOTE_CANDIDATE, ICE_REMOTE_CANDIDATES_EXPECTED,
+    ICE_CHECK_LIST_MAYBE_FAIL, DATA_CHANNEL_SET_ID, SCTP_DATA_CHANNELS, PEER_CONNECTION_TRANSCEIVERS,
     PEER_CONNECTION_SCTP, PEER_CONNECTION_DTLS_TRANSPORTS, PEER_CONNECTION_ICE_TRANSPORTS,
     PEER_CONNECTION_SIGNALING_STATE, PEER_CONNECTION_PENDING_LOCAL, PEER_CONNECTION_PENDING_REMOTE,
     PEER_CONNECTION_SEEN_MIDS, PEER_CONNECTION_REMOTE_DTLS, PEER_CONNECTION_REMOTE_ICE, PEER_CONNECTION_SCTP_MLINE,
@@ -419,6 +426,14 @@ async def recover_failed_transport(peer_connection: RTCPeerConnection, dtls: RTC
         await PEER_CONNECTION_CONNECT.get(peer_connection)()
 
 
+async def start_skipped_transports(peer_connection: RTCPeerConnection) -> None:
+    """aiortc's connect step once more, for the transports it skipped when it ran: those
+    without a local candidate then (relay only: the TURN server's came after), whose ICE
+    rtcshim started itself (ice_without_candidates.py). Their DTLS handshakes now, and
+    RTP and SCTP start on them; the transports it had started are left as they are."""
+    await PEER_CONNECTION_CONNECT.get(peer_connection)()
+
+
 def host_protocols(connection: Connection) -> list[StunProtocol]:
     """The connection's host sockets (STUN binding requests leave from these)."""
     protocols: list[StunProtocol] = ICE_PROTOCOLS.get(connection)
@@ -435,6 +450,25 @@ def add_local_candidate(connection: Connection, candidate: Candidate, relay: Stu
         for remote in connection.remote_candidates:
             ICE_PAIR_REMOTE_CANDIDATE.get(connection)(remote)
         connection.sort_check_list()
+
+
+def keep_checks_open(connection: Connection) -> Callable[[], None]:
+    """Until the function this returns is called, aioice goes on checking as if more remote
+    candidates could come: the local candidates rtcshim still gathers (add_local_candidate)
+    bring pairs of their own. aioice knows only of its own gathering: once the far peer
+    ended its candidates, connect() stops waiting for pairs and, with none yet (relay only:
+    aioice gathered no candidate), fails the connection before the relay candidate comes.
+    Calling the function ends the wait, and fails the check list if every pair failed."""
+    expected: Callable[[], bool] = ICE_REMOTE_CANDIDATES_EXPECTED.get(connection)
+    gathering = True
+    ICE_REMOTE_CANDIDATES_EXPECTED.set(connection, lambda: gathering or expected())
+
+    def gathered() -> None:
+        nonlocal gathering
+        gathering = False
+        ICE_CHECK_LIST_MAYBE_FAIL.get(connection)()
+
+    return gathered
 
 
 def dtls_role(dtls: RTCDtlsTransport) -> str | None:

@@ -26,7 +26,7 @@ from aioice import Candidate, Connection, stun, turn
 from aioice.candidate import candidate_foundation, candidate_priority
 from aioice.ice import StunProtocol
 
-from .aiortc_seams import RTP_COMPONENT, add_local_candidate, host_protocols
+from .aiortc_seams import RTP_COMPONENT, add_local_candidate, host_protocols, keep_checks_open
 from .ice_urls import IceServerUrl
 from .network_policy import NetworkPolicy, PolicyRefusal, ResolutionFailure
 
@@ -72,7 +72,11 @@ class ServerGathering:
         self._failed = failed
 
     async def run(self) -> None:
-        await asyncio.gather(*(self._gather_from(url, server) for url, server in self.servers))
+        gathered = keep_checks_open(self.connection)
+        try:
+            await asyncio.gather(*(self._gather_from(url, server) for url, server in self.servers))
+        finally:
+            gathered()
 
     async def _gather_from(self, url: IceServerUrl, server: dict[str, Any]) -> None:
         if not url.is_turn and self.relay_only:

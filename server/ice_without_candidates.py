@@ -6,16 +6,19 @@ components a remote end-of-candidates with no candidate pruned before it gathere
 new for good, and so does the call. A browser runs its checks anyway, which fail once the
 remote's candidates have ended: iceConnectionState checking, then failed, from which an
 ICE restart recovers (ice_restart.py). rtcshim starts such transports itself, with the
-remote's credentials from the remote description.
+remote's credentials from the remote description; once their checks find a pair (through
+a candidate gathered since: the relay policy's TURN candidates come after aiortc's own
+gathering), aiortc's connect step runs again for their DTLS, RTP and SCTP.
 """
 
 from __future__ import annotations
 
 import asyncio
 
-from aiortc import RTCIceTransport, RTCPeerConnection
+from aiortc import RTCIceParameters, RTCIceTransport, RTCPeerConnection
 from aiortc.sdp import SessionDescription
 
+from .aiortc_seams import start_skipped_transports
 from .ice_restart import ice_transports_by_mid
 
 
@@ -40,6 +43,12 @@ class CandidatelessStarts:
                     or ice.iceGatherer.state != "completed" or ice.iceGatherer.getLocalCandidates()):
                 continue
             started.add(ice)
-            task = asyncio.create_task(ice.start(parameters), name="ICE checks without a local candidate")
+            task = asyncio.create_task(self._start(ice, parameters), name="ICE checks without a local candidate")
             self._checks.add(task)
             task.add_done_callback(self._checks.discard)
+
+    async def _start(self, ice: RTCIceTransport, parameters: RTCIceParameters) -> None:
+        await ice.start(parameters)
+        # A pair was found, through a candidate gathered since (a TURN server's): aiortc,
+        # which skipped this transport, starts its DTLS, RTP and SCTP now.
+        await start_skipped_transports(self.peer_connection)

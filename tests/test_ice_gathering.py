@@ -6,7 +6,7 @@ import asyncio
 import socket
 
 import pytest
-from aioice import Connection
+from aioice import Candidate, Connection, TransportPolicy
 
 from rtcshim import ice_gathering
 from rtcshim.ice_gathering import IceCandidateError, ServerGathering
@@ -61,5 +61,35 @@ def test_a_refused_server_is_reported_without_contact() -> None:
         await gathering.run()
         assert [(error.url, error.error_code) for error in errors] == [("turn:127.0.0.1:9?transport=tcp", 701)]
         assert "rtcshim's --ice-policy" in errors[0].error_text
+
+    run(scenario())
+
+
+def test_checks_wait_for_the_relay_candidates_still_being_gathered() -> None:
+    """Relay only, as an answerer whose far peer ended its candidates before the TURN server
+    answered: aioice has no pair yet, and would fail the connection at once; it waits for
+    the gathering, and fails only once that ended without a candidate."""
+    async def scenario() -> None:
+        connection = Connection(ice_controlling=False, transport_policy=TransportPolicy.RELAY)
+        await connection.gather_candidates()  # relay only, and aioice has no TURN server: nothing
+        connection.remote_username, connection.remote_password = "far", "far-password"
+        await connection.add_remote_candidate(Candidate(
+            foundation="1", component=1, transport="udp", priority=1, host="127.0.0.1", port=9, type="relay"))
+        await connection.add_remote_candidate(None)  # the far peer's end-of-candidates
+        with socket.socket() as silent:  # a TURN server that never answers
+            silent.bind(("127.0.0.1", 0))
+            silent.listen()
+            url = parse_ice_url(f"turn:127.0.0.1:{silent.getsockname()[1]}?transport=tcp")
+            gathering = asyncio.create_task(ServerGathering(
+                connection, [(url, CREDENTIALS)], NetworkPolicy.parse(["allow=127.0.0.0/8"], own_ports=[]),
+                relay_only=True, found=lambda candidate: None, failed=lambda error: None,
+            ).run())
+            checks = asyncio.create_task(connection.connect())
+            await asyncio.sleep(0.2)  # aioice's checks loop turns every 20 ms
+            assert not checks.done()
+            gathering.cancel()  # the gathering ends without a candidate
+            with pytest.raises(ConnectionError, match="ICE negotiation failed"):
+                await checks
+        await connection.close()
 
     run(scenario())
