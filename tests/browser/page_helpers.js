@@ -669,14 +669,15 @@
   // once the channel is open and both connection states were 'connected'.
   // `call.until(check, what)` waits for `check(call)`, failing at once if the call failed;
   // `call.addCamera(constraints)` / `call.renegotiate()` start a later round from this page.
-  const joinCall = ({ room, offerer, media = null, channel = null }) => {
+  // `configuration`: the RTCPeerConnection's (default: no ICE server).
+  const joinCall = ({ room, offerer, media = null, channel = null, configuration = null }) => {
     const call = window.call = {
       ready: false, error: null, remote: [], localStreams: [], iceConnectionStates: [], connectionStates: [],
       negotiationNeeded: 0, candidatesSent: 0, candidatesReceived: 0, descriptionsApplied: [], descriptions: [],
       channel: null, received: [],
     };
     const fail = (error) => { call.error = call.error || String(error && error.stack || error); };
-    const pc = call.pc = new RTCPeerConnection({ iceServers: [] });
+    const pc = call.pc = new RTCPeerConnection(configuration || { iceServers: [] });
     let socket = null;
     const send = (message) => socket.send(JSON.stringify(message));
     const sendDescription = () => {

@@ -44,12 +44,13 @@ def new_room(prefix: str) -> str:
 
 def join_call(
     page: Page, room: str, *, offerer: bool, media: dict[str, Any] | None = CAMERA_AND_MICROPHONE,
-    channel: str | None = None,
+    channel: str | None = None, configuration: dict[str, Any] | None = None,
 ) -> None:
     """Joins `room`: with `media`, the page's getUserMedia tracks; with `channel`, the
-    offerer opens a data channel of that label."""
-    page.evaluate("(params) => window.joinCall(params)",
-                  {"room": room, "offerer": offerer, "media": media, "channel": channel})
+    offerer opens a data channel of that label; `configuration`: the RTCPeerConnection's
+    (default: no ICE server)."""
+    page.evaluate("(params) => window.joinCall(params)", {
+        "room": room, "offerer": offerer, "media": media, "channel": channel, "configuration": configuration})
 
 
 def wait_call_up(page: Page, remote_tracks: int, name: str) -> dict[str, Any]:
