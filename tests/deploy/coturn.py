@@ -8,10 +8,10 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from ..conftest import REPO
 from .config_template import fill
 from .daemon import Daemon
 
-REPO = Path(__file__).resolve().parents[2]
 TURNSERVER_CONF = REPO / "deploy" / "coturn" / "turnserver.conf"
 REALM = "rtcshim.test"
 USER = "rtcshim"

@@ -11,10 +11,10 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..conftest import REPO
 from .config_template import fill
 from .daemon import Daemon
 
-REPO = Path(__file__).resolve().parents[2]
 RTCSHIM_CONF = REPO / "deploy" / "nginx" / "rtcshim.conf"
 
 MAIN_CONF = """\
