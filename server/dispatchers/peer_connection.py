@@ -62,6 +62,7 @@ from ..limits import Limits
 from ..logs import short_handle
 from ..remote_candidates import RemoteSections
 from ..rollback import Rollback
+from ..socket_buffers import enlarge_socket_buffers
 from .data_channel import DataChannelDispatcher
 from .dtls_transport import DtlsTransportDispatcher
 from .media_stream_track import MediaTrackDispatcher
@@ -464,6 +465,8 @@ class PeerConnectionDispatcher(Dispatcher):
         gathered_now = {ice_connection(dtls.transport) for dtls, transport in self.transports.items()
                         if dtls.transport.iceGatherer.state == "completed" and transport.mid not in bundled_away}
         renewed = gathered_now - self._gathering_announced
+        for connection in renewed:
+            enlarge_socket_buffers(connection)
         self._gathering_announced |= gathered_now
         if not fresh and not started and not renewed:
             return
