@@ -25,6 +25,7 @@ import bisect
 import contextlib
 import contextvars
 import copy
+import functools
 from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -55,6 +56,7 @@ from aiortc.contrib.media import MediaPlayer
 from aiortc.mediastreams import MediaStreamTrack
 from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcrtpreceiver import RemoteStreamTrack
+from aiortc.rtcsctptransport import Chunk
 from aiortc.rtp import AnyRtcpPacket, RtpPacket
 from aiortc.stats import RTCTransportStats
 from cryptography import x509
@@ -95,6 +97,21 @@ DTLS_SEND_RTP = PrivateName(
     RTCDtlsTransport, "_send_rtp", "coroutine method", "sending DTMF in a sender's RTP stream (dtmf_outlet.py)")
 SCTP_SRTT = PrivateName(RTCSctpTransport, "_srtt", "attribute", "getStats' currentRoundTripTime")
 SCTP_SET_STATE = PrivateName(RTCSctpTransport, "_set_state", "method", "RTCSctpTransport's state events")
+SCTP_SEND_CHUNK = PrivateName(
+    RTCSctpTransport, "_send_chunk", "coroutine method", "SCTP chunks bundled into packets (sctp_tuning.py)")
+SCTP_SEND_SACK = PrivateName(RTCSctpTransport, "_send_sack", "coroutine method", "delayed SACKs (sctp_tuning.py)")
+SCTP_SACK_NEEDED = PrivateName(RTCSctpTransport, "_sack_needed", "attribute", "delayed SACKs (sctp_tuning.py)")
+SCTP_SACK_MISORDERED = PrivateName(
+    RTCSctpTransport, "_sack_misordered", "attribute", "delayed SACKs, but none on a gap (sctp_tuning.py)")
+SCTP_SACK_DUPLICATES = PrivateName(
+    RTCSctpTransport, "_sack_duplicates", "attribute", "delayed SACKs, but none on a duplicate (sctp_tuning.py)")
+# aiortc's units of work on an association, whose chunks go out bundled at their end.
+SCTP_HANDLE_DATA = PrivateName(
+    RTCSctpTransport, "_handle_data", "coroutine method", "SCTP chunks bundled into packets (sctp_tuning.py)")
+SCTP_TRANSMIT = PrivateName(
+    RTCSctpTransport, "_transmit", "coroutine method", "SCTP chunks bundled into packets (sctp_tuning.py)")
+SCTP_DATA_CHANNEL_FLUSH = PrivateName(
+    RTCSctpTransport, "_data_channel_flush", "coroutine method", "SCTP chunks bundled into packets (sctp_tuning.py)")
 DATA_CHANNEL_ADD_BUFFERED_AMOUNT = PrivateName(
     RTCDataChannel, "_addBufferedAmount", "method", "the page's bufferedAmount, lowered as SCTP takes each message")
 DATA_CHANNEL_SET_ID = PrivateName(
@@ -227,7 +244,9 @@ ICE_ROLE_SET = _offer_state(RTCIceTransport, "_role_set")
 
 PRIVATE_NAMES: tuple[PrivateName, ...] = (
     ICE_CONNECTION, ICE_NOMINATED, ICE_CHECK_LIST, DTLS_ROLE, DTLS_STATS, DTLS_SSL, DTLS_SEND_RTP,
-    SCTP_SRTT, SCTP_SET_STATE, DATA_CHANNEL_ADD_BUFFERED_AMOUNT, SCTP_MAX_MESSAGE_SIZE,
+    SCTP_SRTT, SCTP_SET_STATE, SCTP_SEND_CHUNK, SCTP_SEND_SACK, SCTP_SACK_NEEDED, SCTP_SACK_MISORDERED,
+    SCTP_SACK_DUPLICATES, SCTP_HANDLE_DATA, SCTP_TRANSMIT, SCTP_DATA_CHANNEL_FLUSH,
+    DATA_CHANNEL_ADD_BUFFERED_AMOUNT, SCTP_MAX_MESSAGE_SIZE,
     PEER_CONNECTION_CERTIFICATES, CERTIFICATE_X509,
     CERTIFICATE_SSL_CONTEXT, TRANSCEIVER_CODECS, TRANSCEIVER_HEADER_EXTENSIONS, TRANSCEIVER_OFFER_DIRECTION,
     TRANSCEIVER_CURRENT_DIRECTION, TRANSCEIVER_MID, SENDER_SSRC, SENDER_ENABLED,
@@ -524,6 +543,51 @@ def on_sctp_state_change(sctp: RTCSctpTransport, changed: Callable[[], None]) ->
         changed()
 
     SCTP_SET_STATE.set(sctp, set_state_and_tell)
+
+
+@dataclass(frozen=True)
+class SctpSending:
+    """aiortc's own ways out of one SCTP association, which `route_sctp_sending` replaced."""
+
+    send_packet: Callable[[Chunk], Awaitable[None]]  # the chunk behind a common header, as one packet
+    send_sack: Callable[[], Awaitable[None]]  # a SACK of what was received, now
+
+
+def route_sctp_sending(
+    sctp: RTCSctpTransport,
+    *,
+    send_chunk: Callable[[Chunk], Awaitable[None]],
+    send_sack: Callable[[], Awaitable[None]],
+    work: Callable[[Awaitable[None]], Awaitable[None]],
+) -> SctpSending:
+    """From now on the association hands each chunk it sends to `send_chunk(chunk)` and
+    the SACK it owes after a received packet to `send_sack()`, and runs each unit of its
+    work (a received packet, a transmission, a flush of its data channels' queue) as
+    `work(step)`, so that the chunks one unit sends can wait for its end. Returns aiortc's
+    own ways out, which those call."""
+    sending = SctpSending(SCTP_SEND_CHUNK.get(sctp), SCTP_SEND_SACK.get(sctp))
+    SCTP_SEND_CHUNK.set(sctp, send_chunk)
+    SCTP_SEND_SACK.set(sctp, send_sack)
+    for unit in (SCTP_HANDLE_DATA, SCTP_TRANSMIT, SCTP_DATA_CHANNEL_FLUSH):
+        step: Callable[..., Awaitable[None]] = unit.get(sctp)
+        unit.set(sctp, functools.partial(_as_work, work, step))
+    return sending
+
+
+async def _as_work(work: Callable[[Awaitable[None]], Awaitable[None]], step: Callable[..., Awaitable[None]],
+                   *args: Any) -> None:
+    await work(step(*args))
+
+
+def hold_sack(sctp: RTCSctpTransport) -> None:
+    """The SACK aiortc owes waits for a later `SctpSending.send_sack`: aiortc no longer
+    sends it by itself after its next received packet, whatever that packet holds."""
+    SCTP_SACK_NEEDED.set(sctp, False)
+
+
+def sack_reports_trouble(sctp: RTCSctpTransport) -> bool:
+    """Whether the association's next SACK reports a gap in the TSNs received or a duplicate."""
+    return bool(SCTP_SACK_MISORDERED.get(sctp)) or bool(SCTP_SACK_DUPLICATES.get(sctp))
 
 
 def data_channel_ids_in_use(sctp: RTCSctpTransport) -> set[int]:

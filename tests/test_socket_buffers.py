@@ -1,5 +1,5 @@
 """socket_buffers.py: rtcshim's ICE host sockets ask for large buffers, and get what the
-kernel allows."""
+kernel allows; rtcshim's SCTP associations are tuned (sctp_tuning.py)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def kernel_cap(name: str) -> int:
     return int(Path(f"/proc/sys/net/core/{name}").read_text())
 
 
-def test_every_peer_connection_has_large_socket_buffers(server: ServerThread) -> None:
+def test_every_peer_connection_has_large_socket_buffers_and_a_tuned_association(server: ServerThread) -> None:
     with connect_bridge(server.url) as websocket:
         connect_pair(FakePage(websocket))
         peer_connections = [o for o in server.registry.objects() if isinstance(o, PeerConnectionDispatcher)]
@@ -28,6 +28,7 @@ def test_every_peer_connection_has_large_socket_buffers(server: ServerThread) ->
         for dispatcher in peer_connections:
             sctp = dispatcher.peer_connection.sctp
             assert sctp is not None and dispatcher.sctp_transport is not None
+            assert dispatcher.sctp_transport.tuning.sctp is sctp
             for protocol in host_protocols(ice_connection(sctp.transport.transport)):
                 host_socket = protocol.transport.get_extra_info("socket")
                 buffers.append((host_socket.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF),

@@ -13,6 +13,7 @@ from aiortc import RTCSctpTransport
 
 from ..aiortc_seams import on_sctp_state_change, sctp_max_message_size
 from ..dispatcher import Dispatcher
+from ..sctp_tuning import tune_sctp
 from .dtls_transport import DtlsTransportDispatcher
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ class SctpTransportDispatcher(Dispatcher):
         self.transport = transport
         self._reported = self._state()
         on_sctp_state_change(sctp, self.report_state)
+        self.tuning = tune_sctp(sctp)  # bundling and delayed SACKs (sctp_tuning.py)
 
     def initializer(self) -> dict[str, Any]:
         return self._reported

@@ -1,0 +1,159 @@
+"""Fewer, fuller SCTP packets for rtcshim's data channels: bundling and delayed SACKs.
+
+aiortc 1.16 sends each chunk as a packet of its own ("no bundling for now") and a SACK
+after every packet that brought data. Every packet costs a DTLS record, a datagram and
+pure-Python work on both sides, and a burst of small messages as single-chunk packets
+overflows the receiver's UDP buffer (drops, then retransmits). `tune_sctp` changes, for
+one association and through aiortc_seams only:
+
+- Bundling (RFC 4960 section 6.10): the chunks that one unit of aiortc's work sends (a
+  received packet, a transmission, a flush of the data channels' queue) go out together at
+  its end, as few packets of at most aiortc's SCTP_MAX_PACKET_LENGTH as they fit in: the
+  SACK first, then the other chunks in the order aiortc sent them, so DATA keeps its TSN
+  order; a control chunk never follows DATA in a packet. Only DATA, SACK and FORWARD TSN
+  wait; any other chunk (INIT, COOKIE, HEARTBEAT, RECONFIG, ABORT, SHUTDOWN) goes at once,
+  alone, after what was waiting.
+- Delayed SACK (RFC 4960 section 6.2): a SACK for at least every second packet with data,
+  else within SACK_DELAY_SECONDS; at once while a gap or a duplicate shows and when a gap
+  closes (section 6.7); and in any packet that carries DATA anyway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Sequence
+
+from aiortc import RTCSctpTransport
+from aiortc.rtcsctptransport import (
+    SCTP_COMMON_HEADER_LENGTH,
+    SCTP_MAX_PACKET_LENGTH,
+    Chunk,
+    DataChunk,
+    ForwardTsnChunk,
+    SackChunk,
+)
+
+from .aiortc_seams import hold_sack, route_sctp_sending, sack_reports_trouble
+
+BUNDLED_CHUNK_TYPES = frozenset({DataChunk.type, SackChunk.type, ForwardTsnChunk.type})
+# RFC 4960 section 6.2: at least every second packet, and never later than 500 ms (200 ms
+# is the protocol's default and dcsctp's, Chromium's SCTP).
+PACKETS_PER_SACK = 2
+SACK_DELAY_SECONDS = 0.2
+_CHUNKS_ROOM = SCTP_MAX_PACKET_LENGTH - SCTP_COMMON_HEADER_LENGTH
+
+
+class ChunkBundle(Chunk):
+    """Chunks already serialized, each padded to 4 bytes as aiortc's chunks are: aiortc's
+    serializer puts them behind one common header and one CRC32c over the whole packet,
+    as it does for one chunk."""
+
+    def __init__(self, serialized: Sequence[bytes]) -> None:
+        super().__init__()
+        self.serialized = b"".join(serialized)
+        self.count = len(serialized)
+
+    def __bytes__(self) -> bytes:
+        return self.serialized
+
+    def __repr__(self) -> str:
+        return f"ChunkBundle({self.count} chunks, {len(self.serialized)} bytes)"
+
+
+def packets_of(chunks: Sequence[Chunk]) -> list[list[bytes]]:
+    """The serialized chunks of each packet that carries `chunks` (in the order aiortc sent
+    them): the last SACK first (it acknowledges all an earlier one did), the rest in order,
+    a new packet when the next chunk does not fit or is a control chunk after DATA."""
+    sacks = [chunk for chunk in chunks if isinstance(chunk, SackChunk)]
+    ordered = sacks[-1:] + [chunk for chunk in chunks if not isinstance(chunk, SackChunk)]
+    packets: list[list[bytes]] = []
+    size = 0
+    carries_data = False
+    for chunk in ordered:
+        serialized = bytes(chunk)
+        is_data = isinstance(chunk, DataChunk)
+        if not packets or size + len(serialized) > _CHUNKS_ROOM or (carries_data and not is_data):
+            packets.append([])
+            size = 0
+            carries_data = False
+        packets[-1].append(serialized)
+        size += len(serialized)
+        carries_data |= is_data
+    return packets
+
+
+class SctpTuning:
+    """Bundling and delayed SACKs on one aiortc association (see the module's docstring)."""
+
+    def __init__(self, sctp: RTCSctpTransport) -> None:
+        self.sctp = sctp
+        self.waiting: list[Chunk] = []  # the bundled chunks the units under way sent
+        self.units_under_way = 0
+        self.packets_unacknowledged = 0  # packets with data since the last SACK
+        self.gap_reported = False  # the last SACK's decision saw a gap or duplicate
+        self.sack_timer: asyncio.TimerHandle | None = None
+        self.delayed_sack: asyncio.Task[None] | None = None
+        self.aiortc = route_sctp_sending(sctp, send_chunk=self.send_chunk, send_sack=self.send_sack, work=self.work)
+
+    async def work(self, step: Awaitable[None]) -> None:
+        self.units_under_way += 1
+        try:
+            await step
+        finally:
+            self.units_under_way -= 1
+        if not self.units_under_way and self.waiting:
+            await self.send_waiting()
+
+    async def send_chunk(self, chunk: Chunk) -> None:
+        if self.units_under_way and chunk.type in BUNDLED_CHUNK_TYPES:
+            self.waiting.append(chunk)
+            return
+        await self.send_waiting()
+        await self.aiortc.send_packet(chunk)
+
+    async def send_waiting(self) -> None:
+        if self.sack_timer is not None and any(isinstance(chunk, DataChunk) for chunk in self.waiting):
+            # The SACK still owed rides along with the DATA: no packet of its own.
+            self.units_under_way += 1
+            try:
+                await self.send_sack_now()
+            finally:
+                self.units_under_way -= 1
+        chunks, self.waiting = self.waiting, []
+        for packet in packets_of(chunks):
+            await self.aiortc.send_packet(ChunkBundle(packet))
+
+    async def send_sack(self) -> None:
+        """In place of aiortc's SACK after each received packet that brought data."""
+        self.packets_unacknowledged += 1
+        trouble = sack_reports_trouble(self.sctp)
+        gap_closed, self.gap_reported = self.gap_reported and not trouble, trouble
+        if trouble or gap_closed or self.packets_unacknowledged >= PACKETS_PER_SACK:
+            await self.send_sack_now()
+            return
+        hold_sack(self.sctp)
+        if self.sack_timer is None:
+            self.sack_timer = asyncio.get_running_loop().call_later(SACK_DELAY_SECONDS, self.sack_delay_over)
+
+    async def send_sack_now(self) -> None:
+        if self.sack_timer is not None:
+            self.sack_timer.cancel()
+            self.sack_timer = None
+        self.packets_unacknowledged = 0
+        await self.aiortc.send_sack()
+
+    def sack_delay_over(self) -> None:
+        self.sack_timer = None
+        if self.sctp.state == "connected":
+            self.delayed_sack = asyncio.ensure_future(self.send_delayed_sack())
+
+    async def send_delayed_sack(self) -> None:
+        try:
+            await self.work(self.send_sack_now())
+        except ConnectionError:  # DTLS closed meanwhile: nobody left to acknowledge
+            pass
+
+
+def tune_sctp(sctp: RTCSctpTransport) -> SctpTuning:
+    """Bundle the association's chunks and delay its SACKs from now on (before it starts)."""
+    return SctpTuning(sctp)

@@ -1,0 +1,385 @@
+"""sctp_tuning.py: bundled chunks and delayed SACKs, between real aiortc associations.
+
+Two kinds of pair: aiortc peer connections over loopback (real ICE, DTLS and sockets), and
+bare SCTP associations over an in-memory wire on a virtual clock, for exact SACK timing.
+Packets are counted where SCTP hands them to DTLS (`_send_data`, one call per packet).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiortc import RTCConfiguration, RTCDataChannel, RTCDataChannelParameters, RTCPeerConnection, RTCSctpTransport
+from aiortc.rtcsctptransport import (
+    SCTP_MAX_PACKET_LENGTH,
+    Chunk,
+    DataChunk,
+    ForwardTsnChunk,
+    SackChunk,
+    parse_packet,
+    serialize_packet,
+)
+
+from rtcshim import sctp_tuning
+from rtcshim.sctp_tuning import ChunkBundle, packets_of, tune_sctp
+from rtcshim.socket_buffers import enlarge_socket_buffers
+
+from .event_loop import run, run_in_virtual_time
+
+# --- packets ---------------------------------------------------------------------------
+
+
+def data_chunk(tsn: int, size: int) -> DataChunk:
+    chunk = DataChunk(flags=3)
+    chunk.tsn, chunk.stream_id, chunk.stream_seq, chunk.protocol = tsn, 1, tsn, 53
+    chunk.user_data = bytes([tsn % 256]) * size
+    return chunk
+
+
+def sack(cumulative_tsn: int) -> SackChunk:
+    chunk = SackChunk()
+    chunk.cumulative_tsn, chunk.advertised_rwnd = cumulative_tsn, 65536
+    return chunk
+
+
+def forward_tsn(cumulative_tsn: int) -> ForwardTsnChunk:
+    chunk = ForwardTsnChunk()
+    chunk.cumulative_tsn = cumulative_tsn
+    return chunk
+
+
+def kinds(serialized: list[bytes]) -> list[str]:
+    return [type(parse_packet(serialize_packet(5000, 5000, 1, ChunkBundle([one])))[3][0]).__name__
+            for one in serialized]
+
+
+def test_a_bundle_is_one_packet_that_aiortc_parses_back_chunk_for_chunk() -> None:
+    """One common header, each chunk padded to 4 bytes, a CRC32c over all of it: aiortc's
+    parser (which checks the CRC) finds every chunk with its fields."""
+    chunks: list[Chunk] = [sack(7), data_chunk(1, 101), data_chunk(2, 3), data_chunk(3, 0)]
+    packet = serialize_packet(5000, 5001, 0xDEADBEEF, ChunkBundle([bytes(chunk) for chunk in chunks]))
+    source, destination, tag, parsed = parse_packet(packet)
+    assert (source, destination, tag) == (5000, 5001, 0xDEADBEEF)
+    assert [type(chunk) for chunk in parsed] == [SackChunk, DataChunk, DataChunk, DataChunk]
+    assert [(c.tsn, c.user_data) for c in parsed if isinstance(c, DataChunk)] == [
+        (1, b"\x01" * 101), (2, b"\x02" * 3), (3, b"")]
+    corrupted = packet[:20] + bytes([packet[20] ^ 1]) + packet[21:]
+    try:
+        parse_packet(corrupted)
+    except ValueError as error:
+        assert "checksum" in str(error)
+    else:
+        raise AssertionError("a corrupted bundle passed aiortc's CRC check")
+
+
+def test_packets_hold_the_last_sack_first_then_data_in_order_within_the_size_limit() -> None:
+    chunks: list[Chunk] = [data_chunk(tsn, 300) for tsn in range(1, 8)]
+    chunks.insert(3, sack(10))
+    chunks.append(sack(11))
+    packets = packets_of(chunks)
+    assert all(12 + sum(map(len, packet)) <= SCTP_MAX_PACKET_LENGTH for packet in packets)
+    assert [kinds(packet) for packet in packets] == [
+        ["SackChunk", "DataChunk", "DataChunk", "DataChunk"], ["DataChunk"] * 3, ["DataChunk"]]
+    sent = [parse_packet(serialize_packet(1, 2, 3, ChunkBundle(packet)))[3] for packet in packets]
+    assert [c.tsn for c in itertools.chain(*sent) if isinstance(c, DataChunk)] == list(range(1, 8))
+    assert [c.cumulative_tsn for c in itertools.chain(*sent) if isinstance(c, SackChunk)] == [11]
+
+
+def test_a_control_chunk_after_data_starts_a_packet_of_its_own() -> None:
+    """RFC 4960 section 6.10: control chunks come first in a packet."""
+    packets = packets_of([data_chunk(1, 10), forward_tsn(1), data_chunk(2, 10)])
+    assert [kinds(packet) for packet in packets] == [["DataChunk"], ["ForwardTsnChunk", "DataChunk"]]
+
+
+# --- two aiortc peer connections over loopback ----------------------------------------
+
+
+@dataclass
+class PacketCount:
+    """The packets one association handed to DTLS, and the chunks in them."""
+
+    packets: int = 0
+    sacks: int = 0
+    data_chunks: int = 0
+    drop: Callable[[int], bool] = lambda number: False  # by the packet's number, from 1
+
+    def watch(self, sctp: RTCSctpTransport) -> None:
+        dtls = sctp.transport
+        send_data = dtls._send_data
+
+        async def count_and_send(data: bytes) -> None:
+            self.packets += 1
+            chunks = parse_packet(data)[3]
+            self.sacks += sum(isinstance(chunk, SackChunk) for chunk in chunks)
+            self.data_chunks += sum(isinstance(chunk, DataChunk) for chunk in chunks)
+            if not self.drop(self.packets):
+                await send_data(data)
+
+        dtls._send_data = count_and_send  # type: ignore[method-assign]
+
+
+@dataclass
+class PeerPair:
+    offerer: RTCPeerConnection
+    answerer: RTCPeerConnection
+    sent: PacketCount = field(default_factory=PacketCount)  # by the offerer
+    acknowledged: PacketCount = field(default_factory=PacketCount)  # by the answerer
+
+    async def channel(self, label: str, **options: Any) -> tuple[RTCDataChannel, RTCDataChannel]:
+        """A negotiated channel (no DCEP round trip): the offerer's end and the answerer's."""
+        stream_id = 2 * len(self.offerer.sctp._data_channels) if self.offerer.sctp else 0  # type: ignore[union-attr]
+        ends = [pc.createDataChannel(label, negotiated=True, id=stream_id, **options)
+                for pc in (self.offerer, self.answerer)]
+        for end in ends:
+            while end.readyState != "open":
+                await asyncio.sleep(0.01)
+        return ends[0], ends[1]
+
+
+async def connected_pair(tuned: tuple[bool, bool]) -> PeerPair:
+    """Two peer connections; `tuned` says which of offerer and answerer is rtcshim's."""
+    pair = PeerPair(*(RTCPeerConnection(RTCConfiguration(iceServers=[])) for _ in range(2)))
+    pair.offerer.createDataChannel("negotiation")
+    await pair.offerer.setLocalDescription(await pair.offerer.createOffer())
+    await pair.answerer.setRemoteDescription(pair.offerer.localDescription)
+    await pair.answerer.setLocalDescription(await pair.answerer.createAnswer())
+    await pair.offerer.setRemoteDescription(pair.answerer.localDescription)
+    for pc, is_tuned in zip((pair.offerer, pair.answerer), tuned, strict=True):
+        assert pc.sctp is not None
+        if is_tuned:  # as rtcshim's peer connections are
+            tune_sctp(pc.sctp)
+            enlarge_socket_buffers(pc.sctp.transport.transport._connection)
+    while pair.answerer.sctp is None or pair.answerer.sctp.state != "connected":
+        await asyncio.sleep(0.01)
+    assert pair.offerer.sctp is not None
+    pair.sent.watch(pair.offerer.sctp)
+    pair.acknowledged.watch(pair.answerer.sctp)
+    return pair
+
+
+def mixed_messages(count: int) -> list[bytes]:
+    """Small ones mostly, and now and then one that takes several DATA chunks."""
+    sizes = itertools.cycle([100, 1, 100, 37, 100, 3000, 100, 1160, 100, 5000])
+    return [number.to_bytes(4, "big") + bytes([number % 251]) * next(sizes) for number in range(count)]
+
+
+async def deliver(
+    sender: RTCDataChannel, receiver: RTCDataChannel, messages: list[bytes], *, until: int | None = None
+) -> list[bytes]:
+    """Send all, wait until `until` (default: all) arrived, plus a moment for stragglers."""
+    received: list[bytes] = []
+    enough = asyncio.get_running_loop().create_future()
+
+    def take(message: bytes) -> None:
+        received.append(message)
+        if len(received) >= (until or len(messages)) and not enough.done():
+            enough.set_result(None)
+
+    receiver.on("message", take)
+    for message in messages:
+        sender.send(message)
+    await asyncio.wait_for(enough, 60)
+    await asyncio.sleep(0.3)
+    return received
+
+
+def test_ten_thousand_small_messages_go_in_far_fewer_packets_with_fewer_sacks() -> None:
+    messages = [number.to_bytes(4, "big") + bytes(96) for number in range(10_000)]
+
+    async def scenario() -> tuple[list[bytes], PeerPair]:
+        pair = await connected_pair((True, True))
+        sender, receiver = await pair.channel("small")
+        received = await deliver(sender, receiver, messages)
+        await pair.offerer.close()
+        await pair.answerer.close()
+        return received, pair
+
+    received, pair = run(scenario())
+    assert received == messages
+    assert pair.sent.data_chunks >= len(messages)
+    assert pair.sent.packets < len(messages) / 5  # 1,160 bytes of chunks hold 9 of these
+    # The receiver acknowledged at least every second packet, never every one.
+    assert pair.sent.packets / 2 - 10 <= pair.acknowledged.sacks < pair.sent.packets * 0.75
+
+
+def test_ten_thousand_messages_of_mixed_sizes_arrive_whole_and_in_order() -> None:
+    messages = mixed_messages(10_000)
+
+    async def scenario() -> tuple[list[bytes], PeerPair]:
+        pair = await connected_pair((True, True))
+        sender, receiver = await pair.channel("mixed")
+        received = await deliver(sender, receiver, messages)
+        await pair.offerer.close()
+        await pair.answerer.close()
+        return received, pair
+
+    received, pair = run(scenario())
+    assert received == messages
+    assert pair.sent.packets < pair.sent.data_chunks
+
+
+def test_plain_aiortc_and_a_tuned_association_understand_each_other_both_ways() -> None:
+    """Plain aiortc sends one chunk a packet and SACKs each; the tuned end bundles, also
+    the fragments of the large messages among the small ones, and SACKs every second."""
+    messages = [message if number % 50 else message * 50 for number, message in enumerate(
+        number.to_bytes(4, "big") + bytes(96) for number in range(2_000))]
+
+    async def scenario(tuned: tuple[bool, bool]) -> tuple[list[bytes], list[bytes], PeerPair]:
+        pair = await connected_pair(tuned)
+        offerer_end, answerer_end = await pair.channel("both ways")
+        forth = await deliver(offerer_end, answerer_end, messages)
+        back = await deliver(answerer_end, offerer_end, messages)
+        await pair.offerer.close()
+        await pair.answerer.close()
+        return forth, back, pair
+
+    for tuned in ((True, False), (False, True)):
+        forth, back, pair = run(scenario(tuned))
+        assert (forth, back) == (messages, messages), tuned
+        tuned_side, plain_side = (pair.sent, pair.acknowledged) if tuned[0] else (pair.acknowledged, pair.sent)
+        assert plain_side.packets >= plain_side.data_chunks + plain_side.sacks, tuned  # a packet each
+        assert tuned_side.packets < (tuned_side.data_chunks + tuned_side.sacks) / 2, tuned
+
+
+def test_lost_packets_leave_reliable_channels_whole_and_partial_ones_in_order() -> None:
+    """Every 9th of the offerer's first 400 packets is lost: the reliable channel's
+    messages all arrive in order (retransmitted, bundled); the unordered one's all arrive;
+    the ordered one with maxRetransmits=0 skips what was lost (FORWARD TSN) but keeps
+    its order."""
+    small = [number.to_bytes(4, "big") + bytes(96) for number in range(3000)]
+
+    async def scenario() -> tuple[list[bytes], list[bytes], list[bytes], PeerPair]:
+        pair = await connected_pair((True, True))
+        channels = [await pair.channel(label, **options) for label, options in (
+            ("reliable", {}), ("unordered", {"ordered": False}), ("lossy", {"maxRetransmits": 0}))]
+        pair.sent.drop = lambda number: number <= 400 and number % 9 == 0
+        arrivals: list[list[bytes]] = [[], [], []]
+        for (_, receiver), arrived in zip(channels, arrivals, strict=True):
+            receiver.on("message", arrived.append)
+        for message in small:
+            for sender, _ in channels:
+                sender.send(message)
+        while len(arrivals[0]) < len(small) or len(arrivals[1]) < len(small):
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)
+        await pair.offerer.close()
+        await pair.answerer.close()
+        return *arrivals, pair
+
+    reliable, unordered, lossy, pair = run(scenario())
+    assert reliable == small
+    assert sorted(unordered) == small
+    assert lossy == sorted(set(lossy)) and set(lossy) <= set(small)
+    assert len(lossy) < len(small)  # the losses did reach it: the test tested something
+    assert pair.sent.data_chunks > 3 * len(small)  # retransmits
+
+
+# --- SACK timing, on a virtual clock ----------------------------------------------------
+
+
+class Wire:
+    """Stands in for one end of a DTLS transport: carries SCTP packets to the other end,
+    on the next turn of the loop; notes when each packet left and what was in it."""
+
+    state = "connected"
+
+    def __init__(self, role: str) -> None:
+        self._role = role
+        self.far_end: Wire | None = None
+        self.receiver: Any = None
+        self.sent: list[tuple[float, list[str]]] = []
+        self.lose_next = False
+        self.deliveries: set[asyncio.Task[None]] = set()
+
+    def _register_data_receiver(self, receiver: Any) -> None:
+        self.receiver = receiver
+
+    def _unregister_data_receiver(self, receiver: Any) -> None:
+        self.receiver = None
+
+    async def _send_data(self, data: bytes) -> None:
+        loop = asyncio.get_running_loop()
+        self.sent.append((loop.time(), [type(chunk).__name__ for chunk in parse_packet(data)[3]]))
+        if self.lose_next:
+            self.lose_next = False
+            return
+        task = asyncio.ensure_future(self.arrive(data))
+        self.deliveries.add(task)
+        task.add_done_callback(self.deliveries.discard)
+
+    async def arrive(self, data: bytes) -> None:
+        assert self.far_end is not None and self.far_end.receiver is not None
+        await self.far_end.receiver._handle_data(data)
+
+    def sacks(self) -> list[float]:
+        return [time for time, chunks in self.sent if "SackChunk" in chunks]
+
+
+async def associated() -> tuple[RTCDataChannel, Wire, Wire]:
+    """A tuned association pair over a Wire; the first end's negotiated channel and the
+    wires of the first (client) end and of the second (server) end."""
+    wires = Wire("client"), Wire("server")
+    wires[0].far_end, wires[1].far_end = wires[1], wires[0]
+    ends = [RTCSctpTransport(wire) for wire in wires]  # type: ignore[arg-type]
+    for end in ends:
+        tune_sctp(end)
+    channels = [RTCDataChannel(end, RTCDataChannelParameters(label="timed", negotiated=True, id=1)) for end in ends]
+    await asyncio.gather(*(end.start(end.getCapabilities(), 5000) for end in ends))
+    while channels[0].readyState != "open" or channels[1].readyState != "open":
+        await asyncio.sleep(0.001)
+    await asyncio.sleep(1)  # the handshake's last SACKs are done
+    wires[0].sent.clear()
+    wires[1].sent.clear()
+    return channels[0], wires[0], wires[1]
+
+
+def test_one_packet_is_acknowledged_after_the_sack_delay_two_at_once() -> None:
+    async def scenario() -> tuple[float, list[float], list[float]]:
+        channel, _, acknowledging = await associated()
+        start = asyncio.get_running_loop().time()
+        channel.send(b"alone")
+        await asyncio.sleep(1)
+        one = acknowledging.sacks()
+        acknowledging.sent.clear()
+        start_two = asyncio.get_running_loop().time()
+        channel.send(b"x" * 1100)  # two packets: this one fills the first
+        channel.send(b"y" * 1100)
+        await asyncio.sleep(1)
+        return start, one, [time - start_two for time in acknowledging.sacks()]
+
+    start, one, two = run_in_virtual_time(scenario())
+    assert one == [start + sctp_tuning.SACK_DELAY_SECONDS]
+    assert two == [0.0]
+
+
+def test_a_gap_is_acknowledged_at_once_and_so_are_its_filling_and_a_duplicate() -> None:
+    async def scenario() -> tuple[list[float], list[float]]:
+        channel, sending, acknowledging = await associated()
+        start = asyncio.get_running_loop().time()
+        sending.lose_next = True
+        channel.send(b"a" * 1100)  # lost
+        channel.send(b"b" * 1100)  # arrives after a gap
+        await asyncio.sleep(5)  # aiortc's T3 (1 s at least) resends both: the gap filled, then a duplicate
+        data_sent = [time - start for time, chunks in sending.sent if "DataChunk" in chunks]
+        return data_sent, [time - start for time in acknowledging.sacks()]
+
+    data_sent, sacks = run_in_virtual_time(scenario())
+    assert data_sent[:2] == [0.0, 0.0] and len(data_sent) == 4 and data_sent[2] == data_sent[3] >= 1
+    assert sacks == data_sent[1:]  # none waited for the delay
+
+
+def test_a_sack_owed_rides_along_with_data_sent_back() -> None:
+    async def scenario() -> list[list[str]]:
+        channel, _, acknowledging = await associated()
+        channel.send(b"ping")
+        await asyncio.sleep(0.01)
+        answering = next(iter(acknowledging.receiver._data_channels.values()))
+        answering.send(b"pong")
+        await asyncio.sleep(1)
+        return [chunks for _, chunks in acknowledging.sent]
+
+    assert run_in_virtual_time(scenario()) == [["SackChunk", "DataChunk"]]
