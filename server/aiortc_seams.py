@@ -62,6 +62,8 @@ from aiortc.stats import RTCTransportStats
 from cryptography import x509
 from OpenSSL import SSL
 
+from .mdns_candidates import resolve_names_aside
+
 NameKind = Literal["attribute", "method", "coroutine method"]
 
 
@@ -354,7 +356,9 @@ def guard_remote_candidates(peer_connection: RTCPeerConnection, allowed: Callabl
 
 
 def guard_connection(connection: Connection, allowed: Callable[[str, int], bool]) -> None:
-    """One ICE connection takes a remote candidate only if `allowed(address, port)`."""
+    """One ICE connection takes a remote candidate only if `allowed(address, port)`; its
+    remote mDNS names resolve without holding up the call that added them (mdns_candidates.py)."""
+    resolve_names_aside(connection)
     add_remote: Callable[[Any, str], None] = ICE_ADD_REMOTE_CANDIDATE.get(connection)
 
     def add_allowed_remote(candidate: Any, network_host: str) -> None:
