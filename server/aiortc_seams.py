@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import collections
 import contextlib
 import contextvars
 import copy
@@ -114,6 +115,8 @@ SCTP_TRANSMIT = PrivateName(
     RTCSctpTransport, "_transmit", "coroutine method", "SCTP chunks bundled into packets (sctp_tuning.py)")
 SCTP_DATA_CHANNEL_FLUSH = PrivateName(
     RTCSctpTransport, "_data_channel_flush", "coroutine method", "SCTP chunks bundled into packets (sctp_tuning.py)")
+SCTP_SENT_QUEUE = PrivateName(
+    RTCSctpTransport, "_sent_queue", "attribute", "one scan for retransmissions per flush (sctp_tuning.py)")
 DATA_CHANNEL_ADD_BUFFERED_AMOUNT = PrivateName(
     RTCDataChannel, "_addBufferedAmount", "method", "the page's bufferedAmount, lowered as SCTP takes each message")
 DATA_CHANNEL_SET_ID = PrivateName(
@@ -247,7 +250,7 @@ ICE_ROLE_SET = _offer_state(RTCIceTransport, "_role_set")
 PRIVATE_NAMES: tuple[PrivateName, ...] = (
     ICE_CONNECTION, ICE_NOMINATED, ICE_CHECK_LIST, DTLS_ROLE, DTLS_STATS, DTLS_SSL, DTLS_SEND_RTP,
     SCTP_SRTT, SCTP_SET_STATE, SCTP_SEND_CHUNK, SCTP_SEND_SACK, SCTP_SACK_NEEDED, SCTP_SACK_MISORDERED,
-    SCTP_SACK_DUPLICATES, SCTP_HANDLE_DATA, SCTP_TRANSMIT, SCTP_DATA_CHANNEL_FLUSH,
+    SCTP_SACK_DUPLICATES, SCTP_HANDLE_DATA, SCTP_TRANSMIT, SCTP_DATA_CHANNEL_FLUSH, SCTP_SENT_QUEUE,
     DATA_CHANNEL_ADD_BUFFERED_AMOUNT, SCTP_MAX_MESSAGE_SIZE,
     PEER_CONNECTION_CERTIFICATES, CERTIFICATE_X509,
     CERTIFICATE_SSL_CONTEXT, TRANSCEIVER_CODECS, TRANSCEIVER_HEADER_EXTENSIONS, TRANSCEIVER_OFFER_DIRECTION,
@@ -557,30 +560,51 @@ class SctpSending:
     send_sack: Callable[[], Awaitable[None]]  # a SACK of what was received, now
 
 
+# aiortc's units of work on an association: a received packet, a transmission (of what
+# its congestion window allows), a flush of its data channels' queue (a transmission a message).
+SctpUnit = Literal["packet", "transmission", "flush"]
+
+
 def route_sctp_sending(
     sctp: RTCSctpTransport,
     *,
     send_chunk: Callable[[Chunk], Awaitable[None]],
     send_sack: Callable[[], Awaitable[None]],
-    work: Callable[[Awaitable[None]], Awaitable[None]],
+    work: Callable[[SctpUnit, Awaitable[None]], Awaitable[None]],
 ) -> SctpSending:
     """From now on the association hands each chunk it sends to `send_chunk(chunk)` and
     the SACK it owes after a received packet to `send_sack()`, and runs each unit of its
-    work (a received packet, a transmission, a flush of its data channels' queue) as
-    `work(step)`, so that the chunks one unit sends can wait for its end. Returns aiortc's
-    own ways out, which those call."""
+    work as `work(unit, step)`, so that the chunks one unit sends can wait for its end.
+    Returns aiortc's own ways out, which those call."""
     sending = SctpSending(SCTP_SEND_CHUNK.get(sctp), SCTP_SEND_SACK.get(sctp))
     SCTP_SEND_CHUNK.set(sctp, send_chunk)
     SCTP_SEND_SACK.set(sctp, send_sack)
-    for unit in (SCTP_HANDLE_DATA, SCTP_TRANSMIT, SCTP_DATA_CHANNEL_FLUSH):
-        step: Callable[..., Awaitable[None]] = unit.get(sctp)
-        unit.set(sctp, functools.partial(_as_work, work, step))
+    units: tuple[tuple[PrivateName, SctpUnit], ...] = (
+        (SCTP_HANDLE_DATA, "packet"), (SCTP_TRANSMIT, "transmission"), (SCTP_DATA_CHANNEL_FLUSH, "flush"))
+    for name, unit in units:
+        step: Callable[..., Awaitable[None]] = name.get(sctp)
+        name.set(sctp, functools.partial(_as_work, work, unit, step))
     return sending
 
 
-async def _as_work(work: Callable[[Awaitable[None]], Awaitable[None]], step: Callable[..., Awaitable[None]],
-                   *args: Any) -> None:
-    await work(step(*args))
+async def _as_work(work: Callable[[SctpUnit, Awaitable[None]], Awaitable[None]], unit: SctpUnit,
+                   step: Callable[..., Awaitable[None]], *args: Any) -> None:
+    await work(unit, step(*args))
+
+
+@contextlib.contextmanager
+def sent_chunks_set_aside(sctp: RTCSctpTransport) -> Iterator[None]:
+    """Meanwhile the association sees none of its chunks awaiting acknowledgement, so its
+    transmission skips its scan of them for retransmissions (as many as are in flight, at
+    every message sent); the chunks it sends meanwhile join them after, in order. Only for
+    a transmission that has no retransmission to find."""
+    awaiting: collections.deque[Any] = SCTP_SENT_QUEUE.get(sctp)
+    SCTP_SENT_QUEUE.set(sctp, collections.deque())
+    try:
+        yield
+    finally:
+        awaiting.extend(SCTP_SENT_QUEUE.get(sctp))
+        SCTP_SENT_QUEUE.set(sctp, awaiting)
 
 
 def hold_sack(sctp: RTCSctpTransport) -> None:

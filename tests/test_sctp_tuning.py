@@ -8,11 +8,13 @@ Packets are counted where SCTP hands them to DTLS (`_send_data`, one call per pa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from aiortc import RTCConfiguration, RTCDataChannel, RTCDataChannelParameters, RTCPeerConnection, RTCSctpTransport
 from aiortc.rtcsctptransport import (
     SCTP_MAX_PACKET_LENGTH,
@@ -25,6 +27,7 @@ from aiortc.rtcsctptransport import (
 )
 
 from rtcshim import sctp_tuning
+from rtcshim.aiortc_seams import sent_chunks_set_aside
 from rtcshim.sctp_tuning import ChunkBundle, packets_of, tune_sctp
 from rtcshim.socket_buffers import enlarge_socket_buffers
 
@@ -383,3 +386,32 @@ def test_a_sack_owed_rides_along_with_data_sent_back() -> None:
         return [chunks for _, chunks in acknowledging.sent]
 
     assert run_in_virtual_time(scenario()) == [["SackChunk", "DataChunk"]]
+
+
+def test_a_flush_scans_for_retransmissions_once_and_loses_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """300 messages sent at once: one flush, one transmission a message; all but the first
+    skip the scan of the chunks in flight. A packet lost on the way is still retransmitted."""
+    set_aside = []
+
+    @contextlib.contextmanager
+    def counted(sctp: RTCSctpTransport) -> Iterator[None]:
+        set_aside.append(sctp)
+        with sent_chunks_set_aside(sctp):
+            yield
+
+    monkeypatch.setattr(sctp_tuning, "sent_chunks_set_aside", counted)
+
+    async def scenario() -> list[bytes]:
+        channel, sending, acknowledging = await associated()
+        received: list[bytes] = []
+        answering = next(iter(acknowledging.receiver._data_channels.values()))
+        answering.on("message", received.append)
+        sending.lose_next = True
+        for number in range(300):
+            channel.send(number.to_bytes(2, "big") * 50)
+        await asyncio.sleep(10)
+        return received
+
+    received = run_in_virtual_time(scenario())
+    assert received == [number.to_bytes(2, "big") * 50 for number in range(300)]
+    assert len(set_aside) >= 250
