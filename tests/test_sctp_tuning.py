@@ -190,18 +190,20 @@ async def deliver(
     return received
 
 
+async def one_way_between_tuned_peers(messages: list[bytes]) -> tuple[list[bytes], PeerPair]:
+    """What arrived of `messages` sent from the offerer to the answerer, both tuned."""
+    pair = await connected_pair((True, True))
+    sender, receiver = await pair.channel("one way")
+    received = await deliver(sender, receiver, messages)
+    await pair.offerer.close()
+    await pair.answerer.close()
+    return received, pair
+
+
 def test_ten_thousand_small_messages_go_in_far_fewer_packets_with_fewer_sacks() -> None:
     messages = [number.to_bytes(4, "big") + bytes(96) for number in range(10_000)]
 
-    async def scenario() -> tuple[list[bytes], PeerPair]:
-        pair = await connected_pair((True, True))
-        sender, receiver = await pair.channel("small")
-        received = await deliver(sender, receiver, messages)
-        await pair.offerer.close()
-        await pair.answerer.close()
-        return received, pair
-
-    received, pair = run(scenario())
+    received, pair = run(one_way_between_tuned_peers(messages))
     assert received == messages
     assert pair.sent.data_chunks >= len(messages)
     assert pair.sent.packets < len(messages) / 5  # 1,160 bytes of chunks hold 9 of these
@@ -212,15 +214,7 @@ def test_ten_thousand_small_messages_go_in_far_fewer_packets_with_fewer_sacks() 
 def test_ten_thousand_messages_of_mixed_sizes_arrive_whole_and_in_order() -> None:
     messages = mixed_messages(10_000)
 
-    async def scenario() -> tuple[list[bytes], PeerPair]:
-        pair = await connected_pair((True, True))
-        sender, receiver = await pair.channel("mixed")
-        received = await deliver(sender, receiver, messages)
-        await pair.offerer.close()
-        await pair.answerer.close()
-        return received, pair
-
-    received, pair = run(scenario())
+    received, pair = run(one_way_between_tuned_peers(messages))
     assert received == messages
     assert pair.sent.packets < pair.sent.data_chunks
 
