@@ -129,15 +129,17 @@ class SctpTuning:
             await self.send_waiting()
 
     async def flush(self, step: Awaitable[None]) -> None:
-        self.flushes.append(Flush(asyncio.current_task()))
+        flush = Flush(asyncio.current_task())
+        self.flushes.append(flush)
         try:
             await step
         finally:
-            self.flushes.pop()
+            self.flushes.remove(flush)  # not pop(): flushes of other tasks may end in any order
 
     async def transmit(self, step: Awaitable[None]) -> None:
-        flush = self.flushes[-1] if self.flushes else None
-        if flush is None or flush.task is not asyncio.current_task():
+        task = asyncio.current_task()
+        flush = next((flush for flush in reversed(self.flushes) if flush.task is task), None)
+        if flush is None:
             await step
         elif flush.scanned:
             with sent_chunks_set_aside(self.sctp):
