@@ -373,7 +373,7 @@ def test_a_sack_owed_rides_along_with_data_sent_back() -> None:
     async def scenario() -> list[list[str]]:
         channel, _, acknowledging = await associated()
         channel.send(b"ping")
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(sctp_tuning.SACK_DELAY_SECONDS / 2)  # the reply comes before the delay is over
         answering = next(iter(acknowledging.receiver._data_channels.values()))
         answering.send(b"pong")
         await asyncio.sleep(1)
