@@ -103,8 +103,9 @@ def assert_bundled_both_ways(to_peer: SctpCount, from_peer: SctpCount) -> None:
     large = SMALL_MESSAGES // LARGE_EVERY
     assert to_peer.data_chunks >= SMALL_MESSAGES - large + large * (LARGE_SIZE // 1160)
     assert to_peer.sent < to_peer.data_chunks / 2, to_peer  # bundled
-    # From the browser the server only acknowledged: a SACK for every second packet at least, one at most.
-    assert from_peer.data_chunks == 0
+    # From the browser the server acknowledged: a SACK for every second packet at least, one at
+    # most. (It may still retransmit the first transfer's last chunks meanwhile, under load:
+    # their SACKs ride on the browser's DATA, so no count of its own DATA is asserted.)
     assert from_peer.received / 2 - 10 <= from_peer.sacks <= from_peer.received, from_peer
 
 
