@@ -42,6 +42,7 @@ from aiortc.sdp import SessionDescription
 
 from .aiortc_seams import (
     carry_data_on,
+    end_checks_promptly,
     end_first_checks,
     ice_connection,
     recover_failed_transport,
@@ -147,6 +148,7 @@ class IceRestarts:
         fresh = Connection(ice_controlling=controlling, transport_policy=ICE_TRANSPORT_POLICIES[policy])
         self._guard(fresh)
         stay_closed(fresh)
+        end_checks_promptly(fresh)
         await fresh.gather_candidates()
         swap_in_connection(ice, fresh)
         self._restarts[ice] = _Restart(ice, old, fresh)
