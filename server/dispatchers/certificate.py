@@ -48,7 +48,7 @@ CIPHERS = b":".join(
     for kind in ("ECDSA", "RSA")
     for suite in ("AES128-GCM-SHA256", "CHACHA20-POLY1305", "AES128-SHA", "AES256-SHA")
 )
-# Key generation (an 8192-bit RSA key: seconds) runs off the event loop on threads of its
+# RSA key generation (an 8192-bit key: seconds) runs off the event loop on threads of its
 # own: on asyncio's default pool, which the rest of the server shares, a page queueing
 # many would starve every session. SessionDispatcher also limits each session's share.
 KEY_GENERATION = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1), thread_name_prefix="rtcshim-keygen")
@@ -92,6 +92,13 @@ def generate(algorithm: dict[str, Any], now: datetime.datetime | None = None) ->
         .sign(key, hashes.SHA256())
     )
     return BridgeCertificate(key, cert)
+
+
+def generates_quickly(algorithm: dict[str, Any]) -> bool:
+    """Whether `generate` takes a fraction of a millisecond (ECDSA P-256: a key and a
+    signature, 0.3 ms here), so that the event loop may run it: RSA searches for primes,
+    for up to seconds, on the key threads."""
+    return bool(algorithm["name"].translate(_ASCII_UPPER) == "ECDSA")
 
 
 def _generate_key(algorithm: dict[str, Any]) -> PrivateKey:

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from ..session import Session
 
 DEVICE_KINDS = {"audio": "audioinput", "video": "videoinput"}
-# Keys one session generates at a time (certificate.KEY_GENERATION); its further
-# generateCertificate calls wait their turn, so no page holds all the key threads.
+# Keys one session generates at a time on the key threads (certificate.KEY_GENERATION: RSA);
+# its further generateCertificate calls wait their turn, so no page holds all the threads.
 KEY_GENERATIONS_PER_SESSION = 1
 
 
@@ -54,9 +54,13 @@ class SessionDispatcher(Dispatcher):
         return {"fingerprints": dtls_certificate.dtls_fingerprints(peer_connection.certificate)}
 
     async def generate_certificate(self, params: Params) -> Result:
-        async with self._key_generations:
-            generated = await asyncio.get_running_loop().run_in_executor(
-                dtls_certificate.KEY_GENERATION, dtls_certificate.generate, params["algorithm"])
+        if dtls_certificate.generates_quickly(params["algorithm"]):
+            # Less than the trip to a key thread and back costs under load.
+            generated = dtls_certificate.generate(params["algorithm"])
+        else:
+            async with self._key_generations:
+                generated = await asyncio.get_running_loop().run_in_executor(
+                    dtls_certificate.KEY_GENERATION, dtls_certificate.generate, params["algorithm"])
         certificate = dtls_certificate.CertificateDispatcher(
             self.session, self.session.new_handle("Certificate"), self, generated)
         certificate.announce()
