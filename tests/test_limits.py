@@ -12,7 +12,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from rtcshim import sdp_fixes
 from rtcshim.cli import parse_arguments
+from rtcshim.dispatchers import peer_connection as peer_connection_module
 from rtcshim.dispatchers.session import SessionDispatcher
 from rtcshim.json_shape import JsonShape, measure
 from rtcshim.limits import Limits
@@ -218,29 +219,54 @@ def test_a_remote_description_with_too_many_candidates(page: FakePage) -> None:
     still_works(page)
 
 
-def test_the_pages_sdp_is_read_in_a_worker_thread_while_other_sessions_go_on(
+def test_a_large_sdp_is_read_in_a_worker_thread_while_other_sessions_go_on(
     page: FakePage, open_socket: Open, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    reading, release = threading.Event(), threading.Event()
-    threads: list[str] = []
-    check_syntax = sdp_fixes.check_syntax
-
-    def held(sdp: str) -> None:
-        threads.append(threading.current_thread().name)
-        reading.set()
-        release.wait(30)
-        check_syntax(sdp)
-
-    monkeypatch.setattr(sdp_fixes, "check_syntax", held)
+    threads = hold_sdp_reading(monkeypatch)
     sdp = offer_sdp(page)
+    monkeypatch.setattr(peer_connection_module, "SDP_READ_ON_LOOP_BYTES", len(sdp) - 1)
     target = page.create_peer_connection()
     call = page.send_call(target, "setRemoteDescription", {"description": {"type": "offer", "sdp": sdp}})
-    assert reading.wait(10)
+    assert threads.reading.wait(10)
     with open_socket() as websocket:
         still_works(FakePage(websocket))  # while the first page's SDP is still being read
-    release.set()
+    threads.release.set()
     assert "result" in page.reply_to(call)
-    assert threads and "rtcshim-server" not in threads  # not the server's event loop thread
+    assert threads.names and "rtcshim-server" not in threads.names  # not the server's event loop thread
+
+
+def test_a_browsers_sdp_is_read_on_the_event_loop(page: FakePage, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A few KiB take about a millisecond: less than the trip to a worker thread."""
+    threads = hold_sdp_reading(monkeypatch)
+    threads.release.set()
+    sdp = offer_sdp(page)
+    assert len(sdp) <= peer_connection_module.SDP_READ_ON_LOOP_BYTES
+    target = page.create_peer_connection()
+    assert "result" in page.call(target, "setRemoteDescription", {"description": {"type": "offer", "sdp": sdp}})
+    assert threads.names == ["rtcshim-server"]
+
+
+@dataclass
+class HeldSdpReading:
+    """The threads that read SDP (sdp_fixes.check_syntax), each held until `release`."""
+
+    reading: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+    names: list[str] = field(default_factory=list)
+
+
+def hold_sdp_reading(monkeypatch: pytest.MonkeyPatch) -> HeldSdpReading:
+    held = HeldSdpReading()
+    check_syntax = sdp_fixes.check_syntax
+
+    def check_held(sdp: str) -> None:
+        held.names.append(threading.current_thread().name)
+        held.reading.set()
+        held.release.wait(30)
+        check_syntax(sdp)
+
+    monkeypatch.setattr(sdp_fixes, "check_syntax", check_held)
+    return held
 
 
 # --- objects per session -------------------------------------------------------------

@@ -13,7 +13,7 @@ import functools
 import logging
 import uuid
 from collections.abc import Callable, Coroutine, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from aioice import Candidate, Connection
 from aiortc import (
@@ -75,12 +75,18 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 Description = dict[str, str] | None
+T = TypeVar("T")
 
 SENDING = ("sendrecv", "sendonly")
 RECEIVING = ("sendrecv", "recvonly")
 # offerToReceiveAudio/Video false: a receiving direction without its receiving half.
 WITHOUT_RECEIVING = {"sendrecv": "sendonly", "recvonly": "inactive"}
 
+
+# The page's SDP up to this size is read on the event loop (a browser's offer is a few KiB
+# and takes about a millisecond, as much as a trip to a worker thread and back costs under
+# load); a larger one, up to the sdp_bytes limit, in a worker thread.
+SDP_READ_ON_LOOP_BYTES = 16 * 1024
 
 # The signaling states in which a local description of each type may be set.
 STATES_FOR_LOCAL = {
@@ -269,7 +275,7 @@ class PeerConnectionDispatcher(Dispatcher):
             if description["type"] == "offer" and self.signaling_state == "have-local-offer":
                 await self.rollback.roll_back()  # implicit, and kept even if the offer fails
             await self._check_description(description)
-            remote = await asyncio.to_thread(RemoteSdp.read, description["sdp"], self.session.limits)
+            remote = await _read_sdp(functools.partial(RemoteSdp.read, limits=self.session.limits), description["sdp"])
             if description["type"] == "offer":
                 self.rollback.before_offer()
                 forget_unassociated_positions(self.peer_connection)
@@ -307,9 +313,7 @@ class PeerConnectionDispatcher(Dispatcher):
             self._aiortc_idle.set()
 
     async def _check_description(self, description: dict[str, str]) -> None:
-        # Reading the page's SDP text runs in a worker thread: it may be large (up to
-        # --max-sdp-bytes), and the event loop serves every session.
-        await asyncio.to_thread(_check_sdp_text, description["sdp"])
+        await _read_sdp(_check_sdp_text, description["sdp"])
 
     def _check_sdp_size(self, description: Description) -> None:
         """Before anything reads the SDP: aiortc parses it on the event loop, in time
@@ -354,7 +358,7 @@ class PeerConnectionDispatcher(Dispatcher):
         if side == "Local":
             self._check_sections_kept(description)
         else:
-            await asyncio.to_thread(RemoteSdp.read, description["sdp"], self.session.limits)
+            await _read_sdp(functools.partial(RemoteSdp.read, limits=self.session.limits), description["sdp"])
         self._settle_descriptions(side, dict(description))
 
     def take_remote_sections(self, sections: RemoteSections) -> None:
@@ -962,6 +966,14 @@ class PeerConnectionDispatcher(Dispatcher):
             await self.peer_connection.close()
 
 
+async def _read_sdp(read: Callable[[str], T], sdp: str) -> T:
+    """`read(sdp)`, in a worker thread if the SDP is large: it may be up to --max-sdp-bytes,
+    and the event loop serves every session (SDP_READ_ON_LOOP_BYTES)."""
+    if len(sdp) <= SDP_READ_ON_LOOP_BYTES:
+        return read(sdp)
+    return await asyncio.to_thread(read, sdp)
+
+
 def _check_sdp_text(sdp: str) -> None:
     sdp_fixes.check_syntax(sdp)
     sdp_fixes.check_mids(sdp)
@@ -970,7 +982,7 @@ def _check_sdp_text(sdp: str) -> None:
 
 
 class RemoteSdp(NamedTuple):
-    """What setRemoteDescription reads of the page's SDP, read in a worker thread."""
+    """What setRemoteDescription reads of the page's SDP (by `_read_sdp`)."""
 
     sdp: str  # as aiortc takes it
     rejected_mids: set[str]
