@@ -219,12 +219,11 @@ def test_a_remote_description_with_too_many_candidates(page: FakePage) -> None:
     still_works(page)
 
 
-def test_a_large_sdp_is_read_in_a_worker_thread_while_other_sessions_go_on(
+def test_the_remote_sdp_is_read_in_a_worker_thread_while_other_sessions_go_on(
     page: FakePage, open_socket: Open, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     threads = hold_sdp_reading(monkeypatch)
     sdp = offer_sdp(page)
-    monkeypatch.setattr(peer_connection_module, "SDP_READ_ON_LOOP_BYTES", len(sdp) - 1)
     target = page.create_peer_connection()
     call = page.send_call(target, "setRemoteDescription", {"description": {"type": "offer", "sdp": sdp}})
     assert threads.reading.wait(10)
@@ -235,15 +234,23 @@ def test_a_large_sdp_is_read_in_a_worker_thread_while_other_sessions_go_on(
     assert threads.names and "rtcshim-server" not in threads.names  # not the server's event loop thread
 
 
-def test_a_browsers_sdp_is_read_on_the_event_loop(page: FakePage, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A few KiB take about a millisecond: less than the trip to a worker thread."""
+@pytest.mark.parametrize("large", [False, True])
+def test_a_local_sdp_is_read_on_the_event_loop_unless_large(
+    page: FakePage, monkeypatch: pytest.MonkeyPatch, large: bool,
+) -> None:
+    """A browser's few KiB take about a millisecond: less than the trip to a worker thread."""
     threads = hold_sdp_reading(monkeypatch)
     threads.release.set()
-    sdp = offer_sdp(page)
-    assert len(sdp) <= peer_connection_module.SDP_READ_ON_LOOP_BYTES
     target = page.create_peer_connection()
-    assert "result" in page.call(target, "setRemoteDescription", {"description": {"type": "offer", "sdp": sdp}})
-    assert threads.names == ["rtcshim-server"]
+    page.call(target, "createDataChannel", {"dataChannel": new_handle("DataChannel"), "label": "x",
+                                            "init": DATA_CHANNEL_INIT})
+    offer = page.call(target, "createOffer", {"options": {}})["result"]["description"]
+    assert len(offer["sdp"]) <= peer_connection_module.SDP_READ_ON_LOOP_BYTES
+    if large:
+        monkeypatch.setattr(peer_connection_module, "SDP_READ_ON_LOOP_BYTES", len(offer["sdp"]) - 1)
+    assert "result" in page.call(target, "setLocalDescription", {"description": offer})
+    assert len(threads.names) == 1
+    assert (threads.names[0] == "rtcshim-server") != large
 
 
 @dataclass

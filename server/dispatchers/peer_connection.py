@@ -274,8 +274,11 @@ class PeerConnectionDispatcher(Dispatcher):
             self._check_answer_expected(description["type"])
             if description["type"] == "offer" and self.signaling_state == "have-local-offer":
                 await self.rollback.roll_back()  # implicit, and kept even if the offer fails
-            await self._check_description(description)
-            remote = await _read_sdp(functools.partial(RemoteSdp.read, limits=self.session.limits), description["sdp"])
+            # Always in a worker thread, checks and read in one trip: besides keeping a large
+            # SDP off the event loop, the trip lets the calls the page made right after this
+            # one run before the description applies (addTrack while an offer is pending gets
+            # the offer's transceiver), as webrtc-pc's in-parallel step lets them.
+            remote = await asyncio.to_thread(_checked_remote_sdp, description["sdp"], self.session.limits)
             if description["type"] == "offer":
                 self.rollback.before_offer()
                 forget_unassociated_positions(self.peer_connection)
@@ -972,6 +975,11 @@ async def _read_sdp(read: Callable[[str], T], sdp: str) -> T:
     if len(sdp) <= SDP_READ_ON_LOOP_BYTES:
         return read(sdp)
     return await asyncio.to_thread(read, sdp)
+
+
+def _checked_remote_sdp(sdp: str, limits: Limits) -> RemoteSdp:
+    _check_sdp_text(sdp)
+    return RemoteSdp.read(sdp, limits)
 
 
 def _check_sdp_text(sdp: str) -> None:
