@@ -58,6 +58,8 @@
   // (server/admission.py says why not in the URL).
   const token = options.token || servedToken;
   const WEBSOCKET_PROTOCOLS = Object.freeze(token ? ['rtcshim', `rtcshim-token.${token}`] : []);
+  // Offered on the bridge only: this shim reads batch frames (protocol.toml, "Framing").
+  const BATCH_PROTOCOL = 'rtcshim-batch';
   // Kept before anything is replaced: the browser's own capture, for capture: 'browser'.
   const nativeMediaDevices = window.navigator && window.navigator.mediaDevices;
   // And the engine's own MediaStream and MediaStreamTrack, where the page still has them
@@ -441,7 +443,11 @@
         this.sessionReject = reject;
       });
       this.sessionReady.catch(() => {}); // observed through rtcshim.session()
-      this.socket = new WebSocket(url, WEBSOCKET_PROTOCOLS);
+      // What came in and is not handled yet, in order, one a task (see `deliver`).
+      this.inbox = [];
+      this.nextTask = nextTaskScheduler(() => this.handleNext());
+      this.nextScheduled = false;
+      this.socket = new WebSocket(url, [...new Set([...WEBSOCKET_PROTOCOLS, 'rtcshim', BATCH_PROTOCOL])]);
       this.socket.binaryType = 'arraybuffer';
       this.socket.onopen = () => {
         this.opened = true;
@@ -450,8 +456,9 @@
         }
         this.waiting = [];
       };
-      this.socket.onmessage = (message) => this.receive(message.data);
-      this.socket.onclose = (event) => {
+      this.socket.onmessage = (message) => this.deliver(message.data);
+      // After the messages that came before it: their replies are not rejected as lost.
+      this.socket.onclose = (event) => this.afterInbox(() => {
         if (event.reason) {
           // The server closed with its reason (an origin or token refused, a limit): every call says it.
           const reason = `the rtcshim server closed the connection: ${event.reason}`;
@@ -466,7 +473,7 @@
           }
           this.lose(reason, event.code);
         }
-      };
+      });
       this.objects.set('Session', this);
     }
 
@@ -490,8 +497,50 @@
       return new Promise((resolve, reject) => this.pending.set(id, { resolve, reject }));
     }
 
-    receive(data) {
-      const message = typeof data === 'string' ? JSON.parse(data) : parseBinaryFrame(data);
+    // A frame from the server: one message, or a batch of them (protocol.toml, "Framing"),
+    // each handled in a task of its own, as if it had come in its own frame: the promise
+    // reactions to one (a reply's `await`) run before the next message is handled.
+    deliver(data) {
+      if (typeof data !== 'string') {
+        this.afterInbox(() => this.receive(parseBinaryFrame(data)));
+      } else if (data.charCodeAt(0) === 0x5b) { // '[': a batch
+        const idle = this.inbox.length === 0;
+        for (const message of JSON.parse(data)) {
+          this.inbox.push(() => this.receive(message));
+        }
+        if (idle) {
+          this.handleNext(); // the first now, as a frame of its own would be
+        }
+      } else {
+        this.afterInbox(() => this.receive(JSON.parse(data)));
+      }
+    }
+
+    // `handle` now if nothing waits in the inbox, else in its turn (a next task is
+    // scheduled whenever the inbox holds something).
+    afterInbox(handle) {
+      if (this.inbox.length === 0) {
+        handle();
+      } else {
+        this.inbox.push(handle);
+      }
+    }
+
+    scheduleNext() {
+      if (this.inbox.length > 0 && !this.nextScheduled) {
+        this.nextScheduled = true;
+        this.nextTask();
+      }
+    }
+
+    handleNext() {
+      this.nextScheduled = false;
+      const handle = this.inbox.shift();
+      this.scheduleNext(); // first: a handler that throws stops no later message
+      handle();
+    }
+
+    receive(message) {
       if ('id' in message) {
         const call = this.pending.get(message.id);
         this.pending.delete(message.id);
@@ -605,6 +654,17 @@
       new RTCSctpTransport(INTERNAL, getBridge().objects.get(initializer.transport), initializer)),
     Certificate: (session, guid, initializer) => new RTCCertificate(INTERNAL, guid, initializer),
   };
+
+  // A function that runs `callback` in a task of its own, soon: a MessageChannel's message
+  // (timers are clamped and throttled; a page without MessageChannel gets a timer).
+  function nextTaskScheduler(callback) {
+    if (typeof MessageChannel !== 'function') {
+      return () => setTimeout(callback, 0);
+    }
+    const channel = new MessageChannel();
+    channel.port1.onmessage = callback;
+    return () => channel.port2.postMessage(null);
+  }
 
   function binaryFrame(message, payload) {
     const header = utf8.encode(JSON.stringify(message));

@@ -31,6 +31,7 @@ from .media.sources import MediaSources
 from .network_policy import NetworkPolicy
 from .origins import OriginPolicy
 from .page_tree import PageTree, PageTreeFiles
+from .protocol import BATCH_SUBPROTOCOL
 from .registry import Registry
 from .session import Session
 from .signaling import SignalingRelay
@@ -128,7 +129,8 @@ def create_app(
         # The port this socket came in on is the server's own, whatever it was told.
         listening = websocket.scope.get("server")
         session = Session(registry, media_sources=sources, strict=strict, limits=limits, origin=origin, network_policy=(
-            policy.with_own_ports([listening[1]]) if listening and listening[1] else policy))
+            policy.with_own_ports([listening[1]]) if listening and listening[1] else policy),
+            batched=BATCH_SUBPROTOCOL in websocket.scope.get("subprotocols", []))
 
         async def receive() -> str | bytes | None:
             message = await websocket.receive()

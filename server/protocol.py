@@ -23,6 +23,9 @@ from .json_shape import JsonShape, measure
 # Used with fullmatch: `$` would also match before a trailing newline.
 HANDLE_PATTERN = re.compile(r"([A-Z][A-Za-z]*)@[A-Za-z0-9_-]{16,64}")
 ROOT_HANDLE = "Session"
+# Offered by a page that reads batch frames (protocol.toml, "Framing"); the server still
+# selects "rtcshim" (admission.py).
+BATCH_SUBPROTOCOL = "rtcshim-batch"
 _LENGTH_PREFIX = struct.Struct(">I")
 
 

@@ -46,17 +46,22 @@ CloseSocket = Callable[[int, str], Awaitable[None]]
 
 # How long closing a page's peer connections may take once its socket is gone.
 SHUTDOWN_TIMEOUT = 5.0
+# The most messages, and about the most characters, one batch frame holds (`_batched`).
+BATCH_MESSAGES = 256
+BATCH_CHARACTERS = 1 << 20
 
 
 class Session:
     def __init__(
         self, registry: Registry, *, media_sources: MediaSources | None = None, strict: bool = False,
         network_policy: NetworkPolicy | None = None, limits: Limits = DEFAULT_LIMITS, origin: str | None = None,
+        batched: bool = False,
     ) -> None:
         """`media_sources`: the devices getUserMedia offers this page (replaceable until
         the page asks); `strict` also validates what the server sends (tests turn it on);
         `network_policy`: what the page may make the server contact (default: the default);
-        `origin`: the page's Origin header, which sessions per origin count."""
+        `origin`: the page's Origin header, which sessions per origin count; `batched`: the
+        page reads batch frames (protocol.toml, "Framing")."""
         self.id = secrets.token_urlsafe(12)
         self.registry = registry
         self.media_sources = media_sources or MediaSources.default()
@@ -64,6 +69,7 @@ class Session:
         self.strict = strict
         self.limits = limits
         self.origin = origin
+        self.batched = batched
         self.handles: dict[str, Dispatcher] = {}
         # Live objects per interface, for the limits on peer connections, channels, tracks.
         self.held: Counter[str] = Counter()
@@ -71,7 +77,7 @@ class Session:
         self.made: Counter[str] = Counter()
         self.closed = False
         self._opened_at = time.monotonic()
-        self._outgoing: asyncio.Queue[Frame | None] = asyncio.Queue()
+        self._outgoing: asyncio.Queue[Frame] = asyncio.Queue()
         self._outgoing_bytes = 0
         self._dropping: asyncio.Task[None] | None = None
         self._writer: asyncio.Task[None] | None = None
@@ -334,12 +340,37 @@ class Session:
             await asyncio.shield(asyncio.ensure_future(self.close()))
 
     async def _write(self, send: SendFrame) -> None:
-        while (frame := await self._outgoing.get()) is not None:
+        while True:  # until cancelled
+            frame = await self._outgoing.get()
             self._outgoing_bytes -= len(frame)
-            try:
-                await send(frame)
-            except Exception:  # one frame lost, logged; the page's later frames still go
-                logger.warning("session %s: a frame could not be sent", self.id, exc_info=True)
+            for ready in self._batched(frame) if self.batched else (frame,):
+                try:
+                    await send(ready)
+                except Exception:  # one frame lost, logged; the page's later frames still go
+                    logger.warning("session %s: a frame could not be sent", self.id, exc_info=True)
+
+    def _batched(self, first: Frame) -> list[Frame]:
+        """`first` and the frames queued behind it, in order, each run of text frames joined
+        into one batch frame (a JSON array; one alone stays as it is): a socket write and a
+        page task for several messages. A binary frame goes in its place, on its own."""
+        ready: list[Frame] = []
+        texts: list[str] = []
+        characters = 0
+        frame = first
+        while True:
+            if isinstance(frame, str):
+                texts.append(frame)
+                characters += len(frame)
+            else:
+                ready.extend(_joined(texts))
+                ready.append(frame)
+                texts = []
+            if self._outgoing.empty() or len(texts) >= BATCH_MESSAGES or characters >= BATCH_CHARACTERS:
+                break
+            frame = self._outgoing.get_nowait()
+            self._outgoing_bytes -= len(frame)
+        ready.extend(_joined(texts))
+        return ready
 
     async def close(self) -> None:
         """Close every peer connection of this page and forget every object.
@@ -375,3 +406,10 @@ class Session:
                         self.origin, peer_connections, extra={
                             "session": self.id, "origin": self.origin, "duration_s": round(lasted, 3),
                             "peer_connections": peer_connections})
+
+
+def _joined(texts: list[str]) -> list[str]:
+    """Text frames as the one frame that carries them: a batch (JSON array), or the one alone."""
+    if len(texts) < 2:
+        return texts
+    return ["[" + ",".join(texts) + "]"]

@@ -1,0 +1,71 @@
+"""Batch frames: a page that offers "rtcshim-batch" gets a burst of messages in one frame."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from websockets.sync.client import connect
+
+from rtcshim.protocol import BATCH_SUBPROTOCOL, decode
+from rtcshim.registry import Registry
+from rtcshim.serving import ServerThread
+from rtcshim.session import Session
+
+from .event_loop import run
+
+
+async def frames_of_a_burst(batched: bool) -> list[str | bytes]:
+    """What a session sends for its hello and a burst of events queued in one go (as a
+    call's events and reply are), a binary one among them."""
+    session = Session(Registry(), batched=batched)
+    sent: list[str | bytes] = []
+    received = 0
+
+    async def send(frame: str | bytes) -> None:
+        sent.append(frame)
+
+    async def receive() -> str | None:
+        nonlocal received
+        received += 1
+        if received == 1:
+            for number in range(2):
+                session.send_event(session.root, "note", {"number": number})
+            session.send_event(session.root, "note", {"number": 2}, payload=b"\x00binary")
+            for number in range(3, 5):
+                session.send_event(session.root, "note", {"number": number})
+            await asyncio.sleep(0.05)  # the writer sends them all meanwhile
+        return None
+
+    await session.serve(receive, send)
+    return sent
+
+
+def messages(frames: list[str | bytes]) -> list[Any]:
+    """Each frame's messages in order, a batch's one by one."""
+    decoded = [decode(frame) for frame in frames]
+    return [message for item in decoded for message in (item if isinstance(item, list) else [item])]
+
+
+def test_a_burst_goes_in_batch_frames_split_by_each_binary_frame() -> None:
+    one_by_one, batched = run(frames_of_a_burst(False)), run(frames_of_a_burst(True))
+    assert len(one_by_one) == 6
+    # hello and notes 0-1 in one batch, the binary note alone, notes 3-4 in one batch.
+    assert [type(frame) for frame in batched] == [str, bytes, str]
+    assert [len(json.loads(frame)) for frame in batched if isinstance(frame, str)] == [3, 2]
+    assert without_session_ids(messages(batched)) == without_session_ids(messages(one_by_one))
+
+
+def without_session_ids(sent: list[Any]) -> list[Any]:
+    return [{**message, "params": {}} if message.get("event") == "hello" else message for message in sent]
+
+
+def test_the_server_batches_for_a_page_that_offers_the_subprotocol(server: ServerThread) -> None:
+    url = server.url.replace("http", "ws", 1) + "/bridge"
+    with connect(url, origin=server.url, subprotocols=["rtcshim", BATCH_SUBPROTOCOL]) as batching, \
+            connect(url, origin=server.url) as plain:
+        assert batching.subprotocol == "rtcshim"
+        batched = [server.registry.sessions[decode(socket.recv(timeout=30))["params"]["session"]].batched
+                   for socket in (batching, plain)]
+    assert batched == [True, False]
