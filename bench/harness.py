@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Protocol
 
 from playwright.sync_api import Browser, Page
 
@@ -47,29 +48,50 @@ def percentile(samples: list[float], fraction: float) -> float:
 
 def summarize(samples: list[float]) -> dict[str, float]:
     return {"median": statistics.median(samples), "p90": percentile(samples, 0.9),
-            "min": min(samples), "max": max(samples)}
+            "p99": percentile(samples, 0.99), "min": min(samples), "max": max(samples)}
+
+
+def mode_init_script(config: ModuleType, mode: str) -> str:
+    """What runs first in a "shim" page (native WebRTC removed, as in the tests) or a
+    "native" one (the shim installs nothing)."""
+    return config.REMOVE_NATIVE_WEBRTC if mode == "shim" else "window.rtcshimOptions = {mode: 'missing'};"
+
+
+def check_mode(page: Page, mode: str) -> None:
+    """Refuses a page whose RTCPeerConnection is not the one its mode says."""
+    is_native = page.evaluate("RTCPeerConnection.toString().includes('[native code]')")
+    if is_native != (mode == "native"):
+        raise RuntimeError(f"{mode} page: RTCPeerConnection native = {is_native}")
 
 
 def mode_pages(browser: Browser, server: ServerThread, config: ModuleType, *scripts: str) -> Iterator[tuple[str, Page]]:
     """A "shim" page (native WebRTC removed, as in the tests), then a "native" one (the shim
     installs nothing), each checked to use the RTCPeerConnection it should and closed after."""
-    modes = {"shim": config.REMOVE_NATIVE_WEBRTC, "native": "window.rtcshimOptions = {mode: 'missing'};"}
-    for mode, init_script in modes.items():
-        page = open_bench_page(browser, server, init_script, *scripts)
+    for mode in ("shim", "native"):
+        page = open_bench_page(browser, server, mode_init_script(config, mode), *scripts)
         try:
-            is_native = page.evaluate("RTCPeerConnection.toString().includes('[native code]')")
-            if is_native != (mode == "native"):
-                raise RuntimeError(f"{mode} page: RTCPeerConnection native = {is_native}")
+            check_mode(page, mode)
             yield mode, page
         finally:
             page.context.close()
 
 
-def open_bench_page(browser: Browser, server: ServerThread, init_script: str, *scripts: str) -> Page:
+class Served(Protocol):
+    """A running rtcshim server: a ServerThread, or one in a process of its own."""
+
+    @property
+    def url(self) -> str: ...
+
+
+def open_bench_page(browser: Browser, server: Served, init_script: str, *scripts: str) -> Page:
     """A blank page of the server with `init_script` run first and each of `scripts` after."""
     context = browser.new_context(base_url=server.url)
     context.add_init_script(init_script)
-    page = context.new_page()
+    return load_bench_page(context.new_page(), *scripts)
+
+
+def load_bench_page(page: Page, *scripts: str) -> Page:
+    """Loads the server's blank page in `page`, waits for the shim, then runs `scripts`."""
     page.goto("/static/blank.html")
     page.wait_for_function("window.rtcshim && window.rtcshim.installed")
     for script in scripts:
