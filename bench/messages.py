@@ -15,9 +15,9 @@ and measures:
 - rate: `--messages` 100-byte messages one way, from the first send to the far end's count
   coming back, as messages per second (median of `--rate-runs`);
 - echo: `--echoes` sequential ping-pongs of 100 bytes, each round trip's time (median, p99).
-With `--profile`, one more shim rate run under cProfile on the server's event loop: its top
-functions by own time go in the results. Writes everything, raw samples included, to
-bench/results/messages.json. No thresholds: this reports, it does not judge.
+With `--profile`, one more shim rate run (`--profile-messages`) under cProfile on the
+server's event loop: its top functions by own time go in the results. Writes everything,
+raw samples included, to bench/results/messages.json. No thresholds: this reports, it does not judge.
 """
 
 from __future__ import annotations
@@ -113,7 +113,8 @@ def profile_rate(server: ServerThread, page: Page, options: argparse.Namespace) 
 
     server.run(switch(True))
     try:
-        page.evaluate("([count, size]) => window.benchRate('a', count, size)", [options.messages, options.size])
+        page.evaluate("([count, size]) => window.benchRate('a', count, size)",
+                      [options.profile_messages, options.size])
     finally:
         server.run(switch(False))
     entries = pstats.Stats(profiler).stats.items()  # type: ignore[attr-defined]
@@ -163,6 +164,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=20, help="echoes first, not counted (20)")
     parser.add_argument("--size", type=int, default=100, help="bytes per message (100)")
     parser.add_argument("--profile", action="store_true", help="profile the server during one more shim rate run")
+    parser.add_argument("--profile-messages", type=int, default=2000,
+                        help="messages in the profiled run (2,000: the profiler slows the server several times)")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results file")
     options = parser.parse_args()
     check_network_namespace("messages.py")
@@ -188,7 +191,8 @@ def main() -> None:
         "benchmark": "messages", "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "browser": f"chromium {browser_version}", "aiortc": aiortc.__version__, "python": platform.python_version(),
         "parameters": {"messages": options.messages, "rate_runs": options.rate_runs, "echoes": options.echoes,
-                       "warmup": options.warmup, "size": options.size},
+                       "warmup": options.warmup, "size": options.size,
+                       "profile_messages": options.profile_messages if options.profile else 0},
         "results": results, "ratio_over_native": ratios, "server_profile": profile,
     }
     options.output.parent.mkdir(parents=True, exist_ok=True)
