@@ -12,6 +12,8 @@ loop thread), which echoes. For each N in `--pages` (10 50 100 200), pages are a
 N are connected; then every page sends a 100-byte ping every `--interval-ms` (staggered
 over the interval), `--pings` times, and:
 - server CPU: the server process's CPU seconds (/proc) over that window / wall seconds;
+  and the same for Chromium (all its processes) and for this process (the echoing peers),
+  to see which of the three a slow echo waits for;
 - memory per peer connection: the server's RSS with N connected, minus its RSS after one
   warm-up page came and went, / N (each page holds one peer connection on the server);
 - echo: every round trip's time in the pages (median, p99).
@@ -57,10 +59,13 @@ BROWSER_ARGS = ["--disable-background-timer-throttling",
 class ServerProcess:
     """`python -m rtcshim serve` on a free loopback port, with its CPU time and RSS."""
 
-    def __init__(self) -> None:
+    def __init__(self, sessions: int) -> None:
         self.port = free_port()
+        # The default of 64 sessions per origin bounds one hostile site on a developer's
+        # machine; here every page is a session of one origin.
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "rtcshim", "serve", "--port", str(self.port), "--log-level", "warning"])
+            [sys.executable, "-m", "rtcshim", "serve", "--port", str(self.port), "--log-level", "warning",
+             "--max-sessions-per-origin", str(sessions)])
         deadline = time.monotonic() + 30
         while not self._listening():
             if self.process.poll() is not None or time.monotonic() > deadline:
@@ -77,9 +82,7 @@ class ServerProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        user, system = int(fields[11]), int(fields[12])  # utime, stime: fields 14 and 15 of stat(5)
-        return (user + system) / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds_of(self.process.pid)
 
     def rss_bytes(self) -> int:
         return rss_of(self.process.pid)
@@ -91,6 +94,38 @@ class ServerProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def stat_fields(pid: int) -> list[str]:
+    """/proc/PID/stat's fields after the command name (which may hold spaces): field 3 first."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def cpu_seconds_of(pid: int) -> float:
+    fields = stat_fields(pid)
+    user, system = int(fields[11]), int(fields[12])  # utime, stime: fields 14 and 15 of stat(5)
+    return (user + system) / os.sysconf("SC_CLK_TCK")
+
+
+def browser_cpu_seconds(server: ServerProcess) -> float:
+    """CPU seconds of every process this one started but the server: Playwright's driver,
+    Chromium and its renderers. Processes that ended meanwhile are not counted."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                children.setdefault(int(stat_fields(int(entry.name))[1]), []).append(int(entry.name))
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+    total, pending = 0.0, [pid for pid in children.get(os.getpid(), []) if pid != server.process.pid]
+    while pending:
+        pid = pending.pop()
+        pending += children.get(pid, [])
+        try:
+            total += cpu_seconds_of(pid)
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
 
 
 def rss_of(pid: int | str) -> int:
@@ -136,9 +171,9 @@ class ShimPages:
         self.peers.run(self.far_peers.pop().close())
 
     def close(self) -> None:
+        self.context.close()  # first: far peers closing first would send events to closing pages
         for far_peer in self.far_peers:
             self.peers.run(far_peer.close())
-        self.context.close()
 
 
 def measure_level(
@@ -152,8 +187,10 @@ def measure_level(
     rss = server.rss_bytes()
     bench_rss = rss_of("self")
     cpu_start, bench_cpu_start, wall_start = server.cpu_seconds(), time.process_time(), time.monotonic()
+    browser_cpu_start = browser_cpu_seconds(server)
     echoes = pages.ping_all(options.pings, options.size, options.interval_ms)
     wall = time.monotonic() - wall_start
+    browser_cpu = browser_cpu_seconds(server) - browser_cpu_start
     return {
         "pages": count,
         "connect_seconds": connect_seconds,
@@ -162,6 +199,7 @@ def measure_level(
         "server_mib_per_peer_connection": (rss - baseline_rss) / count / MIB,
         "bench_process_cpu_cores": (time.process_time() - bench_cpu_start) / wall,
         "bench_process_rss_mib": bench_rss / MIB,
+        "browser_cpu_cores": browser_cpu / wall,
         "window_seconds": wall,
         "echo_ms": {"samples": echoes, **summarize(echoes)},
     }
@@ -194,8 +232,11 @@ def measure(server: ServerProcess, context: BrowserContext, options: argparse.Na
 
 
 def summary_line(level: dict[str, Any]) -> str:
-    return (f"server {level['server_cpu_cores']:.2f} cores, {level['server_mib_per_peer_connection']:.2f} MiB per "
-            f"peer connection, echo median {level['echo_ms']['median']:.1f} ms, p99 {level['echo_ms']['p99']:.1f} ms")
+    echo = level["echo_ms"]
+    return (f"server {level['server_cpu_cores']:.2f} cores (browser {level['browser_cpu_cores']:.2f}, "
+            f"echo peers {level['bench_process_cpu_cores']:.2f}), "
+            f"{level['server_mib_per_peer_connection']:.2f} MiB per peer connection, "
+            f"echo median {echo['median']:.1f} ms, p99 {echo['p99']:.1f} ms")
 
 
 def main() -> None:
@@ -212,7 +253,7 @@ def main() -> None:
     check_network_namespace("scale.py")
     config = load_playwright_config()
 
-    server = ServerProcess()
+    server = ServerProcess(sessions=max(options.pages) + 1)  # and the warm-up page's
     try:
         with sync_playwright() as playwright:
             launch = config.launch_args()
