@@ -61,6 +61,7 @@ PAGE_JS = Template("""() => {
       } else {
         count += 1;
       }
+      window.benchCounted = count; // what arrived so far, for a run that stalls
     };
   };
   const nextMessage = (channel) => new Promise((resolve) => { channel.onmessage = (event) => resolve(event.data); });
@@ -92,15 +93,24 @@ PAGE_JS = Template("""() => {
     channel.bufferedAmountLowThreshold = $low_water;
     const answered = nextMessage(channel);
     const start = performance.now();
-    for (let sent = 0; sent < count; sent += 1) {
-      if (channel.bufferedAmount > $high_water) {
-        await new Promise((resolve) => channel.addEventListener('bufferedamountlow', resolve, { once: true }));
+    let sent = 0;
+    const sendAll = async () => {
+      for (; sent < count; sent += 1) {
+        if (channel.bufferedAmount > $high_water) {
+          await new Promise((resolve) => channel.addEventListener('bufferedamountlow', resolve, { once: true }));
+        }
+        channel.send(message);
       }
-      channel.send(message);
+      channel.send('end');
+      return answered;
+    };
+    try {
+      const received = Number(await withDeadline(sendAll(), 'message rate'));
+      return { elapsedMs: performance.now() - start, received };
+    } catch (error) {
+      throw new Error(error.message + ': sent ' + sent + ' of ' + count + ', bufferedAmount '
+        + channel.bufferedAmount + ', channel ' + channel.readyState);
     }
-    channel.send('end');
-    const received = Number(await withDeadline(answered, 'message rate'));
-    return { elapsedMs: performance.now() - start, received };
   };
   window.benchEcho = async (name, count, size, intervalMs = 0) => {
     const channel = peers[name].echo;

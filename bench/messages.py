@@ -44,7 +44,7 @@ from harness import (
     open_bench_page,
     summarize,
 )
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Error, Page, sync_playwright
 
 from rtcshim.serving import ServerThread
 
@@ -62,11 +62,19 @@ def connect_pages(offering: Page, answering: Page) -> None:
     offering.evaluate("(answer) => window.benchAccept('a', answer)", answer)
 
 
-def measure_page(page: Page, options: argparse.Namespace) -> dict[str, Any]:
-    """Rate and echo runs from peer "a" of `page`, already connected."""
+def measure_page(page: Page, far_page: Page, options: argparse.Namespace) -> dict[str, Any]:
+    """Rate and echo runs from peer "a" of `page`, already connected to `far_page`'s "b".
+    A rate run that stalls (no count back within the page's deadline) ends the mode's
+    measurement: its result says how far it got instead."""
     rates = []
-    for _ in range(options.rate_runs):
-        run = page.evaluate("([count, size]) => window.benchRate('a', count, size)", [options.messages, options.size])
+    for run_index in range(options.rate_runs):
+        try:
+            run = page.evaluate("([count, size]) => window.benchRate('a', count, size)",
+                                [options.messages, options.size])
+        except Error as error:
+            counted = far_page.evaluate("window.benchCounted")
+            return {"stalled": f"rate run {run_index + 1}: {error.message.splitlines()[0]}; "
+                               f"the far end had counted {counted}"}
         rates.append(rate_of(run, options.messages))
     page.evaluate("([count, size]) => window.benchEcho('a', count, size)", [options.warmup, options.size])
     echoes = [float(ms) for ms in page.evaluate(
@@ -91,8 +99,11 @@ async def measure_aiortc(options: argparse.Namespace) -> dict[str, Any]:
     offering, answering, channels = await channel_peers.connect_pair()
     try:
         rates = []
-        for _ in range(options.rate_runs):
-            run = await channel_peers.rate(channels["rate"], options.messages, options.size)
+        for run_index in range(options.rate_runs):
+            try:
+                run = await channel_peers.rate(channels["rate"], options.messages, options.size)
+            except TimeoutError:
+                return {"stalled": f"rate run {run_index + 1}: no count back within the deadline"}
             rates.append(rate_of(run, options.messages))
         await channel_peers.echo(channels["echo"], options.warmup, options.size)
         echoes = await channel_peers.echo(channels["echo"], options.echoes, options.size)
@@ -145,8 +156,10 @@ def measure_browser_modes(
             "shim-native": (pages["shim"], pages["native"]),
         }.items():
             connect_pages(offering, answering)
-            results[mode] = measure_page(offering, options)
-            if mode == "shim" and options.profile:
+            results[mode] = measure_page(offering, answering, options)
+            if "stalled" in results[mode]:
+                print(f"{mode}: stalled, {results[mode]['stalled']}", flush=True)
+            elif mode == "shim" and options.profile:
                 profile = profile_rate(server, offering, options)
             for page in {offering, answering}:
                 page.evaluate("window.benchClose()")
@@ -182,11 +195,12 @@ def main() -> None:
         server.stop()
     results["aiortc"] = asyncio.run(measure_aiortc(options))
 
+    measured = [mode for mode in MODES if "stalled" not in results[mode]]
     native = results["native"]
     ratios = {mode: {"rate": results[mode]["rate_per_s"]["median"] / native["rate_per_s"]["median"],
                      "echo_median": results[mode]["echo_ms"]["median"] / native["echo_ms"]["median"],
                      "echo_p99": results[mode]["echo_ms"]["p99"] / native["echo_ms"]["p99"]}
-              for mode in MODES if mode != "native"}
+              for mode in measured if mode != "native" and "native" in measured}
     report = {
         "benchmark": "messages", "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "browser": f"chromium {browser_version}", "aiortc": aiortc.__version__, "python": platform.python_version(),
@@ -202,11 +216,14 @@ def main() -> None:
           f"{options.rate_runs} x {options.messages} one way, {options.echoes} echoes")
     print(f"{'mode':<12} {'messages/s':>11} {'echo median':>12} {'echo p99':>9}"
           f" {'rate/native':>12} {'echo/native':>12}")
-    for mode in MODES:
+    for mode in measured:
         rate, echo = results[mode]["rate_per_s"]["median"], results[mode]["echo_ms"]
         ratio = ratios.get(mode, {"rate": 1.0, "echo_median": 1.0})
         print(f"{mode:<12} {rate:>11,.0f} {echo['median']:>9.2f} ms {echo['p99']:>6.2f} ms"
               f" {ratio['rate']:>12.3f} {ratio['echo_median']:>12.2f}")
+    for mode in MODES:
+        if mode not in measured:
+            print(f"{mode:<12} stalled: {results[mode]['stalled']}")
     if profile:
         print("\nserver loop, top functions by own time during one shim rate run:")
         for row in profile:

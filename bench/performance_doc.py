@@ -127,27 +127,37 @@ def rows_and_charts(run: dict[str, Any], charts: Path) -> list[Row]:
                     link + "video.png"))
 
     messages = benchmarks["messages"]
-    modes = list(messages["results"])
+    results = messages["results"]
+    measured = [mode for mode in results if "stalled" not in results[mode]]
     size, count = messages["parameters"]["size"], messages["parameters"]["messages"]
-    rates = {mode: {"median": messages["results"][mode]["rate_per_s"]["median"]} for mode in modes}
-    bar_chart(charts / "message_rate.png", f"{size}-byte messages one way ({count:,}), median", "messages/s", rates)
-    echoes = {mode: {statistic: messages["results"][mode]["echo_ms"][statistic] for statistic in ("median", "p99")}
-              for mode in modes}
-    bar_chart(charts / "echo.png", f"{size}-byte echo round trip", "ms", echoes)
+    rates = {mode: {"median": results[mode]["rate_per_s"]["median"]} for mode in measured}
+    echoes = {mode: {statistic: results[mode]["echo_ms"][statistic] for statistic in ("median", "p99")}
+              for mode in measured}
+    if measured:
+        bar_chart(charts / "message_rate.png", f"{size}-byte messages one way ({count:,}), median", "messages/s",
+                  rates)
+        bar_chart(charts / "echo.png", f"{size}-byte echo round trip", "ms", echoes)
+
+    def rate_text(mode: str) -> str:
+        return f"{number(rates[mode]['median'], 0)}/s" if mode in rates else f"stalled: {results[mode]['stalled']}"
 
     def echo_text(mode: str) -> str:
+        if mode not in echoes:
+            return "not measured (the rate run stalled)"
         return f"{number(echoes[mode]['median'], 2)} ms ({number(echoes[mode]['p99'], 2)})"
 
-    rows.append(Row(f"{size}-byte messages one way ({count:,}, in one page)", f"{number(rates['shim']['median'], 0)}/s",
-                    f"{number(rates['native']['median'], 0)}/s", ratio(rates), "≥ 0.5", link + "message_rate.png"))
-    rows.append(Row("echo round trip, median (p99)", echo_text("shim"), echo_text("native"), ratio(echoes), "≤ 2",
-                    link + "echo.png"))
-    for mode in modes[2:]:
-        rows.append(Row(f"{size}-byte messages one way, {MODE_LABELS[mode]}", f"{number(rates[mode]['median'], 0)}/s",
-                        f"{number(rates['native']['median'], 0)}/s", ratio(rates, mode), NO_TARGET,
-                        link + "message_rate.png"))
+    def message_ratio(values: dict[str, dict[str, float]], mode: str) -> float | None:
+        return ratio(values, mode) if mode in values and "native" in values else None
+
+    rows.append(Row(f"{size}-byte messages one way ({count:,}, in one page)", rate_text("shim"), rate_text("native"),
+                    message_ratio(rates, "shim"), "≥ 0.5", link + "message_rate.png"))
+    rows.append(Row("echo round trip, median (p99)", echo_text("shim"), echo_text("native"),
+                    message_ratio(echoes, "shim"), "≤ 2", link + "echo.png"))
+    for mode in ("shim-native", "aiortc"):
+        rows.append(Row(f"{size}-byte messages one way, {MODE_LABELS[mode]}", rate_text(mode), rate_text("native"),
+                        message_ratio(rates, mode), NO_TARGET, link + "message_rate.png"))
         rows.append(Row(f"echo round trip, {MODE_LABELS[mode]}, median (p99)", echo_text(mode), echo_text("native"),
-                        ratio(echoes, mode), NO_TARGET, link + "echo.png"))
+                        message_ratio(echoes, mode), NO_TARGET, link + "echo.png"))
 
     bridge = benchmarks["bridge_call"]["results"]
     values = {call: {statistic: bridge[call][statistic] for statistic in ("median", "p99")}
