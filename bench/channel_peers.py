@@ -92,6 +92,9 @@ PAGE_JS = Template("""() => {
     const message = 'x'.repeat(size);
     channel.bufferedAmountLowThreshold = $low_water;
     const answered = nextMessage(channel);
+    // A send the server refuses is an error event on the channel, not an exception.
+    const errors = [];
+    channel.onerror = (event) => errors.push(event.error ? event.error.message : 'error');
     const start = performance.now();
     let sent = 0;
     const sendAll = async () => {
@@ -109,7 +112,8 @@ PAGE_JS = Template("""() => {
       return { elapsedMs: performance.now() - start, received };
     } catch (error) {
       throw new Error(error.message + ': sent ' + sent + ' of ' + count + ', bufferedAmount '
-        + channel.bufferedAmount + ', channel ' + channel.readyState);
+        + channel.bufferedAmount + ', channel ' + channel.readyState + ', error events: '
+        + (errors.length ? errors.length + ', the first: ' + errors[0] : 'none'));
     }
   };
   window.benchEcho = async (name, count, size, intervalMs = 0) => {
