@@ -38,7 +38,7 @@ import aiortc.codecs
 import aiortc.rtcpeerconnection
 from aioice import Candidate, Connection
 from aioice.ice import CandidatePair, StunProtocol
-from aioice.stun import TransactionError
+from aioice.stun import Message, TransactionError
 from aiortc import (
     RTCCertificate,
     RTCDataChannel,
@@ -324,6 +324,23 @@ def on_incoming_check(connection: Connection, checked: Callable[[], None]) -> No
         checked()
 
     connection.check_incoming = check_and_tell  # type: ignore[method-assign]
+
+
+def on_peer_check(connection: Connection, checked: Callable[[], None]) -> None:
+    """Call `checked()` for each check that names `connection`'s own credentials, signed
+    with its password, as it arrives: before connect() too, when aioice answers it and
+    keeps it for later. The far peer knows the credentials, so it has the description that
+    carries them (aioice tells no one of the checks it keeps)."""
+    request_received = connection.request_received
+
+    def receive_and_tell(message: Message, addr: tuple[str, int], protocol: StunProtocol) -> None:
+        request_received(message, addr, protocol)
+        local_username = str(message.attributes.get("USERNAME", "")).partition(":")[0]
+        if local_username == connection.local_username and "MESSAGE-INTEGRITY" in message.attributes \
+                and message.check_message_integrity(connection.local_password.encode("utf8")):
+            checked()
+
+    connection.request_received = receive_and_tell  # type: ignore[method-assign]
 
 
 async def check_consent(connection: Connection) -> bool:

@@ -12,7 +12,11 @@ new aioice Connection beside its old one, in three steps:
    candidates, the remote's candidates go to it; data still flows over the old pair, and
    whatever either connection receives lands in the one queue DTLS reads.
 2. checking: once the local description with the new credentials is applied and the
-   remote's new credentials are known, the new connection runs its checks.
+   remote's new credentials are known, the new connection runs its checks. The answerer of
+   the peer's restart first waits for the peer's own first check (`PEER_CHECKS_FIRST`):
+   a check that reaches Chromium before our answer does is paired as peer-reflexive, of a
+   lower priority than the pair in use, and pruned for good; Chromium then never checks,
+   so never nominates, a new pair on that network, and keeps the old pair for ever.
 3. done: checked, the data path moves to the new pair (`carry_data_on`) and the old
    connection closes; DTLS never sees the change. Failed, the new connection closes,
    which aiortc reports as its ICE transport failed, as a browser whose restart fails.
@@ -30,6 +34,7 @@ What happens to the gathering and the states the page sees is the peer connectio
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,6 +50,7 @@ from .aiortc_seams import (
     end_checks_promptly,
     end_first_checks,
     ice_connection,
+    on_peer_check,
     recover_failed_transport,
     stay_closed,
     swap_in_connection,
@@ -57,6 +63,11 @@ logger = logging.getLogger(__name__)
 # (`aiortc_seams.end_first_checks`).
 RESTARTABLE = ("checking", "completed", "failed")
 
+# How long, in seconds, the answerer of the peer's restart holds its own checks back for the
+# peer's first check. The peer checks as soon as it has our answer; the bound is for a peer
+# whose checks cannot reach us until ours went out (a NAT or a TURN permission of ours).
+PEER_CHECKS_FIRST = 2.0
+
 
 @dataclass(eq=False)
 class _Restart:
@@ -65,6 +76,7 @@ class _Restart:
     fresh: Connection
     remote_known: bool = False
     local_applied: bool = False
+    peer_checked: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     checks: asyncio.Task[None] | None = field(default=None, repr=False)
 
 
@@ -151,7 +163,8 @@ class IceRestarts:
         end_checks_promptly(fresh)
         await fresh.gather_candidates()
         swap_in_connection(ice, fresh)
-        self._restarts[ice] = _Restart(ice, old, fresh)
+        restart = self._restarts[ice] = _Restart(ice, old, fresh)
+        on_peer_check(fresh, restart.peer_checked.set)
         logger.debug("ICE restart: %s renewed (%s -> %s)", ice, old.local_username, fresh.local_username)
 
     def _check_when_ready(self, restart: _Restart) -> None:
@@ -159,6 +172,9 @@ class IceRestarts:
             restart.checks = asyncio.create_task(self._check(restart), name="ICE restart checks")
 
     async def _check(self, restart: _Restart) -> None:
+        if not restart.fresh.ice_controlling and not restart.fresh.remote_is_lite:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(restart.peer_checked.wait(), PEER_CHECKS_FIRST)
         try:
             await restart.fresh.connect()
         except ConnectionError:
