@@ -27,6 +27,7 @@ import contextlib
 import contextvars
 import copy
 import functools
+import math
 from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -57,7 +58,7 @@ from aiortc.contrib.media import MediaPlayer
 from aiortc.mediastreams import MediaStreamTrack
 from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcrtpreceiver import RemoteStreamTrack
-from aiortc.rtcsctptransport import Chunk
+from aiortc.rtcsctptransport import Chunk, DataChunk
 from aiortc.rtp import AnyRtcpPacket, RtpPacket
 from aiortc.stats import RTCTransportStats
 from cryptography import x509
@@ -117,6 +118,17 @@ SCTP_DATA_CHANNEL_FLUSH = PrivateName(
     RTCSctpTransport, "_data_channel_flush", "coroutine method", "SCTP chunks bundled into packets (sctp_tuning.py)")
 SCTP_SENT_QUEUE = PrivateName(
     RTCSctpTransport, "_sent_queue", "attribute", "one scan for retransmissions per flush (sctp_tuning.py)")
+SCTP_T3_EXPIRED = PrivateName(
+    RTCSctpTransport, "_t3_expired", "method", "fast retransmit at most once a chunk (sctp_tuning.py)")
+# Set on each DATA chunk by aiortc's SCTP as it queues it.
+SCTP_CHUNK_MISSES = PrivateName(
+    DataChunk, "_misses", "attribute", "fast retransmit at most once a chunk (sctp_tuning.py)")
+SCTP_CHUNK_SENT_COUNT = PrivateName(
+    DataChunk, "_sent_count", "attribute", "fast retransmit at most once a chunk (sctp_tuning.py)")
+SCTP_CHUNK_ACKED = PrivateName(
+    DataChunk, "_acked", "attribute", "T3 resends no chunk a gap block acknowledged (sctp_tuning.py)")
+SCTP_CHUNK_RETRANSMIT = PrivateName(
+    DataChunk, "_retransmit", "attribute", "T3 resends no chunk a gap block acknowledged (sctp_tuning.py)")
 DATA_CHANNEL_ADD_BUFFERED_AMOUNT = PrivateName(
     RTCDataChannel, "_addBufferedAmount", "method", "the page's bufferedAmount, lowered as SCTP takes each message")
 DATA_CHANNEL_SET_ID = PrivateName(
@@ -252,6 +264,7 @@ PRIVATE_NAMES: tuple[PrivateName, ...] = (
     ICE_CONNECTION, ICE_NOMINATED, ICE_CHECK_LIST, DTLS_ROLE, DTLS_STATS, DTLS_SSL, DTLS_SEND_RTP,
     SCTP_SRTT, SCTP_SET_STATE, SCTP_SEND_CHUNK, SCTP_SEND_SACK, SCTP_SACK_NEEDED, SCTP_SACK_MISORDERED,
     SCTP_SACK_DUPLICATES, SCTP_HANDLE_DATA, SCTP_TRANSMIT, SCTP_DATA_CHANNEL_FLUSH, SCTP_SENT_QUEUE,
+    SCTP_T3_EXPIRED, SCTP_CHUNK_MISSES, SCTP_CHUNK_SENT_COUNT, SCTP_CHUNK_ACKED, SCTP_CHUNK_RETRANSMIT,
     DATA_CHANNEL_ADD_BUFFERED_AMOUNT, SCTP_MAX_MESSAGE_SIZE,
     PEER_CONNECTION_CERTIFICATES, CERTIFICATE_X509,
     CERTIFICATE_SSL_CONTEXT, TRANSCEIVER_CODECS, TRANSCEIVER_HEADER_EXTENSIONS, TRANSCEIVER_OFFER_DIRECTION,
@@ -688,6 +701,44 @@ def hold_sack(sctp: RTCSctpTransport) -> None:
     """The SACK aiortc owes waits for a later `SctpSending.send_sack`: aiortc no longer
     sends it by itself after its next received packet, whatever that packet holds."""
     SCTP_SACK_NEEDED.set(sctp, False)
+
+
+def on_t3_expiry(sctp: RTCSctpTransport, expired: Callable[[list[DataChunk]], None]) -> None:
+    """From now on, at each T3 expiry of the association, `expired(chunks)` with the chunks
+    awaiting acknowledgement, which aiortc marked to send again (all but those it
+    abandons) and sends in a task it started: `expired` can still unmark some."""
+    t3_expired: Callable[[], None] = SCTP_T3_EXPIRED.get(sctp)
+
+    def expire_and_tell() -> None:
+        t3_expired()
+        expired(list(SCTP_SENT_QUEUE.get(sctp)))
+
+    SCTP_T3_EXPIRED.set(sctp, expire_and_tell)  # aiortc's timers look it up as they start
+
+
+def keep_acknowledged_unsent(chunks: list[DataChunk]) -> list[DataChunk]:
+    """Of `chunks`, which aiortc's T3 marked to send again, those a SACK acknowledged in a
+    gap block are no longer marked; returns the others."""
+    resent = []
+    for chunk in chunks:
+        if SCTP_CHUNK_ACKED.get(chunk):
+            SCTP_CHUNK_RETRANSMIT.set(chunk, False)
+        else:
+            resent.append(chunk)
+    return resent
+
+
+def times_sent(chunk: DataChunk) -> int:
+    """How many times aiortc sent `chunk`, counting a sending under way."""
+    count: int = SCTP_CHUNK_SENT_COUNT.get(chunk)
+    return count
+
+
+def no_fast_retransmit(chunk: DataChunk) -> None:
+    """aiortc fast-retransmits a chunk at its third miss indication (counted in SACKs that
+    acknowledge a later chunk): from now on its count never gets there. aiortc counts
+    from zero again when it next sends the chunk."""
+    SCTP_CHUNK_MISSES.set(chunk, -math.inf)  # aiortc only adds 1 at each miss
 
 
 def sack_reports_trouble(sctp: RTCSctpTransport) -> bool:

@@ -24,11 +24,21 @@ one association and through aiortc_seams only:
   scans, and either retransmits all that is marked or finds the congestion window full,
   which leaves the message it sent queued and ends the flush. The flush's later
   transmissions have nothing to find and skip the scan (`sent_chunks_set_aside`).
+- Fast retransmit once (RFC 9260 section 7.2.4, step 5): aiortc marks a chunk to resend at
+  every third SACK that still misses it, its resend still on the way: under load, a few
+  dozen packets dropped at Chromium's socket had 17,139 chunks resent. A chunk aiortc
+  fast-retransmits is not fast-retransmitted again; if it is lost again, T3 resends it
+  (and counts its misses from zero, as FreeBSD's stack does). aiortc already enters fast
+  recovery once until the cumulative TSN passes its exit point (or T3 expires).
+- T3 resends what is outstanding (RFC 9260 section 6.3.3), as Linux and FreeBSD do: not the
+  chunks a SACK acknowledged in a gap block, which aiortc resends too (with 5% of packets
+  lost, 2,000 to 5,000 chunks resent per 10,000 messages, 400 to 650 without them).
 """
 
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -43,7 +53,17 @@ from aiortc.rtcsctptransport import (
     SackChunk,
 )
 
-from .aiortc_seams import SctpUnit, hold_sack, route_sctp_sending, sack_reports_trouble, sent_chunks_set_aside
+from .aiortc_seams import (
+    SctpUnit,
+    hold_sack,
+    keep_acknowledged_unsent,
+    no_fast_retransmit,
+    on_t3_expiry,
+    route_sctp_sending,
+    sack_reports_trouble,
+    sent_chunks_set_aside,
+    times_sent,
+)
 
 BUNDLED_CHUNK_TYPES = frozenset({DataChunk.type, SackChunk.type, ForwardTsnChunk.type})
 # RFC 4960 section 6.2: at least every second packet, and within 200 ms. In a burst the
@@ -115,7 +135,10 @@ class SctpTuning:
         self.sack_timer: asyncio.TimerHandle | None = None
         self.delayed_sack: asyncio.Task[None] | None = None
         self.flushes: list[Flush] = []  # under way, innermost last
+        # Marked to resend by T3, not resent yet: aiortc's other resends are fast retransmits.
+        self.resends_of_t3: weakref.WeakSet[DataChunk] = weakref.WeakSet()
         self.aiortc = route_sctp_sending(sctp, send_chunk=self.send_chunk, send_sack=self.send_sack, work=self.work)
+        on_t3_expiry(sctp, self.t3_expired)
 
     async def work(self, unit: SctpUnit, step: Awaitable[None]) -> None:
         self.units_under_way += 1
@@ -152,11 +175,22 @@ class SctpTuning:
             await step
 
     async def send_chunk(self, chunk: Chunk) -> None:
+        if isinstance(chunk, DataChunk) and times_sent(chunk) > 1:
+            self.resending(chunk)
         if self.units_under_way and chunk.type in BUNDLED_CHUNK_TYPES:
             self.waiting.append(chunk)
             return
         await self.send_waiting()
         await self.aiortc.send_packet(chunk)
+
+    def t3_expired(self, chunks: list[DataChunk]) -> None:
+        self.resends_of_t3.update(keep_acknowledged_unsent(chunks))
+
+    def resending(self, chunk: DataChunk) -> None:
+        if chunk in self.resends_of_t3:
+            self.resends_of_t3.discard(chunk)  # aiortc counts its misses from zero again
+        else:
+            no_fast_retransmit(chunk)  # until T3 resends it
 
     async def send_waiting(self) -> None:
         if self.sack_timer is not None and any(isinstance(chunk, DataChunk) for chunk in self.waiting):

@@ -31,6 +31,7 @@ from aiortc.contrib.media import MediaPlayer
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamTrack
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtcrtpreceiver import RemoteStreamTrack
+from aiortc.rtcsctptransport import DataChunk
 from aiortc.rtp import RtpPacket
 
 from rtcshim import aiortc_seams
@@ -50,6 +51,18 @@ SEAMS = SERVER / "aiortc_seams.py"
 # --- every private name rtcshim uses is still there ---------------------------------
 
 
+async def data_chunk_of(sctp: RTCSctpTransport) -> DataChunk:
+    """A DATA chunk as aiortc's SCTP sends it, with the counters it keeps on each."""
+    sent: list[DataChunk] = []
+
+    async def keep(chunk: DataChunk) -> None:
+        sent.append(chunk)
+
+    sctp._send_chunk = keep  # type: ignore[method-assign,assignment]
+    await sctp._send(stream_id=1, pp_id=51, user_data=b"seams")
+    return sent[0]
+
+
 async def real_holders(clip: Path) -> dict[type | ModuleType, object]:
     """One real instance of each class whose private names rtcshim uses."""
     peer_connection = RTCPeerConnection(RTCConfiguration(iceServers=[]))
@@ -65,6 +78,7 @@ async def real_holders(clip: Path) -> dict[type | ModuleType, object]:
         Connection: Connection(ice_controlling=True),
         RTCCertificate: RTCCertificate.generateCertificate(), RemoteStreamTrack: RemoteStreamTrack("audio"),
         MediaStreamTrack: AudioStreamTrack(), MediaPlayer: MediaPlayer(str(clip)),
+        DataChunk: await data_chunk_of(peer_connection.sctp),
     }
     await peer_connection.close()
     return holders

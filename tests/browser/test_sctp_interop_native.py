@@ -3,22 +3,27 @@
 A shimmed page and a native Chromium page call each other (as in test_interop_native.py)
 and send 10,000 small messages and a few large ones each way on one ordered channel: all
 arrive, in order. The packets the server's association hands to DTLS are counted, to show
-the messages to Chromium went bundled and that it SACKs every second packet at most.
+the messages to Chromium went bundled and that it SACKs every second packet at most, and
+the chunks it sent again: one lost at Chromium's socket is fast-retransmitted once at most,
+and only a T3 expiry sends it a third time.
 """
 
 from __future__ import annotations
 
+import collections
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from aiortc import RTCSctpTransport
 from aiortc.rtcsctptransport import DataChunk, SackChunk, parse_packet
 from playwright.sync_api import Page
 
 from rtcshim.dispatchers.peer_connection import PeerConnectionDispatcher
 from rtcshim.serving import ServerThread
 
+from ..sctp_recovery import watch_recovery
 from .page_peer_calls import PeerPage
 from .relay_calls import CallPages, join_call, new_room, shim_and_native
 from .test_interop_native import wait_until_ready
@@ -51,6 +56,8 @@ class SctpCount:
     sent: int = 0
     data_chunks: int = 0
     sacks: int = 0
+    resent: int = 0  # DATA chunks sent again
+    resent_again: int = 0  # of those, the third sending of a chunk or later
 
 
 @pytest.fixture
@@ -58,15 +65,22 @@ def call_pages(shim_page: Page, native_page: Page) -> Iterator[CallPages]:
     yield from shim_and_native(shim_page, native_page)
 
 
-def count_server_packets(server: ServerThread) -> SctpCount:
-    """Counts from now on, on the one connected association of the server."""
+def server_sctp(server: ServerThread) -> RTCSctpTransport:
+    """The one connected association of the server."""
     with_sctp = [o for o in server.registry.objects()
                  if isinstance(o, PeerConnectionDispatcher) and o.peer_connection.sctp is not None
                  and o.peer_connection.sctp.state == "connected"]
     assert len(with_sctp) == 1
     sctp = with_sctp[0].peer_connection.sctp
     assert sctp is not None
+    return sctp
+
+
+def count_server_packets(server: ServerThread) -> SctpCount:
+    """Counts from now on, on the one connected association of the server."""
+    sctp = server_sctp(server)
     count = SctpCount()
+    sendings: collections.Counter[int] = collections.Counter()  # by TSN
     send_data, handle_data = sctp.transport._send_data, sctp._handle_data
 
     async def count_and_send(data: bytes) -> None:
@@ -74,6 +88,9 @@ def count_server_packets(server: ServerThread) -> SctpCount:
         count.sent += 1
         count.data_chunks += sum(isinstance(chunk, DataChunk) for chunk in chunks)
         count.sacks += sum(isinstance(chunk, SackChunk) for chunk in chunks)
+        sendings.update(chunk.tsn for chunk in chunks if isinstance(chunk, DataChunk))
+        count.resent += sum(sendings[chunk.tsn] > 1 for chunk in chunks if isinstance(chunk, DataChunk))
+        count.resent_again += sum(sendings[chunk.tsn] > 2 for chunk in chunks if isinstance(chunk, DataChunk))
         await send_data(data)
 
     async def count_and_handle(data: bytes) -> None:
@@ -120,6 +137,7 @@ def test_ten_thousand_messages_each_way_arrive_in_order(call_pages: CallPages, s
     wait_until_ready(call_pages.shim)
     wait_until_ready(call_pages.native)
     count = count_server_packets(server)
+    recovery = watch_recovery(server_sctp(server))
 
     to_native_seconds = send_and_receive_in_order(call_pages.shim, call_pages.native)
     to_native = SctpCount(**vars(count))
@@ -127,4 +145,7 @@ def test_ten_thousand_messages_each_way_arrive_in_order(call_pages: CallPages, s
     from_native = difference(count, to_native)
 
     assert_bundled_both_ways(to_native, from_native)
-    print(f"to native: {to_native}, {to_native_seconds:.1f} s; from native: {from_native}, {from_native_seconds:.1f} s")
+    print(f"to native: {to_native}, {to_native_seconds:.1f} s; from native: {from_native}, {from_native_seconds:.1f} s; "
+          f"{recovery}")
+    # A chunk is fast-retransmitted once at most (sctp_tuning.py): sent a third time only by T3.
+    assert count.resent_again == 0 or recovery.t3_expired_at, (count, recovery)
