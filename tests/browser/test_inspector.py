@@ -6,8 +6,10 @@ refusal when admission says no."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
@@ -113,8 +115,12 @@ def test_export_button_downloads_the_json_dump(
     a, b = peer_connection_handles(server)
     expect(inspector.locator(f'[data-pc="{a}"] [data-state="connectionState"]')).to_have_text(
         "connected", timeout=WAIT_MS)
-    inspector.wait_for_function(  # one stats report at least
-        "(pc) => document.querySelector(`[data-pc=\"${pc}\"] .pairs`)", arg=a, timeout=WAIT_MS)
+    # A stats report taken once the channel was open (the sampler reads one a second: the
+    # first may predate it).
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while not channel_open_in_stats(inspector.request.get(f"{server.url}/inspector/dump").json(), a):
+        assert time.monotonic() < deadline, "no stats report counted the open data channel"
+        time.sleep(0.1)
     with inspector.expect_download() as download:
         inspector.click("#export")
     path = tmp_path / "dump.json"
@@ -137,6 +143,11 @@ def test_export_button_downloads_the_json_dump(
     (exported_session,) = (kept for kept in dump["sessions"] if kept["id"] == session)
     assert exported_session["peerConnections"] == [a, b]
     assert exported_session["closedAt"] is None
+
+
+def channel_open_in_stats(dump: dict[str, Any], pc: str) -> bool:
+    series = dump["PeerConnections"].get(pc, {}).get("stats", {}).get("P-dataChannelsOpened")
+    return series is not None and json.loads(series["values"])[-1] == 1
 
 
 @pytest.fixture
