@@ -2580,10 +2580,12 @@ self.onmessage = async ({ data }) => {
 
   const DATA_CHANNEL_EVENTS = ['open', 'bufferedamountlow', 'error', 'closing', 'close', 'message'];
 
-  // bufferedAmount counts each message until the far peer's SCTP association took it (the
-  // server replies to its send then); Chromium throws past 16 MiB, and so does the server's
-  // channel (server/dispatchers/data_channel.py, MAX_BUFFERED_AMOUNT).
+  // bufferedAmount counts each message until the SCTP association took it (the server's
+  // bufferedAmountDecrease events say so, for all it took in one go); Chromium throws past
+  // 16 MiB, and so does the server's channel, which also holds at most 65,536 messages
+  // (server/dispatchers/data_channel.py, MAX_BUFFERED_AMOUNT, MAX_QUEUED_MESSAGES).
   const MAX_BUFFERED_AMOUNT = 16 * 1024 * 1024;
+  const MAX_QUEUED_MESSAGES = 65536;
 
   class RTCDataChannel extends EventTarget {
     #peerConnection;
@@ -2594,6 +2596,7 @@ self.onmessage = async ({ data }) => {
     #id;
     #readyState;
     #bufferedAmount = 0;
+    #queuedMessages = 0; // sent and not yet taken by SCTP, as bufferedAmount
     #bufferedAmountLowThreshold = 0;
     #binaryType = 'arraybuffer';
     // While a Blob is being read, later sends wait behind it, so order is kept.
@@ -2660,15 +2663,16 @@ self.onmessage = async ({ data }) => {
       }
       // webrtc-pc's send(): "if the buffer is full, throw OperationError"; full is
       // Chromium's bound, which the server holds every client to.
-      if (this.#bufferedAmount + size > MAX_BUFFERED_AMOUNT) {
+      if (this.#bufferedAmount + size > MAX_BUFFERED_AMOUNT || this.#queuedMessages >= MAX_QUEUED_MESSAGES) {
         throw makeError('OperationError', "Failed to execute 'send' on 'RTCDataChannel': RTCDataChannel send queue is full");
       }
       this.#bufferedAmount += size;
+      this.#queuedMessages++;
       if (payload instanceof Blob || this.#outbox) {
         const previous = this.#outbox || Promise.resolve();
         const bytes = payload instanceof Blob ? payload.arrayBuffer() : Promise.resolve(payload);
         const next = previous.then(() => bytes).then((buffer) => {
-          this.#transmit(typeof buffer === 'string' ? buffer : new Uint8Array(buffer), size);
+          this.#transmit(typeof buffer === 'string' ? buffer : new Uint8Array(buffer));
         });
         this.#outbox = next;
         next.finally(() => {
@@ -2677,7 +2681,7 @@ self.onmessage = async ({ data }) => {
           }
         });
       } else {
-        this.#transmit(payload, size);
+        this.#transmit(payload);
       }
     }
 
@@ -2716,6 +2720,14 @@ self.onmessage = async ({ data }) => {
         }
         this.#fire(new MessageEvent('message', { data }));
       },
+      bufferedAmountDecrease: (params) => {
+        const before = this.#bufferedAmount;
+        this.#bufferedAmount -= params.amount;
+        this.#queuedMessages -= params.messages;
+        if (before > this.#bufferedAmountLowThreshold && this.#bufferedAmount <= this.#bufferedAmountLowThreshold) {
+          this.#fire(new Event('bufferedamountlow'));
+        }
+      },
       closing: () => {
         this.#readyState = 'closing';
         this.#fire(new Event('closing'));
@@ -2743,26 +2755,19 @@ self.onmessage = async ({ data }) => {
       this[EVENTS].close();
     }
 
-    #transmit(payload, size) {
+    // The server answers at once (the message is queued); bufferedAmountDecrease follows.
+    #transmit(payload) {
       if (this.#readyState === 'closed') {
         return;
       }
       const sent = typeof payload === 'string'
         ? this.#bridge.call(this.#guid, 'send', { data: payload })
         : this.#bridge.call(this.#guid, 'send', {}, payload);
-      sent.then(() => this.#handed(size), (error) => {
+      sent.catch((error) => {
         if (this.#readyState === 'open') {
           this[EVENTS].error({ name: error.name, message: error.message, errorDetail: 'data-channel-failure' });
         }
       });
-    }
-
-    #handed(size) {
-      const before = this.#bufferedAmount;
-      this.#bufferedAmount -= size;
-      if (before > this.#bufferedAmountLowThreshold && this.#bufferedAmount <= this.#bufferedAmountLowThreshold) {
-        this.#fire(new Event('bufferedamountlow'));
-      }
     }
 
     #fire(event) {

@@ -60,8 +60,8 @@ class Limits:
     # Each browser tab of a site is one session; 64 tabs of one site is far beyond use, and
     # bounds what one origin (one hostile site) can hold on the developer's machine.
     sessions_per_origin: int = _limit(64, "open bridge sessions per Origin header")
-    # Calls run in tasks; a data channel's sends are calls in flight until SCTP takes them
-    # (dispatchers/data_channel.py), so this is well above a page's send burst.
+    # Calls run in tasks, each ending when its reply is queued (a data channel's send at
+    # once: dispatchers/data_channel.py); a burst of frames read in one go counts here.
     calls_in_flight: int = _limit(10_000, "calls of one page running at once")
     # What a page that stops reading its socket makes the server buffer: 40,000 replies
     # held 43 MiB. A page reading normally has a handful waiting (playback drops video

@@ -1,14 +1,18 @@
 """A client that skips the shim and floods a data channel: the server's bound holds.
 
-The shim never has more than 16 MiB in flight on a channel (send() throws first); a raw
-client that sends without waiting for the replies is refused past that bound, with an
-error event, and loses the channel instead of growing the server's memory.
+The shim never has more than 16 MiB or 65,536 messages in flight on a channel (send()
+throws first); a raw client that sends on without waiting for bufferedAmountDecrease
+events is refused past either bound, with an error event, and loses the channel instead
+of growing the server's memory.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from rtcshim.dispatchers import data_channel
 from rtcshim.dispatchers.data_channel import MAX_BUFFERED_AMOUNT, DataChannelDispatcher
 from rtcshim.serving import ServerThread
 
@@ -49,7 +53,7 @@ def test_send_past_the_bound_is_refused_and_closes_the_channel(server: ServerThr
     assert "send queue is full" in errors[0]["message"]
     error_events = [m for m in page.received if m.get("guid") == channel and m.get("event") == "error"]
     assert [event["params"]["errorDetail"] for event in error_events] == ["data-channel-failure"]
-    # Every send before the refused one was taken, in order; none after it.
+    # Every send before the refused one was queued, in order; none after it.
     first_refused = calls.index(next(call for call in calls if "error" in replies[call]))
     assert all("error" not in replies[call] for call in calls[:first_refused])
     assert all("error" in replies[call] for call in calls[first_refused:])
@@ -68,3 +72,52 @@ def test_text_with_a_lone_surrogate_arrives_with_the_replacement_character(serve
         received = page.wait_event(far_channel, "message")
     assert reply == {"id": reply["id"], "result": {}}
     assert received["params"]["data"] == "a\ufffdb"
+
+
+def test_sends_are_answered_at_once_and_taken_messages_are_counted_down_together(server: ServerThread) -> None:
+    """A send's reply does not wait for SCTP: a burst's replies all come, and the
+    bufferedAmountDecrease events that follow add up to the burst, in fewer events than messages."""
+    with connect_bridge(server.url) as websocket:
+        page = FakePage(websocket)
+        channel = connect_pair(page)
+        calls = [page.send_call(channel, "send", {}, bytes(100)) for _ in range(2000)]
+        replies: dict[int, dict[str, Any]] = {}
+        decreases: list[dict[str, Any]] = []
+        while len(replies) < len(calls) or sum(event["messages"] for event in decreases) < len(calls):
+            message = page.receive()
+            if message.get("id") in calls:
+                replies[message["id"]] = message
+            elif message.get("guid") == channel and message.get("event") == "bufferedAmountDecrease":
+                decreases.append(message["params"])
+                # A message is answered when queued, before SCTP can take it.
+                assert sum(event["messages"] for event in decreases) <= len(replies)
+
+    assert all(reply["result"] == {} for reply in replies.values())
+    assert sum(event["amount"] for event in decreases) == 2000 * 100
+    assert sum(event["messages"] for event in decreases) == 2000
+    assert len(decreases) < 2000, "one event per message: the decreases were not coalesced"
+
+
+def test_send_past_the_message_bound_is_refused_and_closes_the_channel(
+    server: ServerThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tiny messages cost memory of their own: the count of messages held is bounded too
+    (lowered here, so that SCTP cannot keep up with the flood)."""
+    monkeypatch.setattr(data_channel, "MAX_QUEUED_MESSAGES", 100)
+    with connect_bridge(server.url) as websocket:
+        page = FakePage(websocket)
+        channel = connect_pair(page)
+        calls = [page.send_call(channel, "send", {}, bytes(1000)) for _ in range(2000)]
+        replies: dict[int, dict[str, Any]] = {}
+        while len(replies) < len(calls):
+            message = page.receive()
+            if message.get("id") in calls:
+                replies[message["id"]] = message
+        page.wait_event(channel, "close")
+
+    errors = [reply["error"] for reply in replies.values() if "error" in reply]
+    assert errors, "every send was taken: the flood never reached the bound"
+    assert errors[0]["name"] == "OperationError"
+    assert "100 messages may" in errors[0]["message"]
+    error_events = [m for m in page.received if m.get("guid") == channel and m.get("event") == "error"]
+    assert [event["params"]["errorDetail"] for event in error_events] == ["data-channel-failure"]

@@ -1,12 +1,14 @@
 """RTCDataChannel: one aiortc data channel, with the page's sends flow-controlled.
 
-A send is answered once the association took its message from aiortc's data-channel queue
-(what Chromium's bufferedAmount counts down on): the page's bufferedAmount counts down on
-that reply (docs/design.md, "Data channels"). aiortc queues without limit, so we hand it
-messages only while its queue holds less than HIGH_WATER (1 MiB); the rest waits here, in
-page order. All a channel holds, here and in aiortc's queue, is bounded by
-MAX_BUFFERED_AMOUNT, Chromium's: the shim never sends beyond it (send() throws
-OperationError), and a client that does anyway loses the channel
+A send is answered at once, the message queued here in page order (a call in flight per
+queued message would hold a task each, and the page's calls in flight are bounded). Once
+the association took messages from aiortc's data-channel queue (what Chromium's
+bufferedAmount counts down on), one `bufferedAmountDecrease` event per loop turn tells the
+page how many and how many bytes (docs/design.md, "Data channels"). aiortc queues without
+limit, so we hand it messages only while its queue holds less than HIGH_WATER; the rest
+waits here. All a channel holds, here and in aiortc's queue, is bounded: MAX_BUFFERED_AMOUNT
+bytes (Chromium's) and MAX_QUEUED_MESSAGES messages (ours). The shim never sends beyond
+them (send() throws OperationError), and a client that does anyway loses the channel
 (docs/security/vanish-and-backpressure.md).
 """
 
@@ -27,9 +29,16 @@ if TYPE_CHECKING:
     from ..session import Session
     from .peer_connection import PeerConnectionDispatcher
 
+# What we hand aiortc at most: bytes, and messages (aiortc starts a task per message).
 HIGH_WATER = 1 << 20
+HIGH_WATER_MESSAGES = 1024
 # Chromium's limit on a channel's bufferedAmount (measured: bench/far_peer_vanish.py).
 MAX_BUFFERED_AMOUNT = 16 << 20
+# Chromium counts bytes only; we also count messages, since each one held costs memory of
+# its own: ~100 bytes in our queue (tuple, deque slot, object header), ~135 in aiortc's
+# (tracemalloc, 2-byte messages). At 256 bytes a message, 65,536 messages cost at most
+# 16 MiB more: a channel holds at most 32 MiB, however small its messages.
+MAX_QUEUED_MESSAGES = 1 << 16
 
 
 class DataChannelDispatcher(Dispatcher):
@@ -45,11 +54,17 @@ class DataChannelDispatcher(Dispatcher):
         super().__init__(session, guid, parent)
         self.peer_connection = parent
         self.data_channel = data_channel
-        self._unsent: deque[tuple[str | bytes, asyncio.Future[None]]] = deque()
-        # Handed to aiortc, not yet taken by the association: sizes and their sends' replies.
-        self._in_aiortc: deque[tuple[int, asyncio.Future[None]]] = deque()
-        # Bytes of the page's messages in both queues, and the most they ever were.
-        self.buffered_amount = self.peak_buffered_amount = 0
+        # Queued, not yet handed to aiortc: each message with its size, and for a send of
+        # Python's (`send_from_python`) the future its caller awaits (None: the page's).
+        self._unsent: deque[tuple[str | bytes, int, asyncio.Future[None] | None]] = deque()
+        # Handed to aiortc, not yet taken by the association: sizes and futures.
+        self._in_aiortc: deque[tuple[int, asyncio.Future[None] | None]] = deque()
+        # The page's messages in both queues (what its bufferedAmount counts): bytes, the
+        # most bytes they ever were, and messages.
+        self.buffered_amount = self.peak_buffered_amount = self.queued_messages = 0
+        # The page's messages taken since it was last told (`_report_taken`): messages, bytes.
+        self._taken_messages = self._taken_bytes = 0
+        self._report_scheduled = False
         self._close_requested = False
         self._failed = False  # closed with an error (fail)
         self._opened = False
@@ -79,22 +94,34 @@ class DataChannelDispatcher(Dispatcher):
     # --- commands ----------------------------------------------------------------
 
     async def send(self, params: Params) -> Result:
-        if self.data_channel.readyState != "open" or self._close_requested:
-            raise InvalidStateError(f'send() needs an open channel; it is "{self.ready_state}"')
-        data = params["data"]
-        if isinstance(data, str):
-            # send(USVString): WebIDL turns a lone surrogate (which UTF-8 cannot carry) into U+FFFD.
-            data = LONE_SURROGATE.sub("\ufffd", data)
+        """The page's send: answered once queued; bufferedAmountDecrease counts it down."""
+        data = self._sendable(params["data"])
         size = _size(data)
-        if self.buffered_amount + size > MAX_BUFFERED_AMOUNT:
+        if self.buffered_amount + size > MAX_BUFFERED_AMOUNT or self.queued_messages >= MAX_QUEUED_MESSAGES:
             self._refuse_overflow(size)
-        taken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._unsent.append((data, taken))
+        self._unsent.append((data, size, None))
         self.buffered_amount += size
+        self.queued_messages += 1
         self.peak_buffered_amount = max(self.peak_buffered_amount, self.buffered_amount)
         self._hand_to_sctp()
-        await taken
         return {}
+
+    async def send_from_python(self, data: str | bytes) -> None:
+        """A send of Python's (server/handles), in order with the page's but not the page's to
+        count: returns once the association took it (its caller bounds what it holds)."""
+        data = self._sendable(data)
+        taken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._unsent.append((data, _size(data), taken))
+        self._hand_to_sctp()
+        await taken
+
+    def _sendable(self, data: str | bytes) -> str | bytes:
+        if self.data_channel.readyState != "open" or self._close_requested:
+            raise InvalidStateError(f'send() needs an open channel; it is "{self.ready_state}"')
+        if isinstance(data, str):
+            # send(USVString): WebIDL turns a lone surrogate (which UTF-8 cannot carry) into U+FFFD.
+            return LONE_SURROGATE.sub("\ufffd", data)
+        return data
 
     def fail(self, error: BridgeError, error_detail: str) -> None:
         """webrtc-pc's "close with an error": `error`, then `close` (no `closing`)."""
@@ -110,9 +137,10 @@ class DataChannelDispatcher(Dispatcher):
         reliable channel may not drop a message and go on."""
         error = OperationError(
             f"the data channel's send queue is full: {self.buffered_amount} bytes wait and this "
-            f"message has {size}; at most {MAX_BUFFERED_AMOUNT} may (wait for bufferedamountlow)")
+            f"message has {size} ({self.queued_messages} messages); at most {MAX_BUFFERED_AMOUNT} bytes "
+            f"and {MAX_QUEUED_MESSAGES} messages may (wait for bufferedamountlow)")
         self._report_error(error, "data-channel-failure")
-        self._fail_waiting(error)
+        self._forget_queued(error)
         self.data_channel.close()
         raise error
 
@@ -127,24 +155,24 @@ class DataChannelDispatcher(Dispatcher):
         return "closing" if self._close_requested else self.data_channel.readyState
 
     def _hand_to_sctp(self) -> None:
-        while self._unsent and self.data_channel.bufferedAmount < HIGH_WATER:
-            data, taken = self._unsent.popleft()
-            size = _size(data)
-            if taken.done():
-                self.buffered_amount -= size
-                continue
+        # Not once aiortc's channel is closing: its close event forgets the rest.
+        while (self._unsent and self.data_channel.readyState == "open"
+               and self.data_channel.bufferedAmount < HIGH_WATER and len(self._in_aiortc) < HIGH_WATER_MESSAGES):
+            data, size, taken = self._unsent.popleft()
             try:
                 self.data_channel.send(data)
-            except ValueError as error:  # larger than the remote's max-message-size
-                self.buffered_amount -= size
-                taken.set_exception(OperationError(str(error)))
-            except Exception as error:
-                self.buffered_amount -= size
-                taken.set_exception(error)
-            else:
-                self.messages_sent += 1
-                self.bytes_sent += size
-                self._in_aiortc.append((size, taken))
+            except Exception as error:  # larger than the remote's max-message-size (ValueError)
+                # The page's send was answered already, and a reliable channel may not drop
+                # a message and go on: webrtc-pc's "close with an error".
+                failure = OperationError(f"the data channel could not send a message: {error}")
+                if taken is not None:
+                    taken.set_exception(failure)
+                self._forget_queued(failure)
+                self.fail(failure, "data-channel-failure")
+                return
+            self.messages_sent += 1
+            self.bytes_sent += size
+            self._in_aiortc.append((size, taken))
         if self._close_requested and not self._unsent:
             self.data_channel.close()
 
@@ -152,18 +180,34 @@ class DataChannelDispatcher(Dispatcher):
         if not self._in_aiortc:
             return
         size, taken = self._in_aiortc.popleft()
-        self.buffered_amount -= size
-        if not taken.done():
+        if taken is None:
+            self.buffered_amount -= size
+            self.queued_messages -= 1
+            self._taken_messages += 1
+            self._taken_bytes += size
+        elif not taken.done():
             taken.set_result(None)
+        if not self._report_scheduled:
+            self._report_scheduled = True
+            asyncio.get_running_loop().call_soon(self._report_taken)
+
+    def _report_taken(self) -> None:
+        """What the association took this loop turn, in one event; then refill aiortc's queue."""
+        self._report_scheduled = False
+        if self._taken_messages:
+            self.emit("bufferedAmountDecrease", {"amount": self._taken_bytes, "messages": self._taken_messages})
+        self._taken_messages = self._taken_bytes = 0
         self._hand_to_sctp()
 
-    def _fail_waiting(self, error: Exception) -> None:
-        for _, waiting in [*self._unsent, *self._in_aiortc]:
-            if not waiting.done():
-                waiting.set_exception(error)
+    def _forget_queued(self, error: Exception) -> None:
+        """The channel is closed or failing: what it still holds is never sent."""
+        for taken in [entry[-1] for entry in self._unsent] + [entry[-1] for entry in self._in_aiortc]:
+            if taken is not None and not taken.done():
+                taken.set_exception(error)
         self._unsent.clear()
         self._in_aiortc.clear()
-        self.buffered_amount = 0
+        self.buffered_amount = self.queued_messages = 0
+        self._taken_messages = self._taken_bytes = 0
 
     # --- aiortc events -----------------------------------------------------------
 
@@ -192,7 +236,7 @@ class DataChannelDispatcher(Dispatcher):
             else:
                 self.emit("closing")
         self.emit("close")
-        self._fail_waiting(InvalidStateError("the data channel closed before sending"))
+        self._forget_queued(InvalidStateError("the data channel closed before sending"))
         self.dispose()
 
 

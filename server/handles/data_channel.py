@@ -53,7 +53,7 @@ class AsyncDataChannel(_DataChannelState):
     async def send(self, data: str | bytes) -> None:
         """Send `data` to the far peer, as the page's `send` would; returns once the SCTP
         association took it. A channel that is not open raises InvalidStateError."""
-        await self._reach.run(self._dispatcher.send({"data": data}))
+        await self._reach.run(self._dispatcher.send_from_python(data))
 
     async def receive(self, timeout: float = DEFAULT_TIMEOUT) -> Message:
         """The first received message no `receive` returned yet (each is returned once,

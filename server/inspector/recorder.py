@@ -28,7 +28,8 @@ CLOSED_SESSIONS = 20
 CLOSED_PEER_CONNECTIONS_PER_SESSION = 20
 # (interface, call or event) that come too often to log.
 NOT_LOGGED = {
-    ("DataChannel", "send"), ("DataChannel", "message"), ("PeerConnection", "getStats"),
+    ("DataChannel", "send"), ("DataChannel", "bufferedAmountDecrease"), ("DataChannel", "message"),
+    ("PeerConnection", "getStats"),
     ("MediaStreamTrack", "videoFrame"), ("MediaStreamTrack", "audioData"), ("MediaStreamTrack", "mediaSegment"),
     ("MediaStreamTrack", "pushVideo"), ("MediaStreamTrack", "pushAudio"), ("Transceiver", "sources"),
 }
