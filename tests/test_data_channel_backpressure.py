@@ -83,10 +83,14 @@ def test_sends_are_answered_at_once_and_taken_messages_are_counted_down_together
         calls = [page.send_call(channel, "send", {}, bytes(100)) for _ in range(2000)]
         replies: dict[int, dict[str, Any]] = {}
         decreases: list[dict[str, Any]] = []
-        while len(replies) < len(calls) or sum(event["messages"] for event in decreases) < len(calls):
+        arrived = 0  # at the far channel (the session idle before its socket closes)
+        while (len(replies) < len(calls) or arrived < len(calls)
+               or sum(event["messages"] for event in decreases) < len(calls)):
             message = page.receive()
             if message.get("id") in calls:
                 replies[message["id"]] = message
+            elif message.get("event") == "message":
+                arrived += 1
             elif message.get("guid") == channel and message.get("event") == "bufferedAmountDecrease":
                 decreases.append(message["params"])
                 # A message is answered when queued, before SCTP can take it.
