@@ -4,7 +4,6 @@ provider, with either the examples or a folder of the user's pages (a PageTree).
 from __future__ import annotations
 
 import html
-import json
 import logging
 import re
 from collections.abc import Sequence
@@ -12,11 +11,10 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import anyio.to_thread
 import jinja2
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
@@ -33,13 +31,12 @@ from .origins import OriginPolicy
 from .page_tree import PageTree, PageTreeFiles
 from .protocol import BATCH_SUBPROTOCOL
 from .registry import Registry
+from .served_scripts import script_for
 from .session import Session
 from .signaling import SignalingRelay
 
 PACKAGE_ROOT = Path(str(resources.files("rtcshim")))
 logger = logging.getLogger(__name__)
-# The line of shim.js that /shim.js fills in with the token, for the server's own pages.
-SERVED_TOKEN_LINE = "const servedToken = null;"
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(PACKAGE_ROOT / "templates"), autoescape=True
 )
@@ -93,18 +90,7 @@ def create_app(
     examples_dir = PACKAGE_ROOT / "examples"
 
     async def shim(request: Request) -> Response:
-        # Which copy a request gets depends on Sec-Fetch-Site (Admission.token_for_page).
-        token = admission.token_for_page(request)
-        if token is None:
-            return FileResponse(
-                PACKAGE_ROOT / "shim.js", media_type="text/javascript",
-                headers={"Cache-Control": "no-cache", "Vary": "Sec-Fetch-Site"},
-            )
-        source = await anyio.to_thread.run_sync((PACKAGE_ROOT / "shim.js").read_text, "utf-8")
-        return Response(
-            source.replace(SERVED_TOKEN_LINE, f"const servedToken = {json.dumps(token)};", 1),
-            media_type="text/javascript", headers={"Cache-Control": "no-store", "Vary": "Sec-Fetch-Site"},
-        )
+        return await script_for(PACKAGE_ROOT / "shim.js", admission, request)
 
     async def examples_index(request: Request) -> Response:
         page = _TEMPLATES.get_template("examples_index.html")

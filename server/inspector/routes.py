@@ -8,19 +8,17 @@ import time
 from importlib import resources
 from pathlib import Path
 
-import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from ..admission import Admission
+from ..served_scripts import script_for
 from .access import export_refusal
 from .feed import InspectorFeed
 
 STATIC = Path(str(resources.files("rtcshim"))) / "static"
-# The line of inspector.js the route fills in with the token (as /shim.js's).
-SERVED_TOKEN_LINE = "const servedToken = null;"
 
 
 def inspector_routes(feed: InspectorFeed, admission: Admission) -> list[BaseRoute]:
@@ -31,14 +29,7 @@ def inspector_routes(feed: InspectorFeed, admission: Admission) -> list[BaseRout
         return FileResponse(STATIC / "inspector.css", headers={"Cache-Control": "no-cache"})
 
     async def script(request: Request) -> Response:
-        token = admission.token_for_page(request)
-        if token is None:
-            return FileResponse(STATIC / "inspector.js", media_type="text/javascript",
-                                headers={"Cache-Control": "no-cache", "Vary": "Sec-Fetch-Site"})
-        source = await anyio.to_thread.run_sync((STATIC / "inspector.js").read_text, "utf-8")
-        return Response(source.replace(SERVED_TOKEN_LINE, f"const servedToken = {json.dumps(token)};", 1),
-                        media_type="text/javascript",
-                        headers={"Cache-Control": "no-store", "Vary": "Sec-Fetch-Site"})
+        return await script_for(STATIC / "inspector.js", admission, request)
 
     async def feed_socket(websocket: WebSocket) -> None:
         if await admission.admit(websocket):
