@@ -20,6 +20,10 @@ from typing import Any, TypeVar
 
 from aiortc import RTCConfiguration, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 
+from rtcshim.aiortc_seams import ice_connection
+from rtcshim.sctp_tuning import tune_sctp
+from rtcshim.socket_buffers import enlarge_socket_buffers
+
 T = TypeVar("T")
 # The sender pauses above this many bytes queued, and resumes at the low threshold (as
 # bench/setup_time.py's throughput does): 10,000 small messages must not all queue at once.
@@ -182,12 +186,23 @@ async def opened(channel: RTCDataChannel) -> None:
         await is_open
 
 
+def as_rtcshim_runs_it(peer: RTCPeerConnection) -> None:
+    """The SCTP tuning (sctp_tuning.py) and socket buffers (socket_buffers.py) that rtcshim's
+    server gives each of its peer connections; before the association starts."""
+    assert peer.sctp is not None
+    tune_sctp(peer.sctp)
+    enlarge_socket_buffers(ice_connection(peer.sctp.transport.transport))
+
+
 async def connect_pair() -> tuple[RTCPeerConnection, RTCPeerConnection, dict[str, RTCDataChannel]]:
-    """Two Python peers: the offering one, the answering one, and the offering one's channels."""
+    """Two Python peers as rtcshim's server runs them (`as_rtcshim_runs_it`): the offering
+    one, the answering one, and the offering one's channels."""
     offering = peer_connection()
     channels = {label: offering.createDataChannel(label) for label in ("rate", "echo")}
     await offering.setLocalDescription(await offering.createOffer())
     answering, answer_description = await answer(description(offering))
+    for peer in (offering, answering):
+        as_rtcshim_runs_it(peer)
     await offering.setRemoteDescription(RTCSessionDescription(**answer_description))
     await asyncio.wait_for(asyncio.gather(*map(opened, channels.values())), 30)
     return offering, answering, channels

@@ -10,7 +10,8 @@ in each mode:
 - shim: both peers shimmed, in one page (every message crosses the bridge twice);
 - native: both Chromium's own, in one page;
 - shim-native: the offering peer in a shimmed page, the answering one in a native page;
-- aiortc: two aiortc peers in this Python process, no browser (after the browser closed).
+- aiortc: two aiortc peers in this Python process, no browser (after the browser closed),
+  with the SCTP tuning and socket buffers rtcshim's server gives its own.
 and measures:
 - rate: `--messages` 100-byte messages one way, from the first send to the far end's count
   coming back, as messages per second (median of `--rate-runs`);
