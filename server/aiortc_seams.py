@@ -58,7 +58,7 @@ from aiortc.contrib.media import MediaPlayer
 from aiortc.mediastreams import MediaStreamTrack
 from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcrtpreceiver import RemoteStreamTrack
-from aiortc.rtcsctptransport import Chunk, DataChunk
+from aiortc.rtcsctptransport import Chunk, DataChunk, SackChunk
 from aiortc.rtp import AnyRtcpPacket, RtpPacket
 from aiortc.stats import RTCTransportStats
 from cryptography import x509
@@ -118,6 +118,9 @@ SCTP_DATA_CHANNEL_FLUSH = PrivateName(
     RTCSctpTransport, "_data_channel_flush", "coroutine method", "SCTP chunks bundled into packets (sctp_tuning.py)")
 SCTP_SENT_QUEUE = PrivateName(
     RTCSctpTransport, "_sent_queue", "attribute", "one scan for retransmissions per flush (sctp_tuning.py)")
+SCTP_RECEIVE_SACK_CHUNK = PrivateName(
+    RTCSctpTransport, "_receive_sack_chunk", "coroutine method",
+    "scans for retransmissions only after a SACK that reports a gap (sctp_tuning.py)")
 SCTP_T3_EXPIRED = PrivateName(
     RTCSctpTransport, "_t3_expired", "method", "fast retransmit at most once a chunk (sctp_tuning.py)")
 # Set on each DATA chunk by aiortc's SCTP as it queues it.
@@ -265,7 +268,7 @@ PRIVATE_NAMES: tuple[PrivateName, ...] = (
     SCTP_SRTT, SCTP_SET_STATE, SCTP_SEND_CHUNK, SCTP_SEND_SACK, SCTP_SACK_NEEDED, SCTP_SACK_MISORDERED,
     SCTP_SACK_DUPLICATES, SCTP_HANDLE_DATA, SCTP_TRANSMIT, SCTP_DATA_CHANNEL_FLUSH, SCTP_SENT_QUEUE,
     SCTP_T3_EXPIRED, SCTP_CHUNK_MISSES, SCTP_CHUNK_SENT_COUNT, SCTP_CHUNK_ACKED, SCTP_CHUNK_RETRANSMIT,
-    DATA_CHANNEL_ADD_BUFFERED_AMOUNT, SCTP_MAX_MESSAGE_SIZE,
+    DATA_CHANNEL_ADD_BUFFERED_AMOUNT, SCTP_MAX_MESSAGE_SIZE, SCTP_RECEIVE_SACK_CHUNK,
     PEER_CONNECTION_CERTIFICATES, CERTIFICATE_X509,
     CERTIFICATE_SSL_CONTEXT, TRANSCEIVER_CODECS, TRANSCEIVER_HEADER_EXTENSIONS, TRANSCEIVER_OFFER_DIRECTION,
     TRANSCEIVER_CURRENT_DIRECTION, TRANSCEIVER_MID, SENDER_SSRC, SENDER_ENABLED,
@@ -695,6 +698,23 @@ def sent_chunks_set_aside(sctp: RTCSctpTransport) -> Iterator[None]:
     finally:
         awaiting.extend(SCTP_SENT_QUEUE.get(sctp))
         SCTP_SENT_QUEUE.set(sctp, awaiting)
+
+
+def on_sack_received(sctp: RTCSctpTransport, received: Callable[[SackChunk], None]) -> None:
+    """From now on, `received(sack)` for each SACK chunk the association receives, before
+    aiortc handles it (and marks, at a reported gap, chunks to send again)."""
+    receive_sack: Callable[[SackChunk], Awaitable[None]] = SCTP_RECEIVE_SACK_CHUNK.get(sctp)
+
+    async def tell_and_receive(sack: SackChunk) -> None:
+        received(sack)
+        await receive_sack(sack)
+
+    SCTP_RECEIVE_SACK_CHUNK.set(sctp, tell_and_receive)
+
+
+def any_marked_to_resend(sctp: RTCSctpTransport) -> bool:
+    """Whether a chunk awaiting acknowledgement is marked to be sent again."""
+    return any(SCTP_CHUNK_RETRANSMIT.get(chunk) for chunk in SCTP_SENT_QUEUE.get(sctp))
 
 
 def hold_sack(sctp: RTCSctpTransport) -> None:

@@ -16,14 +16,13 @@ one association and through aiortc_seams only:
 - Delayed SACK (RFC 4960 section 6.2): a SACK for at least every second packet with data,
   else within SACK_DELAY_SECONDS; at once while a gap or a duplicate shows and when a gap
   closes (section 6.7); and in any packet that carries DATA anyway.
-- One scan for retransmissions per flush: aiortc's flush of the data channels' queue runs
-  a transmission for every message, and each scans every chunk in flight for one to
-  retransmit: quadratic in a burst of small messages (profiled, 2.1 of the server's 7 s
-  for 10,000 to Chromium). Marks for retransmission only appear as a SACK is handled or T3
-  expires, never inside a flush; so the first transmission of a flush (in its own task)
-  scans, and either retransmits all that is marked or finds the congestion window full,
-  which leaves the message it sent queued and ends the flush. The flush's later
-  transmissions have nothing to find and skip the scan (`sent_chunks_set_aside`).
+- Scans for retransmissions only while one can be found: aiortc's every transmission (one
+  for every message a flush of the data channels' queue sends) scans every chunk in flight
+  for one marked to resend: quadratic in a burst of small messages (profiled, 2.1 of the
+  server's 7 s for 10,000 to Chromium), and in a trickle too (messages from the bridge, a
+  flush each, with 2,500 in flight to Chromium). aiortc marks chunks only as it handles a
+  SACK that reports a gap, or as T3 expires; from then on transmissions scan, until one
+  finds no chunk marked any more. The others skip the scan (`sent_chunks_set_aside`).
 - Fast retransmit once (RFC 9260 section 7.2.4, step 5): aiortc marks a chunk to resend at
   every third SACK that still misses it, its resend still on the way: under load, a few
   dozen packets dropped at Chromium's socket had 17,139 chunks resent. A chunk aiortc
@@ -40,8 +39,6 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass
-from typing import Any
 
 from aiortc import RTCSctpTransport
 from aiortc.rtcsctptransport import (
@@ -55,9 +52,11 @@ from aiortc.rtcsctptransport import (
 
 from .aiortc_seams import (
     SctpUnit,
+    any_marked_to_resend,
     hold_sack,
     keep_acknowledged_unsent,
     no_fast_retransmit,
+    on_sack_received,
     on_t3_expiry,
     route_sctp_sending,
     sack_reports_trouble,
@@ -115,14 +114,6 @@ def packets_of(chunks: Sequence[Chunk]) -> list[list[bytes]]:
     return packets
 
 
-@dataclass
-class Flush:
-    """A flush of the data channels' queue under way, in `task`."""
-
-    task: asyncio.Task[Any] | None
-    scanned: bool = False  # a transmission of this flush scanned for retransmissions
-
-
 class SctpTuning:
     """Bundling and delayed SACKs on one aiortc association (see the module's docstring)."""
 
@@ -134,18 +125,17 @@ class SctpTuning:
         self.gap_reported = False  # the last SACK's decision saw a gap or duplicate
         self.sack_timer: asyncio.TimerHandle | None = None
         self.delayed_sack: asyncio.Task[None] | None = None
-        self.flushes: list[Flush] = []  # under way, innermost last
+        self.resends_possible = False  # a chunk in flight may be marked to resend
         # Marked to resend by T3, not resent yet: aiortc's other resends are fast retransmits.
         self.resends_of_t3: weakref.WeakSet[DataChunk] = weakref.WeakSet()
         self.aiortc = route_sctp_sending(sctp, send_chunk=self.send_chunk, send_sack=self.send_sack, work=self.work)
+        on_sack_received(sctp, self.sack_received)
         on_t3_expiry(sctp, self.t3_expired)
 
     async def work(self, unit: SctpUnit, step: Awaitable[None]) -> None:
         self.units_under_way += 1
         try:
-            if unit == "flush":
-                await self.flush(step)
-            elif unit == "transmission":
+            if unit == "transmission":
                 await self.transmit(step)
             else:
                 await step
@@ -154,25 +144,18 @@ class SctpTuning:
         if not self.units_under_way and self.waiting:
             await self.send_waiting()
 
-    async def flush(self, step: Awaitable[None]) -> None:
-        flush = Flush(asyncio.current_task())
-        self.flushes.append(flush)
-        try:
-            await step
-        finally:
-            self.flushes.remove(flush)  # not pop(): flushes of other tasks may end in any order
-
     async def transmit(self, step: Awaitable[None]) -> None:
-        task = asyncio.current_task()
-        flush = next((flush for flush in reversed(self.flushes) if flush.task is task), None)
-        if flush is None:
-            await step
-        elif flush.scanned:
+        if not self.resends_possible:
             with sent_chunks_set_aside(self.sctp):
                 await step
-        else:
-            flush.scanned = True
-            await step
+            return
+        await step
+        # Resent all it marked, or stopped at a full congestion window: then some wait still.
+        self.resends_possible = any_marked_to_resend(self.sctp)
+
+    def sack_received(self, sack: SackChunk) -> None:
+        if sack.gaps:  # aiortc may mark chunks for fast retransmit as it handles this SACK
+            self.resends_possible = True
 
     async def send_chunk(self, chunk: Chunk) -> None:
         if isinstance(chunk, DataChunk) and times_sent(chunk) > 1:
@@ -184,6 +167,7 @@ class SctpTuning:
         await self.aiortc.send_packet(chunk)
 
     def t3_expired(self, chunks: list[DataChunk]) -> None:
+        self.resends_possible = True
         self.resends_of_t3.update(keep_acknowledged_unsent(chunks))
 
     def resending(self, chunk: DataChunk) -> None:

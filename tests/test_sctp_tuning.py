@@ -421,6 +421,59 @@ def test_a_flush_scans_for_retransmissions_once_and_loses_nothing(monkeypatch: p
     assert len(set_aside) >= 250
 
 
+def test_messages_one_a_loop_turn_skip_the_scan_until_a_sack_reports_a_gap(monkeypatch: pytest.MonkeyPatch) -> None:
+    """300 messages, one a turn of the loop as the bridge hands them over (each its own
+    flush), none lost: no transmission scans the chunks in flight. Then 300 more with a
+    packet lost: the SACK reporting the gap starts the scans that find the chunk marked for
+    fast retransmit, and T3 never has to resend it."""
+    set_aside = []
+
+    @contextlib.contextmanager
+    def counted(sctp: RTCSctpTransport) -> Iterator[None]:
+        set_aside.append(sctp)
+        with sent_chunks_set_aside(sctp):
+            yield
+
+    monkeypatch.setattr(sctp_tuning, "sent_chunks_set_aside", counted)
+    messages = [number.to_bytes(2, "big") * 50 for number in range(600)]
+
+    async def scenario() -> tuple[list[bytes], int, Recovery]:
+        channel, sending, acknowledging = await associated()
+        recovery = watch_recovery(channel.transport)
+        received: list[bytes] = []
+        next(iter(acknowledging.receiver._data_channels.values())).on("message", received.append)
+        transmissions = counted_transmissions(channel.transport)
+        for message in messages[:300]:
+            channel.send(message)
+            await asyncio.sleep(0)
+        await asyncio.sleep(1)
+        assert len(set_aside) == transmissions[0] >= 300  # all skipped the scan
+        sending.lose_next = True
+        for message in messages[300:]:
+            channel.send(message)
+            await asyncio.sleep(0)
+        await asyncio.sleep(10)
+        return received, transmissions[0] - len(set_aside), recovery
+
+    received, scans, recovery = run_in_virtual_time(scenario())
+    assert received == messages
+    assert 0 < scans < 100
+    assert recovery == Recovery(fast_recovery_entries=1, t3_expired_at=[])
+
+
+def counted_transmissions(sctp: RTCSctpTransport) -> list[int]:
+    """A count, from now on, of the association's transmissions (as aiortc calls them)."""
+    count = [0]
+    transmit = sctp._transmit
+
+    async def count_and_transmit() -> None:
+        count[0] += 1
+        await transmit()
+
+    sctp._transmit = count_and_transmit  # type: ignore[method-assign]
+    return count
+
+
 # --- losses: fast retransmit once a chunk, then T3 (RFC 9260 section 7.2.4) -------------
 
 
