@@ -116,6 +116,9 @@ SCTP_TRANSMIT = PrivateName(
     RTCSctpTransport, "_transmit", "coroutine method", "SCTP chunks bundled into packets (sctp_tuning.py)")
 SCTP_DATA_CHANNEL_FLUSH = PrivateName(
     RTCSctpTransport, "_data_channel_flush", "coroutine method", "SCTP chunks bundled into packets (sctp_tuning.py)")
+SCTP_DATA_CHANNEL_SEND = PrivateName(
+    RTCSctpTransport, "_data_channel_send", "method",
+    "one flush task for the messages sent before it runs (sctp_tuning.py)")
 SCTP_SENT_QUEUE = PrivateName(
     RTCSctpTransport, "_sent_queue", "attribute", "one scan for retransmissions per flush (sctp_tuning.py)")
 SCTP_RECEIVE_SACK_CHUNK = PrivateName(
@@ -268,7 +271,7 @@ PRIVATE_NAMES: tuple[PrivateName, ...] = (
     SCTP_SRTT, SCTP_SET_STATE, SCTP_SEND_CHUNK, SCTP_SEND_SACK, SCTP_SACK_NEEDED, SCTP_SACK_MISORDERED,
     SCTP_SACK_DUPLICATES, SCTP_HANDLE_DATA, SCTP_TRANSMIT, SCTP_DATA_CHANNEL_FLUSH, SCTP_SENT_QUEUE,
     SCTP_T3_EXPIRED, SCTP_CHUNK_MISSES, SCTP_CHUNK_SENT_COUNT, SCTP_CHUNK_ACKED, SCTP_CHUNK_RETRANSMIT,
-    DATA_CHANNEL_ADD_BUFFERED_AMOUNT, SCTP_MAX_MESSAGE_SIZE, SCTP_RECEIVE_SACK_CHUNK,
+    DATA_CHANNEL_ADD_BUFFERED_AMOUNT, SCTP_MAX_MESSAGE_SIZE, SCTP_RECEIVE_SACK_CHUNK, SCTP_DATA_CHANNEL_SEND,
     PEER_CONNECTION_CERTIFICATES, CERTIFICATE_X509,
     CERTIFICATE_SSL_CONTEXT, TRANSCEIVER_CODECS, TRANSCEIVER_HEADER_EXTENSIONS, TRANSCEIVER_OFFER_DIRECTION,
     TRANSCEIVER_CURRENT_DIRECTION, TRANSCEIVER_MID, SENDER_SSRC, SENDER_ENABLED,
@@ -683,6 +686,26 @@ def route_sctp_sending(
 async def _as_work(work: Callable[[SctpUnit, Awaitable[None]], Awaitable[None]], unit: SctpUnit,
                    step: Callable[..., Awaitable[None]], *args: Any) -> None:
     await work(unit, step(*args))
+
+
+def schedule_flushes_with(
+    sctp: RTCSctpTransport, scheduled: Callable[[Callable[[], Awaitable[None]]], asyncio.Future[None]]
+) -> None:
+    """aiortc's send of a data channel message queues it and starts a task of its own that
+    flushes the queue (`asyncio.ensure_future(self._data_channel_flush())`). From now on it
+    takes `scheduled(flush)` instead: a task or future of the caller's, which ensure_future
+    returns as it is (a future is no coroutine), that runs `flush()` (the association's)."""
+    send: Callable[[RTCDataChannel, bytes | str], None] = SCTP_DATA_CHANNEL_SEND.get(sctp)
+
+    def send_and_schedule(channel: RTCDataChannel, data: bytes | str) -> None:
+        flush: Callable[[], Awaitable[None]] = SCTP_DATA_CHANNEL_FLUSH.get(sctp)
+        SCTP_DATA_CHANNEL_FLUSH.set(sctp, lambda: scheduled(flush))
+        try:
+            send(channel, data)
+        finally:
+            SCTP_DATA_CHANNEL_FLUSH.set(sctp, flush)
+
+    SCTP_DATA_CHANNEL_SEND.set(sctp, send_and_schedule)
 
 
 @contextlib.contextmanager

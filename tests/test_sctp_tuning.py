@@ -461,6 +461,34 @@ def test_messages_one_a_loop_turn_skip_the_scan_until_a_sack_reports_a_gap(monke
     assert recovery == Recovery(fast_recovery_entries=1, t3_expired_at=[])
 
 
+def test_messages_sent_in_one_turn_of_the_loop_share_one_flush_task() -> None:
+    """aiortc starts a task to flush the channels' queue at every message sent: 300 sent at
+    once leave one task, 300 sent one a turn one each; all arrive, in order."""
+    messages = [number.to_bytes(2, "big") * 50 for number in range(600)]
+
+    async def scenario() -> tuple[list[bytes], list[int]]:
+        channel, _, acknowledging = await associated()
+        received: list[bytes] = []
+        next(iter(acknowledging.receiver._data_channels.values())).on("message", received.append)
+        tasks_started = []
+        before = len(asyncio.all_tasks())
+        for message in messages[:300]:
+            channel.send(message)
+        tasks_started.append(len(asyncio.all_tasks()) - before)
+        await asyncio.sleep(0)  # the flush task runs
+        for message in messages[300:]:
+            before = len(asyncio.all_tasks())
+            channel.send(message)
+            tasks_started.append(len(asyncio.all_tasks()) - before)
+            await asyncio.sleep(0)
+        await asyncio.sleep(1)
+        return received, tasks_started
+
+    received, tasks_started = run_in_virtual_time(scenario())
+    assert received == messages
+    assert tasks_started == [1] * 301
+
+
 def counted_transmissions(sctp: RTCSctpTransport) -> list[int]:
     """A count, from now on, of the association's transmissions (as aiortc calls them)."""
     count = [0]
