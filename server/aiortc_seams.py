@@ -116,6 +116,10 @@ SCTP_TRANSMIT = PrivateName(
     RTCSctpTransport, "_transmit", "coroutine method", "SCTP chunks bundled into packets (sctp_tuning.py)")
 SCTP_DATA_CHANNEL_FLUSH = PrivateName(
     RTCSctpTransport, "_data_channel_flush", "coroutine method", "SCTP chunks bundled into packets (sctp_tuning.py)")
+SCTP_CWND = PrivateName(
+    RTCSctpTransport, "_cwnd", "attribute", "Max.Burst at each chance to send (sctp_tuning.py)")
+SCTP_FLIGHT_SIZE = PrivateName(
+    RTCSctpTransport, "_flight_size", "attribute", "Max.Burst at each chance to send (sctp_tuning.py)")
 SCTP_DATA_CHANNEL_SEND = PrivateName(
     RTCSctpTransport, "_data_channel_send", "method",
     "one flush task for the messages sent before it runs (sctp_tuning.py)")
@@ -272,6 +276,7 @@ PRIVATE_NAMES: tuple[PrivateName, ...] = (
     SCTP_SACK_DUPLICATES, SCTP_HANDLE_DATA, SCTP_TRANSMIT, SCTP_DATA_CHANNEL_FLUSH, SCTP_SENT_QUEUE,
     SCTP_T3_EXPIRED, SCTP_CHUNK_MISSES, SCTP_CHUNK_SENT_COUNT, SCTP_CHUNK_ACKED, SCTP_CHUNK_RETRANSMIT,
     DATA_CHANNEL_ADD_BUFFERED_AMOUNT, SCTP_MAX_MESSAGE_SIZE, SCTP_RECEIVE_SACK_CHUNK, SCTP_DATA_CHANNEL_SEND,
+    SCTP_CWND, SCTP_FLIGHT_SIZE,
     PEER_CONNECTION_CERTIFICATES, CERTIFICATE_X509,
     CERTIFICATE_SSL_CONTEXT, TRANSCEIVER_CODECS, TRANSCEIVER_HEADER_EXTENSIONS, TRANSCEIVER_OFFER_DIRECTION,
     TRANSCEIVER_CURRENT_DIRECTION, TRANSCEIVER_MID, SENDER_SSRC, SENDER_ENABLED,
@@ -738,6 +743,25 @@ def on_sack_received(sctp: RTCSctpTransport, received: Callable[[SackChunk], Non
 def any_marked_to_resend(sctp: RTCSctpTransport) -> bool:
     """Whether a chunk awaiting acknowledgement is marked to be sent again."""
     return any(SCTP_CHUNK_RETRANSMIT.get(chunk) for chunk in SCTP_SENT_QUEUE.get(sctp))
+
+
+def flight_size(sctp: RTCSctpTransport) -> int:
+    """The association's DATA in flight, in bytes of user data (as aiortc counts it)."""
+    size: int = SCTP_FLIGHT_SIZE.get(sctp)
+    return size
+
+
+@contextlib.contextmanager
+def congestion_window_at_most(sctp: RTCSctpTransport, limit: int) -> Iterator[None]:
+    """Meanwhile the association's congestion window is `limit` bytes if it was larger;
+    then its own again (aiortc changes it only as a SACK comes or T3 expires, never as it
+    transmits, so this is only for a transmission)."""
+    cwnd: int = SCTP_CWND.get(sctp)
+    SCTP_CWND.set(sctp, min(cwnd, limit))
+    try:
+        yield
+    finally:
+        SCTP_CWND.set(sctp, cwnd)
 
 
 def hold_sack(sctp: RTCSctpTransport) -> None:

@@ -489,6 +489,42 @@ def test_messages_sent_in_one_turn_of_the_loop_share_one_flush_task() -> None:
     assert tasks_started == [1] * 301
 
 
+def test_messages_sent_at_once_go_max_burst_chunks_a_chance_to_send() -> None:
+    """RFC 9260 section 6.1, rule D: with room in the congestion window for all, 300
+    messages sent at once go out as MAX_BURST of aiortc's largest chunks of user data (46
+    of these, 5 packets) before anything comes back; the rest as the SACKs come back."""
+    messages = [number.to_bytes(2, "big") * 50 for number in range(300)]
+
+    async def scenario() -> tuple[list[bytes], int, list[str]]:
+        channel, sending, acknowledging = await associated()
+        for _ in range(3000):  # the congestion window grows
+            channel.send(bytes(100))
+        await asyncio.sleep(1)
+        received: list[bytes] = []
+        next(iter(acknowledging.receiver._data_channels.values())).on("message", received.append)
+        packets: list[str] = []  # in the order sent, from either end
+        for wire, kind in ((sending, "data"), (acknowledging, "sack")):
+            wire._send_data = noting(wire._send_data, packets, kind)  # type: ignore[method-assign]
+        for message in messages:
+            channel.send(message)
+        await asyncio.sleep(1)
+        return received, channel.transport._cwnd, packets
+
+    received, cwnd, packets = run_in_virtual_time(scenario())
+    assert received == messages
+    assert cwnd > 300 * 100  # room for all at once
+    assert packets.index("sack") == 5
+    assert packets.count("data") >= 30
+
+
+def noting(send_data: Callable[[bytes], Any], packets: list[str], kind: str) -> Callable[[bytes], Any]:
+    async def note_and_send(data: bytes) -> None:
+        packets.append(kind)
+        await send_data(data)
+
+    return note_and_send
+
+
 def counted_transmissions(sctp: RTCSctpTransport) -> list[int]:
     """A count, from now on, of the association's transmissions (as aiortc calls them)."""
     count = [0]
