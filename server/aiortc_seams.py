@@ -124,10 +124,11 @@ SCTP_DATA_CHANNEL_SEND = PrivateName(
     RTCSctpTransport, "_data_channel_send", "method",
     "one flush task for the messages sent before it runs (sctp_tuning.py)")
 SCTP_SENT_QUEUE = PrivateName(
-    RTCSctpTransport, "_sent_queue", "attribute", "one scan for retransmissions per flush (sctp_tuning.py)")
+    RTCSctpTransport, "_sent_queue", "attribute",
+    "scans for retransmissions only while one can be found (sctp_tuning.py)")
 SCTP_RECEIVE_SACK_CHUNK = PrivateName(
     RTCSctpTransport, "_receive_sack_chunk", "coroutine method",
-    "scans for retransmissions only after a SACK that reports a gap (sctp_tuning.py)")
+    "scans for retransmissions only while one can be found (sctp_tuning.py)")
 SCTP_T3_EXPIRED = PrivateName(
     RTCSctpTransport, "_t3_expired", "method", "fast retransmit at most once a chunk (sctp_tuning.py)")
 # Set on each DATA chunk by aiortc's SCTP as it queues it.

@@ -33,7 +33,7 @@ one association and through aiortc_seams only:
   times aiortc's largest DATA chunk, for that unit only. aiortc limits each transmission
   so, but runs one a message: a flush of the 1,000 messages one bridge frame brings sent
   100 packets at once, and Chromium lost some at its socket when busy (a fast recovery in
-  5 of 8 runs of 10,000 messages, 20 to 733 chunks resent; none in 8 with the limit). The
+  5 of 8 runs of 10,000 messages, 20 to 733 chunks resent; in 1 of 14 with the limit). The
   rest goes as SACKs come back, each a new chance.
 - Fast retransmit once (RFC 9260 section 7.2.4, step 5): aiortc marks a chunk to resend at
   every third SACK that still misses it, its resend still on the way: under load, a few
