@@ -475,6 +475,7 @@
         }
       });
       this.objects.set('Session', this);
+      this.spareCertificates = []; // {spare, fingerprints}: see generateCertificate
     }
 
     call(guid, method, params, payload) {
@@ -577,6 +578,9 @@
         }
         this.sessionResolve(params.session);
       },
+      spareCertificate: (params) => {
+        this.spareCertificates.push(params);
+      },
     };
 
     register(guid, object) {
@@ -594,6 +598,7 @@
         call.reject(makeError('OperationError', reason));
       }
       this.pending.clear();
+      this.spareCertificates = [];
       for (const object of this.objects.values()) {
         if (object !== this) {
           object[BRIDGE_LOST]();
@@ -1145,14 +1150,46 @@
 
   // RTCPeerConnection.generateCertificate: the shape checks of WebCrypto's algorithm
   // normalisation (TypeError); which algorithms and sizes work is the server's call.
+  // ECDSA P-256, the common case, resolves at once with a spare the server made ahead
+  // (server/spare_certificates.py) when the page holds one; the rest is a round trip.
   function generateCertificate(keygenAlgorithm) {
     try {
       const algorithm = normalizeKeygenAlgorithm(keygenAlgorithm);
+      const spare = takesSpare(algorithm) ? getBridge().spareCertificates.shift() : undefined;
+      if (spare) {
+        return Promise.resolve(adoptSpareCertificate(spare, algorithm));
+      }
       return getBridge().call('Session', 'generateCertificate', { algorithm })
         .then(({ certificate }) => bridge.objects.get(certificate));
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  const CERTIFICATE_LIFETIME_MS = 30 * 24 * 3600 * 1000; // Chromium's, unless the page asks
+  const MAX_CERTIFICATE_LIFETIME_MS = 365 * 24 * 3600 * 1000;
+
+  function takesSpare(algorithm) {
+    return asciiUpperCase(algorithm.name) === 'ECDSA' && algorithm.namedCurve === 'P-256';
+  }
+
+  // The spare becomes the page's certificate now; the server hears of it in order, before
+  // any call that could use it. Its expires counts from this call (webrtc-pc), in whole
+  // seconds as the server's and Chromium's.
+  function adoptSpareCertificate(spare, algorithm) {
+    const lifetime = Math.min(algorithm.expires ?? CERTIFICATE_LIFETIME_MS, MAX_CERTIFICATE_LIFETIME_MS);
+    const expires = Math.floor((Date.now() + lifetime) / 1000) * 1000;
+    const guid = randomHandle('Certificate');
+    const certificate = new RTCCertificate(INTERNAL, guid, { expires, fingerprints: spare.fingerprints });
+    bridge.register(guid, certificate);
+    bridge.call('Session', 'takeSpareCertificate', { spare: spare.spare, certificate: guid, expires })
+      .catch((error) => console.error('rtcshim: a spare certificate was refused:', error));
+    return certificate;
+  }
+
+  // WebCrypto matches algorithm names ASCII-case-insensitively: 'ecd\u017fa' is no ECDSA.
+  function asciiUpperCase(name) {
+    return name.replace(/[a-z]+/g, (lower) => lower.toUpperCase());
   }
 
   function normalizeKeygenAlgorithm(keygenAlgorithm) {
@@ -1162,8 +1199,7 @@
       throw new TypeError(failed + 'Algorithm: name: Missing or not a string');
     }
     const algorithm = { name: String(input.name) };
-    // WebCrypto matches algorithm names ASCII-case-insensitively: 'ecd\u017fa' is no ECDSA.
-    const kind = algorithm.name.replace(/[a-z]+/g, (lower) => lower.toUpperCase());
+    const kind = asciiUpperCase(algorithm.name);
     if (kind === 'ECDSA') {
       if (typeof input.namedCurve !== 'string') {
         throw new TypeError(failed + 'EcKeyGenParams: namedCurve: Missing or not a string');

@@ -326,6 +326,8 @@ class Session:
         self._close_socket = close_socket
         self._writer = writer = asyncio.create_task(self._write(send))
         self.send_event(self.root, "hello", {"version": PROTOCOL.version, "session": self.id})
+        # Before any call is read: whatever the page's first call, the spare is there by its reply.
+        self.root.offer_spare_certificate()
         try:
             while (frame := await receive()) is not None:
                 if self._in_flight >= self.limits.calls_in_flight:

@@ -40,6 +40,7 @@ class FakePage:
         self.next_id = 1
         self.received: list[dict[str, Any]] = []
         self.hello = self.receive()
+        self.spare_certificate = self.receive()  # always next (server/spare_certificates.py)
 
     def receive(self) -> dict[str, Any]:
         decoded: dict[str, Any] = decode(self.websocket.recv(timeout=30))

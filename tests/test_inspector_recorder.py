@@ -79,7 +79,7 @@ def test_recorder_keeps_calls_with_their_outcome_events_and_the_state_timeline()
     assert times == sorted(times)
     assert recorder.sessions[session.id].closed_at is not None
     # The session's own calls and events.
-    assert names(recorder.sessions[session.id].log) == ["hello", "createPeerConnection"]
+    assert names(recorder.sessions[session.id].log) == ["hello", "spareCertificate", "createPeerConnection"]
     recorder.stop()
     assert not registry.watched
 
@@ -176,7 +176,7 @@ def test_take_updates_sends_each_change_once() -> None:
         pc = await page.create_peer_connection()
         updates = recorder.take_updates()
         assert [update["type"] for update in updates] == ["session", "peerConnection"]
-        assert [entry["name"] for entry in updates[0]["log"]] == ["hello", "createPeerConnection"]
+        assert [entry["name"] for entry in updates[0]["log"]] == ["hello", "spareCertificate", "createPeerConnection"]
         assert recorder.take_updates() == []
         await page.call(pc, "createOffer", {"options": {}})
         (update,) = recorder.take_updates()

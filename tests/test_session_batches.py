@@ -17,8 +17,8 @@ from .event_loop import run
 
 
 async def frames_of_a_burst(batched: bool) -> list[str | bytes]:
-    """What a session sends for its hello and a burst of events queued in one go (as a
-    call's events and reply are), a binary one among them."""
+    """What a session sends for its hello (and spare certificate) and a burst of events
+    queued in one go (as a call's events and reply are), a binary one among them."""
     session = Session(Registry(), batched=batched)
     sent: list[str | bytes] = []
     received = 0
@@ -50,15 +50,17 @@ def messages(frames: list[str | bytes]) -> list[Any]:
 
 def test_a_burst_goes_in_batch_frames_split_by_each_binary_frame() -> None:
     one_by_one, batched = run(frames_of_a_burst(False)), run(frames_of_a_burst(True))
-    assert len(one_by_one) == 6
-    # hello and notes 0-1 in one batch, the binary note alone, notes 3-4 in one batch.
+    assert len(one_by_one) == 7
+    # hello, the spare and notes 0-1 in one batch, the binary note alone, notes 3-4 in one batch.
     assert [type(frame) for frame in batched] == [str, bytes, str]
-    assert [len(json.loads(frame)) for frame in batched if isinstance(frame, str)] == [3, 2]
+    assert [len(json.loads(frame)) for frame in batched if isinstance(frame, str)] == [4, 2]
     assert without_session_ids(messages(batched)) == without_session_ids(messages(one_by_one))
 
 
 def without_session_ids(sent: list[Any]) -> list[Any]:
-    return [{**message, "params": {}} if message.get("event") == "hello" else message for message in sent]
+    """Without what is random in each session: its id, its spare certificate."""
+    return [{**message, "params": {}} if message.get("event") in ("hello", "spareCertificate") else message
+            for message in sent]
 
 
 def test_the_server_batches_for_a_page_that_offers_the_subprotocol(server: ServerThread) -> None:
@@ -66,6 +68,7 @@ def test_the_server_batches_for_a_page_that_offers_the_subprotocol(server: Serve
     with connect(url, origin=server.url, subprotocols=["rtcshim", BATCH_SUBPROTOCOL]) as batching, \
             connect(url, origin=server.url) as plain:
         assert batching.subprotocol == "rtcshim"
-        batched = [server.registry.sessions[decode(socket.recv(timeout=30))["params"]["session"]].batched
-                   for socket in (batching, plain)]
+        # The first frame: hello, alone or leading a batch (the spare certificate follows it).
+        hellos = [messages([socket.recv(timeout=30)])[0] for socket in (batching, plain)]
+        batched = [server.registry.sessions[hello["params"]["session"]].batched for hello in hellos]
     assert batched == [True, False]

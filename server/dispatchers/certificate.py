@@ -118,6 +118,11 @@ def _generate_key(algorithm: dict[str, Any]) -> PrivateKey:
     raise NotSupportedError(f"Algorithm: unrecognized name {algorithm['name']!r}")
 
 
+def page_fingerprints(certificate: BridgeCertificate) -> list[dict[str, str]]:
+    """RTCCertificate.getFingerprints(): sha-256 in lower case, as Chromium gives them."""
+    return [{"algorithm": "sha-256", "value": certificate.sha256_fingerprint().lower()}]
+
+
 def dtls_fingerprints(certificate: RTCCertificate) -> list[dict[str, str]]:
     """Every fingerprint a peer connection using `certificate` shows in its SDP."""
     return [{"algorithm": f.algorithm, "value": f.value} for f in certificate.getFingerprints()]
@@ -126,18 +131,18 @@ def dtls_fingerprints(certificate: RTCCertificate) -> list[dict[str, str]]:
 class CertificateDispatcher(Dispatcher):
     interface = "Certificate"
 
-    def __init__(self, session: Session, guid: str, parent: Dispatcher, certificate: BridgeCertificate) -> None:
+    def __init__(
+        self, session: Session, guid: str, parent: Dispatcher, certificate: BridgeCertificate,
+        expires_ms: float | None = None,
+    ) -> None:
+        """`expires_ms`: the page's RTCCertificate.expires when it chose it (a spare
+        certificate, see spare_certificates.py); else the certificate's notAfter."""
         super().__init__(session, guid, parent)
         self.certificate = certificate
-
-    @property
-    def expires_ms(self) -> float:
-        return self.certificate.expires.timestamp() * 1000
+        self.expires_ms = certificate.expires.timestamp() * 1000 if expires_ms is None else expires_ms
 
     def initializer(self) -> dict[str, Any]:
-        # Lower case, as Chromium's getFingerprints() gives them.
-        fingerprint = self.certificate.sha256_fingerprint().lower()
-        return {"expires": self.expires_ms, "fingerprints": [{"algorithm": "sha-256", "value": fingerprint}]}
+        return {"expires": self.expires_ms, "fingerprints": page_fingerprints(self.certificate)}
 
     def check_unexpired(self) -> None:
         if self.expires_ms <= datetime.datetime.now(tz=datetime.UTC).timestamp() * 1000:

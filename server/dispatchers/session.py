@@ -12,6 +12,7 @@ from ..errors import BridgeTypeError, NotFoundError, UnknownError
 from ..media import constraints as track_constraints
 from ..media.upload import UploadedSource
 from ..protocol import ROOT_HANDLE
+from ..spare_certificates import SpareCertificates, expires_within
 from . import certificate as dtls_certificate
 from .media_stream_track import MediaTrackDispatcher
 from .peer_connection import PeerConnectionDispatcher
@@ -36,8 +37,10 @@ class SessionDispatcher(Dispatcher):
             "enumerateDevices": self.enumerate_devices,
             "uploadTrack": self.upload_track,
             "generateCertificate": self.generate_certificate,
+            "takeSpareCertificate": self.take_spare_certificate,
         }
         self._key_generations = asyncio.Semaphore(KEY_GENERATIONS_PER_SESSION)
+        self.spare_certificates = SpareCertificates()
 
     async def create_peer_connection(self, params: Params) -> Result:
         configuration = params["configuration"]
@@ -65,6 +68,19 @@ class SessionDispatcher(Dispatcher):
             self.session, self.session.new_handle("Certificate"), self, generated)
         certificate.announce()
         return {"certificate": certificate.guid}
+
+    def offer_spare_certificate(self) -> None:
+        """Make a spare certificate and give the page its fingerprint (spare_certificates.py)."""
+        spare, certificate = self.spare_certificates.make()
+        self.emit("spareCertificate", {
+            "spare": spare, "fingerprints": dtls_certificate.page_fingerprints(certificate)})
+
+    async def take_spare_certificate(self, params: Params) -> Result:
+        taken = self.spare_certificates.take(params["spare"])
+        dtls_certificate.CertificateDispatcher(
+            self.session, params["certificate"], self, taken, expires_within(taken, params["expires"]))
+        self.offer_spare_certificate()  # before the reply: the page has the next one as soon as can be
+        return {}
 
     async def get_user_media(self, params: Params) -> Result:
         """Choose a device and settings per kind first; make tracks only if all kinds can."""

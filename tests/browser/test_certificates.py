@@ -13,6 +13,7 @@ from playwright.sync_api import Page
 
 from rtcshim.dispatchers.certificate import CertificateDispatcher
 from rtcshim.dispatchers.peer_connection import PeerConnectionDispatcher
+from rtcshim.registry import Called, Traffic
 from rtcshim.serving import ServerThread
 
 from .aiortc_peers import (
@@ -117,7 +118,9 @@ def test_generate_certificate_gives_the_server_certificate(shim_page: Page, serv
     generated = shim_page.evaluate(f"""async () => {{
       const before = Date.now();
       const certificate = await RTCPeerConnection.generateCertificate({algorithm});
-      return {{ before, after: Date.now(), expires: certificate.expires, fingerprints: certificate.getFingerprints() }};
+      const after = Date.now();
+      await navigator.mediaDevices.enumerateDevices(); // a spare taken: the server has heard
+      return {{ before, after, expires: certificate.expires, fingerprints: certificate.getFingerprints() }};
     }}""")
     (dispatcher,) = server_certificates(server)
     digest = certificate_digest(dispatcher.certificate._cert, "sha-256").lower()
@@ -151,6 +154,65 @@ def test_configuration_keeps_the_same_certificate_objects(shim_page: Page) -> No
       return {{ same: kept === certificate, plain: new RTCPeerConnection().getConfiguration().certificates }};
     }}""")
     assert result == {"same": True, "plain": []}
+
+
+def test_ecdsa_certificates_from_spares_are_fresh_honour_expires_and_connect(
+    shim_page: Page, server: ServerThread
+) -> None:
+    """ECDSA P-256 resolves with the spare the server made ahead (server/spare_certificates.py):
+    no generateCertificate call reaches the server, yet each certificate has a key of its own,
+    expires counted from the call, and is the one its peer connection's DTLS presents."""
+    session_calls: list[str] = []
+
+    def note_session_call(record: Traffic) -> None:
+        if isinstance(record, Called) and record.target.guid == "Session":
+            session_calls.append(record.method)
+
+    stop_watching = server.registry.watch_traffic(note_session_call)
+    made = shim_page.evaluate(f"""async () => {{
+      // A round trip: the spare offered after the last one was taken has arrived.
+      const nextSpareIn = () => navigator.mediaDevices.enumerateDevices();
+      const made = [];
+      for (const expires of [undefined, 3600 * 1000, 1e15, 0]) {{
+        await nextSpareIn();
+        const before = Date.now();
+        const certificate = await RTCPeerConnection.generateCertificate({{ ...{ECDSA}, expires }});
+        made.push({{ certificate, before, after: Date.now() }});
+      }}
+      const [a, b] = made.slice(0, 2).map(({{ certificate }}) => new RTCPeerConnection({{ certificates: [certificate] }}));
+      let expired;
+      try {{ new RTCPeerConnection({{ certificates: [made[3].certificate] }}); }} catch (error) {{ expired = error.name; }}
+      a.onicecandidate = (event) => event.candidate && b.addIceCandidate(event.candidate);
+      b.onicecandidate = (event) => event.candidate && a.addIceCandidate(event.candidate);
+      const channel = a.createDataChannel('x');
+      const opened = new Promise((resolve) => {{ channel.onopen = resolve; }});
+      await a.setLocalDescription(await a.createOffer());
+      await b.setRemoteDescription(a.localDescription);
+      await b.setLocalDescription(await b.createAnswer());
+      await a.setRemoteDescription(b.localDescription);
+      await opened;
+      await nextSpareIn();
+      return {{ expired, made: made.map(({{ certificate, before, after }}) => ({{
+        before, after, expires: certificate.expires, fingerprint: certificate.getFingerprints()[0].value }})) }};
+    }}""")
+    stop_watching()
+    assert "generateCertificate" not in session_calls
+    assert session_calls.count("takeSpareCertificate") == 4
+    assert len({certificate["fingerprint"] for certificate in made["made"]}) == 4
+    for certificate, lifetime in zip(made["made"], [30 * DAY_MS, 3600 * 1000, 365 * DAY_MS, 0], strict=True):
+        assert certificate["before"] + lifetime - 1000 <= certificate["expires"] <= certificate["after"] + lifetime
+    assert made["expired"] == "InvalidAccessError"
+    by_handle = {dispatcher.expires_ms: dispatcher for dispatcher in server_certificates(server)}
+    assert sorted(by_handle) == sorted(certificate["expires"] for certificate in made["made"])
+    presented = {}
+    for dispatcher in [o for o in server.registry.objects() if isinstance(o, PeerConnectionDispatcher)]:
+        sctp = dispatcher.peer_connection.sctp
+        assert sctp is not None and sctp.transport.state == "connected"
+        peer_certificate: Any = sctp.transport._ssl.get_peer_certificate(as_cryptography=True)
+        presented[certificate_digest(dispatcher.certificate._cert, "sha-256").lower()] = certificate_digest(
+            peer_certificate, "sha-256").lower()
+    a, b = (certificate["fingerprint"] for certificate in made["made"][:2])
+    assert presented == {a: b, b: a}
 
 
 def page_sdp_fingerprints(sdp: str) -> set[str]:
