@@ -2288,7 +2288,8 @@ self.onmessage = async ({ data }) => {
       }
     }
 
-    // The server's current and pending descriptions; a changed one is a new object.
+    // The server's current and pending descriptions, those that changed (protocol.toml:
+    // Descriptions); a changed one is a new object.
     #takeDescriptions(descriptions) {
       for (const [name, init] of Object.entries(descriptions)) {
         const known = this.#descriptions[name];
@@ -4054,13 +4055,16 @@ self.onmessage = async ({ data }) => {
     getLocalParameters() { return this.#ice.localParameters && { ...this.#ice.localParameters }; }
     getRemoteParameters() { return this.#ice.remoteParameters && { ...this.#ice.remoteParameters }; }
 
-    [UPDATE](ice) {
+    // `change`: the whole state (initializer), or the members that changed (protocol.toml:
+    // IceTransportChange).
+    [UPDATE](change) {
       const previous = this.#ice;
       if (previous && previous.state === 'closed') {
         return () => {}; // closed with its peer connection: what the server sent before is stale
       }
-      this.#ice = ice;
-      const same = (name) => previous && JSON.stringify(previous[name]) === JSON.stringify(ice[name]);
+      const ice = this.#ice = { ...previous, ...change };
+      const same = (name) => previous && (!(name in change)
+        || JSON.stringify(previous[name]) === JSON.stringify(change[name]));
       if (!same('localCandidates')) {
         this.#localCandidates = ice.localCandidates.map((init) => new RTCIceCandidate(init));
       }

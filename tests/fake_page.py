@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+from collections.abc import Iterable
 from typing import Any
 
 from websockets.sync.client import ClientConnection, connect
@@ -108,9 +109,19 @@ def local_description(page: FakePage, guid: str) -> dict[str, str]:
 
     while (states := of_guid("iceGatheringStateChange")) and states[-1]["params"]["iceGatheringState"] == "gathering":
         page.receive()
-    *_, last = (message["params"]["descriptions"] for message in of_guid() if message["params"].get("descriptions"))
-    description: dict[str, str] = last["pendingLocalDescription"] or last["currentLocalDescription"]
+    shown = descriptions_shown(message["params"] for message in of_guid())
+    description: dict[str, str] = shown["pendingLocalDescription"] or shown["currentLocalDescription"]
     return description
+
+
+def descriptions_shown(events: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """The descriptions a page has after these events' params: each event's "descriptions"
+    carries those that changed (protocol.toml: Descriptions)."""
+    shown: dict[str, Any] = dict.fromkeys(("currentLocalDescription", "pendingLocalDescription",
+                                           "currentRemoteDescription", "pendingRemoteDescription"))
+    for params in events:
+        shown.update(params.get("descriptions") or {})
+    return shown
 
 
 def wait_connected(page: FakePage, guid: str) -> None:

@@ -18,7 +18,7 @@ from rtcshim.serving import ServerThread
 from rtcshim.session import Session
 
 from .event_loop import run
-from .fake_page import DATA_CHANNEL_INIT, FakePage, InProcessPage, connect_bridge, new_handle
+from .fake_page import DATA_CHANNEL_INIT, FakePage, InProcessPage, connect_bridge, descriptions_shown, new_handle
 from .process_resources import ice_consent_checks, running_tasks, server_connections, tasks_once_settled, udp_sockets
 
 PAGES = 20
@@ -156,7 +156,7 @@ async def _local_description(page: InProcessPage, guid: str) -> dict[str, str]:
 
     while not any(params.get("iceGatheringState") == "complete" for params in of_guid()):
         await asyncio.sleep(0.005)
-    *_, descriptions = (params["descriptions"] for params in of_guid() if params.get("descriptions"))
+    descriptions = descriptions_shown(of_guid())
     description: dict[str, str] = descriptions["pendingLocalDescription"] or descriptions["currentLocalDescription"]
     return {**description, "sdp": description["sdp"].replace("a=end-of-candidates\r\n", "")}
 

@@ -9,7 +9,15 @@ import pytest
 
 from rtcshim.serving import ServerThread
 
-from .fake_page import FakePage, connect_bridge, local_description, negotiate, new_handle, wait_connected
+from .fake_page import (
+    FakePage,
+    connect_bridge,
+    descriptions_shown,
+    local_description,
+    negotiate,
+    new_handle,
+    wait_connected,
+)
 
 ROLLBACK = {"type": "rollback", "sdp": "!<not SDP at all>;"}
 
@@ -178,8 +186,9 @@ def test_provisional_answers_both_ways_then_the_final_answer_connects(page: Fake
     offerer_changes = signaling(page, mark, offerer)
     assert answerer_states == ["have-local-pranswer"] * 2
     assert [c["signalingState"] for c in offerer_changes] == ["have-remote-pranswer"] * 2
-    assert offerer_changes[-1]["descriptions"]["pendingRemoteDescription"] == pranswer
-    assert offerer_changes[-1]["descriptions"]["pendingLocalDescription"]["type"] == "offer"
+    shown = descriptions_shown(m["params"] for m in page.received if m.get("guid") == offerer)
+    assert shown["pendingRemoteDescription"] == pranswer
+    assert shown["pendingLocalDescription"]["type"] == "offer"
     page.call(answerer, "setLocalDescription", {"description": answer})
     page.call(offerer, "setRemoteDescription", {"description": local_description(page, answerer)})
     final = signaling(page, mark, offerer)[-1]

@@ -147,9 +147,12 @@ def test_set_local_description_events_order(fake_page: FakePage) -> None:
     gathering = [m["params"]["transports"][0]["ice"]["gatheringState"]
                  for m in fake_page.received if m.get("event") == "statesChange"]
     assert gathering == ["gathering", "complete"]
+    # Each statesChange carries what changed of the ICE transport, not all of it again.
+    *_, completed = (m for m in fake_page.received if m.get("event") == "statesChange")
+    assert completed["params"]["transports"][0]["ice"] == {"gatheringState": "complete"}
     descriptions = fake_page.received[2]["params"]["descriptions"]
     assert descriptions["pendingLocalDescription"]["type"] == "offer"
-    assert descriptions["currentLocalDescription"] is None
+    assert descriptions.keys() == {"pendingLocalDescription"}  # only what changed
 
 
 def test_create_data_channel_fires_negotiation_needed_after_the_reply(fake_page: FakePage) -> None:

@@ -109,14 +109,17 @@ class DtlsTransportDispatcher(Dispatcher):
         self.peer_connection.report_states()
 
     def take_change(self) -> dict[str, Any] | None:
-        """What changed since the page last heard (the ICE transport's whole state, the DTLS
-        state), for the peer connection's statesChange; None: nothing."""
+        """What changed since the page last heard (the ICE transport's members that did, the
+        DTLS state), for the peer connection's statesChange; None: nothing."""
         if self.far_peer is None and self.dtls.transport.state == "completed":
             self.far_peer = FarPeerWatch(self.dtls.transport, self.report)
         change: dict[str, Any] = {"transport": self.guid}
         snapshot = self.ice_state()
-        if snapshot != self._reported_ice:
-            self._reported_ice = change["ice"] = snapshot
+        # Only what changed: a state change need not carry every candidate again.
+        ice_change = {name: value for name, value in snapshot.items() if self._reported_ice[name] != value}
+        if ice_change:
+            self._reported_ice = snapshot
+            change["ice"] = ice_change
         if self.dtls.state != self._reported_state:
             self._reported_state = change["state"] = self.dtls.state
             change["remoteCertificates"] = self._remote_certificates()

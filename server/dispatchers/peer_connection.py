@@ -136,6 +136,7 @@ class PeerConnectionDispatcher(Dispatcher):
             ("currentLocalDescription", "pendingLocalDescription",
              "currentRemoteDescription", "pendingRemoteDescription")
         )
+        self._descriptions_shown = dict(self.descriptions)  # as the page has them (`_descriptions_change`)
         self.transceivers: dict[RTCRtpTransceiver, TransceiverDispatcher] = {}
         self.transports: dict[RTCDtlsTransport, DtlsTransportDispatcher] = {}
         self.sctp_transport: SctpTransportDispatcher | None = None
@@ -396,7 +397,7 @@ class PeerConnectionDispatcher(Dispatcher):
         count_transports(self.peer_connection, negotiated_only=True)
         self._update_transports()
         self.emit("signalingStateChange", {
-            "signalingState": self.signaling_state, "descriptions": dict(self.descriptions),
+            "signalingState": self.signaling_state, "descriptions": self._descriptions_change(),
             "transceivers": [transceiver.state() for transceiver in self.transceivers.values()],
             "sctp": self.sctp_transport.guid if self.sctp_transport else None,
             "removedTransceivers": list(removed),
@@ -561,7 +562,15 @@ class PeerConnectionDispatcher(Dispatcher):
         if (local := self._shown_local_description()) is not None:
             name, shown = local
             self.descriptions[name] = {**shown, "sdp": change(shown["sdp"])}
-        return dict(self.descriptions)
+        return self._descriptions_change()
+
+    def _descriptions_change(self) -> dict[str, Description]:
+        """The descriptions that changed since the page last heard, for the event that tells
+        it now (protocol.toml: Descriptions; a candidate's event need not carry all four)."""
+        changed = {name: description for name, description in self.descriptions.items()
+                   if description != self._descriptions_shown[name]}
+        self._descriptions_shown = dict(self.descriptions)
+        return changed
 
     def _show_candidate(self, ufrag: str, line: str) -> dict[str, Any]:
         """The local description lists the candidate from its event on."""
@@ -645,7 +654,7 @@ class PeerConnectionDispatcher(Dispatcher):
         if remote is None:
             return
         self.descriptions[which] = {**remote, "sdp": sdp_fixes.add_to_sections(remote["sdp"], sections, line)}
-        self.emit("remoteCandidate", {"descriptions": dict(self.descriptions)})
+        self.emit("remoteCandidate", {"descriptions": self._descriptions_change()})
 
     async def set_configuration(self, params: Params) -> Result:
         self._check_open()
