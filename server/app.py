@@ -23,6 +23,7 @@ from . import demo_idp, telephone_event
 from .admission import Admission, check_token
 from .aiortc_seams import install_codec_table
 from .examples_index import index_entries
+from .host_addresses import install as install_host_addresses
 from .inspector import InspectorFeed, inspector_routes
 from .limits import DEFAULT_LIMITS, Limits
 from .media.sources import MediaSources
@@ -87,6 +88,7 @@ def create_app(
     # aiortc's codec table, from now on answering per task: telephone-event for the pages'
     # peer connections (below), aiortc's own codecs for any other in this process.
     install_codec_table()
+    install_host_addresses()  # interfaces read at most every 2 s, as libwebrtc does
     examples_dir = PACKAGE_ROOT / "examples"
 
     async def shim(request: Request) -> Response:
