@@ -170,11 +170,9 @@ def test_ecdsa_certificates_from_spares_are_fresh_honour_expires_and_connect(
 
     stop_watching = server.registry.watch_traffic(note_session_call)
     made = shim_page.evaluate(f"""async () => {{
-      // A round trip: the spare offered after the last one was taken has arrived.
-      const nextSpareIn = () => navigator.mediaDevices.enumerateDevices();
       const made = [];
       for (const expires of [undefined, 3600 * 1000, 1e15, 0]) {{
-        await nextSpareIn();
+        await roundTrip(); // the spare offered after the last one was taken has arrived
         const before = Date.now();
         const certificate = await RTCPeerConnection.generateCertificate({{ ...{ECDSA}, expires }});
         made.push({{ certificate, before, after: Date.now() }});
@@ -182,16 +180,10 @@ def test_ecdsa_certificates_from_spares_are_fresh_honour_expires_and_connect(
       const [a, b] = made.slice(0, 2).map(({{ certificate }}) => new RTCPeerConnection({{ certificates: [certificate] }}));
       let expired;
       try {{ new RTCPeerConnection({{ certificates: [made[3].certificate] }}); }} catch (error) {{ expired = error.name; }}
-      a.onicecandidate = (event) => event.candidate && b.addIceCandidate(event.candidate);
-      b.onicecandidate = (event) => event.candidate && a.addIceCandidate(event.candidate);
-      const channel = a.createDataChannel('x');
-      const opened = new Promise((resolve) => {{ channel.onopen = resolve; }});
-      await a.setLocalDescription(await a.createOffer());
-      await b.setRemoteDescription(a.localDescription);
-      await b.setLocalDescription(await b.createAnswer());
-      await a.setRemoteDescription(b.localDescription);
+      const opened = nextEvent(a.createDataChannel('x'), 'open');
+      await trickleNegotiate(a, b);
       await opened;
-      await nextSpareIn();
+      await roundTrip();
       return {{ expired, made: made.map(({{ certificate, before, after }}) => ({{
         before, after, expires: certificate.expires, fingerprint: certificate.getFingerprints()[0].value }})) }};
     }}""")
@@ -202,8 +194,15 @@ def test_ecdsa_certificates_from_spares_are_fresh_honour_expires_and_connect(
     for certificate, lifetime in zip(made["made"], [30 * DAY_MS, 3600 * 1000, 365 * DAY_MS, 0], strict=True):
         assert certificate["before"] + lifetime - 1000 <= certificate["expires"] <= certificate["after"] + lifetime
     assert made["expired"] == "InvalidAccessError"
-    by_handle = {dispatcher.expires_ms: dispatcher for dispatcher in server_certificates(server)}
-    assert sorted(by_handle) == sorted(certificate["expires"] for certificate in made["made"])
+    assert sorted(dispatcher.expires_ms for dispatcher in server_certificates(server)) == sorted(
+        certificate["expires"] for certificate in made["made"])
+    a, b = (certificate["fingerprint"] for certificate in made["made"][:2])
+    assert presented_certificates(server) == {a: b, b: a}
+
+
+def presented_certificates(server: ServerThread) -> dict[str, str]:
+    """Each connected peer connection's certificate -> the one its far end presented in DTLS
+    (sha-256 fingerprints)."""
     presented = {}
     for dispatcher in [o for o in server.registry.objects() if isinstance(o, PeerConnectionDispatcher)]:
         sctp = dispatcher.peer_connection.sctp
@@ -211,8 +210,7 @@ def test_ecdsa_certificates_from_spares_are_fresh_honour_expires_and_connect(
         peer_certificate: Any = sctp.transport._ssl.get_peer_certificate(as_cryptography=True)
         presented[certificate_digest(dispatcher.certificate._cert, "sha-256").lower()] = certificate_digest(
             peer_certificate, "sha-256").lower()
-    a, b = (certificate["fingerprint"] for certificate in made["made"][:2])
-    assert presented == {a: b, b: a}
+    return presented
 
 
 def page_sdp_fingerprints(sdp: str) -> set[str]:
@@ -250,25 +248,12 @@ def test_two_shimmed_peers_connect_with_their_certificates(shim_page: Page, serv
       const ecdsa = await RTCPeerConnection.generateCertificate({ECDSA});
       const a = window.a = new RTCPeerConnection({{ certificates: [rsa] }});
       const b = window.b = new RTCPeerConnection({{ certificates: [ecdsa] }});
-      a.onicecandidate = (event) => event.candidate && b.addIceCandidate(event.candidate);
-      b.onicecandidate = (event) => event.candidate && a.addIceCandidate(event.candidate);
-      const channel = a.createDataChannel('x');
-      const opened = new Promise((resolve) => {{ channel.onopen = resolve; }});
-      await a.setLocalDescription(await a.createOffer());
-      await b.setRemoteDescription(a.localDescription);
-      await b.setLocalDescription(await b.createAnswer());
-      await a.setRemoteDescription(b.localDescription);
+      const opened = nextEvent(a.createDataChannel('x'), 'open');
+      await trickleNegotiate(a, b);
       await opened;
       return {{ a: rsa.getFingerprints()[0].value, b: ecdsa.getFingerprints()[0].value }};
     }}""")
-    presented = {}
-    for dispatcher in [o for o in server.registry.objects() if isinstance(o, PeerConnectionDispatcher)]:
-        sctp = dispatcher.peer_connection.sctp
-        assert sctp is not None and sctp.transport.state == "connected"
-        peer_certificate: Any = sctp.transport._ssl.get_peer_certificate(as_cryptography=True)
-        presented[certificate_digest(dispatcher.certificate._cert, "sha-256").lower()] = certificate_digest(
-            peer_certificate, "sha-256").lower()
-    assert presented == {fingerprints["a"]: fingerprints["b"], fingerprints["b"]: fingerprints["a"]}
+    assert presented_certificates(server) == {fingerprints["a"]: fingerprints["b"], fingerprints["b"]: fingerprints["a"]}
 
 
 def test_certificate_outlives_its_peer_connection_and_goes_with_the_session(
