@@ -39,7 +39,7 @@ BENCHMARKS: dict[str, dict[str, list[str]]] = {
     "messages": {"full": ["--profile"],
                  "quick": ["--profile", "--profile-messages", "200", "--messages", "200", "--rate-runs", "1",
                            "--echoes", "20", "--warmup", "2"]},
-    "bridge_call": {"full": [], "quick": ["--calls", "20", "--warmup", "2"]},
+    "bridge_call": {"full": [], "quick": ["--calls", "20", "--warmup", "2", "--idle-calls", "5"]},
     "scale": {"full": [], "quick": ["--pages", "2", "--pings", "3", "--interval-ms", "50", "--settle", "0.2"]},
 }
 

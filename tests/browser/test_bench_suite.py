@@ -36,6 +36,8 @@ def test_run_all_quick_writes_the_doc_its_charts_and_json(tmp_path: Path) -> Non
     assert len(messages["server_profile"]) == 10
     bridge = run["benchmarks"]["bridge_call"]
     assert {len(bridge["results"][call]["samples"]) for call in ("bridged", "echo")} == {bridge["parameters"]["calls"]}
+    assert {len(bridge["results"][call + "_after_idle"]["samples"]) for call in ("bridged", "echo")} == {
+        bridge["parameters"]["idle_calls"]}
     scale = run["benchmarks"]["scale"]
     assert scale["stopped"] is None
     assert [level["pages"] for level in scale["levels"]] == scale["parameters"]["pages"]
