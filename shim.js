@@ -498,6 +498,21 @@
       return new Promise((resolve, reject) => this.pending.set(id, { resolve, reject }));
     }
 
+    // A call the server answers with nothing (protocol.toml: `reply = false`): no id, no
+    // promise; a failure comes back as the object's events.
+    notify(guid, method, params, payload) {
+      if (this.lostError) {
+        return;
+      }
+      const message = { guid, method, params };
+      const frame = payload === undefined ? JSON.stringify(message) : binaryFrame(message, payload);
+      if (this.socket.readyState === WebSocket.OPEN) {
+        this.socket.send(frame);
+      } else {
+        this.waiting.push(frame);
+      }
+    }
+
     // A frame from the server: one message, or a batch of them (protocol.toml, "Framing"),
     // each handled in a task of its own, as if it had come in its own frame: the promise
     // reactions to one (a reply's `await`) run before the next message is handled.
@@ -2792,19 +2807,16 @@ self.onmessage = async ({ data }) => {
       this[EVENTS].close();
     }
 
-    // The server answers at once (the message is queued); bufferedAmountDecrease follows.
+    // Unanswered (a refusal is the server's error event); bufferedAmountDecrease follows.
     #transmit(payload) {
       if (this.#readyState === 'closed') {
         return;
       }
-      const sent = typeof payload === 'string'
-        ? this.#bridge.call(this.#guid, 'send', { data: payload })
-        : this.#bridge.call(this.#guid, 'send', {}, payload);
-      sent.catch((error) => {
-        if (this.#readyState === 'open') {
-          this[EVENTS].error({ name: error.name, message: error.message, errorDetail: 'data-channel-failure' });
-        }
-      });
+      if (typeof payload === 'string') {
+        this.#bridge.notify(this.#guid, 'send', { data: payload });
+      } else {
+        this.#bridge.notify(this.#guid, 'send', {}, payload);
+      }
     }
 
     #fire(event) {

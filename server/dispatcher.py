@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 Params = dict[str, Any]
 Result = dict[str, Any]
 CommandHandler = Callable[[Params], Awaitable[Result]]
+# A command the page may send without an id (protocol.toml, `reply = false`): run at once,
+# answered by nothing; what the page must hear of a failure, the handler emits.
+UnansweredHandler = Callable[[Params], None]
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +41,7 @@ class Dispatcher:
         self.children: dict[str, Dispatcher] = {}
         self.disposed = False
         self.commands: dict[str, CommandHandler] = {}
+        self.unanswered: dict[str, UnansweredHandler] = {}
         session.register(self)
         if parent is not None:
             parent.children[guid] = self
@@ -85,6 +89,7 @@ class Dispatcher:
         self.session.unregister(self)
         self.disposed = True
         self.commands = {}  # bound methods of this object: a cycle that would keep it alive
+        self.unanswered = {}
         if self.parent is not None:
             self.parent.children.pop(self.guid, None)
 

@@ -33,6 +33,8 @@ _LENGTH_PREFIX = struct.Struct(">I")
 class Command:
     params: dict[str, str]
     result: dict[str, str]
+    # False: the page may send it without an id, and then gets no reply (header, "Messages").
+    reply: bool = True
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ class Protocol:
         interfaces = {}
         for name, spec in raw["interfaces"].items():
             commands = {
-                command: Command(dict(body.get("params", {})), dict(body.get("result", {})))
+                command: Command(dict(body.get("params", {})), dict(body.get("result", {})), body.get("reply", True))
                 for command, body in spec.get("commands", {}).items()
             }
             interfaces[name] = Interface(

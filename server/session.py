@@ -16,7 +16,7 @@ import logging
 import secrets
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import Any
 
 from .dispatcher import Dispatcher, Params, start_call
@@ -46,6 +46,8 @@ CloseSocket = Callable[[int, str], Awaitable[None]]
 
 # How long closing a page's peer connections may take once its socket is gone.
 SHUTDOWN_TIMEOUT = 5.0
+# The longest an event sent by `defer` waits for other frames to go with.
+DEFER_SECONDS = 0.005
 # The most messages, and about the most characters, one batch frame holds (`_batched`).
 BATCH_MESSAGES = 256
 BATCH_CHARACTERS = 1 << 20
@@ -80,6 +82,9 @@ class Session:
         self._outgoing: asyncio.Queue[Frame] = asyncio.Queue()
         self._outgoing_bytes = 0
         self._dropping: asyncio.Task[None] | None = None
+        # What `defer` holds back until the writer next writes, and the timer that bounds its wait.
+        self._deferred: list[Callable[[], None]] = []
+        self._deferred_timer: asyncio.TimerHandle | None = None
         self._writer: asyncio.Task[None] | None = None
         self._close_socket: CloseSocket | None = None
         self._calls: set[asyncio.Task[None]] = set()
@@ -87,6 +92,7 @@ class Session:
         # New handles the calls in flight will give their objects (see `claim`).
         self._claimed: set[str] = set()
         self._in_flight = 0  # calls whose coroutine has not ended (see `_counted`)
+        self._unstarted = 0  # calls whose task has not started yet (see `_start`)
         self.root = SessionDispatcher(self)
 
     # --- objects ---------------------------------------------------------------
@@ -171,6 +177,23 @@ class Session:
             frame = encode({"id": call_id, "error": to_wire(OperationError(INTERNAL_ERROR_MESSAGE))})
         self._enqueue(frame)
 
+    def defer(self, emit: Callable[[], None]) -> None:
+        """Run `emit`, which sends events, when the writer next wakes for a frame, or
+        DEFER_SECONDS from now if none comes: its events join a batch frame that goes anyway
+        (a page's reply, a message event) rather than take a frame, a socket write and a page
+        task of their own. They go after every frame queued meanwhile (design.md, "Ordering")."""
+        self._deferred.append(emit)
+        if self._deferred_timer is None:
+            self._deferred_timer = asyncio.get_running_loop().call_later(DEFER_SECONDS, self._run_deferred)
+
+    def _run_deferred(self) -> None:
+        if self._deferred_timer is not None:
+            self._deferred_timer.cancel()
+            self._deferred_timer = None
+        deferred, self._deferred = self._deferred, []
+        for emit in deferred:
+            emit()
+
     def _enqueue(self, frame: Frame) -> None:
         """Queue a frame for the page; a page whose backlog passes the limits is dropped."""
         if self._dropping is not None:
@@ -229,6 +252,9 @@ class Session:
             message = decode(frame, (self.limits.json_depth, self.limits.json_values))
             if not isinstance(message, dict):
                 raise BridgeTypeError("a message must be a JSON object")
+            if "id" not in message and isinstance(message.get("guid"), str) and isinstance(message.get("method"), str):
+                self._receive_unanswered(message["guid"], message["method"], message.get("params", {}))
+                return
             call_id = message.get("id")
             if isinstance(call_id, bool) or not isinstance(call_id, int):
                 call_id = None
@@ -255,17 +281,62 @@ class Session:
             return
         params = message.get("params", {})
         self._in_flight += 1
-        task = asyncio.create_task(self._counted(call_id, guid, method, params))
+        self._start(self._counted(call_id, guid, method, params))
+
+    def _start(self, call: Coroutine[Any, Any, None]) -> None:
+        """Run `call` in a task of its own, after the calls whose tasks have not started yet."""
+        self._unstarted += 1
+        task = asyncio.create_task(call)
         self._calls.add(task)
         task.add_done_callback(self._calls.discard)
 
     async def _counted(self, call_id: int, guid: str, method: str, params: Any) -> None:
         """A call, counted in flight until it ends (its task's done callbacks, which empty
         `_calls`, run a turn later: too late for the next frame's count)."""
+        self._unstarted -= 1
         try:
             await self._run_call(call_id, guid, method, params)
         finally:
             self._in_flight -= 1
+
+    def _receive_unanswered(self, guid: str, method: str, params: Any) -> None:
+        """A call without an id: a command that allows it (protocol.toml, `reply = false`)
+        runs now, without a task or a reply (but after the calls whose tasks have not started:
+        calls start in arrival order); any other is refused as a call without its id."""
+        interface = PROTOCOL.interfaces.get(guid.partition("@")[0])
+        command = interface.commands.get(method) if interface is not None else None
+        if command is None or command.reply:
+            self._send_reply(None, None, BridgeTypeError("a call needs an integer id"))
+        elif self._unstarted:
+            self._start(self._started_unanswered(guid, method, params))
+        else:
+            self._run_unanswered(guid, method, params)
+
+    async def _started_unanswered(self, guid: str, method: str, params: Any) -> None:
+        self._unstarted -= 1
+        self._run_unanswered(guid, method, params)
+
+    def _run_unanswered(self, guid: str, method: str, params: Any) -> None:
+        target = self.handles.get(guid)
+        if target is None or target.disposed:
+            # Closed meanwhile: the page hears that from its events (close, __dispose__).
+            logger.debug("session %s: %s.%s for an object gone, dropped", self.id, guid, method)
+            return
+        sent = params
+        try:
+            params = PROTOCOL.resolve_call(target.interface, method, params, self.resolve)
+            target.unanswered[method](params)
+        except Exception as error:
+            if not isinstance(error, BridgeError):
+                logger.warning("session %s: %s.%s failed", self.id, guid, method, exc_info=True)
+            # The page's failure events are the handler's to emit; this reply (id null, as a
+            # malformed call's) tells a client that sent a call it should not have.
+            self._send_reply(None, None, error, f"{short_handle(guid)}.{method}")
+            if self.registry.watched:
+                self.registry.traffic(Called(target, method, sent, None, to_wire(error)))
+        else:
+            if self.registry.watched:
+                self.registry.traffic(Called(target, method, sent, {}, None))
 
     async def _run_call(self, call_id: int, guid: str, method: str, params: Any) -> None:
         replied = start_call()
@@ -345,6 +416,8 @@ class Session:
         while True:  # until cancelled
             frame = await self._outgoing.get()
             self._outgoing_bytes -= len(frame)
+            if self._deferred:
+                self._run_deferred()
             for ready in self._batched(frame) if self.batched else (frame,):
                 try:
                     await send(ready)
@@ -383,6 +456,8 @@ class Session:
         if self.closed:
             return
         self.closed = True
+        if self._deferred_timer is not None:
+            self._deferred_timer.cancel()
         try:
             # The calls first: none may go on using what is closed next. One inside aiortc
             # work that must not be cut short (`uncancellable`) is let finish.

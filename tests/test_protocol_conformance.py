@@ -30,8 +30,8 @@ POINTER = re.compile(r"^# server: (\S+) · page: shim\.js class (\w+)$", re.M)
 
 
 def shim_commands() -> set[str]:
-    """Every command name shim.js passes to the bridge's call()."""
-    return set(re.findall(r"(?:#call\(|\[CALL\]\(|\.call\([^,()]+,\s*)'(\w+)'", SHIM))
+    """Every command name shim.js passes to the bridge's call() or notify()."""
+    return set(re.findall(r"(?:#call\(|\[CALL\]\(|\.(?:call|notify)\([^,()]+,\s*)'(\w+)'", SHIM))
 
 
 def shim_event_handlers() -> dict[str, set[str]]:
@@ -52,7 +52,7 @@ def test_shim_handles_exactly_the_protocol_events() -> None:
 
 
 def test_dispatchers_implement_exactly_the_protocol_commands(server: ServerThread) -> None:
-    async def command_tables() -> dict[str, set[str]]:
+    async def command_tables() -> dict[str, tuple[set[str], set[str]]]:
         session = Session(Registry())
         peer_connection = PeerConnectionDispatcher(
             session, "PeerConnection@" + "p" * 24, session.root, CONFIGURATION, RTCConfiguration(iceServers=[]))
@@ -69,13 +69,16 @@ def test_dispatchers_implement_exactly_the_protocol_commands(server: ServerThrea
             session.root, peer_connection, data_channel, transceiver, transceiver.receiver_track,
             dtls_transport, sctp_transport, dtmf_sender, certificate]
         # Read before shutdown: a disposed object drops its table (Dispatcher.dispose).
-        tables = {dispatcher.interface: set(dispatcher.commands) for dispatcher in dispatchers}
+        tables = {dispatcher.interface: (set(dispatcher.commands), set(dispatcher.unanswered))
+                  for dispatcher in dispatchers}
         await peer_connection.shutdown()
         return tables
 
     # aiortc objects need an event loop: the test server's.
     tables = server.run(command_tables())
-    assert tables == {name: set(interface.commands) for name, interface in PROTOCOL.interfaces.items()}
+    assert tables == {
+        name: (set(interface.commands), {command for command, body in interface.commands.items() if not body.reply})
+        for name, interface in PROTOCOL.interfaces.items()}
 
 
 def protocol_pointers() -> dict[str, tuple[str, str]]:

@@ -72,3 +72,37 @@ def test_the_server_batches_for_a_page_that_offers_the_subprotocol(server: Serve
         hellos = [messages([socket.recv(timeout=30)])[0] for socket in (batching, plain)]
         batched = [server.registry.sessions[hello["params"]["session"]].batched for hello in hellos]
     assert batched == [True, False]
+
+
+async def frames_with_a_deferred_event(other_event: bool) -> list[Any]:
+    """What a session sends after its hello for an event it deferred, and maybe another
+    event queued just after; each frame's messages."""
+    session = Session(Registry(), batched=True)
+    sent: list[str | bytes] = []
+    received = 0
+
+    async def send(frame: str | bytes) -> None:
+        sent.append(frame)
+
+    async def receive() -> str | None:
+        nonlocal received
+        received += 1
+        if received == 1:
+            await asyncio.sleep(0.05)  # the hello goes on its own
+            session.defer(lambda: session.send_event(session.root, "note", {"deferred": True}))
+            if other_event:
+                session.send_event(session.root, "note", {"deferred": False})
+            await asyncio.sleep(0.05)  # longer than the deferred event may wait
+        return None
+
+    await session.serve(receive, send)
+    decoded = [decode(frame) for frame in sent[1:]]
+    return [[message["params"] for message in (item if isinstance(item, list) else [item])] for item in decoded]
+
+
+def test_a_deferred_event_goes_in_the_next_frame_after_the_events_queued_meanwhile() -> None:
+    assert run(frames_with_a_deferred_event(True)) == [[{"deferred": False}, {"deferred": True}]]
+
+
+def test_a_deferred_event_goes_on_its_own_when_no_other_frame_comes() -> None:
+    assert run(frames_with_a_deferred_event(False)) == [[{"deferred": True}]]

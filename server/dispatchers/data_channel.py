@@ -64,7 +64,8 @@ class DataChannelDispatcher(Dispatcher):
         self.buffered_amount = self.peak_buffered_amount = self.queued_messages = 0
         # The page's messages taken since it was last told (`_report_taken`): messages, bytes.
         self._taken_messages = self._taken_bytes = 0
-        self._report_scheduled = False
+        self._taken_this_turn = False  # `_after_taken` is scheduled
+        self._report_deferred = False  # `_report_taken` waits in `Session.defer`
         self._close_requested = False
         self._failed = False  # closed with an error (fail)
         self._opened = False
@@ -75,6 +76,7 @@ class DataChannelDispatcher(Dispatcher):
         on_message_taken(data_channel, self._taken_by_sctp)
         data_channel.on("close", self._report_close)
         self.commands = {"send": self.send, "close": self.close}
+        self.unanswered = {"send": self.send_unanswered}
 
     def initializer(self) -> dict[str, Any]:
         channel = self.data_channel
@@ -94,8 +96,23 @@ class DataChannelDispatcher(Dispatcher):
     # --- commands ----------------------------------------------------------------
 
     async def send(self, params: Params) -> Result:
-        """The page's send: answered once queued; bufferedAmountDecrease counts it down."""
-        data = self._sendable(params["data"])
+        """The page's send with an id: answered once queued."""
+        self._queue(params["data"])
+        return {}
+
+    def send_unanswered(self, params: Params) -> None:
+        """The page's send (shim.js sends no id): no reply; a send the channel refuses is
+        the page's `error` event (past the bounds, `_refuse_overflow` fired it already)."""
+        try:
+            self._queue(params["data"])
+        except InvalidStateError as error:
+            self._report_error(error, "data-channel-failure")
+        except OperationError:
+            pass
+
+    def _queue(self, sent: str | bytes) -> None:
+        """Queue a page's message, in page order; bufferedAmountDecrease counts it down."""
+        data = self._sendable(sent)
         size = _size(data)
         if self.buffered_amount + size > MAX_BUFFERED_AMOUNT or self.queued_messages >= MAX_QUEUED_MESSAGES:
             self._refuse_overflow(size)
@@ -104,7 +121,6 @@ class DataChannelDispatcher(Dispatcher):
         self.queued_messages += 1
         self.peak_buffered_amount = max(self.peak_buffered_amount, self.buffered_amount)
         self._hand_to_sctp()
-        return {}
 
     async def send_from_python(self, data: str | bytes) -> None:
         """A send of Python's (server/handles), in order with the page's but not the page's to
@@ -187,17 +203,25 @@ class DataChannelDispatcher(Dispatcher):
             self._taken_bytes += size
         elif not taken.done():
             taken.set_result(None)
-        if not self._report_scheduled:
-            self._report_scheduled = True
-            asyncio.get_running_loop().call_soon(self._report_taken)
+        if not self._taken_this_turn:
+            self._taken_this_turn = True
+            asyncio.get_running_loop().call_soon(self._after_taken)
+
+    def _after_taken(self) -> None:
+        """Once a loop turn, out of aiortc's callback: refill aiortc's queue, and have the
+        page told what was taken with the next frame it gets (`Session.defer`)."""
+        self._taken_this_turn = False
+        if self._taken_messages and not self._report_deferred:
+            self._report_deferred = True
+            self.session.defer(self._report_taken)
+        self._hand_to_sctp()
 
     def _report_taken(self) -> None:
-        """What the association took this loop turn, in one event; then refill aiortc's queue."""
-        self._report_scheduled = False
+        """What the association took since the page was last told, in one event."""
+        self._report_deferred = False
         if self._taken_messages:
             self.emit("bufferedAmountDecrease", {"amount": self._taken_bytes, "messages": self._taken_messages})
         self._taken_messages = self._taken_bytes = 0
-        self._hand_to_sctp()
 
     def _forget_queued(self, error: Exception) -> None:
         """The channel is closed or failing: what it still holds is never sent."""
