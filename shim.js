@@ -60,6 +60,10 @@
   const WEBSOCKET_PROTOCOLS = Object.freeze(token ? ['rtcshim', `rtcshim-token.${token}`] : []);
   // Offered on the bridge only: this shim reads batch frames (protocol.toml, "Framing").
   const BATCH_PROTOCOL = 'rtcshim-batch';
+  // The most messages, and about the most characters, a batch frame to the server holds
+  // (the server's frames: 20 MiB at most; a character is at most 3 bytes of UTF-8).
+  const OUTGOING_BATCH_MESSAGES = 256;
+  const OUTGOING_BATCH_CHARACTERS = 1 << 20;
   // Kept before anything is replaced: the browser's own capture, for capture: 'browser'.
   const nativeMediaDevices = window.navigator && window.navigator.mediaDevices;
   // And the engine's own MediaStream and MediaStreamTrack, where the page still has them
@@ -447,6 +451,7 @@
       this.inbox = [];
       this.nextTask = nextTaskScheduler(() => this.handleNext());
       this.nextScheduled = false;
+      this.outgoing = []; // unanswered calls' text frames, not sent yet (see `notify`)
       this.socket = new WebSocket(url, [...new Set([...WEBSOCKET_PROTOCOLS, 'rtcshim', BATCH_PROTOCOL])]);
       this.socket.binaryType = 'arraybuffer';
       this.socket.onopen = () => {
@@ -489,23 +494,55 @@
       }
       const id = this.nextId++;
       const message = { id, guid, method, params };
-      const frame = payload === undefined ? JSON.stringify(message) : binaryFrame(message, payload);
-      if (this.socket.readyState === WebSocket.OPEN) {
-        this.socket.send(frame);
-      } else {
-        this.waiting.push(frame);
-      }
+      this.sendUnbatched(payload === undefined ? JSON.stringify(message) : binaryFrame(message, payload));
       return new Promise((resolve, reject) => this.pending.set(id, { resolve, reject }));
     }
 
     // A call the server answers with nothing (protocol.toml: `reply = false`): no id, no
-    // promise; a failure comes back as the object's events.
+    // promise; a failure comes back as the object's events. Text ones made in one task go
+    // in batch frames, at the end of the task (a burst of data-channel sends: a socket
+    // write and a frame for the server to read per 256, not per message). Calls with an id
+    // are not batched: a batch refused as too large would leave their promises pending.
     notify(guid, method, params, payload) {
       if (this.lostError) {
         return;
       }
       const message = { guid, method, params };
-      const frame = payload === undefined ? JSON.stringify(message) : binaryFrame(message, payload);
+      if (payload !== undefined) {
+        this.sendUnbatched(binaryFrame(message, payload));
+        return;
+      }
+      this.outgoing.push(JSON.stringify(message));
+      if (this.outgoing.length === 1) {
+        queueMicrotask(() => this.flushOutgoing());
+      }
+    }
+
+    // After the batched notifications before it: frames leave in the order they were made.
+    sendUnbatched(frame) {
+      this.flushOutgoing();
+      this.write(frame);
+    }
+
+    flushOutgoing() {
+      let batch = [];
+      let characters = 0;
+      for (const text of this.outgoing) {
+        if (batch.length === OUTGOING_BATCH_MESSAGES || characters + text.length > OUTGOING_BATCH_CHARACTERS) {
+          this.write(batch.length === 1 ? batch[0] : `[${batch.join(',')}]`);
+          batch = [];
+          characters = 0;
+        }
+        batch.push(text);
+        characters += text.length;
+      }
+      if (batch.length > 0) {
+        this.write(batch.length === 1 ? batch[0] : `[${batch.join(',')}]`);
+      }
+      this.outgoing = [];
+    }
+
+    write(frame) {
       if (this.socket.readyState === WebSocket.OPEN) {
         this.socket.send(frame);
       } else {

@@ -239,8 +239,29 @@ class Session:
 
     # --- incoming ------------------------------------------------------------------
 
-    def receive(self, frame: Frame) -> None:
-        """Parse one frame from the page and start the call it carries.
+    def messages_of(self, frame: Frame) -> list[Any]:
+        """The messages one frame from the page holds: a batch's (a JSON array, from a page
+        that offered "rtcshim-batch") in order, or the one; a frame that does not parse is
+        answered here, as a malformed call, and holds none."""
+        try:
+            message = decode(frame, (self.limits.json_depth, self.limits.json_values))
+        except ValueError as error:  # malformed JSON or UTF-8
+            self._send_reply(None, None, BridgeTypeError(f"malformed message: {error}"))
+            return []
+        except MessageTooComplex as error:
+            if error.shape.depth > self.limits.json_depth:
+                refused = self.limits.exceeded("json_depth", "the message nests too deep")
+            else:
+                refused = self.limits.exceeded("json_values", f"the message holds {error.shape.values} values")
+            self._send_reply(error.call_id, None, BridgeTypeError(refused))
+            return []
+        except BridgeError as error:
+            self._send_reply(None, None, error)
+            return []
+        return message if self.batched and isinstance(message, list) else [message]
+
+    def receive(self, message: Any) -> None:
+        """Start the call one message from the page carries.
 
         Calls run in tasks, which start in the order they were made; the handles are
         looked up inside the task, so a call may use an object the previous call created.
@@ -249,7 +270,6 @@ class Session:
             return
         call_id: Any = None
         try:
-            message = decode(frame, (self.limits.json_depth, self.limits.json_values))
             if not isinstance(message, dict):
                 raise BridgeTypeError("a message must be a JSON object")
             if "id" not in message and isinstance(message.get("guid"), str) and isinstance(message.get("method"), str):
@@ -262,16 +282,6 @@ class Session:
             guid, method = message.get("guid"), message.get("method")
             if not isinstance(guid, str) or not isinstance(method, str):
                 raise BridgeTypeError("a call needs a string guid and method")
-        except ValueError as error:  # malformed JSON or UTF-8
-            self._send_reply(call_id, None, BridgeTypeError(f"malformed message: {error}"))
-            return
-        except MessageTooComplex as error:
-            if error.shape.depth > self.limits.json_depth:
-                refused = self.limits.exceeded("json_depth", "the message nests too deep")
-            else:
-                refused = self.limits.exceeded("json_values", f"the message holds {error.shape.values} values")
-            self._send_reply(error.call_id, None, BridgeTypeError(refused))
-            return
         except BridgeError as error:
             self._send_reply(call_id, None, error)
             return
@@ -401,11 +411,12 @@ class Session:
         self.root.offer_spare_certificate()
         try:
             while (frame := await receive()) is not None:
-                if self._in_flight >= self.limits.calls_in_flight:
-                    # Frames already buffered are read without a pause: let the calls
-                    # that could finish do so before the next one is refused.
-                    await asyncio.sleep(0)
-                self.receive(frame)
+                for message in self.messages_of(frame):
+                    if self._in_flight >= self.limits.calls_in_flight:
+                        # Frames already buffered are read without a pause: let the calls
+                        # that could finish do so before the next one is refused.
+                        await asyncio.sleep(0)
+                    self.receive(message)
         finally:
             writer.cancel()
             # Shielded: even if the server cancels this connection's task, the page's

@@ -10,7 +10,7 @@ import asyncio
 from typing import Any
 
 from rtcshim.dispatcher import Dispatcher, Params, Result
-from rtcshim.protocol import encode
+from rtcshim.protocol import decode, encode
 from rtcshim.registry import Registry
 from rtcshim.serving import ServerThread
 from rtcshim.session import Session
@@ -111,10 +111,12 @@ class RecordingChannel(Dispatcher):
         self.unanswered = {"send": lambda params: ran.append(f"send {params['data']}")}
 
 
-async def run_order(frames: list[str | bytes]) -> list[str]:
-    """The order a session runs `frames`' calls in, the frames read without a pause between."""
-    session = Session(Registry())
+async def run_order(frames: list[str | bytes], batched: bool = False) -> tuple[list[str], list[Any]]:
+    """The order a session runs `frames`' calls in, the frames read without a pause between;
+    and the replies it sent."""
+    session = Session(Registry(), batched=batched)
     ran: list[str] = []
+    replies: list[Any] = []
     channel = RecordingChannel(session, ran)
     incoming = iter(frames)
 
@@ -125,19 +127,37 @@ async def run_order(frames: list[str | bytes]) -> list[str]:
         return frame
 
     async def send(frame: str | bytes) -> None:
-        pass
+        message = decode(frame)
+        replies.extend(item for item in (message if isinstance(message, list) else [message]) if "id" in item)
 
     await session.serve(receive, send)
     assert channel.disposed
-    return ran
+    return ran, replies
 
 
 def test_a_send_without_an_id_runs_after_the_calls_before_it() -> None:
     guid = "DataChannel@" + "d" * 24
-    ran = run(run_order([
+    ran, _ = run(run_order([
         encode({"guid": guid, "method": "send", "params": {"data": "1"}}),
         encode({"id": 1, "guid": guid, "method": "close", "params": {}}),
         encode({"guid": guid, "method": "send", "params": {"data": "2"}}),
     ]))
     # The first ran at once; the second waited for close's task to start.
     assert ran == ["send 1", "close", "send 2"]
+
+
+def batch_frame(*sends: str) -> str:
+    guid = "DataChannel@" + "d" * 24
+    messages = [str(encode({"guid": guid, "method": "send", "params": {"data": data}})) for data in sends]
+    return "[" + ",".join(messages) + "]"
+
+
+def test_a_page_that_reads_batches_may_send_them() -> None:
+    ran, replies = run(run_order([batch_frame("1", "2"), batch_frame("3")], batched=True))
+    assert (ran, replies) == (["send 1", "send 2", "send 3"], [])
+
+
+def test_a_batch_from_a_page_that_did_not_offer_batches_is_malformed() -> None:
+    ran, replies = run(run_order([batch_frame("1", "2")]))
+    assert ran == []
+    assert [reply["error"]["message"] for reply in replies] == ["a message must be a JSON object"]
