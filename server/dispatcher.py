@@ -50,9 +50,10 @@ class Dispatcher:
         """The state the page needs to build its object, for `__create__`."""
         return {}
 
-    def emit(self, event: str, params: Params | None = None, payload: bytes | None = None) -> None:
+    def emit(self, event: str, params: Params | None = None, payload: bytes | None = None, lazy: bool = False) -> None:
+        """`lazy`: see Session.send_event."""
         if not self.disposed:
-            self.session.send_event(self, event, params or {}, payload)
+            self.session.send_event(self, event, params or {}, payload, lazy)
 
     def announce(self) -> None:
         """Tell the page about an object the server created."""

@@ -15,7 +15,7 @@ import contextlib
 import logging
 import secrets
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import Any
 
@@ -46,8 +46,8 @@ CloseSocket = Callable[[int, str], Awaitable[None]]
 
 # How long closing a page's peer connections may take once its socket is gone.
 SHUTDOWN_TIMEOUT = 5.0
-# The longest an event sent by `defer` waits for other frames to go with.
-DEFER_SECONDS = 0.005
+# The longest a lazy event (`send_event`) waits for a frame that wakes the writer.
+LAZY_SECONDS = 0.005
 # The most messages, and about the most characters, one batch frame holds (`_batched`).
 BATCH_MESSAGES = 256
 BATCH_CHARACTERS = 1 << 20
@@ -79,12 +79,12 @@ class Session:
         self.made: Counter[str] = Counter()
         self.closed = False
         self._opened_at = time.monotonic()
-        self._outgoing: asyncio.Queue[Frame] = asyncio.Queue()
+        # Frames for the page, in order, and their bytes; the writer sends them when woken.
+        self._outgoing: deque[Frame] = deque()
         self._outgoing_bytes = 0
+        self._wake_writer = asyncio.Event()
+        self._lazy_timer: asyncio.TimerHandle | None = None  # wakes the writer for lazy frames
         self._dropping: asyncio.Task[None] | None = None
-        # What `defer` holds back until the writer next writes, and the timer that bounds its wait.
-        self._deferred: list[Callable[[], None]] = []
-        self._deferred_timer: asyncio.TimerHandle | None = None
         self._writer: asyncio.Task[None] | None = None
         self._close_socket: CloseSocket | None = None
         self._calls: set[asyncio.Task[None]] = set()
@@ -136,8 +136,11 @@ class Session:
     # --- outgoing ------------------------------------------------------------------
 
     def send_event(
-        self, target: Dispatcher, event: str, params: Params, payload: bytes | None = None
+        self, target: Dispatcher, event: str, params: Params, payload: bytes | None = None, lazy: bool = False
     ) -> None:
+        """`lazy`: the event takes its place in the order but does not wake the writer: it
+        goes with the next frame that does (a reply, a message event), in its batch, or
+        LAZY_SECONDS later; not in a frame, a socket write and a page task of its own."""
         if self.closed:
             return
         if self.strict:
@@ -152,7 +155,7 @@ class Session:
         except ValueError:  # not JSON: a NaN or an Infinity
             logger.warning("session %s: %s.%s not sent: it is not JSON", self.id, target.guid, event, exc_info=True)
             return
-        self._enqueue(frame)
+        self._enqueue(frame, lazy)
         if self.registry.watched:
             self.registry.traffic(Emitted(target, event, params, payload))
 
@@ -177,40 +180,27 @@ class Session:
             frame = encode({"id": call_id, "error": to_wire(OperationError(INTERNAL_ERROR_MESSAGE))})
         self._enqueue(frame)
 
-    def defer(self, emit: Callable[[], None]) -> None:
-        """Run `emit`, which sends events, when the writer next wakes for a frame, or
-        DEFER_SECONDS from now if none comes: its events join a batch frame that goes anyway
-        (a page's reply, a message event) rather than take a frame, a socket write and a page
-        task of their own. They go after every frame queued meanwhile (design.md, "Ordering")."""
-        self._deferred.append(emit)
-        if self._deferred_timer is None:
-            self._deferred_timer = asyncio.get_running_loop().call_later(DEFER_SECONDS, self._run_deferred)
-
-    def _run_deferred(self) -> None:
-        if self._deferred_timer is not None:
-            self._deferred_timer.cancel()
-            self._deferred_timer = None
-        deferred, self._deferred = self._deferred, []
-        for emit in deferred:
-            emit()
-
-    def _enqueue(self, frame: Frame) -> None:
-        """Queue a frame for the page; a page whose backlog passes the limits is dropped."""
+    def _enqueue(self, frame: Frame, lazy: bool = False) -> None:
+        """Queue a frame for the page (`lazy`: see `send_event`); a page whose backlog passes
+        the limits is dropped."""
         if self._dropping is not None:
             return
         self._outgoing_bytes += len(frame)
-        self._outgoing.put_nowait(frame)
-        if self._outgoing.qsize() > self.limits.outgoing_messages:
-            self._drop_page("outgoing_messages", f"{self._outgoing.qsize()} messages wait for the page")
+        self._outgoing.append(frame)
+        if len(self._outgoing) > self.limits.outgoing_messages:
+            self._drop_page("outgoing_messages", f"{len(self._outgoing)} messages wait for the page")
         elif self._outgoing_bytes > self.limits.outgoing_bytes:
             self._drop_page("outgoing_bytes", f"{self._outgoing_bytes} bytes wait for the page")
+        elif not lazy:
+            self._wake_writer.set()
+        elif self._lazy_timer is None and not self._wake_writer.is_set():
+            self._lazy_timer = asyncio.get_running_loop().call_later(LAZY_SECONDS, self._wake_writer.set)
 
     def _drop_page(self, limit: str, backlog: str) -> None:
         """The page does not read its socket: forget its backlog and close the session."""
         reason = self.limits.exceeded(limit, f"{backlog}, which does not read them")
         logger.warning("session %s (origin %s) dropped: %s", self.id, self.origin, reason)
-        while not self._outgoing.empty():
-            self._outgoing.get_nowait()
+        self._outgoing.clear()
         self._outgoing_bytes = 0
         self._dropping = asyncio.ensure_future(self._drop(reason))
 
@@ -235,7 +225,7 @@ class Session:
 
     def backlog(self) -> int:
         """Messages waiting for the page's socket."""
-        return self._outgoing.qsize()
+        return len(self._outgoing)
 
     # --- incoming ------------------------------------------------------------------
 
@@ -425,25 +415,32 @@ class Session:
 
     async def _write(self, send: SendFrame) -> None:
         while True:  # until cancelled
-            frame = await self._outgoing.get()
-            self._outgoing_bytes -= len(frame)
-            if self._deferred:
-                self._run_deferred()
-            for ready in self._batched(frame) if self.batched else (frame,):
-                try:
-                    await send(ready)
-                except Exception:  # one frame lost, logged; the page's later frames still go
-                    logger.warning("session %s: a frame could not be sent", self.id, exc_info=True)
+            await self._wake_writer.wait()
+            self._wake_writer.clear()
+            if self._lazy_timer is not None:
+                self._lazy_timer.cancel()
+                self._lazy_timer = None
+            while self._outgoing:
+                for ready in self._batched() if self.batched else (self._take(),):
+                    try:
+                        await send(ready)
+                    except Exception:  # one frame lost, logged; the page's later frames still go
+                        logger.warning("session %s: a frame could not be sent", self.id, exc_info=True)
 
-    def _batched(self, first: Frame) -> list[Frame]:
-        """`first` and the frames queued behind it, in order, each run of text frames joined
-        into one batch frame (a JSON array; one alone stays as it is): a socket write and a
-        page task for several messages. A binary frame goes in its place, on its own."""
+    def _take(self) -> Frame:
+        frame = self._outgoing.popleft()
+        self._outgoing_bytes -= len(frame)
+        return frame
+
+    def _batched(self) -> list[Frame]:
+        """The frames queued, oldest first, each run of text frames joined into one batch
+        frame (a JSON array; one alone stays as it is): a socket write and a page task for
+        several messages. A binary frame goes in its place, on its own."""
         ready: list[Frame] = []
         texts: list[str] = []
         characters = 0
-        frame = first
-        while True:
+        while self._outgoing and len(texts) < BATCH_MESSAGES and characters < BATCH_CHARACTERS:
+            frame = self._take()
             if isinstance(frame, str):
                 texts.append(frame)
                 characters += len(frame)
@@ -451,10 +448,6 @@ class Session:
                 ready.extend(_joined(texts))
                 ready.append(frame)
                 texts = []
-            if self._outgoing.empty() or len(texts) >= BATCH_MESSAGES or characters >= BATCH_CHARACTERS:
-                break
-            frame = self._outgoing.get_nowait()
-            self._outgoing_bytes -= len(frame)
         ready.extend(_joined(texts))
         return ready
 
@@ -467,8 +460,8 @@ class Session:
         if self.closed:
             return
         self.closed = True
-        if self._deferred_timer is not None:
-            self._deferred_timer.cancel()
+        if self._lazy_timer is not None:
+            self._lazy_timer.cancel()
         try:
             # The calls first: none may go on using what is closed next. One inside aiortc
             # work that must not be cut short (`uncancellable`) is let finish.

@@ -74,9 +74,10 @@ def test_the_server_batches_for_a_page_that_offers_the_subprotocol(server: Serve
     assert batched == [True, False]
 
 
-async def frames_with_a_deferred_event(other_event: bool) -> list[Any]:
-    """What a session sends after its hello for an event it deferred, and maybe another
-    event queued just after; each frame's messages."""
+
+async def frames_with_a_lazy_event(other_event: bool) -> list[Any]:
+    """Each frame's messages that a session sends after its hello for a lazy event, then
+    maybe another event queued after it."""
     session = Session(Registry(), batched=True)
     sent: list[str | bytes] = []
     received = 0
@@ -89,10 +90,11 @@ async def frames_with_a_deferred_event(other_event: bool) -> list[Any]:
         received += 1
         if received == 1:
             await asyncio.sleep(0.05)  # the hello goes on its own
-            session.defer(lambda: session.send_event(session.root, "note", {"deferred": True}))
+            session.send_event(session.root, "note", {"lazy": True}, lazy=True)
+            await asyncio.sleep(0)  # a writer the lazy event woke would send it now, alone
             if other_event:
-                session.send_event(session.root, "note", {"deferred": False})
-            await asyncio.sleep(0.05)  # longer than the deferred event may wait
+                session.send_event(session.root, "note", {"lazy": False})
+            await asyncio.sleep(0.05)  # longer than a lazy event waits
         return None
 
     await session.serve(receive, send)
@@ -100,9 +102,9 @@ async def frames_with_a_deferred_event(other_event: bool) -> list[Any]:
     return [[message["params"] for message in (item if isinstance(item, list) else [item])] for item in decoded]
 
 
-def test_a_deferred_event_goes_in_the_next_frame_after_the_events_queued_meanwhile() -> None:
-    assert run(frames_with_a_deferred_event(True)) == [[{"deferred": False}, {"deferred": True}]]
+def test_a_lazy_event_goes_in_its_place_with_the_next_frame() -> None:
+    assert run(frames_with_a_lazy_event(True)) == [[{"lazy": True}, {"lazy": False}]]
 
 
-def test_a_deferred_event_goes_on_its_own_when_no_other_frame_comes() -> None:
-    assert run(frames_with_a_deferred_event(False)) == [[{"deferred": True}]]
+def test_a_lazy_event_goes_on_its_own_when_no_other_frame_comes() -> None:
+    assert run(frames_with_a_lazy_event(False)) == [[{"lazy": True}]]

@@ -1,10 +1,11 @@
 """RTCDataChannel: one aiortc data channel, with the page's sends flow-controlled.
 
-A send is answered at once, the message queued here in page order (a call in flight per
-queued message would hold a task each, and the page's calls in flight are bounded). Once
-the association took messages from aiortc's data-channel queue (what Chromium's
-bufferedAmount counts down on), one `bufferedAmountDecrease` event per loop turn tells the
-page how many and how many bytes (docs/design.md, "Data channels"). aiortc queues without
+The shim's send comes without an id and gets no reply (another client's is answered at
+once); the message is queued here in page order (a call in flight per queued message would
+hold a task each, and the page's calls in flight are bounded). Once the association took
+messages from aiortc's data-channel queue (what Chromium's bufferedAmount counts down on),
+one lazy `bufferedAmountDecrease` event per loop turn tells the page how many and how many
+bytes (docs/design.md, "Data channels"). aiortc queues without
 limit, so we hand it messages only while its queue holds less than HIGH_WATER; the rest
 waits here. All a channel holds, here and in aiortc's queue, is bounded: MAX_BUFFERED_AMOUNT
 bytes (Chromium's) and MAX_QUEUED_MESSAGES messages (ours). The shim never sends beyond
@@ -64,8 +65,7 @@ class DataChannelDispatcher(Dispatcher):
         self.buffered_amount = self.peak_buffered_amount = self.queued_messages = 0
         # The page's messages taken since it was last told (`_report_taken`): messages, bytes.
         self._taken_messages = self._taken_bytes = 0
-        self._taken_this_turn = False  # `_after_taken` is scheduled
-        self._report_deferred = False  # `_report_taken` waits in `Session.defer`
+        self._report_scheduled = False
         self._close_requested = False
         self._failed = False  # closed with an error (fail)
         self._opened = False
@@ -88,10 +88,10 @@ class DataChannelDispatcher(Dispatcher):
             "readyState": channel.readyState,
         }
 
-    def emit(self, event: str, params: Params | None = None, payload: bytes | None = None) -> None:
+    def emit(self, event: str, params: Params | None = None, payload: bytes | None = None, lazy: bool = False) -> None:
         # After pc.close() the page hears nothing more from its channels.
         if not self.peer_connection.closed:
-            super().emit(event, params, payload)
+            super().emit(event, params, payload, lazy)
 
     # --- commands ----------------------------------------------------------------
 
@@ -203,25 +203,20 @@ class DataChannelDispatcher(Dispatcher):
             self._taken_bytes += size
         elif not taken.done():
             taken.set_result(None)
-        if not self._taken_this_turn:
-            self._taken_this_turn = True
-            asyncio.get_running_loop().call_soon(self._after_taken)
-
-    def _after_taken(self) -> None:
-        """Once a loop turn, out of aiortc's callback: refill aiortc's queue, and have the
-        page told what was taken with the next frame it gets (`Session.defer`)."""
-        self._taken_this_turn = False
-        if self._taken_messages and not self._report_deferred:
-            self._report_deferred = True
-            self.session.defer(self._report_taken)
-        self._hand_to_sctp()
+        if not self._report_scheduled:
+            self._report_scheduled = True
+            asyncio.get_running_loop().call_soon(self._report_taken)
 
     def _report_taken(self) -> None:
-        """What the association took since the page was last told, in one event."""
-        self._report_deferred = False
+        """What the association took this loop turn, in one event; then refill aiortc's queue.
+        Lazy (Session.send_event): in its place, but sent with the next frame that goes anyway
+        (an echo's message event), not in a frame and a page task of its own."""
+        self._report_scheduled = False
         if self._taken_messages:
-            self.emit("bufferedAmountDecrease", {"amount": self._taken_bytes, "messages": self._taken_messages})
+            self.emit("bufferedAmountDecrease", {"amount": self._taken_bytes, "messages": self._taken_messages},
+                      lazy=True)
         self._taken_messages = self._taken_bytes = 0
+        self._hand_to_sctp()
 
     def _forget_queued(self, error: Exception) -> None:
         """The channel is closed or failing: what it still holds is never sent."""

@@ -300,6 +300,27 @@ def test_send_raises_bufferedAmount_synchronously_then_drains_to_zero(shim_page:
     assert run(shim_page, "() => window.lowEvents") == [0]
 
 
+def test_bufferedAmount_is_zero_when_the_far_channel_of_the_page_gets_the_message(shim_page: Page) -> None:
+    """The association took a message before the far peer got it: in one page, the count
+    down comes first (the server sends it lazily, but in its place: Session.send_event)."""
+    open_pair(shim_page)
+    amounts = run(
+        shim_page,
+        """async () => {
+          const { channel, remoteChannel } = window.pair;
+          const amounts = [];
+          for (const message of ['hello', new Uint8Array(5), 'world']) {
+            const arriving = receive(remoteChannel, 1);
+            channel.send(message);
+            await arriving;
+            amounts.push(channel.bufferedAmount);
+          }
+          return amounts;
+        }"""
+    )
+    assert amounts == [0, 0, 0]
+
+
 def test_bufferedamountlow_fires_once_when_dropping_to_threshold(shim_page: Page) -> None:
     open_pair(shim_page)
     first = run(
