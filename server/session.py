@@ -48,6 +48,8 @@ CloseSocket = Callable[[int, str], Awaitable[None]]
 SHUTDOWN_TIMEOUT = 5.0
 # The longest a lazy event (`send_event`) waits for a frame that wakes the writer.
 LAZY_SECONDS = 0.005
+# Frames that make a burst, which the writer lets grow for a loop turn (`_write`).
+BURST_FRAMES = 3
 # The most messages, and about the most characters, one batch frame holds (`_batched`).
 BATCH_MESSAGES = 256
 BATCH_CHARACTERS = 1 << 20
@@ -420,6 +422,9 @@ class Session:
             if self._lazy_timer is not None:
                 self._lazy_timer.cancel()
                 self._lazy_timer = None
+            if self.batched and len(self._outgoing) >= BURST_FRAMES:
+                # A burst (a packet's messages): what the loop's next turn adds joins its batch.
+                await asyncio.sleep(0)
             while self._outgoing:
                 for ready in self._batched() if self.batched else (self._take(),):
                     try:

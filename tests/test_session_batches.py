@@ -108,3 +108,33 @@ def test_a_lazy_event_goes_in_its_place_with_the_next_frame() -> None:
 
 def test_a_lazy_event_goes_on_its_own_when_no_other_frame_comes() -> None:
     assert run(frames_with_a_lazy_event(False)) == [[{"lazy": True}]]
+
+
+async def batch_sizes_when_one_more_event_comes_a_turn_later(at_once: int) -> list[int]:
+    """How many messages each frame after the hello holds, when `at_once` events are queued
+    in one go and one more in the loop's next turn (as a packet's messages, then the next's)."""
+    session = Session(Registry(), batched=True)
+    sent: list[str | bytes] = []
+    received = 0
+
+    async def send(frame: str | bytes) -> None:
+        sent.append(frame)
+
+    async def receive() -> str | None:
+        nonlocal received
+        received += 1
+        if received == 1:
+            await asyncio.sleep(0.05)  # the hello goes on its own
+            for number in range(at_once):
+                session.send_event(session.root, "note", {"number": number})
+            asyncio.get_running_loop().call_soon(session.send_event, session.root, "note", {"number": at_once})
+            await asyncio.sleep(0.05)
+        return None
+
+    await session.serve(receive, send)
+    return [len(message) if isinstance(message := decode(frame), list) else 1 for frame in sent[1:]]
+
+
+def test_a_burst_waits_a_loop_turn_for_more_but_a_lone_event_does_not() -> None:
+    assert run(batch_sizes_when_one_more_event_comes_a_turn_later(3)) == [4]
+    assert run(batch_sizes_when_one_more_event_comes_a_turn_later(1)) == [1, 1]
