@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from websockets.sync.client import connect
@@ -16,30 +17,39 @@ from rtcshim.session import Session
 from .event_loop import run
 
 
-async def frames_of_a_burst(batched: bool) -> list[str | bytes]:
-    """What a session sends for its hello (and spare certificate) and a burst of events
-    queued in one go (as a call's events and reply are), a binary one among them."""
-    session = Session(Registry(), batched=batched)
+async def frames_sent(session: Session, queue: Callable[[], Awaitable[None]]) -> list[str | bytes]:
+    """What `session` sends (its hello first) while `queue()` runs; then its socket closes."""
     sent: list[str | bytes] = []
-    received = 0
+    read = False
 
     async def send(frame: str | bytes) -> None:
         sent.append(frame)
 
     async def receive() -> str | None:
-        nonlocal received
-        received += 1
-        if received == 1:
-            for number in range(2):
-                session.send_event(session.root, "note", {"number": number})
-            session.send_event(session.root, "note", {"number": 2}, payload=b"\x00binary")
-            for number in range(3, 5):
-                session.send_event(session.root, "note", {"number": number})
-            await asyncio.sleep(0.05)  # the writer sends them all meanwhile
+        nonlocal read
+        if not read:
+            read = True
+            await queue()
+            await asyncio.sleep(0.05)  # the writer sends it all meanwhile (a lazy event too)
         return None
 
     await session.serve(receive, send)
     return sent
+
+
+async def frames_of_a_burst(batched: bool) -> list[str | bytes]:
+    """What a session sends for its hello (and spare certificate) and a burst of events
+    queued in one go (as a call's events and reply are), a binary one among them."""
+    session = Session(Registry(), batched=batched)
+
+    async def queue() -> None:
+        for number in range(2):
+            session.send_event(session.root, "note", {"number": number})
+        session.send_event(session.root, "note", {"number": 2}, payload=b"\x00binary")
+        for number in range(3, 5):
+            session.send_event(session.root, "note", {"number": number})
+
+    return await frames_sent(session, queue)
 
 
 def messages(frames: list[str | bytes]) -> list[Any]:
@@ -75,31 +85,24 @@ def test_the_server_batches_for_a_page_that_offers_the_subprotocol(server: Serve
 
 
 
-async def frames_with_a_lazy_event(other_event: bool) -> list[Any]:
-    """Each frame's messages that a session sends after its hello for a lazy event, then
-    maybe another event queued after it."""
-    session = Session(Registry(), batched=True)
-    sent: list[str | bytes] = []
-    received = 0
-
-    async def send(frame: str | bytes) -> None:
-        sent.append(frame)
-
-    async def receive() -> str | None:
-        nonlocal received
-        received += 1
-        if received == 1:
-            await asyncio.sleep(0.05)  # the hello goes on its own
-            session.send_event(session.root, "note", {"lazy": True}, lazy=True)
-            await asyncio.sleep(0)  # a writer the lazy event woke would send it now, alone
-            if other_event:
-                session.send_event(session.root, "note", {"lazy": False})
-            await asyncio.sleep(0.05)  # longer than a lazy event waits
-        return None
-
-    await session.serve(receive, send)
-    decoded = [decode(frame) for frame in sent[1:]]
+def params_after_hello(frames: list[str | bytes]) -> list[list[Any]]:
+    """Each frame's messages' params, a batch's in order, the hello's frame left out."""
+    decoded = [decode(frame) for frame in frames[1:]]
     return [[message["params"] for message in (item if isinstance(item, list) else [item])] for item in decoded]
+
+
+async def frames_with_a_lazy_event(other_event: bool) -> list[list[Any]]:
+    """What a session sends after its hello for a lazy event, then maybe another event."""
+    session = Session(Registry(), batched=True)
+
+    async def queue() -> None:
+        await asyncio.sleep(0.05)  # the hello goes on its own
+        session.send_event(session.root, "note", {"lazy": True}, lazy=True)
+        await asyncio.sleep(0)  # a writer the lazy event woke would send it now, alone
+        if other_event:
+            session.send_event(session.root, "note", {"lazy": False})
+
+    return params_after_hello(await frames_sent(session, queue))
 
 
 def test_a_lazy_event_goes_in_its_place_with_the_next_frame() -> None:
@@ -114,25 +117,14 @@ async def batch_sizes_when_one_more_event_comes_a_turn_later(at_once: int) -> li
     """How many messages each frame after the hello holds, when `at_once` events are queued
     in one go and one more in the loop's next turn (as a packet's messages, then the next's)."""
     session = Session(Registry(), batched=True)
-    sent: list[str | bytes] = []
-    received = 0
 
-    async def send(frame: str | bytes) -> None:
-        sent.append(frame)
+    async def queue() -> None:
+        await asyncio.sleep(0.05)  # the hello goes on its own
+        for number in range(at_once):
+            session.send_event(session.root, "note", {"number": number})
+        asyncio.get_running_loop().call_soon(session.send_event, session.root, "note", {"number": at_once})
 
-    async def receive() -> str | None:
-        nonlocal received
-        received += 1
-        if received == 1:
-            await asyncio.sleep(0.05)  # the hello goes on its own
-            for number in range(at_once):
-                session.send_event(session.root, "note", {"number": number})
-            asyncio.get_running_loop().call_soon(session.send_event, session.root, "note", {"number": at_once})
-            await asyncio.sleep(0.05)
-        return None
-
-    await session.serve(receive, send)
-    return [len(message) if isinstance(message := decode(frame), list) else 1 for frame in sent[1:]]
+    return [len(params) for params in params_after_hello(await frames_sent(session, queue))]
 
 
 def test_a_burst_waits_a_loop_turn_for_more_but_a_lone_event_does_not() -> None:
