@@ -142,7 +142,7 @@ class Session:
     ) -> None:
         """`lazy`: the event takes its place in the order but does not wake the writer: it
         goes with the next frame that does (a reply, a message event), in its batch, or
-        LAZY_SECONDS later; not in a frame, a socket write and a page task of its own."""
+        LAZY_SECONDS later; not in a frame and a socket write of its own."""
         if self.closed:
             return
         if self.strict:
