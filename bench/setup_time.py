@@ -10,7 +10,9 @@ One run measures, in one browser and one rtcshim server:
 - throughput: 4 MiB in 16 KiB messages from one end of a connected pair to the other,
   with bufferedAmount flow control, repeated;
 each for shimmed peer connections (native WebRTC removed, as in the tests) and for
-Chromium's own. Times come from `performance.now()` in the page. Prints a table and
+Chromium's own. Times come from `performance.now()` in the page. Setup is measured again
+in pages driven without Playwright (cdp_page.py), which copies each bridge frame to its
+driver and client: the shim's setup as a page no one automates sees it. Prints a table and
 writes everything, raw samples included, to bench/results/setup_time.json.
 No thresholds: this reports, it does not judge.
 """
@@ -24,7 +26,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness import RESULTS, check_network_namespace, load_playwright_config, mode_pages, summarize
+from cdp_page import cdp_chromium, open_cdp_page
+from harness import (
+    RESULTS,
+    check_mode,
+    check_network_namespace,
+    load_playwright_config,
+    mode_init_script,
+    mode_pages,
+    summarize,
+)
 from playwright.sync_api import Page, sync_playwright
 
 from rtcshim.serving import ServerThread
@@ -123,6 +134,20 @@ def measure(page: Page, repetitions: int, warmup: int, throughput_runs: int, tot
     }
 
 
+def measure_setup_without_playwright(
+    server: ServerThread, config: Any, repetitions: int, warmup: int,
+) -> dict[str, Any]:
+    """Setup as `measure` times it, per mode, in pages driven over CDP (cdp_page.py)."""
+    results: dict[str, Any] = {}
+    with cdp_chromium() as devtools:
+        for mode in ("shim", "native"):
+            page = open_cdp_page(devtools, f"{server.url}/static/blank.html", mode_init_script(config, mode), BENCH_JS)
+            check_mode(page, mode)  # type: ignore[arg-type]  # a CdpPage evaluates as a Page does
+            for _ in range(warmup):
+                page.evaluate("window.benchSetup()")
+            samples = [float(page.evaluate("window.benchSetup()")) for _ in range(repetitions)]
+            results[mode] = {"samples": samples, **summarize(samples)}
+    return results
 
 
 def main() -> None:
@@ -150,6 +175,9 @@ def main() -> None:
                 )
             browser_version = browser.version
             browser.close()
+        without_playwright = measure_setup_without_playwright(server, config, options.repetitions, options.warmup)
+        for mode, setup in without_playwright.items():
+            results[mode]["setup_ms_without_playwright"] = setup
     finally:
         server.stop()
 
@@ -157,6 +185,8 @@ def main() -> None:
     ratios = {
         "setup_median": shim["setup_ms"]["median"] / native["setup_ms"]["median"],
         "setup_p90": shim["setup_ms"]["p90"] / native["setup_ms"]["p90"],
+        "setup_median_without_playwright": (shim["setup_ms_without_playwright"]["median"]
+                                            / native["setup_ms_without_playwright"]["median"]),
         "throughput_median": shim["throughput_mib_s"]["median"] / native["throughput_mib_s"]["median"],
         "throughput_min": shim["throughput_mib_s"]["min"] / native["throughput_mib_s"]["min"],
     }
@@ -187,6 +217,8 @@ def main() -> None:
     rows = [
         ("setup median (ms)", "setup_ms", "median", ratios["setup_median"]),
         ("setup p90 (ms)", "setup_ms", "p90", ratios["setup_p90"]),
+        ("setup median, no PW (ms)", "setup_ms_without_playwright", "median",
+         ratios["setup_median_without_playwright"]),
         ("throughput median (MiB/s)", "throughput_mib_s", "median", ratios["throughput_median"]),
         ("throughput min (MiB/s)", "throughput_mib_s", "min", ratios["throughput_min"]),
     ]

@@ -28,6 +28,10 @@ def test_run_all_quick_writes_the_doc_its_charts_and_json(tmp_path: Path) -> Non
     assert run["quick"] is True
     assert set(run["benchmarks"]) == BENCHMARKS
     assert {"cpu", "cores", "aiortc", "load_before", "load_after"} <= set(run["machine"])
+    setup = run["benchmarks"]["setup_time"]
+    for mode in setup["results"].values():  # measured through Playwright, then without it
+        assert len(mode["setup_ms"]["samples"]) == len(mode["setup_ms_without_playwright"]["samples"]) \
+            == setup["parameters"]["repetitions"]
     messages = run["benchmarks"]["messages"]
     assert set(messages["results"]) == {"shim", "native", "shim-native", "aiortc"}
     for mode in messages["results"].values():
