@@ -43,7 +43,6 @@ from aioice import Connection
 from aiortc import RTCDtlsTransport, RTCIceTransport, RTCPeerConnection
 from aiortc.rtcconfiguration import RTCIceTransportPolicy
 from aiortc.rtcicetransport import ICE_TRANSPORT_POLICIES
-from aiortc.sdp import SessionDescription
 
 from .aiortc_seams import (
     carry_data_on,
@@ -55,6 +54,7 @@ from .aiortc_seams import (
     stay_closed,
     swap_in_connection,
 )
+from .parsed_sdp import parsed_sdp
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ class IceRestarts:
         """Before a remote offer is applied: the transports whose remote credentials it
         changes (the peer restarted them) are renewed, with these credentials known."""
         ices = ice_transports_by_mid(self.peer_connection)
-        for media in SessionDescription.parse(sdp).media:
+        for media in parsed_sdp(sdp).media:
             ice = ices.get(media.rtp.muxId)
             if ice is None or media.ice is None or ice.state not in RESTARTABLE:
                 continue
@@ -124,7 +124,7 @@ class IceRestarts:
     def remote_applied(self, sdp: str) -> None:
         """A remote description was applied: the new credentials of the restarted transports."""
         ices = ice_transports_by_mid(self.peer_connection)
-        for media in SessionDescription.parse(sdp).media:
+        for media in parsed_sdp(sdp).media:
             restart = self._restarts.get(ices.get(media.rtp.muxId))  # type: ignore[arg-type]
             if restart is None or restart.remote_known or media.ice is None:
                 continue
@@ -136,7 +136,7 @@ class IceRestarts:
 
     def local_applied(self, sdp: str) -> None:
         """A local description was applied: the peer is about to learn the new credentials."""
-        ufrags = {media.ice.usernameFragment for media in SessionDescription.parse(sdp).media if media.ice}
+        ufrags = {media.ice.usernameFragment for media in parsed_sdp(sdp).media if media.ice}
         for restart in list(self._restarts.values()):
             if restart.fresh.local_username in ufrags:
                 restart.local_applied = True

@@ -16,10 +16,10 @@ from __future__ import annotations
 import asyncio
 
 from aiortc import RTCIceParameters, RTCIceTransport, RTCPeerConnection
-from aiortc.sdp import SessionDescription
 
 from .aiortc_seams import start_skipped_transports
 from .ice_restart import ice_transports_by_mid
+from .parsed_sdp import parsed_sdp
 
 
 class CandidatelessStarts:
@@ -35,7 +35,7 @@ class CandidatelessStarts:
         local, remote = self.peer_connection.localDescription, self.peer_connection.remoteDescription
         if local is None or remote is None:
             return
-        remote_ice = {media.rtp.muxId: media.ice for media in SessionDescription.parse(remote.sdp).media}
+        remote_ice = {media.rtp.muxId: media.ice for media in parsed_sdp(remote.sdp).media}
         started: set[RTCIceTransport] = set()
         for mid, ice in ice_transports_by_mid(self.peer_connection).items():
             parameters = remote_ice.get(mid)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 
-from aiortc.sdp import SessionDescription
-
 from .errors import InvalidAccessError, OperationError, SdpSyntaxError
+from .parsed_sdp import parsed_sdp
 
 SDP_LINE = re.compile(r"^[a-z]=\S")
 EXTMAP = re.compile(r"^a=extmap:(\d+)(/\S+)? (\S+)(.*)$")
@@ -30,7 +29,7 @@ def check_parses(sdp: str) -> None:
     Parsed once more here, its failure is the page's readable OperationError, as Chromium's
     "Failed to parse SessionDescription"."""
     try:
-        SessionDescription.parse(sdp)
+        parsed_sdp(sdp)
     except Exception as error:
         raise SdpSyntaxError("Failed to parse SessionDescription: aiortc's parser refused it") from error
 

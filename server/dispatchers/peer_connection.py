@@ -27,7 +27,7 @@ from aiortc import (
 )
 from aiortc.rtcdtlstransport import RTCCertificate
 from aiortc.rtcicetransport import candidate_from_aioice
-from aiortc.sdp import SessionDescription, candidate_from_sdp, candidate_to_sdp
+from aiortc.sdp import candidate_from_sdp, candidate_to_sdp
 
 from .. import configuration as config
 from .. import connection_states, sdp_fixes, stats, telephone_event
@@ -60,6 +60,7 @@ from ..ice_urls import validate_ice_servers
 from ..ice_without_candidates import CandidatelessStarts
 from ..limits import Limits
 from ..logs import short_handle
+from ..parsed_sdp import parsed_sdp
 from ..remote_candidates import RemoteSections
 from ..rollback import Rollback
 from ..socket_buffers import enlarge_socket_buffers
@@ -453,7 +454,7 @@ class PeerConnectionDispatcher(Dispatcher):
         ICE, and start gathering from the page's ICE servers on each new transport."""
         if self.closed:
             return
-        local = SessionDescription.parse(self.peer_connection.localDescription.sdp)
+        local = parsed_sdp(self.peer_connection.localDescription.sdp)
         fresh: list[dict[str, Any]] = []
         bundled_away = self._bundled_away_mids()
         for index, media in enumerate(local.media):
@@ -542,7 +543,7 @@ class PeerConnectionDispatcher(Dispatcher):
         local = self._shown_local_description()
         if local is None:
             return
-        sections = SessionDescription.parse(local[1]["sdp"]).media
+        sections = parsed_sdp(local[1]["sdp"]).media
         index = next(i for i, media in enumerate(sections) if media.ice and media.ice.usernameFragment == ufrag)
         self.emit("iceCandidate", {
             "candidate": {"candidate": line, "sdpMid": sections[index].rtp.muxId, "sdpMLineIndex": index,
@@ -786,7 +787,7 @@ class PeerConnectionDispatcher(Dispatcher):
     def _report_remote_tracks(self, description: dict[str, str]) -> None:
         """webrtc-pc "process remote tracks": `track` for media the remote now sends, or
         sends in other msid streams; `removeTrack` where it stopped sending."""
-        remote = SessionDescription.parse(description["sdp"])
+        remote = parsed_sdp(description["sdp"])
         for media, stream_ids in zip(remote.media, sdp_fixes.msid_stream_ids(description["sdp"]), strict=True):
             transceiver = next(
                 (t for t in self.transceivers.values() if t.transceiver.mid == media.rtp.muxId), None)
@@ -822,7 +823,7 @@ class PeerConnectionDispatcher(Dispatcher):
     def _is_negotiation_needed(self) -> bool:
         local = self.descriptions["currentLocalDescription"]
         local_media = (
-            {m.rtp.muxId: m for m in SessionDescription.parse(local["sdp"]).media} if local else {})
+            {m.rtp.muxId: m for m in parsed_sdp(local["sdp"]).media} if local else {})
         if self.ice_restarts.requested:
             return True
         if self.peer_connection.sctp is not None and all(m.kind != "application" for m in local_media.values()):
@@ -845,7 +846,7 @@ class PeerConnectionDispatcher(Dispatcher):
         """A transceiver's direction (or its stopping) is not what the last negotiation agreed."""
         remote = self.descriptions["currentRemoteDescription"]
         remote_media = (
-            {m.rtp.muxId: m for m in SessionDescription.parse(remote["sdp"]).media} if remote else {})
+            {m.rtp.muxId: m for m in parsed_sdp(remote["sdp"]).media} if remote else {})
         for transceiver in self.peer_connection.getTransceivers():
             if transceiver.mid is None or transceiver.mid not in local_media:
                 continue
@@ -1013,4 +1014,4 @@ class RemoteSdp(NamedTuple):
         limits.check("sdp_candidates", candidates, f"the description holds {candidates} ICE candidates")
         fixed = telephone_event.events_last(
             sdp_fixes.drop_unlisted_formats(sdp_fixes.accept_rejected_sections(sdp)))
-        return cls(fixed, sdp_fixes.rejected_mids(sdp), RemoteSections.of(SessionDescription.parse(fixed)))
+        return cls(fixed, sdp_fixes.rejected_mids(sdp), RemoteSections.of(parsed_sdp(fixed)))
