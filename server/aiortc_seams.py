@@ -714,19 +714,22 @@ def schedule_flushes_with(
     SCTP_DATA_CHANNEL_SEND.set(sctp, send_and_schedule)
 
 
-@contextlib.contextmanager
-def sent_chunks_set_aside(sctp: RTCSctpTransport) -> Iterator[None]:
-    """Meanwhile the association sees none of its chunks awaiting acknowledgement, so its
-    transmission skips its scan of them for retransmissions (as many as are in flight, at
-    every message sent); the chunks it sends meanwhile join them after, in order. Only for
-    a transmission that has no retransmission to find."""
+def set_sent_chunks_aside(sctp: RTCSctpTransport) -> collections.deque[Any]:
+    """Until `bring_sent_chunks_back(sctp, taken)` with what this returns, the association
+    sees none of its chunks awaiting acknowledgement, so its transmission skips its scan of
+    them for retransmissions (as many as are in flight, at every message sent); the chunks
+    it sends meanwhile join them after, in order. Only for a transmission that has no
+    retransmission to find. Plain calls, not a context manager: one a transmission (part
+    of rtcshim's CPU per message, see sctp_tuning.py)."""
     awaiting: collections.deque[Any] = SCTP_SENT_QUEUE.get(sctp)
     SCTP_SENT_QUEUE.set(sctp, collections.deque())
-    try:
-        yield
-    finally:
-        awaiting.extend(SCTP_SENT_QUEUE.get(sctp))
-        SCTP_SENT_QUEUE.set(sctp, awaiting)
+    return awaiting
+
+
+def bring_sent_chunks_back(sctp: RTCSctpTransport, awaiting: collections.deque[Any]) -> None:
+    """The chunks `set_sent_chunks_aside` took, followed by those sent meanwhile."""
+    awaiting.extend(SCTP_SENT_QUEUE.get(sctp))
+    SCTP_SENT_QUEUE.set(sctp, awaiting)
 
 
 def on_sack_received(sctp: RTCSctpTransport, received: Callable[[SackChunk], None]) -> None:
@@ -752,17 +755,18 @@ def flight_size(sctp: RTCSctpTransport) -> int:
     return size
 
 
-@contextlib.contextmanager
-def congestion_window_at_most(sctp: RTCSctpTransport, limit: int) -> Iterator[None]:
-    """Meanwhile the association's congestion window is `limit` bytes if it was larger;
-    then its own again (aiortc changes it only as a SACK comes or T3 expires, never as it
-    transmits, so this is only for a transmission)."""
+def limit_congestion_window(sctp: RTCSctpTransport, limit: int) -> int:
+    """The association's congestion window is `limit` bytes if it was larger, until
+    `restore_congestion_window(sctp, window)` with the window this returns (aiortc changes
+    it only as a SACK comes or T3 expires, never as it transmits, so this is only for a
+    transmission)."""
     cwnd: int = SCTP_CWND.get(sctp)
     SCTP_CWND.set(sctp, min(cwnd, limit))
-    try:
-        yield
-    finally:
-        SCTP_CWND.set(sctp, cwnd)
+    return cwnd
+
+
+def restore_congestion_window(sctp: RTCSctpTransport, cwnd: int) -> None:
+    SCTP_CWND.set(sctp, cwnd)
 
 
 def hold_sack(sctp: RTCSctpTransport) -> None:

@@ -22,7 +22,7 @@ one association and through aiortc_seams only:
   server's 7 s for 10,000 to Chromium), and in a trickle too (messages from the bridge, a
   flush each, with 2,500 in flight to Chromium). aiortc marks chunks only as it handles a
   SACK that reports a gap, or as T3 expires; from then on transmissions scan, until one
-  finds no chunk marked any more. The others skip the scan (`sent_chunks_set_aside`).
+  finds no chunk marked any more. The others skip the scan (`set_sent_chunks_aside`).
 - One flush task for the messages sent before it runs: aiortc starts a task at every
   message sent to flush the data channels' queue, and its flush takes all that is queued;
   so the messages sent meanwhile (10,000 in a burst from Python, a frame's worth from the
@@ -66,17 +66,19 @@ from aiortc.rtcsctptransport import (
 from .aiortc_seams import (
     SctpUnit,
     any_marked_to_resend,
-    congestion_window_at_most,
+    bring_sent_chunks_back,
     flight_size,
     hold_sack,
     keep_acknowledged_unsent,
+    limit_congestion_window,
     no_fast_retransmit,
     on_sack_received,
     on_t3_expiry,
+    restore_congestion_window,
     route_sctp_sending,
     sack_reports_trouble,
     schedule_flushes_with,
-    sent_chunks_set_aside,
+    set_sent_chunks_aside,
     times_sent,
 )
 
@@ -142,7 +144,8 @@ class SctpTuning:
         self.units_under_way = 0
         self.packets_unacknowledged = 0  # packets with data since the last SACK
         self.gap_reported = False  # the last SACK's decision saw a gap or duplicate
-        self.sack_timer: asyncio.TimerHandle | None = None
+        self.sack_due: float | None = None  # when the SACK held for a packet is to go (loop time)
+        self.sack_timer: asyncio.TimerHandle | None = None  # fires at or before sack_due
         self.delayed_sack: asyncio.Task[None] | None = None
         self.resends_possible = False  # a chunk in flight may be marked to resend
         self.flush_waiting: asyncio.Task[None] | None = None  # started for a message sent, not run yet
@@ -178,16 +181,21 @@ class SctpTuning:
         await flush()
 
     async def transmit(self, step: Awaitable[None]) -> None:
+        # try/finally, not two context managers: this runs at every SACK and message sent,
+        # and contextlib's cost a transmission was 7% of two aiortc peers' CPU (100-byte messages).
         if self.burst_limit is None:
             self.burst_limit = flight_size(self.sctp) + MAX_BURST * USERDATA_MAX_LENGTH
-        with congestion_window_at_most(self.sctp, self.burst_limit):
-            if not self.resends_possible:
-                with sent_chunks_set_aside(self.sctp):
-                    await step
-                return
+        cwnd = limit_congestion_window(self.sctp, self.burst_limit)
+        set_aside = None if self.resends_possible else set_sent_chunks_aside(self.sctp)
+        try:
             await step
-        # Resent all it marked, or stopped at a full congestion window: then some wait still.
-        self.resends_possible = any_marked_to_resend(self.sctp)
+        finally:
+            if set_aside is not None:
+                bring_sent_chunks_back(self.sctp, set_aside)
+            restore_congestion_window(self.sctp, cwnd)
+        if set_aside is None:
+            # Resent all it marked, or stopped at a full congestion window: then some wait still.
+            self.resends_possible = any_marked_to_resend(self.sctp)
 
     def sack_received(self, sack: SackChunk) -> None:
         if sack.gaps:  # aiortc may mark chunks for fast retransmit as it handles this SACK
@@ -213,7 +221,7 @@ class SctpTuning:
             no_fast_retransmit(chunk)  # until T3 resends it
 
     async def send_waiting(self) -> None:
-        if self.sack_timer is not None and any(isinstance(chunk, DataChunk) for chunk in self.waiting):
+        if self.sack_due is not None and any(isinstance(chunk, DataChunk) for chunk in self.waiting):
             # The SACK still owed rides along with the DATA: no packet of its own.
             self.units_under_way += 1
             try:
@@ -233,20 +241,29 @@ class SctpTuning:
             await self.send_sack_now()
             return
         hold_sack(self.sctp)
+        loop = asyncio.get_running_loop()
+        if self.sack_due is None:
+            self.sack_due = loop.time() + SACK_DELAY_SECONDS
         if self.sack_timer is None:
-            self.sack_timer = asyncio.get_running_loop().call_later(SACK_DELAY_SECONDS, self.sack_delay_over)
+            self.sack_timer = loop.call_at(self.sack_due, self.sack_delay_over)
 
     async def send_sack_now(self) -> None:
-        if self.sack_timer is not None:
-            self.sack_timer.cancel()
-            self.sack_timer = None
+        # The timer stays: in a stream of packets every other one is held, and a timer
+        # started and cancelled for each was 2% of the CPU a transfer took (cancelled
+        # timers crowd the loop's heap). When it fires, it sends what is due by then.
+        self.sack_due = None
         self.packets_unacknowledged = 0
         await self.aiortc.send_sack()
 
     def sack_delay_over(self) -> None:
         self.sack_timer = None
-        if self.sctp.state == "connected":
-            self.delayed_sack = asyncio.ensure_future(self.send_delayed_sack())
+        if self.sack_due is None or self.sctp.state != "connected":
+            return
+        loop = asyncio.get_running_loop()
+        if loop.time() < self.sack_due:  # held after the SACK this timer was started for
+            self.sack_timer = loop.call_at(self.sack_due, self.sack_delay_over)
+            return
+        self.delayed_sack = asyncio.ensure_future(self.send_delayed_sack())
 
     async def send_delayed_sack(self) -> None:
         try:

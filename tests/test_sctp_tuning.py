@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import itertools
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +27,7 @@ from aiortc.rtcsctptransport import (
 )
 
 from rtcshim import sctp_tuning
-from rtcshim.aiortc_seams import sent_chunks_set_aside
+from rtcshim.aiortc_seams import set_sent_chunks_aside
 from rtcshim.sctp_tuning import ChunkBundle, packets_of, tune_sctp
 from rtcshim.socket_buffers import enlarge_socket_buffers
 
@@ -392,17 +391,59 @@ def test_a_sack_owed_rides_along_with_data_sent_back() -> None:
     assert run_in_virtual_time(scenario()) == [["SackChunk", "DataChunk"]]
 
 
+def test_held_sacks_share_their_timers_and_each_still_goes_in_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every other packet's SACK is held until the next packet or the delay. A timer
+    started and cancelled for each held SACK (as before) made 150 for 300 packets; one
+    timer now stays until it fires and serves the SACKs held meanwhile. 300 packets 3 ms
+    apart: each SACK still leaves with the second packet of its pair, and 75 timers start
+    (a timer started for one pair fires after the next pair's hold, and is started again
+    for it). 300 packets in one burst: one timer."""
+    timers_started: list[float] = []
+
+    async def scenario() -> tuple[list[bytes], list[float], list[float], int]:
+        channel, sending, acknowledging = await associated()
+        loop = asyncio.get_running_loop()
+        call_at = loop.call_at
+
+        def counted(when: float, callback: Callable[..., object], *args: Any, **options: Any) -> asyncio.TimerHandle:
+            if getattr(callback, "__name__", "") == "sack_delay_over":
+                timers_started.append(loop.time())
+            return call_at(when, callback, *args, **options)
+
+        monkeypatch.setattr(loop, "call_at", counted)
+        received: list[bytes] = []
+        next(iter(acknowledging.receiver._data_channels.values())).on("message", received.append)
+        start = loop.time()
+        for number in range(300):
+            channel.send(number.to_bytes(2, "big") * 550)
+            await asyncio.sleep(0.003)
+        await asyncio.sleep(1)
+        data_times = [time - start for time, _ in sending.data_sent]
+        sacks = [time - start for time in acknowledging.sacks()]
+        spaced = len(timers_started)
+        for number in range(300):
+            channel.send(number.to_bytes(2, "big") * 550)
+        await asyncio.sleep(1)
+        return received, data_times, sacks, spaced
+
+    received, data_times, sacks, spaced = run_in_virtual_time(scenario())
+    assert received == [number.to_bytes(2, "big") * 550 for number in range(300)] * 2
+    assert len(data_times) == 300 and len(sacks) == 150
+    held = data_times[0::2]  # the first of each pair waits for the second, 3 ms later
+    assert [round(sack - packet, 6) for sack, packet in zip(sacks, held, strict=True)] == [0.003] * 150
+    assert spaced == 75
+    assert len(timers_started) - spaced == 1
+
+
 def scans_skipped(monkeypatch: pytest.MonkeyPatch) -> list[RTCSctpTransport]:
     """From now on, an entry for each transmission that skips its scan for retransmissions."""
     set_aside = []
 
-    @contextlib.contextmanager
-    def counted(sctp: RTCSctpTransport) -> Iterator[None]:
+    def counted(sctp: RTCSctpTransport) -> collections.deque[Any]:
         set_aside.append(sctp)
-        with sent_chunks_set_aside(sctp):
-            yield
+        return set_sent_chunks_aside(sctp)
 
-    monkeypatch.setattr(sctp_tuning, "sent_chunks_set_aside", counted)
+    monkeypatch.setattr(sctp_tuning, "set_sent_chunks_aside", counted)
     return set_aside
 
 
