@@ -58,7 +58,7 @@ from aiortc.contrib.media import MediaPlayer
 from aiortc.mediastreams import MediaStreamTrack
 from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcrtpreceiver import RemoteStreamTrack
-from aiortc.rtcsctptransport import Chunk, DataChunk, SackChunk
+from aiortc.rtcsctptransport import SCTP_TSN_MODULO, Chunk, DataChunk, InboundStream, SackChunk
 from aiortc.rtp import AnyRtcpPacket, RtpPacket
 from aiortc.stats import RTCTransportStats
 from cryptography import x509
@@ -129,6 +129,21 @@ SCTP_SENT_QUEUE = PrivateName(
 SCTP_RECEIVE_SACK_CHUNK = PrivateName(
     RTCSctpTransport, "_receive_sack_chunk", "coroutine method",
     "scans for retransmissions only while one can be found (sctp_tuning.py)")
+SCTP_RECEIVE_DATA_CHUNK = PrivateName(
+    RTCSctpTransport, "_receive_data_chunk", "coroutine method",
+    "in-order fragments taken without a reassembly scan (sctp_tuning.py)")
+SCTP_LAST_RECEIVED_TSN = PrivateName(
+    RTCSctpTransport, "_last_received_tsn", "attribute",
+    "in-order fragments taken without a reassembly scan (sctp_tuning.py)")
+SCTP_INBOUND_STREAMS = PrivateName(
+    RTCSctpTransport, "_inbound_streams", "attribute",
+    "in-order fragments taken without a reassembly scan (sctp_tuning.py)")
+SCTP_ADVERTISED_RWND = PrivateName(
+    RTCSctpTransport, "_advertised_rwnd", "attribute",
+    "in-order fragments taken without a reassembly scan (sctp_tuning.py)")
+SCTP_RECONFIG_DEFERRED = PrivateName(
+    RTCSctpTransport, "_reconfig_deferred", "attribute",
+    "in-order fragments taken without a reassembly scan (sctp_tuning.py)")
 SCTP_T3_EXPIRED = PrivateName(
     RTCSctpTransport, "_t3_expired", "method", "fast retransmit at most once a chunk (sctp_tuning.py)")
 # Set on each DATA chunk by aiortc's SCTP as it queues it.
@@ -277,7 +292,8 @@ PRIVATE_NAMES: tuple[PrivateName, ...] = (
     SCTP_SACK_DUPLICATES, SCTP_HANDLE_DATA, SCTP_TRANSMIT, SCTP_DATA_CHANNEL_FLUSH, SCTP_SENT_QUEUE,
     SCTP_T3_EXPIRED, SCTP_CHUNK_MISSES, SCTP_CHUNK_SENT_COUNT, SCTP_CHUNK_ACKED, SCTP_CHUNK_RETRANSMIT,
     DATA_CHANNEL_ADD_BUFFERED_AMOUNT, SCTP_MAX_MESSAGE_SIZE, SCTP_RECEIVE_SACK_CHUNK, SCTP_DATA_CHANNEL_SEND,
-    SCTP_CWND, SCTP_FLIGHT_SIZE,
+    SCTP_CWND, SCTP_FLIGHT_SIZE, SCTP_RECEIVE_DATA_CHUNK, SCTP_LAST_RECEIVED_TSN, SCTP_INBOUND_STREAMS,
+    SCTP_ADVERTISED_RWND, SCTP_RECONFIG_DEFERRED,
     PEER_CONNECTION_CERTIFICATES, CERTIFICATE_X509,
     CERTIFICATE_SSL_CONTEXT, TRANSCEIVER_CODECS, TRANSCEIVER_HEADER_EXTENSIONS, TRANSCEIVER_OFFER_DIRECTION,
     TRANSCEIVER_CURRENT_DIRECTION, TRANSCEIVER_MID, SENDER_SSRC, SENDER_ENABLED,
@@ -730,6 +746,38 @@ def bring_sent_chunks_back(sctp: RTCSctpTransport, awaiting: collections.deque[A
     """The chunks `set_sent_chunks_aside` took, followed by those sent meanwhile."""
     awaiting.extend(SCTP_SENT_QUEUE.get(sctp))
     SCTP_SENT_QUEUE.set(sctp, awaiting)
+
+
+def route_data_chunks(
+    sctp: RTCSctpTransport, receive: Callable[[DataChunk], Awaitable[None]]
+) -> Callable[[DataChunk], Awaitable[None]]:
+    """From now on the association hands each DATA chunk it receives to `receive(chunk)`;
+    returns aiortc's own handling of one, which `receive` calls for what it does not take."""
+    aiortc_receive: Callable[[DataChunk], Awaitable[None]] = SCTP_RECEIVE_DATA_CHUNK.get(sctp)
+    SCTP_RECEIVE_DATA_CHUNK.set(sctp, receive)
+    return aiortc_receive
+
+
+def take_next_fragment(sctp: RTCSctpTransport, chunk: DataChunk) -> bool:
+    """Takes `chunk` as aiortc would, but without its scan for messages to deliver, if it is
+    the next TSN with none received beyond it and its stream already has its reassembly
+    (no stream reset waiting for data either): marked received (the cumulative TSN
+    advances, no duplicate left to report), a SACK owed, appended to its stream's
+    reassembly, the receive window shrunk by its user data. Returns whether it did; the
+    caller knows no message can be complete with it (it is no message's last fragment)."""
+    tsn = chunk.tsn
+    if (tsn != (SCTP_LAST_RECEIVED_TSN.get(sctp) + 1) % SCTP_TSN_MODULO or SCTP_SACK_MISORDERED.get(sctp)
+            or SCTP_RECONFIG_DEFERRED.get(sctp) is not None):
+        return False
+    stream: InboundStream | None = SCTP_INBOUND_STREAMS.get(sctp).get(chunk.stream_id)
+    if stream is None:
+        return False
+    SCTP_SACK_NEEDED.set(sctp, True)
+    SCTP_LAST_RECEIVED_TSN.set(sctp, tsn)
+    SCTP_SACK_DUPLICATES.set(sctp, [])  # each at or below the cumulative TSN: none to report
+    stream.reassembly.append(chunk)  # its TSN is the highest: last, as aiortc's add_chunk puts it
+    SCTP_ADVERTISED_RWND.set(sctp, SCTP_ADVERTISED_RWND.get(sctp) - len(chunk.user_data))
+    return True
 
 
 def on_sack_received(sctp: RTCSctpTransport, received: Callable[[SackChunk], None]) -> None:

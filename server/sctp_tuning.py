@@ -41,6 +41,11 @@ one association and through aiortc_seams only:
   fast-retransmits is not fast-retransmitted again; if it is lost again, T3 resends it
   (and counts its misses from zero, as FreeBSD's stack does). aiortc already enters fast
   recovery once until the cumulative TSN passes its exit point (or T3 expires).
+- In-order fragments skip the reassembly scan: aiortc looks for messages to deliver in
+  its stream's reassembly (from its first chunk) at every DATA chunk received, 15 times
+  for each fragment of a 16 KiB message. The next TSN, with none received beyond it, that
+  is not a message's last fragment completes no message: `take_next_fragment` takes it
+  without the scan (3% of two aiortc peers' CPU sending 16 KiB messages).
 - T3 resends what is outstanding (RFC 9260 section 6.3.3), as Linux and FreeBSD do: not the
   chunks a SACK acknowledged in a gap block, which aiortc resends too (with 5% of packets
   lost, 2,000 to 5,000 chunks resent per 10,000 messages, 400 to 650 without them).
@@ -55,6 +60,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from aiortc import RTCSctpTransport
 from aiortc.rtcsctptransport import (
     SCTP_COMMON_HEADER_LENGTH,
+    SCTP_DATA_LAST_FRAG,
     SCTP_MAX_PACKET_LENGTH,
     USERDATA_MAX_LENGTH,
     Chunk,
@@ -75,10 +81,12 @@ from .aiortc_seams import (
     on_sack_received,
     on_t3_expiry,
     restore_congestion_window,
+    route_data_chunks,
     route_sctp_sending,
     sack_reports_trouble,
     schedule_flushes_with,
     set_sent_chunks_aside,
+    take_next_fragment,
     times_sent,
 )
 
@@ -156,6 +164,7 @@ class SctpTuning:
         on_sack_received(sctp, self.sack_received)
         schedule_flushes_with(sctp, self.scheduled_flush)
         on_t3_expiry(sctp, self.t3_expired)
+        self.aiortc_receive_data_chunk = route_data_chunks(sctp, self.receive_data_chunk)
 
     async def work(self, unit: SctpUnit, step: Awaitable[None]) -> None:
         self.units_under_way += 1
@@ -196,6 +205,10 @@ class SctpTuning:
         if set_aside is None:
             # Resent all it marked, or stopped at a full congestion window: then some wait still.
             self.resends_possible = any_marked_to_resend(self.sctp)
+
+    async def receive_data_chunk(self, chunk: DataChunk) -> None:
+        if chunk.flags & SCTP_DATA_LAST_FRAG or not take_next_fragment(self.sctp, chunk):
+            await self.aiortc_receive_data_chunk(chunk)
 
     def sack_received(self, sack: SackChunk) -> None:
         if sack.gaps:  # aiortc may mark chunks for fast retransmit as it handles this SACK

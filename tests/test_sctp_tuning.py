@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import itertools
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +21,7 @@ from aiortc.rtcsctptransport import (
     Chunk,
     DataChunk,
     ForwardTsnChunk,
+    InboundStream,
     SackChunk,
     parse_packet,
     serialize_packet,
@@ -433,6 +434,46 @@ def test_held_sacks_share_their_timers_and_each_still_goes_in_time(monkeypatch: 
     assert [round(sack - packet, 6) for sack, packet in zip(sacks, held, strict=True)] == [0.003] * 150
     assert spaced == 75
     assert len(timers_started) - spaced == 1
+
+
+def test_in_order_fragments_skip_the_reassembly_scan_and_messages_stay_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """20 messages of 16 KiB, 15 DATA chunks each: aiortc scanned its reassembly for
+    messages to deliver at each chunk (300 scans); now only at each message's last
+    fragment (20). Then 20 more with a packet lost, so fragments arrive after a gap and
+    the lost one comes last: those go through aiortc's own handling, and every message
+    arrives whole and in order."""
+    scans = []
+    pop_messages = InboundStream.pop_messages
+
+    def counted(stream: InboundStream) -> Iterator[tuple[int, int, bytes]]:
+        scans.append(stream)
+        return pop_messages(stream)
+
+    monkeypatch.setattr(InboundStream, "pop_messages", counted)
+    messages = [number.to_bytes(2, "big") * 8192 for number in range(40)]
+
+    async def scenario() -> tuple[list[bytes], int, int]:
+        channel, sending, acknowledging = await associated()
+        received: list[bytes] = []
+        next(iter(acknowledging.receiver._data_channels.values())).on("message", received.append)
+        channel.send(b"first")  # the stream's reassembly begins with aiortc's handling
+        await asyncio.sleep(1)
+        scans.clear()
+        sending.data_sent.clear()
+        for message in messages[:20]:
+            channel.send(message)
+        await asyncio.sleep(1)
+        in_order_scans, chunks = len(scans), len(sending.data_sent)
+        sending.lose_next = True
+        for message in messages[20:]:
+            channel.send(message)
+        await asyncio.sleep(10)
+        return received, in_order_scans, chunks
+
+    received, in_order_scans, chunks = run_in_virtual_time(scenario())
+    assert chunks == 20 * 15
+    assert in_order_scans == 20
+    assert received == [b"first", *messages]
 
 
 def scans_skipped(monkeypatch: pytest.MonkeyPatch) -> list[RTCSctpTransport]:
