@@ -705,9 +705,11 @@ def route_sctp_sending(
     return sending
 
 
-async def _as_work(work: Callable[[SctpUnit, Awaitable[None]], Awaitable[None]], unit: SctpUnit,
-                   step: Callable[..., Awaitable[None]], *args: Any) -> None:
-    await work(unit, step(*args))
+def _as_work(work: Callable[[SctpUnit, Awaitable[None]], Awaitable[None]], unit: SctpUnit,
+             step: Callable[..., Awaitable[None]], *args: Any) -> Awaitable[None]:
+    # Returns work's coroutine for aiortc to await, no coroutine of its own around it: one
+    # runs for every packet received and every transmission.
+    return work(unit, step(*args))
 
 
 def schedule_flushes_with(
@@ -785,9 +787,9 @@ def on_sack_received(sctp: RTCSctpTransport, received: Callable[[SackChunk], Non
     aiortc handles it (and marks, at a reported gap, chunks to send again)."""
     receive_sack: Callable[[SackChunk], Awaitable[None]] = SCTP_RECEIVE_SACK_CHUNK.get(sctp)
 
-    async def tell_and_receive(sack: SackChunk) -> None:
+    def tell_and_receive(sack: SackChunk) -> Awaitable[None]:  # no coroutine of its own: one a SACK
         received(sack)
-        await receive_sack(sack)
+        return receive_sack(sack)
 
     SCTP_RECEIVE_SACK_CHUNK.set(sctp, tell_and_receive)
 
