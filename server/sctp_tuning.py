@@ -234,6 +234,8 @@ class SctpTuning:
             no_fast_retransmit(chunk)  # until T3 resends it
 
     async def send_waiting(self) -> None:
+        if not self.waiting:
+            return
         if self.sack_due is not None and any(isinstance(chunk, DataChunk) for chunk in self.waiting):
             # The SACK still owed rides along with the DATA: no packet of its own.
             self.units_under_way += 1
@@ -242,6 +244,9 @@ class SctpTuning:
             finally:
                 self.units_under_way -= 1
         chunks, self.waiting = self.waiting, []
+        if len(chunks) == 1:  # half the units of a transfer (each lone SACK): aiortc serializes it
+            await self.aiortc.send_packet(chunks[0])
+            return
         for packet in packets_of(chunks):
             await self.aiortc.send_packet(ChunkBundle(packet))
 

@@ -493,6 +493,35 @@ def test_aiortc_awaits_the_tuning_s_own_coroutines_with_no_wrapper_around_them()
     assert run_in_virtual_time(scenario()) == ["work", "work", "_receive_sack_chunk"]
 
 
+def test_a_lone_chunk_goes_as_aiortc_serializes_it_without_bundling(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A message of one DATA chunk, and the SACK for it after the delay: each unit sent one
+    chunk, which goes as it is (no bundle built); two DATA chunks in one unit are bundled."""
+    bundled: list[int] = []
+    bundle = sctp_tuning.packets_of
+
+    def counted(chunks: list[Chunk]) -> list[list[bytes]]:
+        bundled.append(len(chunks))
+        return bundle(chunks)
+
+    monkeypatch.setattr(sctp_tuning, "packets_of", counted)
+
+    async def scenario() -> tuple[list[list[str]], list[list[str]], list[int]]:
+        channel, sending, acknowledging = await associated()
+        channel.send(b"alone")
+        await asyncio.sleep(1)
+        lone = bundled[:]
+        channel.send(b"one")
+        channel.send(b"two")
+        await asyncio.sleep(1)
+        return [chunks for _, chunks in sending.sent], [chunks for _, chunks in acknowledging.sent], lone
+
+    sent, acknowledged, lone = run_in_virtual_time(scenario())
+    assert lone == []
+    assert bundled == [2]
+    assert sent == [["DataChunk"], ["DataChunk", "DataChunk"]]
+    assert acknowledged == [["SackChunk"], ["SackChunk"]]
+
+
 def scans_skipped(monkeypatch: pytest.MonkeyPatch) -> list[RTCSctpTransport]:
     """From now on, an entry for each transmission that skips its scan for retransmissions."""
     set_aside = []
