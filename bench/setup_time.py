@@ -8,7 +8,8 @@ One run measures, in one browser and one rtcshim server:
 - setup: in one page, from two `new RTCPeerConnection`s to the data channel being open on
   both ends (offer/answer and candidates passed directly between the two), repeated;
 - throughput: 4 MiB in 16 KiB messages from one end of a connected pair to the other,
-  with bufferedAmount flow control, repeated;
+  with bufferedAmount flow control, repeated, with the CPU seconds the server's loop
+  thread spent on each (the shim's bridge and both of its aiortc ends run there);
 each for shimmed peer connections (native WebRTC removed, as in the tests) and for
 Chromium's own. Times come from `performance.now()` in the page. Setup is measured again
 in pages driven without Playwright (cdp_page.py), which copies each bridge frame to its
@@ -118,19 +119,30 @@ BENCH_JS = """() => {
 
 
 
-def measure(page: Page, repetitions: int, warmup: int, throughput_runs: int, total: int, chunk: int) -> dict[str, Any]:
+async def loop_thread_cpu() -> float:
+    """CPU seconds of the thread this runs in: the server's event loop, where the bridge
+    and both aiortc ends of a shimmed pair work (time.thread_time counts user and system)."""
+    return time.thread_time()
+
+
+def measure(
+    page: Page, server: ServerThread, repetitions: int, warmup: int, throughput_runs: int, total: int, chunk: int
+) -> dict[str, Any]:
     for _ in range(warmup):
         page.evaluate("window.benchSetup()")
     setup_ms = [float(page.evaluate("window.benchSetup()")) for _ in range(repetitions)]
-    throughput = []
+    throughput, server_cpu = [], []
     for _ in range(throughput_runs):
+        cpu_before = server.run(loop_thread_cpu())
         run = page.evaluate("([total, chunk]) => window.benchThroughput(total, chunk)", [total, chunk])
+        server_cpu.append(server.run(loop_thread_cpu()) - cpu_before)  # with the pair's setup and close
         if run["bytes"] != total:
             raise RuntimeError(f"received {run['bytes']} bytes of {total}")
         throughput.append(total / MIB / (run["elapsedMs"] / 1000))
     return {
         "setup_ms": {"samples": setup_ms, **summarize(setup_ms)},
         "throughput_mib_s": {"samples": throughput, **summarize(throughput)},
+        "throughput_server_cpu_s": {"samples": server_cpu, **summarize(server_cpu)},
     }
 
 
@@ -171,7 +183,7 @@ def main() -> None:
             results: dict[str, Any] = {}
             for mode, page in mode_pages(browser, server, config, BENCH_JS):
                 results[mode] = measure(
-                    page, options.repetitions, options.warmup, options.throughput_runs, total, chunk
+                    page, server, options.repetitions, options.warmup, options.throughput_runs, total, chunk
                 )
             browser_version = browser.version
             browser.close()
@@ -224,6 +236,8 @@ def main() -> None:
     ]
     for label, metric, statistic, ratio in rows:
         print(f"{label:26}{shim[metric][statistic]:10.1f}{native[metric][statistic]:10.1f}{ratio:13.2f}")
+    cpu = "throughput_server_cpu_s"
+    print(f"{'server CPU a transfer (s)':26}{shim[cpu]['median']:10.3f}{native[cpu]['median']:10.3f}")
     print()
     print(f"written to {options.output}")
 
