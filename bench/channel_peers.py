@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from aiortc import RTCConfiguration, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 
-from rtcshim.aiortc_seams import ice_connection
+from rtcshim.aiortc_seams import flush_dtls_only_when_written, ice_connection
 from rtcshim.sctp_tuning import tune_sctp
 from rtcshim.socket_buffers import enlarge_socket_buffers
 
@@ -187,10 +187,11 @@ async def opened(channel: RTCDataChannel) -> None:
 
 
 def as_rtcshim_runs_it(peer: RTCPeerConnection) -> None:
-    """The SCTP tuning (sctp_tuning.py) and socket buffers (socket_buffers.py) that rtcshim's
-    server gives each of its peer connections; before the association starts."""
+    """The SCTP tuning (sctp_tuning.py), DTLS flushes and socket buffers (socket_buffers.py)
+    that rtcshim's server gives each of its peer connections; before the association starts."""
     assert peer.sctp is not None
     tune_sctp(peer.sctp)
+    flush_dtls_only_when_written(peer.sctp.transport)
     enlarge_socket_buffers(ice_connection(peer.sctp.transport.transport))
 
 

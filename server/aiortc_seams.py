@@ -97,6 +97,13 @@ DTLS_STATS = PrivateName(RTCDtlsTransport, "_get_stats", "method", "getStats' tr
 DTLS_SSL = PrivateName(
     RTCDtlsTransport, "_ssl", "attribute", "the certificates and ciphers DTLS negotiated (getStats, "
     "getRemoteCertificates)")
+DTLS_WRITE_SSL = PrivateName(
+    RTCDtlsTransport, "_write_ssl", "coroutine method", "no empty DTLS flush after each record received")
+# pyOpenSSL's own: the bindings it calls OpenSSL through, and a connection's outgoing memory BIO.
+PYOPENSSL_LIB = PrivateName(SSL, "_lib", "attribute", "no empty DTLS flush after each record received")
+PYOPENSSL_FFI = PrivateName(SSL, "_ffi", "attribute", "no empty DTLS flush after each record received")
+SSL_OUTGOING_BIO = PrivateName(
+    SSL.Connection, "_from_ssl", "attribute", "no empty DTLS flush after each record received")
 DTLS_SEND_RTP = PrivateName(
     RTCDtlsTransport, "_send_rtp", "coroutine method", "sending DTMF in a sender's RTP stream (dtmf_outlet.py)")
 SCTP_SRTT = PrivateName(RTCSctpTransport, "_srtt", "attribute", "getStats' currentRoundTripTime")
@@ -288,6 +295,7 @@ ICE_ROLE_SET = _offer_state(RTCIceTransport, "_role_set")
 
 PRIVATE_NAMES: tuple[PrivateName, ...] = (
     ICE_CONNECTION, ICE_NOMINATED, ICE_CHECK_LIST, DTLS_ROLE, DTLS_STATS, DTLS_SSL, DTLS_SEND_RTP,
+    DTLS_WRITE_SSL, PYOPENSSL_LIB, PYOPENSSL_FFI, SSL_OUTGOING_BIO,
     SCTP_SRTT, SCTP_SET_STATE, SCTP_SEND_CHUNK, SCTP_SEND_SACK, SCTP_SACK_NEEDED, SCTP_SACK_MISORDERED,
     SCTP_SACK_DUPLICATES, SCTP_HANDLE_DATA, SCTP_TRANSMIT, SCTP_DATA_CHANNEL_FLUSH, SCTP_SENT_QUEUE,
     SCTP_T3_EXPIRED, SCTP_CHUNK_MISSES, SCTP_CHUNK_SENT_COUNT, SCTP_CHUNK_ACKED, SCTP_CHUNK_RETRANSMIT,
@@ -748,6 +756,25 @@ def bring_sent_chunks_back(sctp: RTCSctpTransport, awaiting: collections.deque[A
     """The chunks `set_sent_chunks_aside` took, followed by those sent meanwhile."""
     awaiting.extend(SCTP_SENT_QUEUE.get(sctp))
     SCTP_SENT_QUEUE.set(sctp, awaiting)
+
+
+def flush_dtls_only_when_written(dtls: RTCDtlsTransport) -> None:
+    """aiortc flushes OpenSSL's outgoing memory BIO after every DTLS record it receives, as
+    after every one it sends. After an application data record received nothing is there,
+    and pyOpenSSL's bio_read says so by raising WantReadError: 2.5 us a packet, 4% of the
+    CPU two aiortc ends spend on a transfer. From now on the flush first asks the BIO how
+    much it holds (OpenSSL's BIO_get_mem_data) and reads only when it holds something."""
+    write_ssl: Callable[[], Awaitable[None]] = DTLS_WRITE_SSL.get(dtls)
+    held_bytes: Callable[[Any, Any], int] = PYOPENSSL_LIB.get(SSL).BIO_get_mem_data
+    null = PYOPENSSL_FFI.get(SSL).NULL
+
+    async def write_ssl_if_written() -> None:
+        ssl: SSL.Connection | None = DTLS_SSL.get(dtls)
+        if ssl is not None and not held_bytes(SSL_OUTGOING_BIO.get(ssl), null):
+            return
+        await write_ssl()
+
+    DTLS_WRITE_SSL.set(dtls, write_ssl_if_written)
 
 
 def route_data_chunks(

@@ -13,6 +13,7 @@ from typing import Any, cast
 
 import aioice
 import aiortc
+import OpenSSL
 from aioice import Connection
 from aiortc import (
     RTCCertificate,
@@ -33,6 +34,7 @@ from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtcrtpreceiver import RemoteStreamTrack
 from aiortc.rtcsctptransport import DataChunk
 from aiortc.rtp import RtpPacket
+from OpenSSL import SSL
 
 from rtcshim import aiortc_seams
 from rtcshim.aiortc_seams import PRIVATE_NAMES, PrivateName, RtpPacketTaps, RtpTap
@@ -79,6 +81,7 @@ async def real_holders(clip: Path) -> dict[type | ModuleType, object]:
         RTCCertificate: RTCCertificate.generateCertificate(), RemoteStreamTrack: RemoteStreamTrack("audio"),
         MediaStreamTrack: AudioStreamTrack(), MediaPlayer: MediaPlayer(str(clip)),
         DataChunk: await data_chunk_of(peer_connection.sctp),
+        SSL.Connection: SSL.Connection(SSL.Context(SSL.DTLS_METHOD), None),  # as aiortc's DTLS makes it
     }
     await peer_connection.close()
     return holders
@@ -90,7 +93,7 @@ def owner_name(owner: type | ModuleType) -> str:
 
 def library(owner: type | ModuleType) -> str:
     top = (owner.__name__ if isinstance(owner, ModuleType) else owner.__module__).split(".")[0]
-    version = {"aiortc": aiortc.__version__, "aioice": aioice.__version__}.get(top, "")
+    version = {"aiortc": aiortc.__version__, "aioice": aioice.__version__, "OpenSSL": OpenSSL.__version__}.get(top, "")
     return f"{top} {version}".strip()
 
 

@@ -26,9 +26,10 @@ from aiortc.rtcsctptransport import (
     parse_packet,
     serialize_packet,
 )
+from OpenSSL import SSL
 
 from rtcshim import sctp_tuning
-from rtcshim.aiortc_seams import set_sent_chunks_aside
+from rtcshim.aiortc_seams import flush_dtls_only_when_written, set_sent_chunks_aside
 from rtcshim.sctp_tuning import ChunkBundle, packets_of, tune_sctp
 from rtcshim.socket_buffers import enlarge_socket_buffers
 
@@ -275,6 +276,48 @@ def test_lost_packets_leave_reliable_channels_whole_and_partial_ones_in_order() 
     assert lossy == sorted(set(lossy)) and set(lossy) <= set(small)
     assert len(lossy) < len(small)  # the losses did reach it: the test tested something
     assert pair.sent.data_chunks > 3 * len(small)  # retransmits
+
+
+def test_dtls_flushes_read_the_bio_only_when_openssl_wrote_and_every_packet_still_goes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """aiortc flushed OpenSSL's outgoing BIO after every record received too, and found it
+    empty (pyOpenSSL raising WantReadError: one for every packet). With
+    flush_dtls_only_when_written on both ends, 100 messages of 16 KiB arrive whole, every
+    BIO read finds a record, and there is one read for each packet either end sent."""
+    reads = collections.Counter[str]()
+    bio_read = SSL.Connection.bio_read
+
+    def counted(connection: SSL.Connection, size: int) -> bytes:
+        try:
+            record = bio_read(connection, size)
+        except SSL.WantReadError:
+            reads["empty"] += 1
+            raise
+        reads["record"] += 1
+        return record
+
+    messages = [number.to_bytes(2, "big") * 8192 for number in range(100)]
+
+    async def scenario() -> tuple[list[bytes], int, int]:
+        pair = await connected_pair((True, True))
+        for peer in (pair.offerer, pair.answerer):
+            assert peer.sctp is not None
+            flush_dtls_only_when_written(peer.sctp.transport)
+        sender, receiver = await pair.channel("flushes")
+        pair.sent.packets = pair.acknowledged.packets = 0
+        monkeypatch.setattr(SSL.Connection, "bio_read", counted)
+        received = await deliver(sender, receiver, messages)
+        monkeypatch.undo()
+        packets = pair.sent.packets, pair.acknowledged.packets  # before closing sends more
+        await pair.offerer.close()
+        await pair.answerer.close()
+        return received, *packets
+
+    received, data_packets, sack_packets = run(scenario())
+    assert received == messages
+    assert data_packets >= 100 * 15
+    assert reads == {"record": data_packets + sack_packets}
 
 
 # --- SACK timing, on a virtual clock ----------------------------------------------------

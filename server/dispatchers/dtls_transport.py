@@ -20,7 +20,13 @@ from aioice import Candidate
 from aiortc import RTCDtlsTransport
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from ..aiortc_seams import dtls_certificates, ice_connection, on_incoming_check, selected_pair
+from ..aiortc_seams import (
+    dtls_certificates,
+    flush_dtls_only_when_written,
+    ice_connection,
+    on_incoming_check,
+    selected_pair,
+)
 from ..dispatcher import Dispatcher
 from ..far_peer_watch import FarPeerWatch
 
@@ -45,6 +51,7 @@ class DtlsTransportDispatcher(Dispatcher):
         super().__init__(parent.session, parent.session.new_handle("DtlsTransport"), parent)
         self.peer_connection = parent
         self.dtls = dtls
+        flush_dtls_only_when_written(dtls)  # CPU per packet: no empty flush after a record received
         # Candidates are reported in the first media section the transport carries.
         self.mid = mid
         # Started once ICE connects: the far peer's state, as a browser judges it.
