@@ -97,13 +97,12 @@ DTLS_STATS = PrivateName(RTCDtlsTransport, "_get_stats", "method", "getStats' tr
 DTLS_SSL = PrivateName(
     RTCDtlsTransport, "_ssl", "attribute", "the certificates and ciphers DTLS negotiated (getStats, "
     "getRemoteCertificates)")
-DTLS_WRITE_SSL = PrivateName(
-    RTCDtlsTransport, "_write_ssl", "coroutine method", "no empty DTLS flush after each record received")
+NO_EMPTY_DTLS_FLUSH = "no empty DTLS flush after each record received (CPU per packet)"
+DTLS_WRITE_SSL = PrivateName(RTCDtlsTransport, "_write_ssl", "coroutine method", NO_EMPTY_DTLS_FLUSH)
 # pyOpenSSL's own: the bindings it calls OpenSSL through, and a connection's outgoing memory BIO.
-PYOPENSSL_LIB = PrivateName(SSL, "_lib", "attribute", "no empty DTLS flush after each record received")
-PYOPENSSL_FFI = PrivateName(SSL, "_ffi", "attribute", "no empty DTLS flush after each record received")
-SSL_OUTGOING_BIO = PrivateName(
-    SSL.Connection, "_from_ssl", "attribute", "no empty DTLS flush after each record received")
+PYOPENSSL_LIB = PrivateName(SSL, "_lib", "attribute", NO_EMPTY_DTLS_FLUSH)
+PYOPENSSL_FFI = PrivateName(SSL, "_ffi", "attribute", NO_EMPTY_DTLS_FLUSH)
+SSL_OUTGOING_BIO = PrivateName(SSL.Connection, "_from_ssl", "attribute", NO_EMPTY_DTLS_FLUSH)
 DTLS_SEND_RTP = PrivateName(
     RTCDtlsTransport, "_send_rtp", "coroutine method", "sending DTMF in a sender's RTP stream (dtmf_outlet.py)")
 SCTP_SRTT = PrivateName(RTCSctpTransport, "_srtt", "attribute", "getStats' currentRoundTripTime")
@@ -136,21 +135,13 @@ SCTP_SENT_QUEUE = PrivateName(
 SCTP_RECEIVE_SACK_CHUNK = PrivateName(
     RTCSctpTransport, "_receive_sack_chunk", "coroutine method",
     "scans for retransmissions only while one can be found (sctp_tuning.py)")
+IN_ORDER_FRAGMENTS = "in-order fragments taken without a reassembly scan (sctp_tuning.py)"
 SCTP_RECEIVE_DATA_CHUNK = PrivateName(
-    RTCSctpTransport, "_receive_data_chunk", "coroutine method",
-    "in-order fragments taken without a reassembly scan (sctp_tuning.py)")
-SCTP_LAST_RECEIVED_TSN = PrivateName(
-    RTCSctpTransport, "_last_received_tsn", "attribute",
-    "in-order fragments taken without a reassembly scan (sctp_tuning.py)")
-SCTP_INBOUND_STREAMS = PrivateName(
-    RTCSctpTransport, "_inbound_streams", "attribute",
-    "in-order fragments taken without a reassembly scan (sctp_tuning.py)")
-SCTP_ADVERTISED_RWND = PrivateName(
-    RTCSctpTransport, "_advertised_rwnd", "attribute",
-    "in-order fragments taken without a reassembly scan (sctp_tuning.py)")
-SCTP_RECONFIG_DEFERRED = PrivateName(
-    RTCSctpTransport, "_reconfig_deferred", "attribute",
-    "in-order fragments taken without a reassembly scan (sctp_tuning.py)")
+    RTCSctpTransport, "_receive_data_chunk", "coroutine method", IN_ORDER_FRAGMENTS)
+SCTP_LAST_RECEIVED_TSN = PrivateName(RTCSctpTransport, "_last_received_tsn", "attribute", IN_ORDER_FRAGMENTS)
+SCTP_INBOUND_STREAMS = PrivateName(RTCSctpTransport, "_inbound_streams", "attribute", IN_ORDER_FRAGMENTS)
+SCTP_ADVERTISED_RWND = PrivateName(RTCSctpTransport, "_advertised_rwnd", "attribute", IN_ORDER_FRAGMENTS)
+SCTP_RECONFIG_DEFERRED = PrivateName(RTCSctpTransport, "_reconfig_deferred", "attribute", IN_ORDER_FRAGMENTS)
 SCTP_T3_EXPIRED = PrivateName(
     RTCSctpTransport, "_t3_expired", "method", "fast retransmit at most once a chunk (sctp_tuning.py)")
 # Set on each DATA chunk by aiortc's SCTP as it queues it.
