@@ -21,6 +21,7 @@ from .media.sources import MediaSources
 from .network_policy import NetworkPolicy
 from .page_tree import PageTree
 from .registry import Registry
+from .websocket_protocol import ReadAheadWebSocketProtocol
 
 T = TypeVar("T")
 
@@ -32,9 +33,9 @@ def uvicorn_config(
     """`log_format` ("text" or "json", server/logs.py) gives the rtcshim loggers a handler
     at `log_level`; None leaves them as they are (in tests, pytest's caplog reads them)."""
     # permessage-deflate halves binary throughput on the bridge and buys nothing for
-    # media or already-compact frames.
+    # media or already-compact frames. The WebSocket protocol: server/websocket_protocol.py.
     return uvicorn.Config(
-        app, host=host, port=port, log_level=log_level, ws_per_message_deflate=False,
+        app, host=host, port=port, log_level=log_level, ws=ReadAheadWebSocketProtocol, ws_per_message_deflate=False,
         ws_max_size=limits.message_bytes, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
         log_config=uvicorn.config.LOGGING_CONFIG if log_format is None else logging_config(log_level, log_format),
     )
