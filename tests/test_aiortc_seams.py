@@ -277,3 +277,21 @@ def test_a_receiver_has_one_tap_per_position() -> None:
         assert str(error) == "the receiver already has a SOURCES tap"
     else:
         raise AssertionError("a second SOURCES tap was added")
+
+
+def test_the_far_peer_is_heard_on_every_socket_not_only_the_nominated_pairs() -> None:
+    """aioice may nominate a pair on another of its sockets after it connected (seen with
+    200 calls on 2 cores): the far-peer watch must still hear the peer there."""
+    connection = Connection(ice_controlling=True)
+    received: list[tuple[str, bytes]] = []
+    sockets = [SimpleNamespace(datagram_received=lambda data, addr, name=name: received.append((name, data)))
+               for name in ("first", "second")]
+    aiortc_seams.ICE_PROTOCOLS.get(connection).extend(sockets)
+    aiortc_seams.ICE_NOMINATED.get(connection)[1] = SimpleNamespace(protocol=sockets[0])
+    heard: list[int] = []
+    aiortc_seams.on_datagram_heard(connection, lambda: heard.append(len(received)))
+
+    sockets[1].datagram_received(b"dtls", ("10.0.0.2", 5000))
+    sockets[0].datagram_received(b"stun", ("10.0.0.2", 5000))
+    assert heard == [0, 1]  # each heard before aioice handles it
+    assert received == [("second", b"dtls"), ("first", b"stun")]
