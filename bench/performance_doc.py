@@ -101,6 +101,11 @@ def rows_and_charts(run: dict[str, Any], charts: Path) -> list[Row]:
     rows.append(Row("setup, new RTCPeerConnection → data channel open, median", number(values["shim"]["median"],
                     1, " ms"), number(values["native"]["median"], 1, " ms"), ratio(values), "≤ 1.5",
                     link + "setup.png"))
+    if "setup_ms_without_playwright" in setup["results"]["shim"]:  # runs before 2026-12-06 10:00 had no such row
+        values = medians(setup, lambda result: result["setup_ms_without_playwright"]["median"])
+        rows.append(Row("the same, pages driven over CDP without Playwright (which copies every bridge frame)",
+                        number(values["shim"]["median"], 1, " ms"), number(values["native"]["median"], 1, " ms"),
+                        ratio(values), NO_TARGET, link + "setup.png"))
     values = medians(setup, lambda result: result["throughput_mib_s"]["median"])
     chunk_kib = setup["parameters"]["chunk_bytes"] // 1024
     bar_chart(charts / "throughput.png", f"data-channel throughput, {chunk_kib} KiB messages, median", "MiB/s",

@@ -213,7 +213,8 @@ ICE_ADD_REMOTE_CANDIDATE = PrivateName(
 ICE_LOCAL_CANDIDATES = PrivateName(
     Connection, "_local_candidates", "attribute", "the server-reflexive and relay candidates rtcshim gathers")
 ICE_PROTOCOLS = PrivateName(
-    Connection, "_protocols", "attribute", "STUN from the host sockets, the relay sockets rtcshim adds, the far-peer watch's ears")
+    Connection, "_protocols", "attribute",
+    "STUN from the host sockets, the relay sockets rtcshim adds, what the far-peer watch hears")
 ICE_PAIR_REMOTE_CANDIDATE = PrivateName(
     Connection, "_pair_remote_candidate", "method", "checks through a relay candidate gathered late")
 ICE_REMOTE_CANDIDATES_EXPECTED = PrivateName(

@@ -166,7 +166,9 @@ class FakeSession:
     def unregister(self, dispatcher: Any) -> None:
         pass
 
-    def send_event(self, target: Any, event: str, params: dict[str, Any], payload: bytes | None = None) -> None:
+    def send_event(
+        self, target: Any, event: str, params: dict[str, Any], payload: bytes | None = None, lazy: bool = False,
+    ) -> None:
         self.events.append((event, params))
 
 

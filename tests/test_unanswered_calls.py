@@ -58,13 +58,16 @@ def test_a_send_without_an_id_on_a_closing_channel_is_an_error_event(server: Ser
     with connect_bridge(server.url) as websocket:
         page = FakePage(websocket)
         channel = connect_pair(page)
-        page.call(channel, "close", {})
+        # Not waiting for close's reply: the channel could be closed and gone by then (a
+        # send to a channel gone is dropped). Calls start in order, so the send finds it closing.
+        closing = page.send_call(channel, "close", {})
         notify(page, channel, "send", {"data": "too late"})
         error = page.wait_event(channel, "error")
-        page.call("Session", "enumerateDevices", {})
+        page.call("Session", "enumerateDevices", {})  # replies come in call order: close's is in
 
     assert error["params"]["name"] == "InvalidStateError"
     assert error["params"]["errorDetail"] == "data-channel-failure"
+    assert [message for message in page.received if message.get("id") == closing] == [{"id": closing, "result": {}}]
     assert not [message for message in page.received if message.get("id", 0) is None]
 
 
