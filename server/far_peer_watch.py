@@ -6,7 +6,7 @@ never disconnected. Chromium (156, measured by bench/far_peer_vanish.py; numbers
 docs/security/vanish-and-backpressure.md) says `disconnected` once it heard nothing from the
 peer for ~5 s, `connected` again as soon as it hears it, and `failed` ~15 s after it last
 heard it. A FarPeerWatch keeps that clock for one connected ICE transport: every datagram
-the nominated pair receives restarts it, and it asks for one by a consent check every
+the connection's sockets receive restarts it, and it asks for one by a consent check every
 CHECK_INTERVAL (Chromium's ping interval on a stable connection), so that a live but quiet
 peer is heard well within SILENT_DISCONNECTED.
 
