@@ -1845,6 +1845,7 @@ self.onmessage = async ({ data }) => {
     #remoteTrackEvents = [];
     #newRemoteStreams = [];
     #closedStats = null; // the close call's reply: what getStats reports once closed
+    #heldCalls = []; // sends that wait for the end of the task that made them (#callAfterThisTask)
     #maxMessageSizeOf = undefined; // the remote description #maxMessageSize was read from
     #maxMessageSize = null;
     // Whether the first offer this connection took part in was its own (null before one):
@@ -1949,7 +1950,7 @@ self.onmessage = async ({ data }) => {
         }
         const init = descriptionInit(description);
         try {
-          await this.#call('setRemoteDescription', { description: init });
+          await this.#callAfterThisTask('setRemoteDescription', { description: init });
         } finally {
           this.#fireRemoteTracks();
         }
@@ -2207,6 +2208,7 @@ self.onmessage = async ({ data }) => {
       for (const transport of this.#transports) {
         transport[CLOSE_QUIETLY]();
       }
+      this.#sendHeldCalls(); // asked before close: Chromium reads their SDP when given it
       this.#closedStats = this.#call('close', {});
       this.#closedStats.catch(reportFailure('close'));
     }
@@ -2417,7 +2419,31 @@ self.onmessage = async ({ data }) => {
     }
 
     #call(method, params) {
+      if (this.#heldCalls.length > 0 && CHAINED_CALLS.has(method)) {
+        return this.#callAfterThisTask(method, params); // the server runs the chain in arrival order
+      }
       return this.#bridge.call(this.#guid, method, params);
+    }
+
+    // webrtc-pc applies a remote description in parallel, after the task that asked: what
+    // that task does next (an addTrack, whose transceiver the offer then takes) reaches the
+    // server first, but chained calls stay behind it. So the call waits for the task's end
+    // (a microtask), or for close().
+    #callAfterThisTask(method, params) {
+      return new Promise((resolve) => {
+        this.#heldCalls.push(() => resolve(this.#call(method, params)));
+        if (this.#heldCalls.length === 1) {
+          queueMicrotask(() => this.#sendHeldCalls());
+        }
+      });
+    }
+
+    #sendHeldCalls() {
+      const held = this.#heldCalls;
+      this.#heldCalls = [];
+      for (const send of held) {
+        send();
+      }
     }
 
     // webrtc-pc "final steps to create an offer" (and an answer), step 2: the server made
@@ -2605,6 +2631,9 @@ self.onmessage = async ({ data }) => {
   }
 
   // A description's SDP that does not parse (the server's RTCError sdp-syntax-error).
+  // The calls of webrtc-pc's operations chain, which the server runs in arrival order.
+  const CHAINED_CALLS = new Set(['createOffer', 'createAnswer', 'setLocalDescription', 'setRemoteDescription',
+    'addIceCandidate']);
   const unparsable = (error) => error instanceof RTCError && error.errorDetail === 'sdp-syntax-error';
 
   function descriptionInit(description) {

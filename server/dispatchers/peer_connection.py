@@ -276,10 +276,10 @@ class PeerConnectionDispatcher(Dispatcher):
             self._check_answer_expected(description["type"])
             if description["type"] == "offer" and self.signaling_state == "have-local-offer":
                 await self.rollback.roll_back()  # implicit, and kept even if the offer fails
-            # Always in a worker thread, checks and read in one trip: besides keeping a large
-            # SDP off the event loop, the trip lets the calls the page made right after this
-            # one run before the description applies (addTrack while an offer is pending gets
-            # the offer's transceiver), as webrtc-pc's in-parallel step lets them.
+            # Always in a worker thread, checks and read in one trip: a large SDP stays off
+            # the event loop. (What the page did after asking, in the same task, such as an
+            # addTrack whose transceiver the offer takes, came before: shim.js sends this
+            # call once that task ended, as webrtc-pc's in-parallel step lets it.)
             remote = await asyncio.to_thread(_checked_remote_sdp, description["sdp"], self.session.limits)
             if description["type"] == "offer":
                 self.rollback.before_offer()

@@ -239,6 +239,28 @@ def test_mid_is_null_until_the_offer_is_set(shim_page: Page) -> None:
     assert result["remote"] == [result["negotiated"]]
 
 
+def test_add_track_in_the_task_that_set_a_remote_offer_takes_the_offer_s_section(shim_page: Page) -> None:
+    """webrtc-pc applies a remote description after the task that asked: an addTrack later
+    in that task makes the transceiver the offer then takes (one, not two), however long
+    the task runs on (50 ms here, time enough for the server to apply the offer first)."""
+    result: dict[str, Any] = shim_page.evaluate("""async () => {
+      const a = new RTCPeerConnection();
+      const b = new RTCPeerConnection();
+      a.addTransceiver('audio');
+      const offer = await within(a.createOffer(), 'createOffer');
+      const [track] = (await navigator.mediaDevices.getUserMedia({ audio: true })).getTracks();
+      const applied = b.setRemoteDescription(offer);
+      const until = performance.now() + 50;
+      while (performance.now() < until) { /* the same task, still */ }
+      const sender = b.addTrack(track);
+      await within(applied, 'setRemoteDescription');
+      const transceivers = b.getTransceivers();
+      return { count: transceivers.length, sameSender: transceivers[0].sender === sender,
+               mid: transceivers[0].mid };
+    }""")
+    assert result == {"count": 1, "sameSender": True, "mid": "0"}
+
+
 def test_current_direction_after_negotiation(shim_page: Page) -> None:
     result: dict[str, Any] = shim_page.evaluate("""async () => {
       const stream = await within(navigator.mediaDevices.getUserMedia({ video: true }), 'getUserMedia');
