@@ -30,8 +30,9 @@ POINTER = re.compile(r"^# server: (\S+) · page: shim\.js class (\w+)$", re.M)
 
 
 def shim_commands() -> set[str]:
-    """Every command name shim.js passes to the bridge's call() or notify()."""
-    return set(re.findall(r"(?:#call\(|\[CALL\]\(|\.(?:call|notify)\([^,()]+,\s*)'(\w+)'", SHIM))
+    """Every command name shim.js passes to the bridge's call() or notify() (a peer
+    connection's through its #call or #callAfterThisTask)."""
+    return set(re.findall(r"(?:#call\(|#callAfterThisTask\(|\[CALL\]\(|\.(?:call|notify)\([^,()]+,\s*)'(\w+)'", SHIM))
 
 
 def shim_event_handlers() -> dict[str, set[str]]:
