@@ -7,6 +7,7 @@ import math
 import socket
 import statistics
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -44,6 +45,17 @@ def percentile(samples: list[float], fraction: float) -> float:
     """Nearest-rank percentile: the smallest sample with at least `fraction` of them at or below."""
     ordered = sorted(samples)
     return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+
+
+def server_loop_cpu_seconds(server: ServerThread) -> float:
+    """CPU seconds (user and system) the server's event-loop thread has used so far: the
+    bridge and the aiortc peers of its pages all work there."""
+    seconds: float = server.run(_thread_time())
+    return seconds
+
+
+async def _thread_time() -> float:
+    return time.thread_time()
 
 
 def summarize(samples: list[float]) -> dict[str, float]:

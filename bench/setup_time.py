@@ -35,6 +35,7 @@ from harness import (
     load_playwright_config,
     mode_init_script,
     mode_pages,
+    server_loop_cpu_seconds,
     summarize,
 )
 from playwright.sync_api import Page, sync_playwright
@@ -119,12 +120,6 @@ BENCH_JS = """() => {
 
 
 
-async def loop_thread_cpu() -> float:
-    """CPU seconds of the thread this runs in: the server's event loop, where the bridge
-    and both aiortc ends of a shimmed pair work (time.thread_time counts user and system)."""
-    return time.thread_time()
-
-
 def measure(
     page: Page, server: ServerThread, repetitions: int, warmup: int, throughput_runs: int, total: int, chunk: int
 ) -> dict[str, Any]:
@@ -133,9 +128,9 @@ def measure(
     setup_ms = [float(page.evaluate("window.benchSetup()")) for _ in range(repetitions)]
     throughput, server_cpu = [], []
     for _ in range(throughput_runs):
-        cpu_before = server.run(loop_thread_cpu())
+        cpu_before = server_loop_cpu_seconds(server)
         run = page.evaluate("([total, chunk]) => window.benchThroughput(total, chunk)", [total, chunk])
-        server_cpu.append(server.run(loop_thread_cpu()) - cpu_before)  # with the pair's setup and close
+        server_cpu.append(server_loop_cpu_seconds(server) - cpu_before)  # with the pair's setup and close
         if run["bytes"] != total:
             raise RuntimeError(f"received {run['bytes']} bytes of {total}")
         throughput.append(total / MIB / (run["elapsedMs"] / 1000))

@@ -6,8 +6,8 @@ Run inside the private network namespace (see bench/README.md):
 
 A client in this process (websockets' sync client, in threads of its own) talks to one
 rtcshim server (a ServerThread, with bridge_call.py's `/bench/echo` route), and the
-server's thread's CPU time is read from /proc (schedstat: the kernel's count, whatever
-the load) for `--frames` frames of each kind:
+server's loop thread's CPU time is read on that thread (harness.server_loop_cpu_seconds:
+the kernel's count, whatever the load) for `--frames` frames of each kind:
 - echo: sequential round trips of a 100-byte text frame on the raw echo route, the
   transport alone (uvicorn, its WebSocket protocol, Starlette);
 - stream: the same frames sent back to back while another thread reads their echoes,
@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge_call import ECHO_PATH, with_echo_route
-from harness import RESULTS, check_network_namespace
+from harness import RESULTS, check_network_namespace, server_loop_cpu_seconds
 from websockets.sync.client import ClientConnection, connect
 
 from rtcshim.admission import SUBPROTOCOL
@@ -72,12 +72,7 @@ KINDS: dict[str, tuple[str, Callable[[ClientConnection, int], None]]] = {
     "echo": (ECHO_PATH, echo), "stream": (ECHO_PATH, stream), "bridged": ("/bridge", bridged)}
 
 
-def server_cpu_seconds(thread_id: int) -> float:
-    with open(f"/proc/self/task/{thread_id}/schedstat") as schedstat:
-        return int(schedstat.read().split()[0]) / 1e9
-
-
-def measure(server: ServerThread, thread_id: int, kind: str, frames: int, warmup: int) -> dict[str, float]:
+def measure(server: ServerThread, kind: str, frames: int, warmup: int) -> dict[str, float]:
     path, exchange = KINDS[kind]
     url = server.url.replace("http", "ws", 1) + path
     with connect(url, origin=server.url, subprotocols=[SUBPROTOCOL, BATCH_SUBPROTOCOL],  # type: ignore[list-item]
@@ -85,9 +80,9 @@ def measure(server: ServerThread, thread_id: int, kind: str, frames: int, warmup
         if path == "/bridge":
             socket.recv()  # hello
         exchange(socket, warmup)
-        cpu, wall = server_cpu_seconds(thread_id), time.perf_counter()
+        cpu, wall = server_loop_cpu_seconds(server), time.perf_counter()
         exchange(socket, frames)
-        cpu, wall = server_cpu_seconds(thread_id) - cpu, time.perf_counter() - wall
+        cpu, wall = server_loop_cpu_seconds(server) - cpu, time.perf_counter() - wall
     return {"cpu_seconds_per_10k": cpu * 10_000 / frames, "wall_us_per_frame": wall * 1e6 / frames}
 
 
@@ -102,9 +97,7 @@ def main() -> None:
 
     server = with_echo_route(ServerThread(strict=False)).start()  # as deployed: outgoing messages not validated
     try:
-        thread_id = next(thread.native_id for thread in threading.enumerate() if thread.name == "rtcshim-server")
-        assert thread_id is not None
-        runs = {kind: [measure(server, thread_id, kind, options.frames, options.warmup) for _ in range(options.runs)]
+        runs = {kind: [measure(server, kind, options.frames, options.warmup) for _ in range(options.runs)]
                 for kind in KINDS}
     finally:
         server.stop()
