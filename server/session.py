@@ -329,13 +329,9 @@ class Session:
             params = PROTOCOL.resolve_call(target.interface, method, params, self.resolve)
             target.unanswered[method](params)
         except Exception as error:
-            if not isinstance(error, BridgeError):
-                logger.warning("session %s: %s.%s failed", self.id, guid, method, exc_info=True)
             # The page's failure events are the handler's to emit; this reply (id null, as a
             # malformed call's) tells a client that sent a call it should not have.
-            self._send_reply(None, None, error, f"{short_handle(guid)}.{method}")
-            if self.registry.watched:
-                self.registry.traffic(Called(target, method, sent, None, to_wire(error)))
+            self._call_failed(None, target, guid, method, sent, error)
         else:
             if self.registry.watched:
                 self.registry.traffic(Called(target, method, sent, {}, None))
@@ -359,13 +355,7 @@ class Session:
         except asyncio.CancelledError:
             raise
         except Exception as error:
-            if not isinstance(error, BridgeError):
-                # What the page sees of it is in errors.to_wire; the whole of it is here.
-                level = logging.DEBUG if is_deliberate(error) else logging.WARNING
-                logger.log(level, "session %s: %s.%s failed", self.id, guid, method, exc_info=True)
-            self._send_reply(call_id, None, error, f"{short_handle(guid)}.{method}")
-            if target is not None and self.registry.watched:
-                self.registry.traffic(Called(target, method, sent, None, to_wire(error)))
+            self._call_failed(call_id, target, guid, method, sent, error)
         else:
             self._send_reply(call_id, result, None)
             if self.registry.watched:
@@ -375,6 +365,18 @@ class Session:
             self._claimed.difference_update(claimed)
         for callback in replied:
             callback()
+
+    def _call_failed(
+        self, call_id: int | None, target: Dispatcher | None, guid: str, method: str, sent: Any, error: Exception,
+    ) -> None:
+        """A call that raised `error`: logged, answered, and shown to whoever watches traffic."""
+        if not isinstance(error, BridgeError):
+            # What the page sees of it is in errors.to_wire; the whole of it is here.
+            level = logging.DEBUG if is_deliberate(error) else logging.WARNING
+            logger.log(level, "session %s: %s.%s failed", self.id, guid, method, exc_info=error)
+        self._send_reply(call_id, None, error, f"{short_handle(guid)}.{method}")
+        if target is not None and self.registry.watched:
+            self.registry.traffic(Called(target, method, sent, None, to_wire(error)))
 
     @contextlib.contextmanager
     def uncancellable(self) -> Iterator[None]:
