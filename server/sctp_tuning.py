@@ -68,6 +68,7 @@ from aiortc.rtcsctptransport import (
     ForwardTsnChunk,
     SackChunk,
 )
+from OpenSSL import SSL
 
 from .aiortc_seams import (
     SctpUnit,
@@ -286,7 +287,9 @@ class SctpTuning:
     async def send_delayed_sack(self) -> None:
         try:
             await self.work("packet", self.send_sack_now())  # as the packet it acknowledges would have
-        except ConnectionError:  # DTLS closed meanwhile: nobody left to acknowledge
+        except (ConnectionError, SSL.Error):
+            # DTLS closed meanwhile, or closing: its stop() shuts OpenSSL down (which then
+            # refuses to send) before aiortc marks it closed. Nobody is left to acknowledge.
             pass
 
 
