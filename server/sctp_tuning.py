@@ -64,9 +64,13 @@ from aiortc.rtcsctptransport import (
     SCTP_MAX_PACKET_LENGTH,
     USERDATA_MAX_LENGTH,
     Chunk,
+    CookieEchoChunk,
     DataChunk,
     ForwardTsnChunk,
+    InitChunk,
     SackChunk,
+    ShutdownAckChunk,
+    ShutdownChunk,
 )
 from OpenSSL import SSL
 
@@ -92,6 +96,8 @@ from .aiortc_seams import (
 )
 
 BUNDLED_CHUNK_TYPES = frozenset({DataChunk.type, SackChunk.type, ForwardTsnChunk.type})
+# The chunks aiortc's T1 and T2 timers send again, each time in a task that nobody awaits.
+TIMER_RESENT_CHUNK_TYPES = frozenset({InitChunk.type, CookieEchoChunk.type, ShutdownChunk.type, ShutdownAckChunk.type})
 # RFC 4960 section 6.2: at least every second packet, and within 200 ms. In a burst the
 # second packet comes within microseconds, so the delay only holds the SACK of a lone
 # packet, and the peer's RTT sample includes it: aiortc's smoothed RTT, which rtcshim's
@@ -221,8 +227,15 @@ class SctpTuning:
         if self.units_under_way and chunk.type in BUNDLED_CHUNK_TYPES:
             self.waiting.append(chunk)
             return
-        await self.send_waiting()
-        await self.aiortc.send_packet(chunk)
+        try:
+            await self.send_waiting()
+            await self.aiortc.send_packet(chunk)
+        except ConnectionError:
+            if chunk.type not in TIMER_RESENT_CHUNK_TYPES:
+                raise
+            # DTLS closed before the handshake or shutdown ended (the page went). Raised
+            # here, it would end the timer's task as "Task exception was never retrieved";
+            # the timer gives up after its retries and the association closes, as it would.
 
     def t3_expired(self, chunks: list[DataChunk]) -> None:
         self.resends_possible = True

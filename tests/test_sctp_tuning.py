@@ -341,8 +341,9 @@ class Wire:
         self.duplicate_next = False  # the next packet arrives twice
         self.lose: Callable[[list[Chunk]], bool] = lambda chunks: False  # by the packet's chunks
         self.deliveries: set[asyncio.Task[None]] = set()
-        # As DTLS's stop() leaves it for a moment: OpenSSL shut down, aiortc's state not closed yet.
-        self.openssl_shut_down = False
+        # What DTLS raises on a send once closed (ConnectionError), or for a moment as its
+        # stop() shuts OpenSSL down before aiortc marks it closed (SSL.Error).
+        self.refusal: Exception | None = None
 
     def _register_data_receiver(self, receiver: Any) -> None:
         self.receiver = receiver
@@ -351,8 +352,8 @@ class Wire:
         self.receiver = None
 
     async def _send_data(self, data: bytes) -> None:
-        if self.openssl_shut_down:
-            raise SSL.Error([("SSL routines", "", "protocol is shutdown")])
+        if self.refusal is not None:
+            raise self.refusal
         loop = asyncio.get_running_loop()
         chunks = parse_packet(data)[3]
         self.sent.append((loop.time(), [type(chunk).__name__ for chunk in chunks]))
@@ -450,12 +451,39 @@ def test_a_sack_held_as_dtls_shuts_down_is_dropped_without_an_error_logged(caplo
         channel, _, acknowledging = await associated()
         channel.send(b"alone")  # its SACK is held for the delay
         await asyncio.sleep(sctp_tuning.SACK_DELAY_SECONDS / 2)
-        acknowledging.openssl_shut_down = True
+        acknowledging.refusal = SSL.Error([("SSL routines", "", "protocol is shutdown")])
         await asyncio.sleep(1)
 
     run_in_virtual_time(scenario())
-    gc.collect()  # a task's unretrieved exception is logged as the task goes
-    assert [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR] == []
+    assert errors_logged(caplog) == []
+
+
+def test_an_init_resent_after_dtls_closed_ends_its_timer_s_task_quietly(caplog: pytest.LogCaptureFixture) -> None:
+    """aiortc's T1 timer resends an unanswered INIT in a task nobody awaits. DTLS closed
+    meanwhile (the page went during the handshake): the resend fails without an error
+    logged, and the timer goes on to give up as it would."""
+
+    async def scenario() -> tuple[list[float], str]:
+        wire = Wire("client")
+        wire.lose = lambda chunks: True  # no answer
+        association = RTCSctpTransport(wire)  # type: ignore[arg-type]
+        tune_sctp(association)
+        await association.start(association.getCapabilities(), 5000)
+        wire.refusal = ConnectionError("Cannot send encrypted data, not connected")
+        await asyncio.sleep(60)  # T1: 3 s, 8 resends
+        return [time for time, chunks in wire.sent if "InitChunk" in chunks], association.state
+
+    inits_sent, state = run_in_virtual_time(scenario())
+    assert len(inits_sent) == 1  # the first: the resends met the closed DTLS
+    assert state == "closed"
+    assert errors_logged(caplog) == []
+
+
+def errors_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """What was logged at ERROR or above, once every dropped task is gone (asyncio logs a
+    task's unretrieved exception as the task goes)."""
+    gc.collect()
+    return [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
 
 
 def test_held_sacks_share_their_timers_and_each_still_goes_in_time(monkeypatch: pytest.MonkeyPatch) -> None:
