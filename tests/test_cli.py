@@ -167,6 +167,31 @@ def test_serve_announces_the_bound_port_once_it_listens() -> None:
         stop(process)
 
 
+# `rtcshim serve` in a process that, once the server announced itself, says how many objects
+# its garbage collector holds frozen, and stops.
+FREEZE_PROBE = """
+import gc
+from rtcshim import cli
+
+announce = cli.AnnouncingServer.startup
+
+async def startup(self, sockets=None):
+    await announce(self, sockets)
+    print("frozen", gc.get_freeze_count(), flush=True)
+    self.should_exit = True
+
+cli.AnnouncingServer.startup = startup
+cli.main(["serve", "--port", "0", "--log-level", "warning"])
+"""
+
+
+def test_serve_freezes_what_start_up_made_out_of_later_collections() -> None:
+    result = subprocess.run([sys.executable, "-c", FREEZE_PROBE], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    frozen = int(result.stdout.splitlines()[-1].removeprefix("frozen "))
+    assert frozen > 10_000  # the modules and the app: about 60,000
+
+
 def test_serve_on_a_port_in_use_exits_with_a_one_line_error() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
