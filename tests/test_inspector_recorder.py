@@ -205,7 +205,7 @@ def test_feed_watches_only_while_a_viewer_is_open() -> None:
         while not (update := await viewer.queue.get())["points"]:
             pass
         assert update["type"] == "peerConnection" and update["peerConnection"]["statsTimestamp"] is not None
-        await feed.leave(viewer)
+        feed.leave(viewer)
         assert not feed.sampler.running  # no stats for nobody, at once
         assert registry.watched  # the recording is kept a while, for a reload
         await asyncio.sleep(0.2)
@@ -230,7 +230,7 @@ def test_feed_resynchronises_a_viewer_that_does_not_read(monkeypatch: pytest.Mon
             feed.flush()
         waiting = [viewer.queue.get_nowait() for _ in range(viewer.queue.qsize())]
         assert len(waiting) <= 2 and any(message["type"] == "snapshot" for message in waiting)
-        await feed.leave(viewer)
+        feed.leave(viewer)
         await page.drop()
         feed.stop_recording()
 

@@ -70,12 +70,12 @@ class InspectorFeed:
         self.sampler.start()
         return viewer
 
-    async def leave(self, viewer: Viewer) -> None:
+    def leave(self, viewer: Viewer) -> None:
         self.viewers.discard(viewer)
         if self.viewers:
             return
-        await self.sampler.stop()
-        if not self.viewers and self.recorder.started and self._stop_timer is None:
+        self.sampler.stop()
+        if self.recorder.started and self._stop_timer is None:
             self._stop_timer = asyncio.get_running_loop().call_later(self.keep_recording, self.stop_recording)
 
     def stop_recording(self) -> None:
@@ -110,13 +110,15 @@ class InspectorFeed:
                 await websocket.send_text(json.dumps(message, default=str))
 
         writer = asyncio.create_task(write())
+        writer.add_done_callback(_writer_ended)
         try:
             while (await websocket.receive())["type"] != "websocket.disconnect":
                 pass
         finally:
+            # Nothing awaited here: a cancellation (the server stopping, a test client
+            # leaving) cannot cut it short, and the viewer always leaves.
             writer.cancel()
-            await asyncio.gather(writer, return_exceptions=True)
-            await self.leave(viewer)
+            self.leave(viewer)
 
     # --- the export ------------------------------------------------------------------------------
 
@@ -132,3 +134,8 @@ class InspectorFeed:
             return recorder.dump()
         finally:
             recorder.stop()
+
+
+def _writer_ended(writer: asyncio.Task[None]) -> None:
+    if not writer.cancelled():
+        writer.exception()  # a send to a socket that closed meanwhile: the read loop hears the close

@@ -24,11 +24,11 @@ class StatsSampler:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="rtcshim inspector stats")
 
-    async def stop(self) -> None:
+    def stop(self) -> None:
+        """Its task ends at its next step (`sample` lets no error out: nothing to collect)."""
         if self._task is not None:
-            task, self._task = self._task, None
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            self._task.cancel()
+            self._task = None
 
     @property
     def running(self) -> bool:
