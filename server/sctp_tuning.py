@@ -96,6 +96,9 @@ from .aiortc_seams import (
 )
 
 BUNDLED_CHUNK_TYPES = frozenset({DataChunk.type, SackChunk.type, ForwardTsnChunk.type})
+# What a send raises once DTLS is closed (aiortc's ConnectionError), or closing: its stop()
+# shuts OpenSSL down, which then refuses to send, before aiortc marks the transport closed.
+DTLS_REFUSALS = (ConnectionError, SSL.Error)
 # The chunks aiortc's T1 and T2 timers send again, each time in a task that nobody awaits.
 TIMER_RESENT_CHUNK_TYPES = frozenset({InitChunk.type, CookieEchoChunk.type, ShutdownChunk.type, ShutdownAckChunk.type})
 # RFC 4960 section 6.2: at least every second packet, and within 200 ms. In a burst the
@@ -230,7 +233,7 @@ class SctpTuning:
         try:
             await self.send_waiting()
             await self.aiortc.send_packet(chunk)
-        except ConnectionError:
+        except DTLS_REFUSALS:
             if chunk.type not in TIMER_RESENT_CHUNK_TYPES:
                 raise
             # DTLS closed before the handshake or shutdown ended (the page went). Raised
@@ -300,9 +303,7 @@ class SctpTuning:
     async def send_delayed_sack(self) -> None:
         try:
             await self.work("packet", self.send_sack_now())  # as the packet it acknowledges would have
-        except (ConnectionError, SSL.Error):
-            # DTLS closed meanwhile, or closing: its stop() shuts OpenSSL down (which then
-            # refuses to send) before aiortc marks it closed. Nobody is left to acknowledge.
+        except DTLS_REFUSALS:  # DTLS closed meanwhile, or closing: nobody left to acknowledge
             pass
 
 

@@ -458,10 +458,15 @@ def test_a_sack_held_as_dtls_shuts_down_is_dropped_without_an_error_logged(caplo
     assert errors_logged(caplog) == []
 
 
-def test_an_init_resent_after_dtls_closed_ends_its_timer_s_task_quietly(caplog: pytest.LogCaptureFixture) -> None:
-    """aiortc's T1 timer resends an unanswered INIT in a task nobody awaits. DTLS closed
-    meanwhile (the page went during the handshake): the resend fails without an error
-    logged, and the timer goes on to give up as it would."""
+@pytest.mark.parametrize("refusal", [ConnectionError("Cannot send encrypted data, not connected"),
+                                     SSL.Error([("SSL routines", "", "protocol is shutdown")])],
+                         ids=["closed", "closing"])
+def test_an_init_resent_after_dtls_closed_ends_its_timer_s_task_quietly(
+    refusal: Exception, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """aiortc's T1 timer resends an unanswered INIT in a task nobody awaits. DTLS closed or
+    closing meanwhile (the page went during the handshake): the resend fails without an
+    error logged, and the timer goes on to give up as it would."""
 
     async def scenario() -> tuple[list[float], str]:
         wire = Wire("client")
@@ -469,7 +474,7 @@ def test_an_init_resent_after_dtls_closed_ends_its_timer_s_task_quietly(caplog: 
         association = RTCSctpTransport(wire)  # type: ignore[arg-type]
         tune_sctp(association)
         await association.start(association.getCapabilities(), 5000)
-        wire.refusal = ConnectionError("Cannot send encrypted data, not connected")
+        wire.refusal = refusal
         await asyncio.sleep(60)  # T1: 3 s, 8 resends
         return [time for time, chunks in wire.sent if "InitChunk" in chunks], association.state
 
