@@ -2630,10 +2630,10 @@ self.onmessage = async ({ data }) => {
     }
   }
 
-  // A description's SDP that does not parse (the server's RTCError sdp-syntax-error).
   // The calls of webrtc-pc's operations chain, which the server runs in arrival order.
   const CHAINED_CALLS = new Set(['createOffer', 'createAnswer', 'setLocalDescription', 'setRemoteDescription',
     'addIceCandidate']);
+  // A description's SDP that does not parse (the server's RTCError sdp-syntax-error).
   const unparsable = (error) => error instanceof RTCError && error.errorDetail === 'sdp-syntax-error';
 
   function descriptionInit(description) {
